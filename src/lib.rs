@@ -1,0 +1,3 @@
+//! possync: an offline-first sync agent for point-of-sale terminals.
+pub mod domain;
+pub mod upstream;

@@ -1,0 +1,2 @@
+//! Remote shops, in the project's terms.
+pub mod woo;

@@ -1,0 +1,2 @@
+//! WooCommerce REST v3.
+pub mod auth;
