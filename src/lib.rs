@@ -1,3 +1,5 @@
 //! possync: an offline-first sync agent for point-of-sale terminals.
+pub mod config;
 pub mod domain;
+pub mod store;
 pub mod upstream;

@@ -4,6 +4,7 @@
 //! `upstream/` converts wire JSON into these; `store/` writes them; `sync/`
 //! moves them between the two. Nothing here knows a WooCommerce field name.
 
+pub mod batch;
 pub mod catalog;
 pub mod customers;
 pub mod orders;

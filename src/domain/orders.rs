@@ -70,6 +70,15 @@ pub struct TaxLine {
     pub shipping_tax_total: Amount,
 }
 
+/// A refund as listed on its order (the full refund is a separate object).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefundSummary {
+    pub id: UpstreamId,
+    pub reason: String,
+    /// Negative, as the order lists it.
+    pub total: Amount,
+}
+
 /// An order mirrored from upstream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
@@ -107,6 +116,7 @@ pub struct Order {
     pub fee_lines: Vec<FeeLine>,
     pub coupon_lines: Vec<CouponLine>,
     pub tax_lines: Vec<TaxLine>,
+    pub refunds: Vec<RefundSummary>,
     pub raw: RawJson,
 }
 

@@ -1,2 +1,166 @@
-//! Remote shops, in the project's terms.
+//! "A remote shop", in the project's terms: the [`Upstream`] trait the sync
+//! engine talks to, the queries it can ask, and [`UpstreamError`], classified
+//! once at the boundary so callers only ask `is_transient()`.
+//!
+//! Wire formats live in the submodules; nothing outside `woo/` knows a
+//! WooCommerce field name.
+
 pub mod woo;
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::domain::batch::{Records, Snapshot};
+use crate::domain::{GmtTime, Resource, UpstreamId};
+
+/// A failure talking to the shop, classified.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum UpstreamError {
+    /// The shop could not be reached, timed out, reset the connection, or
+    /// answered 429 or a server error: worth trying again later.
+    #[error("shop unreachable or busy: {reason}")]
+    Transient {
+        reason: String,
+        /// How long the shop asked us to wait (`Retry-After`).
+        retry_after: Option<Duration>,
+    },
+    /// The shop refused the API keys (401/403).
+    #[error("shop rejected the API keys ({status} {code}): {message}")]
+    Auth {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The object or route does not exist (404).
+    #[error("not found on the shop ({code}): {message}")]
+    NotFound { code: String, message: String },
+    /// The shop refused the request itself (400 and other 4xx, or a 5xx
+    /// whose error code says the request is wrong). Retrying will not help.
+    #[error("shop refused the request ({status} {code}): {message}")]
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The shop answered 2xx with a body that is not the JSON expected (a PHP
+    /// notice or an HTML page in front of it, or a changed format).
+    #[error("shop answered with something that is not the JSON expected ({detail}); it begins: {snippet:?}")]
+    Malformed { detail: String, snippet: String },
+    /// The HTTP client could not be built (TLS set-up).
+    #[error("cannot set up the connection to the shop: {0}")]
+    Setup(String),
+}
+
+impl UpstreamError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, UpstreamError::Transient { .. })
+    }
+
+    /// How long the shop asked us to wait, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            UpstreamError::Transient { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether the error is about credentials (every request will fail alike).
+    pub fn is_auth(&self) -> bool {
+        matches!(self, UpstreamError::Auth { .. })
+    }
+}
+
+/// Which part of a paged resource to walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole collection.
+    All,
+    /// The children of one parent (variations of a product, refunds of an
+    /// order), for stores without the flat collection.
+    Parent(UpstreamId),
+}
+
+impl Scope {
+    /// The number persisted as the unit of progress (0 for the whole).
+    pub fn as_i64(self) -> i64 {
+        match self {
+            Scope::All => 0,
+            Scope::Parent(id) => id,
+        }
+    }
+}
+
+/// Filters on a paged resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Statuses to include (products, orders); empty = the shop's default.
+    pub statuses: Vec<String>,
+    /// Only objects created after this time (orders, refunds).
+    pub created_after: Option<GmtTime>,
+    /// Only objects modified after this time (products, variations, orders).
+    pub modified_after: Option<GmtTime>,
+    /// Only these ids.
+    pub include: Vec<UpstreamId>,
+}
+
+/// A request for one page, always in stable ascending id order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageQuery {
+    pub resource: Resource,
+    pub scope: Scope,
+    pub filter: Filter,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u8,
+}
+
+/// One page of records and what the shop said about the whole set.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub records: Records,
+    /// `X-WP-Total`.
+    pub total_items: Option<u64>,
+    /// `X-WP-TotalPages`.
+    pub total_pages: Option<u32>,
+    /// The shop's clock when it answered (`Date`).
+    pub server_time: Option<GmtTime>,
+}
+
+/// One page of bare ids (a cheap scan).
+#[derive(Debug, Clone)]
+pub struct IdPage {
+    pub ids: Vec<UpstreamId>,
+    pub total_items: Option<u64>,
+    pub total_pages: Option<u32>,
+}
+
+/// What the shop's version supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `GET /variations` lists every variation in one walk (WooCommerce 10.3+).
+    pub variations_endpoint: bool,
+    /// `GET /refunds` lists every refund in one walk.
+    pub refunds_endpoint: bool,
+}
+
+/// A remote shop, as the sync engine sees it.
+pub trait Upstream: Send + Sync + 'static {
+    /// Finds out what the shop's version supports.
+    fn capabilities(&self) -> impl Future<Output = Result<Capabilities, UpstreamError>> + Send;
+
+    /// Fetches a whole small resource.
+    fn snapshot(
+        &self,
+        resource: Resource,
+    ) -> impl Future<Output = Result<Snapshot, UpstreamError>> + Send;
+
+    /// Fetches one page of a paged resource.
+    fn page(&self, query: &PageQuery) -> impl Future<Output = Result<Page, UpstreamError>> + Send;
+
+    /// Fetches one page of ids only.
+    fn id_page(
+        &self,
+        query: &PageQuery,
+    ) -> impl Future<Output = Result<IdPage, UpstreamError>> + Send;
+}

@@ -1,2 +1,6 @@
-//! WooCommerce REST v3.
+//! WooCommerce REST v3: authentication, pagination, error classification and
+//! the JSON wire format. The only module that knows WooCommerce field names.
 pub mod auth;
+pub mod classify;
+pub mod paging;
+pub mod wire;

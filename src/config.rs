@@ -1,0 +1,728 @@
+//! Configuration: `possync.toml` overlaid by `POSSYNC_*` environment variables
+//! and then by command-line flags, validated into typed values.
+//!
+//! Precedence (later wins): built-in defaults < file < environment < flags.
+//! Every failure names the field and the reason. Secrets (API key and secret)
+//! are [`SecretString`]s: they never appear in `Debug`, logs or error text,
+//! including the errors of a malformed file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+use crate::upstream::woo::auth::AuthMode;
+
+/// The default config file, read when present and no `--config` is given.
+pub const DEFAULT_CONFIG_FILE: &str = "possync.toml";
+/// The default address of the local API and back-office page.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8420";
+/// The default data directory (the replica lives there).
+pub const DEFAULT_DATA_DIR: &str = "possync-data";
+/// WooCommerce's largest page.
+pub const MAX_PAGE_SIZE: u8 = 100;
+const DEFAULT_PAGE_SIZE: u8 = 100;
+const DEFAULT_CONCURRENCY: usize = 4;
+const MAX_CONCURRENCY: usize = 16;
+const DEFAULT_TIMEOUT_SECS: u64 = 30;
+const MAX_TIMEOUT_SECS: u64 = 600;
+const DEFAULT_ORDER_WINDOW_DAYS: u32 = 90;
+const MAX_ORDER_WINDOW_DAYS: u32 = 3650;
+
+/// Product statuses the REST API can filter on.
+pub const PRODUCT_STATUSES: &[&str] = &["any", "publish", "private", "draft", "pending", "future"];
+/// Order statuses the REST API can filter on (trash and drafts excluded).
+pub const ORDER_STATUSES: &[&str] = &[
+    "any",
+    "pending",
+    "processing",
+    "on-hold",
+    "completed",
+    "cancelled",
+    "refunded",
+    "failed",
+];
+const DEFAULT_ORDER_STATUSES: &[&str] = &["pending", "processing", "on-hold", "completed", "refunded"];
+
+/// Environment variables that are not config keys but are still ours.
+const OTHER_ENV: &[&str] = &["POSSYNC_CONFIG", "POSSYNC_LOG"];
+
+/// A configuration error. The message names the field and says why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file named with `--config` (or `POSSYNC_CONFIG`) could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML. The offending text is not quoted, as it
+    /// may hold a secret.
+    #[error("{path}: invalid TOML at line {line}, column {column}: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A field has a wrong type or value.
+    #[error("{field} {reason}")]
+    Invalid { field: String, reason: String },
+    /// A field the command needs is not set.
+    #[error("{field} is not set: {hint}")]
+    Missing { field: String, hint: String },
+    /// A `POSSYNC_*` variable that matches no setting (probably a typo).
+    #[error("unknown environment variable {name}: possync reads {known}")]
+    UnknownEnv { name: String, known: String },
+}
+
+impl ConfigError {
+    fn invalid(field: &str, reason: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The agent's configuration, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address of the local API and back-office page.
+    pub listen: SocketAddr,
+    /// Where the replica and other state live.
+    pub data_dir: PathBuf,
+    /// The online store; absent until configured.
+    pub store: Option<StoreConfig>,
+    pub sync: SyncConfig,
+}
+
+/// How to reach the online store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// The shop's address, e.g. `https://shop.example.com` (no trailing slash).
+    pub url: Url,
+    /// The home URL WordPress has, when the agent reaches the store through
+    /// another address (proxy, alias); OAuth signatures are made for it.
+    pub home_url: Option<Url>,
+    pub consumer_key: SecretString,
+    pub consumer_secret: SecretString,
+    /// The resolved authentication mode.
+    pub auth: AuthMode,
+    pub verify_tls: bool,
+    pub timeout: Duration,
+}
+
+/// What to mirror and how hard to pull.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// Items per page, 1..=100.
+    pub page_size: u8,
+    /// Pages fetched at once during a full pull.
+    pub concurrency: usize,
+    /// Product statuses mirrored (default `publish`).
+    pub product_statuses: Vec<String>,
+    /// Order statuses mirrored.
+    pub order_statuses: Vec<String>,
+    /// Orders created within this many days are mirrored; 0 = all.
+    pub order_window_days: u32,
+    /// At most this many records per resource; 0 = all.
+    pub max_records: u64,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            page_size: DEFAULT_PAGE_SIZE,
+            concurrency: DEFAULT_CONCURRENCY,
+            product_statuses: vec!["publish".to_owned()],
+            order_statuses: DEFAULT_ORDER_STATUSES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            order_window_days: DEFAULT_ORDER_WINDOW_DAYS,
+            max_records: 0,
+        }
+    }
+}
+
+/// A redacted view of the configuration, safe to show on a page or log.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConfigView {
+    pub listen: String,
+    pub data_dir: String,
+    pub store_url: Option<String>,
+    pub home_url: Option<String>,
+    pub auth: Option<String>,
+    pub consumer_key_set: bool,
+    pub consumer_secret_set: bool,
+    pub page_size: u8,
+    pub concurrency: usize,
+    pub product_statuses: Vec<String>,
+    pub order_statuses: Vec<String>,
+    pub order_window_days: u32,
+    pub max_records: u64,
+}
+
+impl Config {
+    /// Loads `path` (or `possync.toml` if it exists when `path` is `None`),
+    /// overlays the `POSSYNC_*` variables of `env`, then `flags` (pairs of a
+    /// dotted key such as `listen` and its value), and validates the result.
+    ///
+    /// `env` is passed in rather than read so that tests never touch the
+    /// process environment.
+    pub fn load<I>(
+        path: Option<&Path>,
+        env: I,
+        flags: &[(&str, String)],
+    ) -> Result<Config, ConfigError>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let mut table = match path {
+            Some(p) => read_table(p)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                read_table(Path::new(DEFAULT_CONFIG_FILE))?
+            }
+            None => toml::Table::new(),
+        };
+        for (name, value) in env {
+            if !name.starts_with("POSSYNC_") || OTHER_ENV.contains(&name.as_str()) {
+                continue;
+            }
+            let Some(key) = KEYS.iter().find(|k| k.env == name) else {
+                return Err(ConfigError::UnknownEnv {
+                    name,
+                    known: KEYS.iter().map(|k| k.env).collect::<Vec<_>>().join(", "),
+                });
+            };
+            overlay(&mut table, key, &value, &name)?;
+        }
+        for (path, value) in flags {
+            let key = KEYS
+                .iter()
+                .find(|k| k.path == *path)
+                .ok_or_else(|| ConfigError::invalid(path, "is not a configuration key"))?;
+            overlay(&mut table, key, value, key.path)?;
+        }
+        let raw: RawConfig = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| {
+                let field = e.path().to_string();
+                ConfigError::invalid(&field, describe_serde_error(e.inner()))
+            })?;
+        raw.validate()
+    }
+
+    /// The store settings, or a clear error saying how to set them.
+    pub fn store(&self) -> Result<&StoreConfig, ConfigError> {
+        self.store.as_ref().ok_or_else(|| ConfigError::Missing {
+            field: "store.url".to_owned(),
+            hint: "add a [store] section with url, consumer_key and consumer_secret to possync.toml, or set POSSYNC_STORE_URL, POSSYNC_STORE_CONSUMER_KEY and POSSYNC_STORE_CONSUMER_SECRET".to_owned(),
+        })
+    }
+
+    /// The path of the replica database.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("replica.db")
+    }
+
+    /// A view without secrets, for the page and for logs.
+    pub fn view(&self) -> ConfigView {
+        ConfigView {
+            listen: self.listen.to_string(),
+            data_dir: self.data_dir.display().to_string(),
+            store_url: self.store.as_ref().map(|s| s.url.to_string()),
+            home_url: self
+                .store
+                .as_ref()
+                .and_then(|s| s.home_url.as_ref().map(|u| u.to_string())),
+            auth: self.store.as_ref().map(|s| format!("{:?}", s.auth)),
+            consumer_key_set: self
+                .store
+                .as_ref()
+                .is_some_and(|s| !s.consumer_key.expose_secret().is_empty()),
+            consumer_secret_set: self
+                .store
+                .as_ref()
+                .is_some_and(|s| !s.consumer_secret.expose_secret().is_empty()),
+            page_size: self.sync.page_size,
+            concurrency: self.sync.concurrency,
+            product_statuses: self.sync.product_statuses.clone(),
+            order_statuses: self.sync.order_statuses.clone(),
+            order_window_days: self.sync.order_window_days,
+            max_records: self.sync.max_records,
+        }
+    }
+}
+
+fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    text.parse::<toml::Table>().map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map(|s| line_col(&text, s.start))
+            .unwrap_or((0, 0));
+        ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().trim().to_owned(),
+        }
+    })
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    (line, column)
+}
+
+/// Serde's messages quote the offending value; that is fine for every field
+/// except the secrets, which are deserialized as raw values and checked by
+/// hand (see `RawStore`).
+fn describe_serde_error(e: &toml::de::Error) -> String {
+    e.message().trim().to_owned()
+}
+
+/// The type a configuration key holds, for parsing env and flag values.
+#[derive(Clone, Copy)]
+enum Kind {
+    Str,
+    Int,
+    Bool,
+    List,
+}
+
+/// One configuration key: its dotted path, environment variable and type.
+struct Key {
+    path: &'static str,
+    env: &'static str,
+    kind: Kind,
+}
+
+const KEYS: &[Key] = &[
+    Key { path: "listen", env: "POSSYNC_LISTEN", kind: Kind::Str },
+    Key { path: "data_dir", env: "POSSYNC_DATA_DIR", kind: Kind::Str },
+    Key { path: "store.url", env: "POSSYNC_STORE_URL", kind: Kind::Str },
+    Key { path: "store.home_url", env: "POSSYNC_STORE_HOME_URL", kind: Kind::Str },
+    Key { path: "store.consumer_key", env: "POSSYNC_STORE_CONSUMER_KEY", kind: Kind::Str },
+    Key { path: "store.consumer_secret", env: "POSSYNC_STORE_CONSUMER_SECRET", kind: Kind::Str },
+    Key { path: "store.auth", env: "POSSYNC_STORE_AUTH", kind: Kind::Str },
+    Key { path: "store.verify_tls", env: "POSSYNC_STORE_VERIFY_TLS", kind: Kind::Bool },
+    Key { path: "store.timeout_secs", env: "POSSYNC_STORE_TIMEOUT_SECS", kind: Kind::Int },
+    Key { path: "sync.page_size", env: "POSSYNC_SYNC_PAGE_SIZE", kind: Kind::Int },
+    Key { path: "sync.concurrency", env: "POSSYNC_SYNC_CONCURRENCY", kind: Kind::Int },
+    Key { path: "sync.product_statuses", env: "POSSYNC_SYNC_PRODUCT_STATUSES", kind: Kind::List },
+    Key { path: "sync.order_statuses", env: "POSSYNC_SYNC_ORDER_STATUSES", kind: Kind::List },
+    Key { path: "sync.order_window_days", env: "POSSYNC_SYNC_ORDER_WINDOW_DAYS", kind: Kind::Int },
+    Key { path: "sync.max_records", env: "POSSYNC_SYNC_MAX_RECORDS", kind: Kind::Int },
+];
+
+/// Sets `key` in `table` from a string given in the environment or a flag.
+fn overlay(table: &mut toml::Table, key: &Key, raw: &str, origin: &str) -> Result<(), ConfigError> {
+    let value = match key.kind {
+        Kind::Str => toml::Value::String(raw.to_owned()),
+        Kind::Int => raw
+            .trim()
+            .parse::<i64>()
+            .map(toml::Value::Integer)
+            .map_err(|_| ConfigError::invalid(origin, format!("must be a whole number (got {raw:?})")))?,
+        Kind::Bool => match raw.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => toml::Value::Boolean(true),
+            "0" | "false" | "no" | "off" => toml::Value::Boolean(false),
+            _ => {
+                return Err(ConfigError::invalid(
+                    origin,
+                    format!("must be true or false (got {raw:?})"),
+                ));
+            }
+        },
+        Kind::List => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_owned()))
+                .collect(),
+        ),
+    };
+    let mut parts = key.path.split('.').peekable();
+    let mut cur = table;
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            cur.insert(part.to_owned(), value);
+            return Ok(());
+        }
+        let entry = cur
+            .entry(part.to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = entry
+            .as_table_mut()
+            .ok_or_else(|| ConfigError::invalid(part, "must be a table"))?;
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    store: Option<RawStore>,
+    sync: Option<RawSync>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    url: Option<String>,
+    home_url: Option<String>,
+    /// Raw values, so a wrongly typed secret is never quoted in an error.
+    consumer_key: Option<toml::Value>,
+    consumer_secret: Option<toml::Value>,
+    auth: Option<String>,
+    verify_tls: Option<bool>,
+    timeout_secs: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSync {
+    page_size: Option<i64>,
+    concurrency: Option<i64>,
+    product_statuses: Option<Vec<String>>,
+    order_statuses: Option<Vec<String>>,
+    order_window_days: Option<i64>,
+    max_records: Option<i64>,
+}
+
+impl RawConfig {
+    fn validate(self) -> Result<Config, ConfigError> {
+        let listen_text = self.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen_text.parse::<SocketAddr>().map_err(|_| {
+            ConfigError::invalid(
+                "listen",
+                format!("must be an address and port such as 127.0.0.1:8420 (got {listen_text:?})"),
+            )
+        })?;
+        let data_dir = self
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        if data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::invalid("data_dir", "must not be empty"));
+        }
+        let store = self.store.map(RawStore::validate).transpose()?;
+        let sync = self.sync.map(RawSync::validate).transpose()?.unwrap_or_default();
+        Ok(Config {
+            listen,
+            data_dir,
+            store,
+            sync,
+        })
+    }
+}
+
+fn secret(field: &str, value: Option<toml::Value>) -> Result<SecretString, ConfigError> {
+    match value {
+        None => Err(ConfigError::Missing {
+            field: field.to_owned(),
+            hint: "create a REST API key in WooCommerce (Settings > Advanced > REST API, read/write) and put it in possync.toml".to_owned(),
+        }),
+        Some(toml::Value::String(s)) if !s.trim().is_empty() => Ok(SecretString::from(s.trim().to_owned())),
+        Some(toml::Value::String(_)) => Err(ConfigError::invalid(field, "must not be empty")),
+        Some(_) => Err(ConfigError::invalid(field, "must be a string")),
+    }
+}
+
+fn parse_store_url(field: &str, text: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(text.trim()).map_err(|e| {
+        ConfigError::invalid(field, format!("must be a URL such as https://shop.example.com ({e})"))
+    })?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(ConfigError::invalid(field, format!("must start with https:// or http:// (got {:?})", url.scheme())));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(ConfigError::invalid(field, "must name a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::invalid(field, "must not carry a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConfigError::invalid(field, "must not carry credentials; use store.consumer_key and store.consumer_secret"));
+    }
+    if url.path().contains("/wp-json") {
+        return Err(ConfigError::invalid(
+            field,
+            "should be the shop's address (e.g. https://shop.example.com), not its REST endpoint",
+        ));
+    }
+    // Keep the path without a trailing slash so REST paths join cleanly.
+    let mut url = url;
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&path);
+    Ok(url)
+}
+
+impl RawStore {
+    fn validate(self) -> Result<StoreConfig, ConfigError> {
+        let url_text = self.url.ok_or_else(|| ConfigError::Missing {
+            field: "store.url".to_owned(),
+            hint: "set it to the shop's address, e.g. url = \"https://shop.example.com\"".to_owned(),
+        })?;
+        let url = parse_store_url("store.url", &url_text)?;
+        let home_url = match self.home_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(h) => Some(parse_store_url("store.home_url", h)?),
+        };
+        let consumer_key = secret("store.consumer_key", self.consumer_key)?;
+        let consumer_secret = secret("store.consumer_secret", self.consumer_secret)?;
+        let https = url.scheme() == "https";
+        let auth = match self.auth.as_deref().unwrap_or("auto") {
+            "auto" if https => AuthMode::Basic,
+            "auto" => AuthMode::OAuth1,
+            "basic" | "query" if !https => {
+                return Err(ConfigError::invalid(
+                    "store.auth",
+                    "basic and query need an https:// store.url: WooCommerce ignores them over plain HTTP (use auto or oauth1)",
+                ));
+            }
+            "basic" => AuthMode::Basic,
+            "query" => AuthMode::Query,
+            "oauth1" if https => {
+                return Err(ConfigError::invalid(
+                    "store.auth",
+                    "oauth1 needs an http:// store.url: over HTTPS WooCommerce checks only Basic or query-string keys (use auto, basic or query)",
+                ));
+            }
+            "oauth1" => AuthMode::OAuth1,
+            other => {
+                return Err(ConfigError::invalid(
+                    "store.auth",
+                    format!("must be one of auto, basic, query, oauth1 (got {other:?})"),
+                ));
+            }
+        };
+        let timeout_secs = self.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS as i64);
+        if !(1..=MAX_TIMEOUT_SECS as i64).contains(&timeout_secs) {
+            return Err(ConfigError::invalid(
+                "store.timeout_secs",
+                format!("must be between 1 and {MAX_TIMEOUT_SECS} (got {timeout_secs})"),
+            ));
+        }
+        Ok(StoreConfig {
+            url,
+            home_url,
+            consumer_key,
+            consumer_secret,
+            auth,
+            verify_tls: self.verify_tls.unwrap_or(true),
+            timeout: Duration::from_secs(timeout_secs as u64),
+        })
+    }
+}
+
+fn statuses(field: &str, given: Option<Vec<String>>, allowed: &[&str], default: Vec<String>) -> Result<Vec<String>, ConfigError> {
+    let Some(list) = given else { return Ok(default) };
+    if list.is_empty() {
+        return Err(ConfigError::invalid(field, "must name at least one status"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for s in list {
+        let s = s.trim().to_owned();
+        if !allowed.contains(&s.as_str()) {
+            return Err(ConfigError::invalid(
+                field,
+                format!("has unknown status {s:?}; allowed: {}", allowed.join(", ")),
+            ));
+        }
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    if out.len() > 1 && out.iter().any(|s| s == "any") {
+        return Err(ConfigError::invalid(field, "\"any\" cannot be combined with other statuses"));
+    }
+    Ok(out)
+}
+
+fn in_range(field: &str, v: Option<i64>, lo: i64, hi: i64, default: i64) -> Result<i64, ConfigError> {
+    let v = v.unwrap_or(default);
+    if (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ConfigError::invalid(field, format!("must be between {lo} and {hi} (got {v})")))
+    }
+}
+
+impl RawSync {
+    fn validate(self) -> Result<SyncConfig, ConfigError> {
+        let d = SyncConfig::default();
+        let page_size = in_range("sync.page_size", self.page_size, 1, i64::from(MAX_PAGE_SIZE), i64::from(d.page_size))?;
+        let concurrency = in_range("sync.concurrency", self.concurrency, 1, MAX_CONCURRENCY as i64, d.concurrency as i64)?;
+        let window = in_range("sync.order_window_days", self.order_window_days, 0, i64::from(MAX_ORDER_WINDOW_DAYS), i64::from(d.order_window_days))?;
+        let max_records = in_range("sync.max_records", self.max_records, 0, i64::MAX, 0)?;
+        Ok(SyncConfig {
+            page_size: page_size as u8,
+            concurrency: concurrency as usize,
+            product_statuses: statuses("sync.product_statuses", self.product_statuses, PRODUCT_STATUSES, d.product_statuses)?,
+            order_statuses: statuses("sync.order_statuses", self.order_statuses, ORDER_STATUSES, d.order_statuses)?,
+            order_window_days: window as u32,
+            max_records: max_records as u64,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const KEY: &str = "ck_0123456789abcdef0123456789abcdef01234567";
+    const SECRET: &str = "cs_fedcba9876543210fedcba9876543210fedcba98";
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn store_toml(url: &str) -> String {
+        format!("[store]\nurl = \"{url}\"\nconsumer_key = \"{KEY}\"\nconsumer_secret = \"{SECRET}\"\n")
+    }
+
+    fn load(text: &str, e: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let f = file(text);
+        Config::load(Some(f.path()), env(e), &[])
+    }
+
+    fn err(text: &str, e: &[(&str, &str)]) -> String {
+        load(text, e).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_apply_without_a_file_section() {
+        let c = load("", &[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8420");
+        assert_eq!(c.sync.page_size, 100);
+        assert_eq!(c.sync.product_statuses, ["publish"]);
+        assert_eq!(c.sync.max_records, 0);
+        assert!(c.store.is_none());
+        assert!(c.store().unwrap_err().to_string().starts_with("store.url is not set"));
+    }
+
+    #[test]
+    fn auto_auth_is_basic_over_https_and_oauth_over_http() {
+        let c = load(&store_toml("https://shop.example.com/"), &[]).unwrap();
+        let s = c.store().unwrap();
+        assert_eq!(s.auth, AuthMode::Basic);
+        assert_eq!(s.url.as_str(), "https://shop.example.com/");
+        let c = load(&store_toml("http://shop.example.com/sub/"), &[]).unwrap();
+        let s = c.store().unwrap();
+        assert_eq!(s.auth, AuthMode::OAuth1);
+        assert_eq!(s.url.as_str(), "http://shop.example.com/sub");
+    }
+
+    #[test]
+    fn precedence_is_defaults_then_file_then_env_then_flags() {
+        let text = format!("listen = \"127.0.0.1:1000\"\n[sync]\npage_size = 50\nconcurrency = 2\n{}", store_toml("https://a.example"));
+        let f = file(&text);
+        let c = Config::load(Some(f.path()), env(&[]), &[]).unwrap();
+        assert_eq!((c.listen.port(), c.sync.page_size, c.sync.concurrency), (1000, 50, 2));
+        let c = Config::load(
+            Some(f.path()),
+            env(&[("POSSYNC_LISTEN", "127.0.0.1:2000"), ("POSSYNC_SYNC_PAGE_SIZE", "20")]),
+            &[],
+        )
+        .unwrap();
+        assert_eq!((c.listen.port(), c.sync.page_size, c.sync.concurrency), (2000, 20, 2));
+        let c = Config::load(
+            Some(f.path()),
+            env(&[("POSSYNC_LISTEN", "127.0.0.1:2000")]),
+            &[("listen", "127.0.0.1:3000".to_owned())],
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 3000);
+    }
+
+    #[test]
+    fn env_alone_can_configure_the_store() {
+        let c = load(
+            "",
+            &[
+                ("POSSYNC_STORE_URL", "https://shop.example.com"),
+                ("POSSYNC_STORE_CONSUMER_KEY", KEY),
+                ("POSSYNC_STORE_CONSUMER_SECRET", SECRET),
+                ("POSSYNC_SYNC_ORDER_STATUSES", "processing, completed"),
+                ("POSSYNC_STORE_VERIFY_TLS", "no"),
+                ("POSSYNC_LOG", "debug"),
+                ("HOME", "/root"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.sync.order_statuses, ["processing", "completed"]);
+        assert!(!c.store().unwrap().verify_tls);
+    }
+
+    #[rstest::rstest]
+    #[case::page_size_too_big("[sync]\npage_size = 250", "sync.page_size must be between 1 and 100 (got 250)")]
+    #[case::page_size_zero("[sync]\npage_size = 0", "sync.page_size must be between 1 and 100 (got 0)")]
+    #[case::page_size_wrong_type("[sync]\npage_size = \"ten\"", "sync.page_size invalid type: string \"ten\", expected i64")]
+    #[case::concurrency("[sync]\nconcurrency = 99", "sync.concurrency must be between 1 and 16 (got 99)")]
+    #[case::unknown_product_status("[sync]\nproduct_statuses = [\"published\"]", "sync.product_statuses has unknown status \"published\"")]
+    #[case::any_mixed("[sync]\norder_statuses = [\"any\", \"completed\"]", "sync.order_statuses \"any\" cannot be combined")]
+    #[case::unknown_key("[sync]\npagesize = 10", "sync.pagesize unknown field `pagesize`")]
+    #[case::bad_listen("listen = \"localhost\"", "listen must be an address and port")]
+    #[case::bad_url("[store]\nurl = \"shop.example.com\"", "store.url must be a URL")]
+    #[case::rest_url("[store]\nurl = \"https://a.example/wp-json/wc/v3\"", "store.url should be the shop's address")]
+    #[case::ftp_url("[store]\nurl = \"ftp://a.example\"", "store.url must start with https:// or http://")]
+    #[case::missing_key("[store]\nurl = \"https://a.example\"", "store.consumer_key is not set")]
+    #[case::bad_auth(&format!("{}auth = \"digest\"", store_toml("https://a.example")), "store.auth must be one of auto, basic, query, oauth1 (got \"digest\")")]
+    #[case::basic_over_http(&format!("{}auth = \"basic\"", store_toml("http://a.example")), "store.auth basic and query need an https:// store.url")]
+    #[case::oauth_over_https(&format!("{}auth = \"oauth1\"", store_toml("https://a.example")), "store.auth oauth1 needs an http:// store.url")]
+    #[case::timeout(&format!("{}timeout_secs = 0", store_toml("https://a.example")), "store.timeout_secs must be between 1 and 600 (got 0)")]
+    fn invalid_values_name_the_field_and_reason(#[case] text: &str, #[case] expected: &str) {
+        let e = err(text, &[]);
+        assert!(e.starts_with(expected), "{e:?} does not start with {expected:?}");
+    }
+
+    #[test]
+    fn bad_env_values_name_the_variable() {
+        assert!(err("", &[("POSSYNC_SYNC_PAGE_SIZE", "lots")]).starts_with("POSSYNC_SYNC_PAGE_SIZE must be a whole number"));
+        assert!(err("", &[("POSSYNC_STORE_VERIFY_TLS", "maybe")]).starts_with("POSSYNC_STORE_VERIFY_TLS must be true or false"));
+        assert!(err("", &[("POSSYNC_SYNC_PAGESIZE", "10")]).starts_with("unknown environment variable POSSYNC_SYNC_PAGESIZE"));
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_or_errors() {
+        let c = load(&store_toml("https://a.example"), &[]).unwrap();
+        let debug = format!("{c:?}");
+        assert!(!debug.contains(SECRET) && !debug.contains(KEY), "{debug}");
+        let view = serde_json::to_string(&c.view()).unwrap();
+        assert!(!view.contains(SECRET) && !view.contains(KEY), "{view}");
+        assert!(view.contains("\"consumer_secret_set\":true"));
+        // A secret of the wrong type is not quoted back.
+        let e = err("[store]\nurl = \"https://a.example\"\nconsumer_key = \"ck\"\nconsumer_secret = 123456789", &[]);
+        assert_eq!(e, "store.consumer_secret must be a string");
+        // A syntax error on a secret's line does not quote the line.
+        let e = err(&format!("[store]\nconsumer_secret = {SECRET}\n"), &[]);
+        assert!(!e.contains(SECRET), "{e}");
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn missing_explicit_file_is_an_error() {
+        let e = Config::load(Some(Path::new("/nonexistent/possync.toml")), env(&[]), &[]).unwrap_err();
+        assert!(e.to_string().starts_with("cannot read config file /nonexistent/possync.toml"));
+    }
+}

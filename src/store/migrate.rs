@@ -1,0 +1,91 @@
+//! Schema migrations: the files in `migrations/`, embedded in order and
+//! applied at open in one transaction, tracked in `PRAGMA user_version`.
+//! A database newer than this binary is refused and left untouched.
+//! Released migrations are never edited; a change is a new file.
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use super::StoreError;
+
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![M::up(include_str!("../../migrations/0001_init.sql"))])
+});
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: usize = 1;
+
+/// Refuses a database written by a newer possync. Runs before any pragma,
+/// so such a file is not modified at all.
+pub(super) fn check_not_newer(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let found: usize = conn
+        .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+        .map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .try_into()
+        .unwrap_or(usize::MAX);
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// Applies every pending migration in one transaction.
+pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
+    MIGRATIONS.to_latest(conn).map_err(StoreError::Migrate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_validate() {
+        MIGRATIONS.validate().unwrap();
+    }
+
+    #[test]
+    fn schema_version_matches_the_migration_list() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        check_not_newer(&conn, Path::new(":memory:")).unwrap();
+        apply(&mut conn).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v as usize, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_and_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("replica.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;")
+                .unwrap();
+        }
+        let err = super::super::Store::open(&path).err().unwrap();
+        assert!(
+            err.to_string().contains("schema version 99, newer than this possync knows (1)"),
+            "{err}"
+        );
+        let conn = Connection::open(&path).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 99);
+        let tables: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = 'products'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tables, 0);
+    }
+}

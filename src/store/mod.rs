@@ -1,0 +1,370 @@
+//! The local replica: SQLite, owned here. Only this module contains SQL.
+//!
+//! Writes go through one writer thread that owns the write connection and runs
+//! each submitted closure inside one transaction (the caller names the unit of
+//! atomicity: a page, a webhook delivery, a sale with its outbox row). Reads
+//! use a small pool of separate connections on the blocking thread pool; WAL
+//! lets them run while the writer commits, so a till lookup never waits for a
+//! sync write. Nothing here blocks the async runtime.
+//!
+//! Table families (`catalog`, `customers`, `orders`, `shop`, `sync_state`,
+//! `events`) are plain functions over `&Transaction` or `&Connection`, so they
+//! compose into one transaction.
+
+pub mod apply;
+pub mod catalog;
+pub mod customers;
+pub mod events;
+mod migrate;
+pub mod orders;
+pub mod shop;
+pub mod status;
+pub mod sync_state;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction};
+use tokio::sync::{Semaphore, oneshot};
+
+pub use migrate::SCHEMA_VERSION;
+
+/// How many read connections the pool keeps.
+const READ_CONNECTIONS: usize = 4;
+/// How long a connection waits on a lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Errors of the replica.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory could not be created.
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database file could not be opened or set up.
+    #[error("cannot open the replica at {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer possync; it is left untouched.
+    #[error(
+        "the replica at {path} has schema version {found}, newer than this possync knows ({known}); upgrade possync or move the file away"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: usize,
+        known: usize,
+    },
+    /// Applying a migration failed; the database is left at its old version.
+    #[error("cannot upgrade the replica schema: {0}")]
+    Migrate(#[source] rusqlite_migration::Error),
+    /// An SQL statement failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A JSON column could not be written or read.
+    #[error("invalid JSON in the replica: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The writer thread is gone (the agent is shutting down).
+    #[error("the replica writer has stopped")]
+    Closed,
+    /// A database task panicked; its transaction was rolled back.
+    #[error("a database task failed unexpectedly and was rolled back")]
+    Panicked,
+}
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// How a batch of mirrored rows is written.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteStamp {
+    /// The full-pull run writing the rows; it marks them as seen by that run.
+    pub run: Option<i64>,
+    /// The local time of the write (unix ms).
+    pub now_ms: i64,
+    /// Whether a version exactly as new as the stored one replaces it. A full
+    /// pull re-reads upstream and lets it win on equal stamps (a stock change
+    /// made by direct SQL does not move the date); delta sync does not.
+    pub allow_equal: bool,
+}
+
+/// A handle to the replica. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<mpsc::Sender<Job>>,
+    readers: Mutex<Vec<Connection>>,
+    read_permits: Semaphore,
+}
+
+impl Store {
+    /// Opens (creating if needed) the replica at `path`, applies pending
+    /// migrations and starts the writer thread. Blocking: call it at start-up
+    /// or from `spawn_blocking`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        {
+            let probe = Connection::open(path).map_err(|source| StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            migrate::check_not_newer(&probe, path)?;
+        }
+        let mut writer = open_connection(path, false)?;
+        migrate::apply(&mut writer)?;
+        restrict_permissions(path);
+        let mut readers = Vec::with_capacity(READ_CONNECTIONS);
+        for _ in 0..READ_CONNECTIONS {
+            readers.push(open_connection(path, true)?);
+        }
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("possync-db-writer".to_owned())
+            .spawn(move || {
+                let mut conn = writer;
+                // Ends when every Store handle (and so every sender) is gone.
+                while let Ok(job) = rx.recv() {
+                    job(&mut conn);
+                }
+            })
+            .map_err(|source| StoreError::DataDir {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Mutex::new(tx),
+                readers: Mutex::new(readers),
+                read_permits: Semaphore::new(READ_CONNECTIONS),
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` in one transaction on the writer thread and commits it
+    /// (fsynced: the writer runs with `synchronous=FULL`). If `f` fails or
+    /// panics, nothing it did is kept.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (done_tx, done_rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn: &mut Connection| {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let tx = conn.transaction()?;
+                let value = f(&tx)?;
+                tx.commit()?;
+                Ok(value)
+            }))
+            .unwrap_or(Err(StoreError::Panicked));
+            let _ = done_tx.send(outcome);
+        });
+        self.inner
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Closed)?
+            .send(job)
+            .map_err(|_| StoreError::Closed)?;
+        done_rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `f` on a read connection on the blocking pool. Reads see the last
+    /// committed state and never wait for the writer.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let _permit = self
+            .inner
+            .read_permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || inner.with_reader(f))
+            .await
+            .map_err(|_| StoreError::Panicked)?
+    }
+
+    /// A read for code that is not async (the `status` command).
+    pub fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.inner.with_reader(f)
+    }
+}
+
+impl Inner {
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self
+            .readers
+            .lock()
+            .map_err(|_| StoreError::Closed)?
+            .pop()
+            .map_or_else(|| open_connection(&self.path, true), Ok)?;
+        let out = f(&conn);
+        if let Ok(mut pool) = self.readers.lock() {
+            pool.push(conn);
+        }
+        out
+    }
+}
+
+fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
+    let open_err = |source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+    // Pragmas go before any transaction (journal_mode cannot change inside one).
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(open_err)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(open_err)?;
+    // FULL on the writer: an accepted sale must survive power loss.
+    conn.pragma_update(None, "synchronous", if read_only { "NORMAL" } else { "FULL" })
+        .map_err(open_err)?;
+    if read_only {
+        conn.pragma_update(None, "query_only", "ON")
+            .map_err(open_err)?;
+    }
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// The replica holds customer data: readable by the service user only.
+fn restrict_permissions(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// Serializes a value for a JSON column.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    Ok(serde_json::to_string(value)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("replica.db")).unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn write_commits_and_read_sees_it() {
+        let (_dir, store) = temp_store();
+        store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO events (at, level, kind, message) VALUES (1, 'info', 't', 'hello')",
+                    [],
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let n: i64 = store
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[tokio::test]
+    async fn failed_write_rolls_back_everything() {
+        let (_dir, store) = temp_store();
+        let err = store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO events (at, level, kind, message) VALUES (1, 'info', 't', 'a')",
+                    [],
+                )?;
+                tx.execute(
+                    "INSERT INTO events (at, level, kind, message) VALUES (1, 'bogus', 't', 'b')",
+                    [],
+                )?;
+                Ok(())
+            })
+            .await;
+        assert!(matches!(err, Err(StoreError::Sqlite(_))));
+        let n: i64 = store
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_write_is_rolled_back_and_the_writer_survives() {
+        let (_dir, store) = temp_store();
+        let r: Result<(), _> = store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO events (at, level, kind, message) VALUES (1, 'info', 't', 'a')",
+                    [],
+                )?;
+                panic!("bug");
+            })
+            .await;
+        assert!(matches!(r, Err(StoreError::Panicked)));
+        store.write(|_| Ok(())).await.unwrap();
+        let n: i64 = store
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn pragmas_are_wal_with_foreign_keys() {
+        let (_dir, store) = temp_store();
+        let (mode, fk): (String, i64) = store
+            .read_blocking(|c| {
+                Ok((
+                    c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
+                    c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(fk, 1);
+    }
+}

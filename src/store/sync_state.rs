@@ -1,0 +1,333 @@
+//! Sync bookkeeping: full-pull runs and the pages they finished (so a killed
+//! pull resumes where it stopped), per-resource outcomes and watermarks, and
+//! facts learned about the store.
+//!
+//! A completed run removes the rows of its resource it did not see, except
+//! rows written after it started (by delta sync): only a *completed* pull
+//! knows upstream's whole set, so nothing is removed midway.
+
+use std::collections::HashSet;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, named_params};
+
+use super::StoreError;
+use crate::domain::{GmtTime, Resource};
+
+const FIND_RUNNING: &str = "
+SELECT id, started_at, watermark_gmt, total_items, total_pages
+FROM pull_runs WHERE resource = :resource AND params = :params AND state = 'running'
+ORDER BY id DESC LIMIT 1";
+const ABANDON_RUNNING: &str =
+    "UPDATE pull_runs SET state = 'abandoned' WHERE resource = :resource AND state = 'running'";
+const INSERT_RUN: &str = "
+INSERT INTO pull_runs (resource, params, state, started_at, watermark_gmt, page_size)
+VALUES (:resource, :params, 'running', :started_at, :watermark, :page_size)";
+const SET_TOTALS: &str =
+    "UPDATE pull_runs SET total_items = :items, total_pages = :pages WHERE id = :run";
+const MARK_PAGE: &str = "
+INSERT OR REPLACE INTO pull_pages (run_id, scope, page, items, done_at)
+VALUES (:run, :scope, :page, :items, :now)";
+const DONE_PAGES: &str = "SELECT scope, page FROM pull_pages WHERE run_id = :run";
+const COMPLETE_RUN: &str = "
+UPDATE pull_runs SET state = 'completed', completed_at = :now, capped = :capped, warning = :warning
+WHERE id = :run";
+const UPSERT_RESOURCE_DONE: &str = "
+INSERT INTO sync_resources (resource, last_full_pull_run, last_full_pull_at, watermark_gmt,
+                            upstream_total, last_warning, last_error, last_error_at)
+VALUES (:resource, :run, :now, :watermark, :total, :warning, NULL, NULL)
+ON CONFLICT (resource) DO UPDATE SET
+    last_full_pull_run = excluded.last_full_pull_run, last_full_pull_at = excluded.last_full_pull_at,
+    watermark_gmt = COALESCE(excluded.watermark_gmt, sync_resources.watermark_gmt),
+    upstream_total = excluded.upstream_total, last_warning = excluded.last_warning,
+    last_error = NULL, last_error_at = NULL";
+const UPSERT_RESOURCE_ERROR: &str = "
+INSERT INTO sync_resources (resource, last_error, last_error_at) VALUES (:resource, :error, :now)
+ON CONFLICT (resource) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at";
+const SELECT_RESOURCES: &str = "
+SELECT resource, last_full_pull_run, last_full_pull_at, watermark_gmt, upstream_total,
+       last_warning, last_error, last_error_at
+FROM sync_resources";
+const GET_CAPABILITY: &str = "SELECT value FROM store_capabilities WHERE name = :name";
+const SET_CAPABILITY: &str = "
+INSERT INTO store_capabilities (name, value, checked_at) VALUES (:name, :value, :now)
+ON CONFLICT (name) DO UPDATE SET value = excluded.value, checked_at = excluded.checked_at";
+
+/// Per-resource SQL for the end of a run: remove unseen rows, count seen ones.
+struct RunSql {
+    delete_unseen: &'static str,
+    count_seen: &'static str,
+}
+
+fn run_sql(resource: Resource) -> Option<RunSql> {
+    macro_rules! sql {
+        ($table:literal, $filter:literal) => {
+            RunSql {
+                delete_unseen: concat!(
+                    "DELETE FROM ", $table, " WHERE ", $filter,
+                    " (seen_run IS NULL OR seen_run <> :run) AND synced_at < :started_at"
+                ),
+                count_seen: concat!(
+                    "SELECT COUNT(*) FROM ", $table, " WHERE ", $filter, " seen_run = :run"
+                ),
+            }
+        };
+    }
+    Some(match resource {
+        Resource::Products => sql!("products", "type <> 'variation' AND"),
+        Resource::Variations => sql!("products", "type = 'variation' AND"),
+        Resource::Categories => sql!("categories", ""),
+        Resource::Tags => sql!("tags", ""),
+        Resource::TaxRates => sql!("tax_rates", ""),
+        Resource::Customers => sql!("customers", ""),
+        Resource::Orders => sql!("orders", ""),
+        Resource::Refunds => sql!("refunds", ""),
+        _ => return None,
+    })
+}
+
+/// A full-pull run as persisted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRun {
+    pub id: i64,
+    /// Local time the run began (unix ms).
+    pub started_at: i64,
+    /// Store time taken before the run began.
+    pub watermark: Option<GmtTime>,
+    pub total_items: Option<i64>,
+    pub total_pages: Option<i64>,
+}
+
+/// The unfinished run of `resource` asked with the same `params`, if any.
+pub fn find_running(
+    conn: &Connection,
+    resource: Resource,
+    params: &str,
+) -> Result<Option<PullRun>, StoreError> {
+    Ok(conn
+        .prepare_cached(FIND_RUNNING)?
+        .query_row(
+            named_params! { ":resource": resource.as_str(), ":params": params },
+            |r| {
+                Ok(PullRun {
+                    id: r.get(0)?,
+                    started_at: r.get(1)?,
+                    watermark: r.get::<_, Option<String>>(2)?.and_then(|s| GmtTime::parse(&s)),
+                    total_items: r.get(3)?,
+                    total_pages: r.get(4)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Starts a new run of `resource`, abandoning any unfinished one.
+pub fn start_run(
+    tx: &Transaction<'_>,
+    resource: Resource,
+    params: &str,
+    page_size: u8,
+    started_at: i64,
+    watermark: Option<GmtTime>,
+) -> Result<PullRun, StoreError> {
+    tx.prepare_cached(ABANDON_RUNNING)?
+        .execute(named_params! { ":resource": resource.as_str() })?;
+    tx.prepare_cached(INSERT_RUN)?.execute(named_params! {
+        ":resource": resource.as_str(),
+        ":params": params,
+        ":started_at": started_at,
+        ":watermark": watermark.map(|w| w.to_string()),
+        ":page_size": page_size,
+    })?;
+    Ok(PullRun {
+        id: tx.last_insert_rowid(),
+        started_at,
+        watermark,
+        total_items: None,
+        total_pages: None,
+    })
+}
+
+/// Records what the store reported as the size of the set being pulled.
+pub fn set_totals(
+    tx: &Transaction<'_>,
+    run: i64,
+    total_items: i64,
+    total_pages: i64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(SET_TOTALS)?.execute(
+        named_params! { ":run": run, ":items": total_items, ":pages": total_pages },
+    )?;
+    Ok(())
+}
+
+/// Marks a page as fully written; call it in the transaction that wrote it.
+pub fn mark_page_done(
+    tx: &Transaction<'_>,
+    run: i64,
+    scope: i64,
+    page: u32,
+    items: usize,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(MARK_PAGE)?.execute(named_params! {
+        ":run": run, ":scope": scope, ":page": page, ":items": items as i64, ":now": now_ms,
+    })?;
+    Ok(())
+}
+
+/// The `(scope, page)` units a run has finished.
+pub fn done_pages(conn: &Connection, run: i64) -> Result<HashSet<(i64, u32)>, StoreError> {
+    let mut stmt = conn.prepare_cached(DONE_PAGES)?;
+    let set = stmt
+        .query_map(named_params! { ":run": run }, |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<HashSet<(i64, u32)>, _>>()?;
+    Ok(set)
+}
+
+/// How many distinct rows of `resource` the run has seen so far.
+pub fn count_seen(conn: &Connection, resource: Resource, run: i64) -> Result<i64, StoreError> {
+    let Some(sql) = run_sql(resource) else {
+        return Ok(0);
+    };
+    Ok(conn
+        .prepare_cached(sql.count_seen)?
+        .query_row(named_params! { ":run": run }, |r| r.get(0))?)
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The run stopped at `sync.max_records`: unseen rows are kept.
+    pub capped: bool,
+    /// What the store reported as the size of the set.
+    pub upstream_total: Option<i64>,
+    /// A discrepancy worth showing the manager.
+    pub warning: Option<String>,
+}
+
+/// Completes a run: removes rows it did not see (unless capped), records the
+/// outcome and the watermark. Returns how many rows were removed.
+pub fn complete_run(
+    tx: &Transaction<'_>,
+    resource: Resource,
+    run: &PullRun,
+    outcome: &RunOutcome,
+    now_ms: i64,
+) -> Result<usize, StoreError> {
+    let removed = match (run_sql(resource), outcome.capped) {
+        (Some(sql), false) => tx.prepare_cached(sql.delete_unseen)?.execute(
+            named_params! { ":run": run.id, ":started_at": run.started_at },
+        )?,
+        _ => 0,
+    };
+    tx.prepare_cached(COMPLETE_RUN)?.execute(named_params! {
+        ":run": run.id, ":now": now_ms, ":capped": outcome.capped, ":warning": outcome.warning,
+    })?;
+    record_done(tx, resource, Some(run.id), run.watermark, outcome, now_ms)?;
+    Ok(removed)
+}
+
+/// Records a finished pull of `resource` (a run, or a whole snapshot).
+pub fn record_done(
+    tx: &Transaction<'_>,
+    resource: Resource,
+    run: Option<i64>,
+    watermark: Option<GmtTime>,
+    outcome: &RunOutcome,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(UPSERT_RESOURCE_DONE)?.execute(named_params! {
+        ":resource": resource.as_str(),
+        ":run": run,
+        ":now": now_ms,
+        ":watermark": watermark.map(|w| w.to_string()),
+        ":total": outcome.upstream_total,
+        ":warning": outcome.warning,
+    })?;
+    Ok(())
+}
+
+/// Records the error that stopped the pull of `resource`.
+pub fn record_error(
+    tx: &Transaction<'_>,
+    resource: Resource,
+    error: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(UPSERT_RESOURCE_ERROR)?.execute(
+        named_params! { ":resource": resource.as_str(), ":error": error, ":now": now_ms },
+    )?;
+    Ok(())
+}
+
+/// The recorded state of one resource.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ResourceState {
+    pub resource: Resource,
+    pub last_full_pull_run: Option<i64>,
+    /// Unix ms.
+    pub last_full_pull_at: Option<i64>,
+    pub watermark: Option<GmtTime>,
+    pub upstream_total: Option<i64>,
+    pub last_warning: Option<String>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<i64>,
+}
+
+/// Every resource's recorded state, in full-pull order.
+pub fn resource_states(conn: &Connection) -> Result<Vec<ResourceState>, StoreError> {
+    let mut stmt = conn.prepare_cached(SELECT_RESOURCES)?;
+    let mut rows: Vec<ResourceState> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })?
+        .filter_map(|row| {
+            let (name, run, at, watermark, total, warning, error, error_at) = match row {
+                Ok(v) => v,
+                Err(e) => return Some(Err(e)),
+            };
+            let resource = name.parse::<Resource>().ok()?;
+            Some(Ok(ResourceState {
+                resource,
+                last_full_pull_run: run,
+                last_full_pull_at: at,
+                watermark: watermark.and_then(|w| GmtTime::parse(&w)),
+                upstream_total: total,
+                last_warning: warning,
+                last_error: error,
+                last_error_at: error_at,
+            }))
+        })
+        .collect::<Result<_, _>>()?;
+    rows.sort_by_key(|s| s.resource);
+    Ok(rows)
+}
+
+/// A fact learned about the store, if recorded.
+pub fn capability(conn: &Connection, name: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached(GET_CAPABILITY)?
+        .query_row(named_params! { ":name": name }, |r| r.get(0))
+        .optional()?)
+}
+
+/// Records a fact learned about the store.
+pub fn set_capability(
+    tx: &Transaction<'_>,
+    name: &str,
+    value: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(SET_CAPABILITY)?
+        .execute(named_params! { ":name": name, ":value": value, ":now": now_ms })?;
+    Ok(())
+}
