@@ -409,8 +409,7 @@ CREATE TABLE pull_runs (
     completed_at  INTEGER,
     watermark_gmt TEXT,
     page_size     INTEGER NOT NULL,
-    total_items   INTEGER,
-    total_pages   INTEGER,
+    total_items   INTEGER,                               -- X-WP-Total at completion
     capped        INTEGER NOT NULL DEFAULT 0,
     warning       TEXT
 );
@@ -424,6 +423,8 @@ CREATE TABLE pull_pages (
     scope   INTEGER NOT NULL DEFAULT 0,
     page    INTEGER NOT NULL,
     items   INTEGER NOT NULL,
+    reported_items INTEGER,                              -- X-WP-Total when this page was fetched
+    reported_pages INTEGER,                              -- X-WP-TotalPages when this page was fetched
     done_at INTEGER NOT NULL,
     PRIMARY KEY (run_id, scope, page)
 ) WITHOUT ROWID;

@@ -6,15 +6,13 @@
 //! rows written after it started (by delta sync): only a *completed* pull
 //! knows upstream's whole set, so nothing is removed midway.
 
-use std::collections::HashSet;
-
 use rusqlite::{Connection, OptionalExtension, Transaction, named_params};
 
 use super::StoreError;
 use crate::domain::{GmtTime, Resource};
 
 const FIND_RUNNING: &str = "
-SELECT id, started_at, watermark_gmt, total_items, total_pages
+SELECT id, started_at, watermark_gmt
 FROM pull_runs WHERE resource = :resource AND params = :params AND state = 'running'
 ORDER BY id DESC LIMIT 1";
 const ABANDON_RUNNING: &str =
@@ -22,14 +20,14 @@ const ABANDON_RUNNING: &str =
 const INSERT_RUN: &str = "
 INSERT INTO pull_runs (resource, params, state, started_at, watermark_gmt, page_size)
 VALUES (:resource, :params, 'running', :started_at, :watermark, :page_size)";
-const SET_TOTALS: &str =
-    "UPDATE pull_runs SET total_items = :items, total_pages = :pages WHERE id = :run";
 const MARK_PAGE: &str = "
-INSERT OR REPLACE INTO pull_pages (run_id, scope, page, items, done_at)
-VALUES (:run, :scope, :page, :items, :now)";
-const DONE_PAGES: &str = "SELECT scope, page FROM pull_pages WHERE run_id = :run";
+INSERT OR REPLACE INTO pull_pages (run_id, scope, page, items, reported_items, reported_pages, done_at)
+VALUES (:run, :scope, :page, :items, :reported_items, :reported_pages, :now)";
+const DONE_PAGES: &str = "
+SELECT scope, page, items, reported_items, reported_pages FROM pull_pages WHERE run_id = :run";
 const COMPLETE_RUN: &str = "
-UPDATE pull_runs SET state = 'completed', completed_at = :now, capped = :capped, warning = :warning
+UPDATE pull_runs SET state = 'completed', completed_at = :now, capped = :capped, warning = :warning,
+                     total_items = :total
 WHERE id = :run";
 const UPSERT_RESOURCE_DONE: &str = "
 INSERT INTO sync_resources (resource, last_full_pull_run, last_full_pull_at, watermark_gmt,
@@ -56,6 +54,7 @@ ON CONFLICT (name) DO UPDATE SET value = excluded.value, checked_at = excluded.c
 struct RunSql {
     delete_unseen: &'static str,
     count_seen: &'static str,
+    ids_seen: &'static str,
 }
 
 fn run_sql(resource: Resource) -> Option<RunSql> {
@@ -68,6 +67,9 @@ fn run_sql(resource: Resource) -> Option<RunSql> {
                 ),
                 count_seen: concat!(
                     "SELECT COUNT(*) FROM ", $table, " WHERE ", $filter, " seen_run = :run"
+                ),
+                ids_seen: concat!(
+                    "SELECT id FROM ", $table, " WHERE ", $filter, " seen_run = :run"
                 ),
             }
         };
@@ -93,8 +95,6 @@ pub struct PullRun {
     pub started_at: i64,
     /// Store time taken before the run began.
     pub watermark: Option<GmtTime>,
-    pub total_items: Option<i64>,
-    pub total_pages: Option<i64>,
 }
 
 /// The unfinished run of `resource` asked with the same `params`, if any.
@@ -112,8 +112,6 @@ pub fn find_running(
                     id: r.get(0)?,
                     started_at: r.get(1)?,
                     watermark: r.get::<_, Option<String>>(2)?.and_then(|s| GmtTime::parse(&s)),
-                    total_items: r.get(3)?,
-                    total_pages: r.get(4)?,
                 })
             },
         )
@@ -142,46 +140,50 @@ pub fn start_run(
         id: tx.last_insert_rowid(),
         started_at,
         watermark,
-        total_items: None,
-        total_pages: None,
     })
 }
 
-/// Records what the store reported as the size of the set being pulled.
-pub fn set_totals(
-    tx: &Transaction<'_>,
-    run: i64,
-    total_items: i64,
-    total_pages: i64,
-) -> Result<(), StoreError> {
-    tx.prepare_cached(SET_TOTALS)?.execute(
-        named_params! { ":run": run, ":items": total_items, ":pages": total_pages },
-    )?;
-    Ok(())
+/// A page of a run that is fully written, with what the store reported
+/// about the whole set when it was fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DonePage {
+    /// 0, or the parent id when walked per parent.
+    pub scope: i64,
+    pub page: u32,
+    pub items: usize,
+    pub reported_items: Option<u64>,
+    pub reported_pages: Option<u32>,
 }
 
 /// Marks a page as fully written; call it in the transaction that wrote it.
-pub fn mark_page_done(
-    tx: &Transaction<'_>,
-    run: i64,
-    scope: i64,
-    page: u32,
-    items: usize,
-    now_ms: i64,
-) -> Result<(), StoreError> {
+pub fn mark_page_done(tx: &Transaction<'_>, run: i64, page: &DonePage, now_ms: i64) -> Result<(), StoreError> {
     tx.prepare_cached(MARK_PAGE)?.execute(named_params! {
-        ":run": run, ":scope": scope, ":page": page, ":items": items as i64, ":now": now_ms,
+        ":run": run,
+        ":scope": page.scope,
+        ":page": page.page,
+        ":items": page.items as i64,
+        ":reported_items": page.reported_items.map(|n| n as i64),
+        ":reported_pages": page.reported_pages,
+        ":now": now_ms,
     })?;
     Ok(())
 }
 
-/// The `(scope, page)` units a run has finished.
-pub fn done_pages(conn: &Connection, run: i64) -> Result<HashSet<(i64, u32)>, StoreError> {
+/// The pages a run has finished.
+pub fn done_pages(conn: &Connection, run: i64) -> Result<Vec<DonePage>, StoreError> {
     let mut stmt = conn.prepare_cached(DONE_PAGES)?;
-    let set = stmt
-        .query_map(named_params! { ":run": run }, |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<HashSet<(i64, u32)>, _>>()?;
-    Ok(set)
+    let pages = stmt
+        .query_map(named_params! { ":run": run }, |r| {
+            Ok(DonePage {
+                scope: r.get(0)?,
+                page: r.get(1)?,
+                items: r.get::<_, i64>(2)? as usize,
+                reported_items: r.get::<_, Option<i64>>(3)?.map(|n| n as u64),
+                reported_pages: r.get(4)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(pages)
 }
 
 /// How many distinct rows of `resource` the run has seen so far.
@@ -192,6 +194,18 @@ pub fn count_seen(conn: &Connection, resource: Resource, run: i64) -> Result<i64
     Ok(conn
         .prepare_cached(sql.count_seen)?
         .query_row(named_params! { ":run": run }, |r| r.get(0))?)
+}
+
+/// The ids of `resource` the run has seen.
+pub fn seen_ids(conn: &Connection, resource: Resource, run: i64) -> Result<Vec<i64>, StoreError> {
+    let Some(sql) = run_sql(resource) else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(sql.ids_seen)?;
+    let ids = stmt
+        .query_map(named_params! { ":run": run }, |r| r.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok(ids)
 }
 
 /// How a run ended.
@@ -222,6 +236,7 @@ pub fn complete_run(
     };
     tx.prepare_cached(COMPLETE_RUN)?.execute(named_params! {
         ":run": run.id, ":now": now_ms, ":capped": outcome.capped, ":warning": outcome.warning,
+        ":total": outcome.upstream_total,
     })?;
     record_done(tx, resource, Some(run.id), run.watermark, outcome, now_ms)?;
     Ok(removed)

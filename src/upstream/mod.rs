@@ -144,10 +144,19 @@ pub struct Capabilities {
     pub refunds_endpoint: bool,
 }
 
+/// What a first cheap request tells about the shop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub capabilities: Capabilities,
+    /// The shop's clock (`Date`), the watermark a pull starts from.
+    pub server_time: Option<GmtTime>,
+}
+
 /// A remote shop, as the sync engine sees it.
 pub trait Upstream: Send + Sync + 'static {
-    /// Finds out what the shop's version supports.
-    fn capabilities(&self) -> impl Future<Output = Result<Capabilities, UpstreamError>> + Send;
+    /// Checks the shop answers, reads its clock and finds out what its
+    /// version supports.
+    fn probe(&self) -> impl Future<Output = Result<Probe, UpstreamError>> + Send;
 
     /// Fetches a whole small resource.
     fn snapshot(

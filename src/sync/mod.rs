@@ -1,0 +1,43 @@
+//! The sync engine, in the project's own terms (no SQL, no WooCommerce field
+//! names): it moves domain values between an [`Upstream`](crate::upstream::Upstream)
+//! and the [`Store`](crate::store::Store).
+//!
+//! - `pull`: the full catalog pull (first run, or on demand), resumable;
+//! - `progress`: what a running pull reports to the page and the terminal;
+//! - `backoff`: the one retry delay policy.
+
+pub mod backoff;
+pub mod progress;
+pub mod pull;
+
+use crate::domain::Resource;
+use crate::store::StoreError;
+use crate::upstream::UpstreamError;
+
+/// Why a sync task stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The shop failed while `resource` was being synced.
+    #[error("{resource}: {source}")]
+    Upstream {
+        resource: Resource,
+        #[source]
+        source: UpstreamError,
+    },
+    /// The replica could not be written or read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Shutdown was asked for; progress so far is kept and resumes next time.
+    #[error("stopped before finishing; the next pull resumes where this one stopped")]
+    Cancelled,
+    /// Some resources failed; the others were pulled.
+    #[error("the full pull did not complete: {summary}")]
+    Incomplete { summary: String },
+}
+
+impl SyncError {
+    /// Whether the failure is the shop refusing our API keys.
+    pub fn is_auth(&self) -> bool {
+        matches!(self, SyncError::Upstream { source, .. } if source.is_auth())
+    }
+}

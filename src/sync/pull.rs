@@ -1,0 +1,648 @@
+//! The full pull: every mirrored resource, in dependency order.
+//!
+//! Small resources are fetched whole and replaced in one transaction. Paged
+//! resources are walked in stable id order: the first page gives the page
+//! count, the rest are fetched `concurrency` at a time and each page is
+//! written in its own transaction together with the mark that it is done, so
+//! a pull killed at any moment resumes from the pages it had not finished.
+//! Memory holds at most the pages in flight.
+//!
+//! Nothing is removed midway. When a resource's walk completes, the distinct
+//! rows seen are counted against the store's `X-WP-Total`; a shortfall (pages
+//! shift when the store changes during a pull) is repaired with a cheap id
+//! scan, any remaining difference is reported, and only then are rows the
+//! pull did not see removed.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::time::Instant;
+
+use futures::{StreamExt, stream};
+use tokio_util::sync::CancellationToken;
+
+use super::SyncError;
+use super::progress::{ProgressTx, PullProgress, PullState, StepState, update};
+use crate::config::SyncConfig;
+use crate::domain::time::unix_millis_now;
+use crate::domain::{GmtTime, Resource};
+use crate::store::events::{self, Level};
+use crate::store::sync_state::{self, DonePage, PullRun, RunOutcome};
+use crate::store::{Store, WriteStamp, apply, catalog, orders};
+use crate::upstream::{Capabilities, Filter, Page, PageQuery, Scope, Upstream, UpstreamError};
+
+/// Ids asked per request when repairing a shortfall (WooCommerce's maximum).
+const REPAIR_PAGE: u8 = 100;
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// What a full pull fetches and how hard it pulls.
+#[derive(Debug, Clone)]
+pub struct PullOptions {
+    pub page_size: u8,
+    pub concurrency: usize,
+    pub product_statuses: Vec<String>,
+    pub order_statuses: Vec<String>,
+    /// Orders created within this many days; 0 = all.
+    pub order_window_days: u32,
+    /// At most this many records per resource; 0 = all.
+    pub max_records: u64,
+    /// The resources to pull, in order.
+    pub resources: Vec<Resource>,
+}
+
+impl PullOptions {
+    /// Every resource, with the configured limits.
+    pub fn from_config(sync: &SyncConfig) -> Self {
+        PullOptions {
+            page_size: sync.page_size,
+            concurrency: sync.concurrency.max(1),
+            product_statuses: sync.product_statuses.clone(),
+            order_statuses: sync.order_statuses.clone(),
+            order_window_days: sync.order_window_days,
+            max_records: sync.max_records,
+            resources: Resource::ALL.to_vec(),
+        }
+    }
+}
+
+/// What a completed resource pull did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceReport {
+    pub resource: Resource,
+    /// Records written.
+    pub items: u64,
+    /// Rows removed because the store no longer lists them.
+    pub removed: u64,
+    /// Whether an unfinished run was resumed.
+    pub resumed: bool,
+    pub warning: Option<String>,
+}
+
+/// What a full pull did.
+#[derive(Debug, Clone, Default)]
+pub struct PullReport {
+    pub resources: Vec<ResourceReport>,
+}
+
+/// Runs a full pull, publishing progress on `progress`. Resources that fail
+/// are reported and the others still pulled, except when the shop refuses
+/// the keys (every request would fail alike) or `token` is cancelled.
+pub async fn run<U: Upstream>(
+    upstream: &U,
+    store: &Store,
+    opts: &PullOptions,
+    progress: &ProgressTx,
+    token: &CancellationToken,
+) -> Result<PullReport, SyncError> {
+    progress.send_replace(PullProgress::starting(&opts.resources));
+    let outcome = run_inner(upstream, store, opts, progress, token).await;
+    progress.send_modify(|p| {
+        p.finished_at = Some(unix_millis_now());
+        p.state = match &outcome {
+            Ok(_) => PullState::Completed,
+            Err(SyncError::Cancelled) => PullState::Cancelled,
+            Err(e) => {
+                p.error = Some(e.to_string());
+                PullState::Failed
+            }
+        };
+    });
+    outcome
+}
+
+async fn run_inner<U: Upstream>(
+    upstream: &U,
+    store: &Store,
+    opts: &PullOptions,
+    progress: &ProgressTx,
+    token: &CancellationToken,
+) -> Result<PullReport, SyncError> {
+    let probe = cancellable(token, upstream.probe())
+        .await?
+        .map_err(|source| SyncError::Upstream {
+            resource: Resource::Products,
+            source,
+        })?;
+    let caps = probe.capabilities;
+    store
+        .write(move |tx| {
+            let now = unix_millis_now();
+            sync_state::set_capability(tx, "variations_endpoint", &caps.variations_endpoint.to_string(), now)?;
+            sync_state::set_capability(tx, "refunds_endpoint", &caps.refunds_endpoint.to_string(), now)?;
+            Ok(())
+        })
+        .await?;
+    let pull = Pull {
+        upstream,
+        store,
+        opts,
+        progress,
+        token,
+        caps,
+        watermark: probe.server_time.unwrap_or_else(GmtTime::now),
+    };
+    let mut report = PullReport::default();
+    let mut failures: Vec<String> = Vec::new();
+    for &resource in &opts.resources {
+        if token.is_cancelled() {
+            return Err(SyncError::Cancelled);
+        }
+        update(progress, resource, |r| r.state = StepState::Running);
+        let started = Instant::now();
+        let result = if resource.is_paged() {
+            pull.paged(resource).await
+        } else {
+            pull.snapshot(resource).await
+        };
+        match result {
+            Ok(r) => {
+                tracing::info!(
+                    resource = %resource,
+                    items = r.items,
+                    removed = r.removed,
+                    resumed = r.resumed,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "pulled"
+                );
+                update(progress, resource, |p| {
+                    p.state = StepState::Done;
+                    p.removed = r.removed;
+                    p.message.clone_from(&r.warning);
+                });
+                report.resources.push(r);
+            }
+            Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
+            Err(e) => {
+                let message = e.to_string();
+                tracing::warn!(resource = %resource, error = %e, "pull failed");
+                update(progress, resource, |p| {
+                    p.state = StepState::Failed;
+                    p.message = Some(message.clone());
+                });
+                let text = message.clone();
+                store
+                    .write(move |tx| {
+                        let now = unix_millis_now();
+                        sync_state::record_error(tx, resource, &text, now)?;
+                        events::append(tx, now, Level::Error, "pull_failed", Some(resource.as_str()), &text)
+                    })
+                    .await?;
+                if e.is_auth() {
+                    return Err(e);
+                }
+                failures.push(message);
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(report)
+    } else {
+        Err(SyncError::Incomplete {
+            summary: failures.join("; "),
+        })
+    }
+}
+
+/// Races `fut` against cancellation.
+async fn cancellable<T>(
+    token: &CancellationToken,
+    fut: impl Future<Output = Result<T, UpstreamError>>,
+) -> Result<Result<T, UpstreamError>, SyncError> {
+    tokio::select! {
+        biased;
+        _ = token.cancelled() => Err(SyncError::Cancelled),
+        r = fut => Ok(r),
+    }
+}
+
+/// How a paged resource is walked on this store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// One collection for the whole set.
+    All,
+    /// One collection per parent (older stores without `/variations` or
+    /// `/refunds`).
+    PerParent,
+}
+
+/// How a walk ended.
+struct Walked {
+    /// What the store last said the set holds (summed over parents).
+    reported_total: Option<u64>,
+    /// Whether `max_records` stopped it.
+    capped: bool,
+}
+
+struct Pull<'a, U> {
+    upstream: &'a U,
+    store: &'a Store,
+    opts: &'a PullOptions,
+    progress: &'a ProgressTx,
+    token: &'a CancellationToken,
+    caps: Capabilities,
+    /// The store's clock before the pull began; seeds delta polling.
+    watermark: GmtTime,
+}
+
+impl<U: Upstream> Pull<'_, U> {
+    fn up(resource: Resource) -> impl Fn(UpstreamError) -> SyncError {
+        move |source| SyncError::Upstream { resource, source }
+    }
+
+    async fn snapshot(&self, resource: Resource) -> Result<ResourceReport, SyncError> {
+        let snapshot = cancellable(self.token, self.upstream.snapshot(resource))
+            .await?
+            .map_err(Self::up(resource))?;
+        let n = snapshot.len() as u64;
+        self.store
+            .write(move |tx| {
+                let now = unix_millis_now();
+                apply::write_snapshot(tx, now, &snapshot)?;
+                let outcome = RunOutcome {
+                    capped: false,
+                    upstream_total: Some(n as i64),
+                    warning: None,
+                };
+                sync_state::record_done(tx, resource, None, None, &outcome, now)
+            })
+            .await?;
+        update(self.progress, resource, |p| {
+            p.pages_done = 1;
+            p.pages_total = Some(1);
+            p.items_done = n;
+            p.items_total = Some(n);
+        });
+        Ok(ResourceReport {
+            resource,
+            items: n,
+            removed: 0,
+            resumed: false,
+            warning: None,
+        })
+    }
+
+    fn walk_mode(&self, resource: Resource) -> Walk {
+        match resource {
+            Resource::Variations if !self.caps.variations_endpoint => Walk::PerParent,
+            Resource::Refunds if !self.caps.refunds_endpoint => Walk::PerParent,
+            _ => Walk::All,
+        }
+    }
+
+    /// Identifies what a run asks for, so that only a run asked the same way
+    /// is resumed.
+    fn fingerprint(&self, resource: Resource, walk: Walk) -> String {
+        let o = self.opts;
+        let (statuses, window) = match resource {
+            Resource::Products => (o.product_statuses.join(","), 0),
+            Resource::Orders => (o.order_statuses.join(","), o.order_window_days),
+            Resource::Refunds => (String::new(), o.order_window_days),
+            _ => (String::new(), 0),
+        };
+        format!(
+            "v1;per_page={};statuses={statuses};window_days={window};max={};walk={walk:?}",
+            o.page_size, o.max_records
+        )
+    }
+
+    /// The filter of a run; the order window is counted from when the run
+    /// began, so a resumed run asks exactly what it asked before.
+    fn filter(&self, resource: Resource, run: &PullRun) -> Filter {
+        let o = self.opts;
+        let window_start = (o.order_window_days > 0).then(|| {
+            GmtTime::from_unix(run.started_at / 1000)
+                .plus_secs(-(i64::from(o.order_window_days) * SECONDS_PER_DAY))
+        });
+        match resource {
+            Resource::Products => Filter {
+                statuses: o.product_statuses.clone(),
+                ..Filter::default()
+            },
+            Resource::Orders => Filter {
+                statuses: o.order_statuses.clone(),
+                created_after: window_start,
+                ..Filter::default()
+            },
+            Resource::Refunds => Filter {
+                created_after: window_start,
+                ..Filter::default()
+            },
+            _ => Filter::default(),
+        }
+    }
+
+    async fn paged(&self, resource: Resource) -> Result<ResourceReport, SyncError> {
+        let walk = self.walk_mode(resource);
+        let params = self.fingerprint(resource, walk);
+        let found = {
+            let params = params.clone();
+            self.store
+                .read(move |c| sync_state::find_running(c, resource, &params))
+                .await?
+        };
+        let resumed = found.is_some();
+        let run = match found {
+            Some(run) => run,
+            None => {
+                let (page_size, watermark) = (self.opts.page_size, self.watermark);
+                self.store
+                    .write(move |tx| {
+                        sync_state::start_run(tx, resource, &params, page_size, unix_millis_now(), Some(watermark))
+                    })
+                    .await?
+            }
+        };
+        let done = self.store.read(move |c| sync_state::done_pages(c, run.id)).await?;
+        if resumed {
+            tracing::info!(resource = %resource, run = run.id, pages_done = done.len(), "resuming an unfinished pull");
+        }
+        update(self.progress, resource, |p| {
+            p.pages_done = done.len() as u64;
+            p.items_done = done.iter().map(|d| d.items as u64).sum();
+        });
+        let filter = self.filter(resource, &run);
+        let walked = match walk {
+            Walk::All => self.walk_all(resource, &run, &filter, &done).await?,
+            Walk::PerParent => self.walk_parents(resource, &run, &filter, &done).await?,
+        };
+        let warning = self.check_completeness(resource, &run, &filter, walk, &walked).await?;
+        let outcome = RunOutcome {
+            capped: walked.capped,
+            upstream_total: walked.reported_total.map(|n| n as i64),
+            warning: warning.clone(),
+        };
+        let finished = run.clone();
+        let (removed, items) = self
+            .store
+            .write(move |tx| {
+                let now = unix_millis_now();
+                let items = sync_state::count_seen(tx, resource, finished.id)?;
+                let removed = sync_state::complete_run(tx, resource, &finished, &outcome, now)?;
+                if let Some(w) = &outcome.warning {
+                    events::append(tx, now, Level::Warn, "pull_incomplete", Some(resource.as_str()), w)?;
+                }
+                let message = format!("{resource}: {items} pulled, {removed} removed");
+                events::append(tx, now, Level::Info, "pull_done", Some(resource.as_str()), &message)?;
+                Ok((removed, items))
+            })
+            .await?;
+        Ok(ResourceReport {
+            resource,
+            items: items as u64,
+            removed: removed as u64,
+            resumed,
+            warning,
+        })
+    }
+
+    async fn fetch(&self, resource: Resource, scope: Scope, filter: &Filter, page: u32, per_page: u8) -> Result<Page, SyncError> {
+        let query = PageQuery {
+            resource,
+            scope,
+            filter: filter.clone(),
+            page,
+            per_page,
+        };
+        cancellable(self.token, self.upstream.page(&query))
+            .await?
+            .map_err(Self::up(resource))
+    }
+
+    /// Writes one page and marks it done, in one transaction.
+    async fn write_page(&self, run: &PullRun, scope: i64, page_no: u32, mut page: Page, keep: Option<usize>) -> Result<(), SyncError> {
+        if let Some(k) = keep {
+            page.records.truncate(k);
+        }
+        let done = DonePage {
+            scope,
+            page: page_no,
+            items: page.records.len(),
+            reported_items: page.total_items,
+            reported_pages: page.total_pages,
+        };
+        let (run_id, records) = (run.id, page.records);
+        let resource = records.resource();
+        self.store
+            .write(move |tx| {
+                let now = unix_millis_now();
+                let stamp = WriteStamp {
+                    run: Some(run_id),
+                    now_ms: now,
+                    allow_equal: true,
+                };
+                apply::write_records(tx, stamp, &records)?;
+                sync_state::mark_page_done(tx, run_id, &done, now)
+            })
+            .await?;
+        update(self.progress, resource, |p| {
+            p.pages_done += 1;
+            p.items_done += done.items as u64;
+            if scope == 0 {
+                p.items_total = done.reported_items.or(p.items_total);
+                p.pages_total = done.reported_pages.map(u64::from).or(p.pages_total);
+            }
+        });
+        Ok(())
+    }
+
+    /// Walks one collection: page 1 for the count, then the rest in
+    /// parallel; grows the plan if the set grows while it is walked.
+    async fn walk_all(&self, resource: Resource, run: &PullRun, filter: &Filter, done: &[DonePage]) -> Result<Walked, SyncError> {
+        let per_page = self.opts.page_size;
+        let max = self.opts.max_records;
+        let cap_pages = (max > 0).then(|| u32::try_from(max.div_ceil(u64::from(per_page))).unwrap_or(u32::MAX));
+        let keep_on = |page: u32| -> Option<usize> {
+            (max > 0).then(|| {
+                let before = u64::from(page - 1) * u64::from(per_page);
+                usize::try_from(max.saturating_sub(before)).unwrap_or(usize::MAX)
+            })
+        };
+        let done_set: HashSet<u32> = done.iter().filter(|d| d.scope == 0).map(|d| d.page).collect();
+        // The latest report: from the furthest page already written, if any.
+        let mut reported = done
+            .iter()
+            .filter(|d| d.scope == 0)
+            .max_by_key(|d| d.page)
+            .map(|d| (d.reported_items, d.reported_pages.unwrap_or(1)));
+        if !done_set.contains(&1) {
+            let page = self.fetch(resource, Scope::All, filter, 1, per_page).await?;
+            reported = Some((page.total_items, page.total_pages.unwrap_or(1)));
+            self.write_page(run, 0, 1, page, keep_on(1)).await?;
+        }
+        let mut planned = 1u32;
+        loop {
+            let mut last = reported.map_or(1, |r| r.1);
+            if let Some(cap) = cap_pages {
+                last = last.min(cap);
+            }
+            if last <= planned {
+                break;
+            }
+            let pages: Vec<u32> = (planned + 1..=last).filter(|p| !done_set.contains(p)).collect();
+            planned = last;
+            let mut results = stream::iter(pages)
+                .map(|p| async move { (p, self.fetch(resource, Scope::All, filter, p, per_page).await) })
+                .buffer_unordered(self.opts.concurrency);
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    _ = self.token.cancelled() => return Err(SyncError::Cancelled),
+                    next = results.next() => next,
+                };
+                let Some((p, result)) = next else { break };
+                let page = result?;
+                if page.total_pages.is_some() {
+                    reported = Some((page.total_items, page.total_pages.unwrap_or(1)));
+                }
+                self.write_page(run, 0, p, page, keep_on(p)).await?;
+            }
+        }
+        let reported_total = reported.and_then(|r| r.0);
+        Ok(Walked {
+            reported_total,
+            capped: max > 0 && reported_total.is_some_and(|t| t > max),
+        })
+    }
+
+    /// Walks the children of every parent (older stores), `concurrency`
+    /// parents at a time.
+    async fn walk_parents(&self, resource: Resource, run: &PullRun, filter: &Filter, done: &[DonePage]) -> Result<Walked, SyncError> {
+        let parents = match resource {
+            Resource::Variations => self.store.read(catalog::variable_product_ids).await?,
+            _ => self.store.read(orders::order_ids_with_refunds).await?,
+        };
+        let mut by_parent: HashMap<i64, Vec<DonePage>> = HashMap::new();
+        for d in done {
+            by_parent.entry(d.scope).or_default().push(*d);
+        }
+        update(self.progress, resource, |p| p.pages_total = Some(parents.len() as u64));
+        let mut walks = stream::iter(parents)
+            .map(|parent| {
+                let done = by_parent.remove(&parent).unwrap_or_default();
+                async move { self.walk_parent(resource, run, filter, parent, done).await }
+            })
+            .buffer_unordered(self.opts.concurrency);
+        let mut total = 0u64;
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = self.token.cancelled() => return Err(SyncError::Cancelled),
+                next = walks.next() => next,
+            };
+            let Some(result) = next else { break };
+            total += result?;
+        }
+        Ok(Walked {
+            reported_total: Some(total),
+            capped: false,
+        })
+    }
+
+    /// Walks one parent's children; returns how many the store reported.
+    async fn walk_parent(&self, resource: Resource, run: &PullRun, filter: &Filter, parent: i64, done: Vec<DonePage>) -> Result<u64, SyncError> {
+        let per_page = self.opts.page_size;
+        let mut reported_items = done.iter().max_by_key(|d| d.page).and_then(|d| d.reported_items).unwrap_or(0);
+        let mut page_no = 1u32;
+        loop {
+            let known = done.iter().find(|d| d.page == page_no);
+            let last = match known {
+                Some(d) => d.reported_pages.unwrap_or(1),
+                None => {
+                    let page = self.fetch(resource, Scope::Parent(parent), filter, page_no, per_page).await?;
+                    reported_items = page.total_items.unwrap_or(page.records.len() as u64);
+                    let last = page.total_pages.unwrap_or(1);
+                    self.write_page(run, parent, page_no, page, None).await?;
+                    last
+                }
+            };
+            if page_no >= last {
+                return Ok(reported_items);
+            }
+            page_no += 1;
+        }
+    }
+
+    /// Compares the distinct rows seen with the store's count; repairs a
+    /// shortfall when the resource can be asked by id; describes what is
+    /// left.
+    async fn check_completeness(&self, resource: Resource, run: &PullRun, filter: &Filter, walk: Walk, walked: &Walked) -> Result<Option<String>, SyncError> {
+        let Some(total) = walked.reported_total else {
+            return Ok(None);
+        };
+        if walked.capped {
+            return Ok(Some(format!(
+                "stopped at sync.max_records = {} of the {total} the store lists; rows beyond are not mirrored",
+                self.opts.max_records
+            )));
+        }
+        let run_id = run.id;
+        let count = || self.store.read(move |c| sync_state::count_seen(c, resource, run_id));
+        let mut seen = count().await? as u64;
+        let repairable = walk == Walk::All
+            && matches!(
+                resource,
+                Resource::Products | Resource::Variations | Resource::Customers | Resource::Orders | Resource::Categories | Resource::Tags
+            );
+        if seen < total && repairable {
+            tracing::info!(resource = %resource, seen, total, "pulled fewer than the store lists; scanning ids");
+            self.repair(resource, run, filter).await?;
+            seen = count().await? as u64;
+        }
+        Ok((seen != total).then(|| {
+            format!(
+                "the store lists {total} but {seen} were pulled (the store changed during the pull, or a plugin hides some from listing)"
+            )
+        }))
+    }
+
+    /// Fetches, by id, every object the store lists that this run missed.
+    async fn repair(&self, resource: Resource, run: &PullRun, filter: &Filter) -> Result<(), SyncError> {
+        let mut listed: Vec<i64> = Vec::new();
+        let mut page_no = 1u32;
+        loop {
+            let query = PageQuery {
+                resource,
+                scope: Scope::All,
+                filter: filter.clone(),
+                page: page_no,
+                per_page: REPAIR_PAGE,
+            };
+            let ids = cancellable(self.token, self.upstream.id_page(&query))
+                .await?
+                .map_err(Self::up(resource))?;
+            let n = ids.ids.len();
+            listed.extend(ids.ids);
+            if n == 0 || page_no >= ids.total_pages.unwrap_or(1) {
+                break;
+            }
+            page_no += 1;
+        }
+        let run_id = run.id;
+        let seen: HashSet<i64> = self
+            .store
+            .read(move |c| sync_state::seen_ids(c, resource, run_id))
+            .await?
+            .into_iter()
+            .collect();
+        let missing: Vec<i64> = listed.into_iter().filter(|id| !seen.contains(id)).collect();
+        for chunk in missing.chunks(usize::from(REPAIR_PAGE)) {
+            let by_id = Filter {
+                include: chunk.to_vec(),
+                ..filter.clone()
+            };
+            let page = self.fetch(resource, Scope::All, &by_id, 1, REPAIR_PAGE).await?;
+            let records = page.records;
+            let stamp_run = run.id;
+            self.store
+                .write(move |tx| {
+                    let stamp = WriteStamp {
+                        run: Some(stamp_run),
+                        now_ms: unix_millis_now(),
+                        allow_equal: true,
+                    };
+                    apply::write_records(tx, stamp, &records).map(|_| ())
+                })
+                .await?;
+        }
+        Ok(())
+    }
+}
