@@ -33,6 +33,8 @@ pub(crate) struct Ids {
     pub post_meta: i64,
     /// `wc_orders_meta` rows exposed as order and refund `meta_data`.
     pub order_meta: i64,
+    /// `wp_usermeta` rows exposed as customer `meta_data`.
+    pub user_meta: i64,
 }
 
 impl Default for Ids {
@@ -48,6 +50,8 @@ impl Default for Ids {
             item_meta: 1,
             post_meta: 1,
             order_meta: 1,
+            // WordPress writes a dozen rows for the administrator first.
+            user_meta: 20,
         }
     }
 }

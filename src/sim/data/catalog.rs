@@ -235,6 +235,10 @@ pub(crate) fn products(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, anchor
             95..=97 => ProductType::Grouped,
             _ => ProductType::External,
         };
+        // Variable products need an attribute to vary by.
+        if kind == ProductType::Variable && !spec.sizes && !spec.colours {
+            kind = ProductType::Simple;
+        }
         // Small stores still show every type.
         if n >= 20 && i == 6 {
             kind = ProductType::Grouped;
@@ -249,7 +253,17 @@ pub(crate) fn products(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, anchor
         };
         let id = Ids::next(&mut store.ids.post);
         let sku = format!("{}-{:05}", spec.prefix, i + 1);
-        let status = status(rng);
+        let mut status = status(rng);
+        // Small stores still show every status.
+        if n >= 20 {
+            status = match i {
+                12 => PostStatus::Draft,
+                15 => PostStatus::Trash,
+                18 => PostStatus::Private,
+                21 => PostStatus::Pending,
+                _ => status,
+            };
+        }
         let modified = if rng.gen_bool(0.15) {
             anchor - rng.gen_range(60..days(7))
         } else {
@@ -390,9 +404,7 @@ pub(crate) fn trash_meta(meta_ids: &mut i64, p: &mut Product, previous: PostStat
 
 fn variable(store: &mut Store, rng: &mut ChaCha8Rng, p: &mut Product, spec: &CategorySpec, anchor: Ts) {
     let (mut sizes, mut colours) = (spec.sizes, spec.colours);
-    if !sizes && !colours {
-        colours = true;
-    } else if sizes && colours && rng.gen_bool(0.3) {
+    if sizes && colours && rng.gen_bool(0.3) {
         sizes = rng.gen_bool(0.5);
         colours = !sizes;
     }

@@ -180,7 +180,14 @@ pub(crate) fn orders(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, anchor: 
         return;
     }
     let coupon_ids: Vec<i64> = COUPONS.iter().map(|_| Ids::next(&mut store.ids.post)).collect();
-    let mut times: Vec<Ts> = (0..n).map(|_| anchor - rng.gen_range(600..days(180))).collect();
+    // A fifth of the orders in the last two weeks, so the open statuses
+    // (pending, processing, on-hold) show up even in small stores.
+    let mut times: Vec<Ts> = (0..n)
+        .map(|_| {
+            let window = if rng.gen_bool(0.2) { days(14) } else { days(180) };
+            anchor - rng.gen_range(600..window)
+        })
+        .collect();
     times.sort_unstable();
     let plans: Vec<Plan> = times
         .into_iter()

@@ -13,7 +13,9 @@ use super::words::{
     STREETS_US, US_CITIES,
 };
 use crate::sim::clock::Ts;
-use crate::sim::model::{Address, Customer, Ids, Store};
+use serde_json::Value;
+
+use crate::sim::model::{Address, Customer, Ids, Meta, Store};
 
 /// ASCII form of a name for logins and e-mail addresses.
 fn ascii_lower(s: &str) -> String {
@@ -157,6 +159,17 @@ pub(crate) fn customers(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, ancho
             _ => Address::default(),
         };
         let id = Ids::next(&mut store.ids.user);
+        // Accounts created without a password (checkout, REST) carry the
+        // "change your generated password" flag WordPress sets.
+        let meta = if rng.gen_bool(0.2) {
+            vec![Meta {
+                id: Ids::next(&mut store.ids.user_meta),
+                key: "default_password_nag".to_owned(),
+                value: Value::String("1".to_owned()),
+            }]
+        } else {
+            vec![]
+        };
         store.customers.insert(
             id,
             Customer {
@@ -172,7 +185,7 @@ pub(crate) fn customers(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, ancho
                 billing,
                 shipping,
                 is_paying_customer: false,
-                meta: vec![],
+                meta,
             },
         );
     }
