@@ -73,7 +73,9 @@ pub(crate) fn rawurlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3 / 2);
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -105,7 +107,10 @@ fn parse_header(header: &str) -> Vec<(String, String)> {
             rest = &after[name_len..];
             continue;
         };
-        let quoted = value_part.strip_prefix(':').unwrap_or(value_part).strip_prefix('"');
+        let quoted = value_part
+            .strip_prefix(':')
+            .unwrap_or(value_part)
+            .strip_prefix('"');
         let (value, consumed) = match quoted.and_then(|q| q.find('"').map(|end| (q, end))) {
             Some((q, end)) => (&q[..end], value_part.len() - q.len() + end + 1),
             None => {
@@ -171,7 +176,12 @@ pub(crate) fn base_string(method: &str, url: &str, params: &[(String, PhpValue)]
     sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let mut pairs = Vec::new();
     join(&sorted, None, &mut pairs);
-    format!("{}&{}&{}", method.to_ascii_uppercase(), rawurlencode(url), pairs.join("%26"))
+    format!(
+        "{}&{}&{}",
+        method.to_ascii_uppercase(),
+        rawurlencode(url),
+        pairs.join("%26")
+    )
 }
 
 /// `get_home_url( null, $request_path, 'http' )` after stripping the home
@@ -179,7 +189,10 @@ pub(crate) fn base_string(method: &str, url: &str, params: &[(String, PhpValue)]
 pub(crate) fn signing_url(home: &str, raw_path: &str) -> String {
     let without_scheme = home.split_once("://").map_or(home, |(_, rest)| rest);
     let (host, home_path) = match without_scheme.find('/') {
-        Some(i) => (&without_scheme[..i], without_scheme[i..].trim_end_matches('/')),
+        Some(i) => (
+            &without_scheme[..i],
+            without_scheme[i..].trim_end_matches('/'),
+        ),
         None => (without_scheme, ""),
     };
     let wp_base = format!("{home_path}/");
@@ -212,29 +225,47 @@ fn numeric(s: &str) -> Option<f64> {
 
 /// Authenticates one request to a `wc/` route. `Ok(Anonymous)` means no
 /// OAuth parameter at all; errors are the 401 bodies WooCommerce sends.
-pub(crate) fn authenticate(req: &AuthRequest<'_>, keys: &mut KeyRing, home: &str, now: Ts) -> Result<Caller, ApiError> {
+pub(crate) fn authenticate(
+    req: &AuthRequest<'_>,
+    keys: &mut KeyRing,
+    home: &str,
+    now: Ts,
+) -> Result<Caller, ApiError> {
     let mut params: Vec<(String, PhpValue)> = req.query.to_vec();
     merge(&mut params, req.form.iter().cloned());
     if let Some(header) = req.authorization {
         merge(
             &mut params,
-            parse_header(header).into_iter().map(|(k, v)| (k, PhpValue::Str(v))),
+            parse_header(header)
+                .into_iter()
+                .map(|(k, v)| (k, PhpValue::Str(v))),
         );
     }
     let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|n| is_empty(get(n))).collect();
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|n| is_empty(get(n)))
+        .collect();
     if missing.len() == REQUIRED.len() {
         return Ok(Caller::Anonymous);
     }
     if !missing.is_empty() {
-        let noun = if missing.len() == 1 { "parameter" } else { "parameters" };
+        let noun = if missing.len() == 1 {
+            "parameter"
+        } else {
+            "parameters"
+        };
         return Err(auth_error(
             "woocommerce_rest_authentication_missing_parameter",
             format!("Missing OAuth {noun} {}", missing.join(", ")),
         ));
     }
     if scalar(&params, "oauth_consumer_key").trim() != keys.consumer_key {
-        return Err(auth_error("woocommerce_rest_authentication_error", "Consumer key is invalid."));
+        return Err(auth_error(
+            "woocommerce_rest_authentication_error",
+            "Consumer key is invalid.",
+        ));
     }
     let url = signing_url(home, req.raw_path);
     let base = base_string(req.method, &url, &params);
@@ -262,7 +293,12 @@ pub(crate) fn authenticate(req: &AuthRequest<'_>, keys: &mut KeyRing, home: &str
     let timestamp = scalar(&params, "oauth_timestamp");
     match numeric(timestamp) {
         Some(t) if t >= (now - WINDOW_SECS) as f64 && t <= (now + WINDOW_SECS) as f64 => {}
-        _ => return Err(auth_error("woocommerce_rest_authentication_error", "Invalid timestamp.")),
+        _ => {
+            return Err(auth_error(
+                "woocommerce_rest_authentication_error",
+                "Invalid timestamp.",
+            ));
+        }
     }
     let nonce = scalar(&params, "oauth_nonce");
     if keys.nonces.values().any(|n| n == nonce) {
@@ -306,7 +342,11 @@ mod tests {
             base_string("GET", "http://photos.example.net/photos", &params),
             "GET&http%3A%2F%2Fphotos.example.net%2Fphotos&file%3Dvacation.jpg%26oauth_consumer_key%3Ddpf43f3p2l4k3l03%26oauth_nonce%3Dkllo9940pd9333jh%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D1191242096%26oauth_token%3Dnnch734d00sl2jdk%26oauth_version%3D1.0%26size%3Doriginal"
         );
-        let sig = hmac_b64("sha1", b"kd94hf93k423kf44&pfkkdhi9sl3r4s00", base_string("GET", "http://photos.example.net/photos", &params).as_bytes());
+        let sig = hmac_b64(
+            "sha1",
+            b"kd94hf93k423kf44&pfkkdhi9sl3r4s00",
+            base_string("GET", "http://photos.example.net/photos", &params).as_bytes(),
+        );
         assert_eq!(sig, "tR3+Ty81lMeYAr/Fid0kMTYa/WM=");
     }
 
@@ -316,7 +356,10 @@ mod tests {
             "include".to_owned(),
             PhpValue::Arr(vec![("0".to_owned(), PhpValue::Str("1".to_owned()))]),
         )];
-        assert_eq!(base_string("GET", "http://x/p", &params), "GET&http%3A%2F%2Fx%2Fp&include%255B0%255D%3D1");
+        assert_eq!(
+            base_string("GET", "http://x/p", &params),
+            "GET&http%3A%2F%2Fx%2Fp&include%255B0%255D%3D1"
+        );
     }
 
     #[test]

@@ -165,8 +165,14 @@ mod tests {
         assert_eq!(parse_query_date("2026-11-22 12:00:00"), Some(ts));
         assert_eq!(parse_query_date("2026-11-22T12:00:00.75"), Some(ts));
         assert_eq!(parse_query_date("2026-11-22T12:00:00Z"), Some(ts + 3600));
-        assert_eq!(parse_query_date("2026-11-22T13:00:00+01:00"), Some(ts + 3600));
-        assert_eq!(parse_query_date("2026-11-22T07:00:00-05:00"), Some(ts + 3600));
+        assert_eq!(
+            parse_query_date("2026-11-22T13:00:00+01:00"),
+            Some(ts + 3600)
+        );
+        assert_eq!(
+            parse_query_date("2026-11-22T07:00:00-05:00"),
+            Some(ts + 3600)
+        );
     }
 
     #[test]

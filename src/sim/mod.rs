@@ -274,8 +274,15 @@ impl Sim {
 /// Body size accepted for form-encoded requests (OAuth in `$_POST`).
 const MAX_FORM_BYTES: usize = 1 << 20;
 
+/// How long a truncated response stalls before its connection drops.
+const TRUNCATE_PAUSE: Duration = Duration::from_millis(10);
+
 /// The HTTP layer: latency, fault decision, the store, recording.
-async fn serve(State(inner): State<Arc<Inner>>, ConnectInfo(conn): ConnectInfo<ConnKill>, req: Request) -> Response {
+async fn serve(
+    State(inner): State<Arc<Inner>>,
+    ConnectInfo(conn): ConnectInfo<ConnKill>,
+    req: Request,
+) -> Response {
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_owned();
     let raw_path = parts.uri.path().to_owned();
@@ -294,7 +301,9 @@ async fn serve(State(inner): State<Arc<Inner>>, ConnectInfo(conn): ConnectInfo<C
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let form = if is_form {
-        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.unwrap_or_default();
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .unwrap_or_default();
         parse_php_query(&String::from_utf8_lossy(&bytes))
     } else {
         Vec::new()
@@ -321,11 +330,17 @@ async fn serve(State(inner): State<Arc<Inner>>, ConnectInfo(conn): ConnectInfo<C
         }
     };
     let fault = decision.map(|d| d.kind);
-    let recorded_status = if fault == Some(FaultKind::Reset) { 0 } else { status };
+    let recorded_status = if fault == Some(FaultKind::Reset) {
+        0
+    } else {
+        status
+    };
     lock(&inner.requests).push(RecordedRequest {
         method,
         path: routes::params::urldecode(&raw_path.replace('+', "%2B")),
-        query: url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect(),
+        query: url::form_urlencoded::parse(raw_query.as_bytes())
+            .into_owned()
+            .collect(),
         status: recorded_status,
         fault: fault.clone(),
     });
@@ -341,7 +356,8 @@ fn build_response(
     conn: &ConnKill,
 ) -> Response {
     let mut response = Response::new(Body::empty());
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&http_date(inner.shop.clock.now())) {
         h.insert(header::DATE, v);
@@ -363,11 +379,20 @@ fn build_response(
             let full = body.len();
             let half = Bytes::from(body[..full / 2].to_vec());
             h.insert(header::CONTENT_LENGTH, HeaderValue::from(full));
-            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(half),
-                Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "truncated by fault injection")),
-            ];
-            *response.body_mut() = Body::from_stream(futures::stream::iter(chunks));
+            // The pause lets hyper flush the head and the first half before
+            // the failing chunk makes it drop the connection.
+            let failure = futures::stream::once(async {
+                tokio::time::sleep(TRUNCATE_PAUSE).await;
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "truncated by fault injection",
+                ))
+            });
+            let stream = futures::StreamExt::chain(
+                futures::stream::iter([Ok::<_, std::io::Error>(half)]),
+                failure,
+            );
+            *response.body_mut() = Body::from_stream(stream);
         }
         Some(FaultKind::Reset) => {
             conn.kill();
@@ -439,12 +464,22 @@ impl SimHandle {
 
     fn write<R>(&self, f: impl FnOnce(&mut Store, i64) -> R) -> R {
         let now = self.inner.shop.clock.now();
-        let mut store = self.inner.shop.store.write().unwrap_or_else(PoisonError::into_inner);
+        let mut store = self
+            .inner
+            .shop
+            .store
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         f(&mut store, now)
     }
 
     fn read<R>(&self, f: impl FnOnce(&Store) -> R) -> R {
-        let store = self.inner.shop.store.read().unwrap_or_else(PoisonError::into_inner);
+        let store = self
+            .inner
+            .shop
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         f(&store)
     }
 
@@ -454,7 +489,13 @@ impl SimHandle {
 
     /// Adds a published simple product; `stock: None` leaves stock
     /// unmanaged. Returns its id.
-    pub fn add_simple_product(&self, name: &str, sku: &str, price: &str, stock: Option<i64>) -> i64 {
+    pub fn add_simple_product(
+        &self,
+        name: &str,
+        sku: &str,
+        price: &str,
+        stock: Option<i64>,
+    ) -> i64 {
         self.write(|s, now| mutate::add_simple_product(s, now, name, sku, price, stock))
     }
 
@@ -504,7 +545,13 @@ impl SimHandle {
 
     /// Ids of users with the `customer` role, ascending.
     pub fn customer_ids(&self) -> Vec<i64> {
-        self.read(|s| s.customers.values().filter(|c| c.role == "customer").map(|c| c.id).collect())
+        self.read(|s| {
+            s.customers
+                .values()
+                .filter(|c| c.role == "customer")
+                .map(|c| c.id)
+                .collect()
+        })
     }
 
     /// Order ids, ascending; `status` as WooCommerce names it

@@ -214,7 +214,7 @@ impl Pricing {
         if self.sale_from.is_some_and(|from| from > now) {
             return false;
         }
-        !self.sale_to.is_some_and(|to| to < now)
+        self.sale_to.is_none_or(|to| to >= now)
     }
 
     /// The active price (`_price`).

@@ -10,11 +10,19 @@ use super::SimCounts;
 use super::clock::Ts;
 use super::data::{refresh_parent_stock, slugify, trash_meta};
 use super::model::{
-    Backorders, Ids, OrderStatus, PostStatus, Pricing, Product, ProductType, Stock, StockStatus, Store,
+    Backorders, Ids, OrderStatus, PostStatus, Pricing, Product, ProductType, Stock, StockStatus,
+    Store,
 };
 
 /// A new published simple product, like `POST /products`.
-pub(crate) fn add_simple_product(store: &mut Store, now: Ts, name: &str, sku: &str, price: &str, stock: Option<i64>) -> i64 {
+pub(crate) fn add_simple_product(
+    store: &mut Store,
+    now: Ts,
+    name: &str,
+    sku: &str,
+    price: &str,
+    stock: Option<i64>,
+) -> i64 {
     let id = Ids::next(&mut store.ids.post);
     let base = slugify(name);
     let mut slug = base.clone();
@@ -63,7 +71,13 @@ pub(crate) fn add_simple_product(store: &mut Store, now: Ts, name: &str, sku: &s
         purchase_note: String::new(),
         upsell_ids: vec![],
         cross_sell_ids: vec![],
-        category_ids: store.categories.keys().next().copied().into_iter().collect(),
+        category_ids: store
+            .categories
+            .keys()
+            .next()
+            .copied()
+            .into_iter()
+            .collect(),
         tag_ids: vec![],
         attributes: vec![],
         default_attributes: vec![],
@@ -185,11 +199,27 @@ pub(crate) fn counts(store: &Store) -> SimCounts {
         products_pending: products_with(PostStatus::Pending),
         products_private: products_with(PostStatus::Private),
         products_trash: products_with(PostStatus::Trash),
-        products_simple: store.products.values().filter(|p| p.kind == ProductType::Simple).count(),
-        products_variable: store.products.values().filter(|p| p.kind == ProductType::Variable).count(),
+        products_simple: store
+            .products
+            .values()
+            .filter(|p| p.kind == ProductType::Simple)
+            .count(),
+        products_variable: store
+            .products
+            .values()
+            .filter(|p| p.kind == ProductType::Variable)
+            .count(),
         variations: store.variations.len(),
-        variations_trash: store.variations.values().filter(|v| v.status == PostStatus::Trash).count(),
-        customers: store.customers.values().filter(|c| c.role == "customer").count(),
+        variations_trash: store
+            .variations
+            .values()
+            .filter(|v| v.status == PostStatus::Trash)
+            .count(),
+        customers: store
+            .customers
+            .values()
+            .filter(|c| c.role == "customer")
+            .count(),
         users: store.customers.len(),
         orders: store.orders.len(),
         orders_trash: orders_with(OrderStatus::Trash),

@@ -44,7 +44,12 @@ pub(crate) struct TaxLocation {
 }
 
 impl TaxLocation {
-    pub(crate) fn for_order(store: &Store, billing: &Address, shipping: &Address, pickup: bool) -> Self {
+    pub(crate) fn for_order(
+        store: &Store,
+        billing: &Address,
+        shipping: &Address,
+        pickup: bool,
+    ) -> Self {
         if pickup {
             let mut parts = store.settings.default_country.split(':');
             return Self {
@@ -54,7 +59,11 @@ impl TaxLocation {
                 city: store.settings.store_city.clone(),
             };
         }
-        let a = if shipping.country.is_empty() { billing } else { shipping };
+        let a = if shipping.country.is_empty() {
+            billing
+        } else {
+            shipping
+        };
         Self {
             country: a.country.clone(),
             state: a.state.clone(),
@@ -84,8 +93,16 @@ fn rate_matches(rate: &TaxRate, class: &str, loc: &TaxLocation) -> bool {
     rate.class == class
         && (rate.country.is_empty() || rate.country == loc.country)
         && (rate.state.is_empty() || rate.state == loc.state)
-        && (rate.postcodes.is_empty() || rate.postcodes.iter().any(|p| postcode_matches(p, &loc.postcode)))
-        && (rate.cities.is_empty() || rate.cities.iter().any(|c| c.eq_ignore_ascii_case(&loc.city)))
+        && (rate.postcodes.is_empty()
+            || rate
+                .postcodes
+                .iter()
+                .any(|p| postcode_matches(p, &loc.postcode)))
+        && (rate.cities.is_empty()
+            || rate
+                .cities
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(&loc.city)))
 }
 
 /// `WC_Tax::find_rates`: the matching rates of a class, one per priority
@@ -139,7 +156,11 @@ pub(crate) fn price_line(
     line: &mut LineItem,
     unit_gross: Decimal,
 ) {
-    let net = net_from_gross(store, &line.tax_class, unit_gross * Decimal::from(line.quantity));
+    let net = net_from_gross(
+        store,
+        &line.tax_class,
+        unit_gross * Decimal::from(line.quantity),
+    );
     line.subtotal = net;
     line.total = net;
     tax_line(store, loc, line);
@@ -189,7 +210,12 @@ pub(crate) fn apply_percent_coupon(
 /// (`woocommerce_shipping_tax_class = inherit`): standard when any line is
 /// standard, else the first class found. Only rates marked for shipping
 /// apply; a zero cost still lists them.
-pub(crate) fn tax_shipping(store: &Store, loc: &TaxLocation, lines: &[LineItem], ship: &mut ShippingLine) {
+pub(crate) fn tax_shipping(
+    store: &Store,
+    loc: &TaxLocation,
+    lines: &[LineItem],
+    ship: &mut ShippingLine,
+) {
     let class = if lines.iter().any(|l| l.tax_class.is_empty()) || lines.is_empty() {
         String::new()
     } else {
@@ -213,15 +239,24 @@ pub(crate) fn tax_shipping(store: &Store, loc: &TaxLocation, lines: &[LineItem],
 
 /// `rate_code`: country, state, name (or TAX) and priority, upper-cased.
 pub(crate) fn rate_code(rate: &TaxRate) -> String {
-    let name = if rate.name.is_empty() { "TAX" } else { rate.name.as_str() };
+    let name = if rate.name.is_empty() {
+        "TAX"
+    } else {
+        rate.name.as_str()
+    };
     let priority = rate.priority.to_string();
-    [rate.country.as_str(), rate.state.as_str(), name, priority.as_str()]
-        .iter()
-        .filter(|p| !p.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join("-")
-        .to_uppercase()
+    [
+        rate.country.as_str(),
+        rate.state.as_str(),
+        name,
+        priority.as_str(),
+    ]
+    .iter()
+    .filter(|p| !p.is_empty())
+    .copied()
+    .collect::<Vec<_>>()
+    .join("-")
+    .to_uppercase()
 }
 
 /// Tax lines summing line and shipping taxes per rate, in order of first
@@ -283,7 +318,11 @@ pub(crate) fn order_totals(order: &mut Order, coupon_lines: &[CouponLine], fees:
     order.discount_tax = round(coupon_lines.iter().map(|c| c.discount_tax).sum(), 2);
     let nets: Decimal = order.line_items.iter().map(|l| l.total).sum::<Decimal>()
         + fees.iter().map(|f| f.total).sum::<Decimal>()
-        + order.shipping_lines.iter().map(|s| s.total).sum::<Decimal>();
+        + order
+            .shipping_lines
+            .iter()
+            .map(|s| s.total)
+            .sum::<Decimal>();
     order.total = round(nets + order.total_tax, 2);
 }
 

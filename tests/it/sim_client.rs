@@ -4,7 +4,9 @@
 //! prove that signer and the sim's independent verifier agree.
 
 use possync::sim::SimHandle;
-use possync::upstream::woo::auth::{OAuthRequest, SignatureMethod, new_nonce, oauth1_params, percent_encode};
+use possync::upstream::woo::auth::{
+    OAuthRequest, SignatureMethod, new_nonce, oauth1_params, percent_encode,
+};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -37,16 +39,25 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     pub fn total(&self) -> usize {
-        self.header("x-wp-total").and_then(|v| v.parse().ok()).expect("X-WP-Total")
+        self.header("x-wp-total")
+            .and_then(|v| v.parse().ok())
+            .expect("X-WP-Total")
     }
 
     pub fn ids(&self) -> Vec<i64> {
@@ -93,9 +104,18 @@ impl SimClient {
     }
 
     /// The URL and `Authorization` header of a signed GET.
-    pub fn signed(&self, route: &str, query: &[(&str, &str)], timestamp: u64, nonce: &str) -> (String, Option<String>) {
+    pub fn signed(
+        &self,
+        route: &str,
+        query: &[(&str, &str)],
+        timestamp: u64,
+        nonce: &str,
+    ) -> (String, Option<String>) {
         let path = format!("/wp-json/wc/v3/{route}");
-        let query: Vec<(String, String)> = query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let query: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         let signing_url = format!("{}{path}", self.signing_base);
         let oauth = oauth1_params(&OAuthRequest {
             method: "GET",
@@ -138,7 +158,11 @@ impl SimClient {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.bytes().await.expect("whole body").to_vec();
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// A signed GET of `/wp-json/wc/v3/{route}`, fresh nonce, sim-clock-free
@@ -150,7 +174,10 @@ impl SimClient {
 
     /// A GET without any credentials.
     pub async fn get_anonymous(&self, route: &str, query: &[(&str, &str)]) -> Reply {
-        let q: Vec<(String, String)> = query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let q: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         let url = format!("{}/wp-json/wc/v3/{route}?{}", self.base, encode_query(&q));
         self.send(&url, None).await
     }
@@ -165,8 +192,16 @@ impl SimClient {
             q.push(("per_page", "100"));
             q.push(("page", &page_s));
             let reply = self.get(route, &q).await;
-            assert_eq!(reply.status, 200, "{route} page {page}: {}", String::from_utf8_lossy(&reply.body));
-            let pages: usize = reply.header("x-wp-totalpages").and_then(|v| v.parse().ok()).unwrap_or(1);
+            assert_eq!(
+                reply.status,
+                200,
+                "{route} page {page}: {}",
+                String::from_utf8_lossy(&reply.body)
+            );
+            let pages: usize = reply
+                .header("x-wp-totalpages")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
             out.extend(reply.json().as_array().expect("a list").iter().cloned());
             if page >= pages {
                 return out;

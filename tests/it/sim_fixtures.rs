@@ -33,7 +33,12 @@ fn load_headers(name: &str) -> (u16, Vec<(String, String)>) {
         .as_array()
         .expect("headers")
         .iter()
-        .map(|h| (h[0].as_str().unwrap().to_lowercase(), h[1].as_str().unwrap().to_owned()))
+        .map(|h| {
+            (
+                h[0].as_str().unwrap().to_lowercase(),
+                h[1].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     (status, headers)
 }
@@ -80,7 +85,10 @@ impl Shape {
     }
 
     fn collect(&mut self, v: &Value, path: String, maps: &[&str]) {
-        self.types.entry(path.clone()).or_default().insert(type_name(v));
+        self.types
+            .entry(path.clone())
+            .or_default()
+            .insert(type_name(v));
         match v {
             Value::Object(m) => {
                 let is_map = maps.contains(&path.as_str());
@@ -116,7 +124,13 @@ impl Shape {
 /// JSON types (each sim type among the captured ones) and field order.
 /// `extra` lists `(path, type)` the sim may show although no capture did
 /// (arrays that were always empty in the captures), each with its reason.
-fn assert_same_shape(what: &str, captured: &[Value], sim: &[Value], maps: &[&str], extra: &[(&str, &str)]) {
+fn assert_same_shape(
+    what: &str,
+    captured: &[Value],
+    sim: &[Value],
+    maps: &[&str],
+    extra: &[(&str, &str)],
+) {
     assert!(!captured.is_empty(), "{what}: no captured samples");
     assert!(!sim.is_empty(), "{what}: no sim samples");
     let cap = Shape::of(captured, maps);
@@ -126,7 +140,10 @@ fn assert_same_shape(what: &str, captured: &[Value], sim: &[Value], maps: &[&str
         for t in types {
             let known = cap.types.get(path).is_some_and(|c| c.contains(t));
             if !known && !extra.contains(&(path.as_str(), *t)) {
-                problems.push(format!("sim has {path} as {t}; captures: {:?}", cap.types.get(path)));
+                problems.push(format!(
+                    "sim has {path} as {t}; captures: {:?}",
+                    cap.types.get(path)
+                ));
             }
         }
     }
@@ -136,10 +153,17 @@ fn assert_same_shape(what: &str, captured: &[Value], sim: &[Value], maps: &[&str
         }
     }
     for (path, sim_order) in &got.order {
-        let Some(cap_order) = cap.order.get(path) else { continue };
-        let positions: Vec<usize> = sim_order.iter().filter_map(|k| cap_order.iter().position(|c| c == k)).collect();
+        let Some(cap_order) = cap.order.get(path) else {
+            continue;
+        };
+        let positions: Vec<usize> = sim_order
+            .iter()
+            .filter_map(|k| cap_order.iter().position(|c| c == k))
+            .collect();
         if positions.windows(2).any(|w| w[0] > w[1]) {
-            problems.push(format!("field order at {path:?}: sim {sim_order:?} vs captured {cap_order:?}"));
+            problems.push(format!(
+                "field order at {path:?}: sim {sim_order:?} vs captured {cap_order:?}"
+            ));
         }
     }
     assert!(problems.is_empty(), "{what}:\n{}", problems.join("\n"));
@@ -164,9 +188,17 @@ async fn sim_products_and_variations_have_the_captured_shape() {
     let mut products = c.get_all("products", &[("status", "any")]).await;
     products.extend(c.get_all("products", &[("status", "trash")]).await);
     let variations = c.get_all("variations", &[]).await;
-    let skus: Vec<String> = variations.iter().take(8).map(|v| v["sku"].as_str().unwrap().to_owned()).collect();
+    let skus: Vec<String> = variations
+        .iter()
+        .take(8)
+        .map(|v| v["sku"].as_str().unwrap().to_owned())
+        .collect();
     let by_sku = c.get("products", &[("sku", &skus.join(","))]).await.json();
-    assert_eq!(by_sku.as_array().unwrap().len(), 8, "variation SKUs are found through /products");
+    assert_eq!(
+        by_sku.as_array().unwrap().len(),
+        8,
+        "variation SKUs are found through /products"
+    );
     products.extend(items(by_sku));
     assert_same_shape(
         "products",
@@ -193,7 +225,11 @@ async fn sim_products_and_variations_have_the_captured_shape() {
     );
     // Variations are products in WooCommerce: a field the captured
     // variations only showed in one state takes the product's types.
-    let mut var_caps = captured(&["product_variable_variations", "product_variation_single", "event_variation_update_response"]);
+    let mut var_caps = captured(&[
+        "product_variable_variations",
+        "product_variation_single",
+        "event_variation_update_response",
+    ]);
     var_caps.push(json!({
         "date_on_sale_from": "2026-11-01T01:00:00", "date_on_sale_from_gmt": "2026-11-01T00:00:00",
         "date_on_sale_to": "2027-01-01T00:59:59", "date_on_sale_to_gmt": "2026-12-31T23:59:59",
@@ -206,14 +242,29 @@ async fn sim_products_and_variations_have_the_captured_shape() {
 async fn sim_taxonomies_have_the_captured_shape() {
     let (_sim, c) = big_sim().await;
     let cats = c.get_all("products/categories", &[]).await;
-    assert_same_shape("categories", &captured(&["products_categories"]), &cats, &[], &[]);
+    assert_same_shape(
+        "categories",
+        &captured(&["products_categories"]),
+        &cats,
+        &[],
+        &[],
+    );
     let tags = c.get_all("products/tags", &[]).await;
     assert_same_shape("tags", &captured(&["products_tags"]), &tags, &[], &[]);
     let attrs = items(c.get("products/attributes", &[]).await.json());
-    assert_same_shape("attributes", &captured(&["products_attributes"]), &attrs, &[], &[]);
+    assert_same_shape(
+        "attributes",
+        &captured(&["products_attributes"]),
+        &attrs,
+        &[],
+        &[],
+    );
     let mut terms = c.get_all("products/attributes/1/terms", &[]).await;
     terms.extend(c.get_all("products/attributes/2/terms", &[]).await);
-    let caps = captured(&["products_attribute_size_terms", "products_attribute_colour_terms"]);
+    let caps = captured(&[
+        "products_attribute_size_terms",
+        "products_attribute_colour_terms",
+    ]);
     assert_same_shape("attribute terms", &caps, &terms, &[], &[]);
 }
 
@@ -221,7 +272,11 @@ async fn sim_taxonomies_have_the_captured_shape() {
 async fn sim_customers_have_the_captured_shape() {
     let (_sim, c) = big_sim().await;
     let customers = c.get_all("customers", &[("role", "all")]).await;
-    let caps = captured(&["customers", "customer_single", "delete_customer_force_response"]);
+    let caps = captured(&[
+        "customers",
+        "customer_single",
+        "delete_customer_force_response",
+    ]);
     assert_same_shape("customers", &caps, &customers, &[], &[]);
 }
 
@@ -247,17 +302,34 @@ async fn sim_orders_and_refunds_have_the_captured_shape() {
         &[],
     );
     let mut refunds = Vec::new();
-    for order in orders.iter().filter(|o| !o["refunds"].as_array().unwrap().is_empty()) {
+    for order in orders
+        .iter()
+        .filter(|o| !o["refunds"].as_array().unwrap().is_empty())
+    {
         let id = order["id"].as_i64().unwrap();
         refunds.extend(c.get_all(&format!("orders/{id}/refunds"), &[]).await);
     }
-    assert_eq!(refunds.len(), sim.refund_ids().len(), "every refund is listed under its order");
+    assert_eq!(
+        refunds.len(),
+        sim.refund_ids().len(),
+        "every refund is listed under its order"
+    );
     // Refund lines are order items printed by the same code as order lines;
     // the captured orders show the other types their fields take.
-    let mut caps = captured(&["order_refund_single", "order_refunds", "event_refund_create_response"]);
+    let mut caps = captured(&[
+        "order_refund_single",
+        "order_refunds",
+        "event_refund_create_response",
+    ]);
     let order_caps = captured(&["orders", "order_single_with_refund", "order_event_created"]);
-    let order_lines: Vec<Value> = order_caps.iter().flat_map(|o| items(o["line_items"].clone())).collect();
-    let order_taxes: Vec<Value> = order_caps.iter().flat_map(|o| items(o["tax_lines"].clone())).collect();
+    let order_lines: Vec<Value> = order_caps
+        .iter()
+        .flat_map(|o| items(o["line_items"].clone()))
+        .collect();
+    let order_taxes: Vec<Value> = order_caps
+        .iter()
+        .flat_map(|o| items(o["tax_lines"].clone()))
+        .collect();
     caps.push(json!({ "line_items": order_lines, "tax_lines": order_taxes }));
     assert_same_shape("order refunds", &caps, &refunds, &[], &[]);
     let flat = c.get_all("refunds", &[]).await;
@@ -273,23 +345,70 @@ async fn sim_store_configuration_has_the_captured_shape() {
         let c = &c;
         async move {
             let r = c.get(route, &[]).await;
-            assert_eq!(r.status, 200, "{route}: {}", String::from_utf8_lossy(&r.body));
+            assert_eq!(
+                r.status,
+                200,
+                "{route}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
             items(r.json())
         }
     };
-    assert_same_shape("taxes", &captured(&["taxes"]), &c.get_all("taxes", &[]).await, &[], &[]);
-    assert_same_shape("tax classes", &captured(&["taxes_classes"]), &get("taxes/classes").await, &[], &[]);
+    assert_same_shape(
+        "taxes",
+        &captured(&["taxes"]),
+        &c.get_all("taxes", &[]).await,
+        &[],
+        &[],
+    );
+    assert_same_shape(
+        "tax classes",
+        &captured(&["taxes_classes"]),
+        &get("taxes/classes").await,
+        &[],
+        &[],
+    );
     let mut zones = get("shipping/zones").await;
     zones.extend(get("shipping/zones/1").await);
-    assert_same_shape("zones", &captured(&["shipping_zones", "shipping_zone_single"]), &zones, &[], &[]);
+    assert_same_shape(
+        "zones",
+        &captured(&["shipping_zones", "shipping_zone_single"]),
+        &zones,
+        &[],
+        &[],
+    );
     let mut locations = get("shipping/zones/1/locations").await;
     locations.extend(get("shipping/zones/2/locations").await);
-    assert_same_shape("zone locations", &captured(&["shipping_zone_locations"]), &locations, &[], &[]);
+    assert_same_shape(
+        "zone locations",
+        &captured(&["shipping_zone_locations"]),
+        &locations,
+        &[],
+        &[],
+    );
     let methods = get("shipping/zones/1/methods").await;
-    assert_same_shape("zone methods", &captured(&["shipping_zone_methods"]), &methods, &[], &[]);
+    assert_same_shape(
+        "zone methods",
+        &captured(&["shipping_zone_methods"]),
+        &methods,
+        &[],
+        &[],
+    );
     let gateways = get("payment_gateways").await;
-    assert_same_shape("gateways", &captured(&["payment_gateways"]), &gateways, &[], &[]);
-    assert_same_shape("settings groups", &captured(&["settings_groups"]), &get("settings").await, &[], &[]);
+    assert_same_shape(
+        "gateways",
+        &captured(&["payment_gateways"]),
+        &gateways,
+        &[],
+        &[],
+    );
+    assert_same_shape(
+        "settings groups",
+        &captured(&["settings_groups"]),
+        &get("settings").await,
+        &[],
+        &[],
+    );
     for group in ["general", "tax", "products"] {
         let route: &'static str = match group {
             "general" => "settings/general",
@@ -304,9 +423,21 @@ async fn sim_store_configuration_has_the_captured_shape() {
     let caps = captured(&["data_countries_trimmed", "data_country_gb"]);
     assert_same_shape("countries", &caps, &countries, &[], &[]);
     let currency = get("data/currencies/current").await;
-    assert_same_shape("currency", &captured(&["data_currencies_current"]), &currency, &[], &[]);
+    assert_same_shape(
+        "currency",
+        &captured(&["data_currencies_current"]),
+        &currency,
+        &[],
+        &[],
+    );
     let status = get("system_status").await;
-    assert_same_shape("system status", &captured(&["system_status_trimmed"]), &status, &[], &[]);
+    assert_same_shape(
+        "system status",
+        &captured(&["system_status_trimmed"]),
+        &status,
+        &[],
+        &[],
+    );
     assert_eq!(status[0]["environment"]["version"], "11.0.1");
 }
 
@@ -324,20 +455,40 @@ const STABLE: &[&str] = &[
 ];
 
 /// Hop-by-hop and server-specific headers left out of comparisons.
-const IGNORED: &[&str] = &["date", "server", "keep-alive", "connection", "content-length", "transfer-encoding"];
+const IGNORED: &[&str] = &[
+    "date",
+    "server",
+    "keep-alive",
+    "connection",
+    "content-length",
+    "transfer-encoding",
+];
 
 fn assert_headers_like(name: &str, reply: &Reply, home: &str) {
     let (status, cap) = load_headers(name);
     assert_eq!(reply.status, status, "{name}: status");
-    let cap_names: BTreeSet<&str> = cap.iter().map(|(k, _)| k.as_str()).filter(|k| !IGNORED.contains(k)).collect();
-    let sim_names: BTreeSet<&str> = reply.headers.keys().map(|k| k.as_str()).filter(|k| !IGNORED.contains(k)).collect();
+    let cap_names: BTreeSet<&str> = cap
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !IGNORED.contains(k))
+        .collect();
+    let sim_names: BTreeSet<&str> = reply
+        .headers
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| !IGNORED.contains(k))
+        .collect();
     assert_eq!(sim_names, cap_names, "{name}: header names");
     for (k, v) in &cap {
         if STABLE.contains(&k.as_str()) {
             assert_eq!(reply.header(k).as_deref(), Some(v.as_str()), "{name}: {k}");
         }
         if k == "link" && !v.contains("page=") {
-            assert_eq!(reply.header(k), Some(v.replace(CAPTURED_HOME, home)), "{name}: link");
+            assert_eq!(
+                reply.header(k),
+                Some(v.replace(CAPTURED_HOME, home)),
+                "{name}: link"
+            );
         }
     }
 }
@@ -354,29 +505,61 @@ async fn sim_collection_headers_and_links_match_the_captures() {
     assert_eq!(pages, first.total().div_ceil(5));
     assert!(pages > 2, "enough products for a middle page");
     let (_, cap) = load_headers("products_page1_per5");
-    let cap_link = cap.iter().find(|(k, _)| k == "link").unwrap().1.replace(CAPTURED_HOME, &home);
-    assert_eq!(first.header("link").unwrap(), cap_link, "first page: next only");
+    let cap_link = cap
+        .iter()
+        .find(|(k, _)| k == "link")
+        .unwrap()
+        .1
+        .replace(CAPTURED_HOME, &home);
+    assert_eq!(
+        first.header("link").unwrap(),
+        cap_link,
+        "first page: next only"
+    );
 
     let middle = c.get("products", &[("per_page", "5"), ("page", "2")]).await;
     assert_headers_like("products_page2_per5", &middle, &home);
     let (_, cap) = load_headers("products_page2_per5");
-    let cap_link = cap.iter().find(|(k, _)| k == "link").unwrap().1.replace(CAPTURED_HOME, &home);
-    assert_eq!(middle.header("link").unwrap(), cap_link, "middle page: prev and next");
+    let cap_link = cap
+        .iter()
+        .find(|(k, _)| k == "link")
+        .unwrap()
+        .1
+        .replace(CAPTURED_HOME, &home);
+    assert_eq!(
+        middle.header("link").unwrap(),
+        cap_link,
+        "middle page: prev and next"
+    );
 
     let beyond = (pages + 1).to_string();
-    let past = c.get("products", &[("per_page", "5"), ("page", &beyond)]).await;
+    let past = c
+        .get("products", &[("per_page", "5"), ("page", &beyond)])
+        .await;
     assert_headers_like("products_page6_per5_beyond_last", &past, &home);
     assert_eq!(past.body, b"[]", "past the end is 200 []");
-    assert_eq!(past.total(), first.total(), "totals stay correct past the end");
+    assert_eq!(
+        past.total(),
+        first.total(),
+        "totals stay correct past the end"
+    );
     assert_eq!(
         past.header("link").unwrap(),
         format!("<{home}/wp-json/wc/v3/products?per_page=5&page={pages}>; rel=\"prev\""),
         "past the end: prev only, to the last page"
     );
 
-    let one = c.get("products", &[("per_page", "100"), ("orderby", "id"), ("order", "asc")]).await;
+    let one = c
+        .get(
+            "products",
+            &[("per_page", "100"), ("orderby", "id"), ("order", "asc")],
+        )
+        .await;
     assert_headers_like("products_per100_all", &one, &home);
-    assert_eq!(one.header("link").unwrap(), format!("<{home}/wp-json/>; rel=\"https://api.w.org/\""));
+    assert_eq!(
+        one.header("link").unwrap(),
+        format!("<{home}/wp-json/>; rel=\"https://api.w.org/\"")
+    );
     assert_eq!(one.header("x-wp-totalpages").as_deref(), Some("1"));
 
     let single = c.get(&format!("products/{}", one.ids()[0]), &[]).await;
@@ -388,9 +571,19 @@ async fn sim_orders_link_carries_the_parameters_woocommerce_adds() {
     let sim = Sim::spawn(SimConfig::default()).await.expect("sim spawns");
     let c = SimClient::new(&sim).with_carrier(Carrier::Header);
     let home = sim.url();
-    let r = c.get("orders", &[("orderby", "modified"), ("order", "asc"), ("per_page", "3")]).await;
+    let r = c
+        .get(
+            "orders",
+            &[("orderby", "modified"), ("order", "asc"), ("per_page", "3")],
+        )
+        .await;
     let (_, cap) = load_headers("orders_modified_orderby");
-    let cap_link = cap.iter().find(|(k, _)| k == "link").unwrap().1.replace(CAPTURED_HOME, &home);
+    let cap_link = cap
+        .iter()
+        .find(|(k, _)| k == "link")
+        .unwrap()
+        .1
+        .replace(CAPTURED_HOME, &home);
     assert_eq!(r.header("link").unwrap(), cap_link);
 }
 
@@ -406,7 +599,10 @@ async fn sim_error_bodies_are_the_captured_ones() {
     for (query, fixture) in [
         (("per_page", "101"), "err_400_per_page_101"),
         (("per_page", "500"), "err_400_per_page_500"),
-        (("modified_after", "yesterday"), "err_400_bad_modified_after"),
+        (
+            ("modified_after", "yesterday"),
+            "err_400_bad_modified_after",
+        ),
     ] {
         let r = c.get("products", &[query]).await;
         assert_headers_like(fixture, &r, &home);

@@ -13,8 +13,8 @@ use super::words::{ADJECTIVES, CATEGORIES, COLOURS, CategorySpec, SIZES, TAGS};
 use super::{days, ean13, slugify, unique_slug};
 use crate::sim::clock::{DAY_SECS, Ts};
 use crate::sim::model::{
-    Attribute, AttributeTerm, Backorders, Ids, Meta, PostStatus, Pricing, Product, ProductAttribute,
-    ProductType, Stock, StockStatus, Store, Term, Variation,
+    Attribute, AttributeTerm, Backorders, Ids, Meta, PostStatus, Pricing, Product,
+    ProductAttribute, ProductType, Stock, StockStatus, Store, Term, Variation,
 };
 
 pub(crate) const SIZE_ATTRIBUTE: i64 = 1;
@@ -41,7 +41,10 @@ pub(crate) fn taxonomies(store: &mut Store, rng: &mut ChaCha8Rng, n_products: us
     for spec in &CATEGORIES[..n_cats] {
         let id = Ids::next(&mut store.ids.term);
         by_name.insert(spec.name, id);
-        let parent = spec.parent.and_then(|p| by_name.get(p).copied()).unwrap_or(0);
+        let parent = spec
+            .parent
+            .and_then(|p| by_name.get(p).copied())
+            .unwrap_or(0);
         store.categories.insert(
             id,
             Term {
@@ -50,7 +53,11 @@ pub(crate) fn taxonomies(store: &mut Store, rng: &mut ChaCha8Rng, n_products: us
                 slug: slugify(spec.name),
                 parent,
                 description: spec.description.to_owned(),
-                display: if rng.gen_bool(0.15) { "products" } else { "default" },
+                display: if rng.gen_bool(0.15) {
+                    "products"
+                } else {
+                    "default"
+                },
                 menu_order: 0,
             },
         );
@@ -219,7 +226,12 @@ pub(crate) fn products(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, anchor
     let cats: Vec<(i64, &CategorySpec)> = store
         .categories
         .values()
-        .filter_map(|t| CATEGORIES.iter().find(|c| c.name == t.name).map(|c| (t.id, c)))
+        .filter_map(|t| {
+            CATEGORIES
+                .iter()
+                .find(|c| c.name == t.name)
+                .map(|c| (t.id, c))
+        })
         .collect();
     let tag_ids: Vec<i64> = store.tags.keys().copied().collect();
     let mut slugs: HashMap<String, u32> = HashMap::new();
@@ -228,23 +240,34 @@ pub(crate) fn products(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, anchor
     let start = anchor - span - DAY_SECS;
     for i in 0..n {
         let created = start + step * i as i64 + rng.gen_range(0..step / 2 + 1);
-        let (cat_id, spec) = *cats.choose(rng).expect("at least one category");
         let mut kind = match rng.gen_range(0..100) {
             0..=69 => ProductType::Simple,
             70..=94 => ProductType::Variable,
             95..=97 => ProductType::Grouped,
             _ => ProductType::External,
         };
-        // Variable products need an attribute to vary by.
-        if kind == ProductType::Variable && !spec.sizes && !spec.colours {
-            kind = ProductType::Simple;
-        }
         // Small stores still show every type.
         if n >= 20 && i == 6 {
             kind = ProductType::Grouped;
         } else if n >= 20 && i == 9 {
             kind = ProductType::External;
         }
+        // Variable products live where there is a size or colour to vary.
+        let pool: Vec<(i64, &CategorySpec)> = if kind == ProductType::Variable {
+            cats.iter()
+                .copied()
+                .filter(|(_, s)| s.sizes || s.colours)
+                .collect()
+        } else {
+            cats.clone()
+        };
+        let (cat_id, spec) = match pool.choose(rng) {
+            Some(c) => *c,
+            None => {
+                kind = ProductType::Simple;
+                *cats.choose(rng).expect("at least one category")
+            }
+        };
         let noun = *spec.nouns.choose(rng).expect("nouns");
         let name = if rng.gen_bool(0.5) {
             noun.to_owned()
@@ -284,7 +307,11 @@ pub(crate) fn products(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, anchor
             status,
             featured: rng.gen_bool(0.05),
             sku,
-            global_unique_id: if rng.gen_bool(0.3) { ean13(rng) } else { String::new() },
+            global_unique_id: if rng.gen_bool(0.3) {
+                ean13(rng)
+            } else {
+                String::new()
+            },
             pricing: Pricing::default(),
             created,
             modified,
@@ -355,7 +382,12 @@ pub(crate) fn products(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, anchor
         }
         add_meta(store, rng, &mut p);
         if p.status == PostStatus::Trash {
-            trash_meta(&mut store.ids.post_meta, &mut p, PostStatus::Publish, modified);
+            trash_meta(
+                &mut store.ids.post_meta,
+                &mut p,
+                PostStatus::Publish,
+                modified,
+            );
         }
         if let Some(old) = store.skus.insert(p.sku.clone(), p.id) {
             debug_assert_eq!(old, p.id, "generated SKUs are unique");
@@ -402,7 +434,13 @@ pub(crate) fn trash_meta(meta_ids: &mut i64, p: &mut Product, previous: PostStat
     p.status = PostStatus::Trash;
 }
 
-fn variable(store: &mut Store, rng: &mut ChaCha8Rng, p: &mut Product, spec: &CategorySpec, anchor: Ts) {
+fn variable(
+    store: &mut Store,
+    rng: &mut ChaCha8Rng,
+    p: &mut Product,
+    spec: &CategorySpec,
+    anchor: Ts,
+) {
     let (mut sizes, mut colours) = (spec.sizes, spec.colours);
     if sizes && colours && rng.gen_bool(0.3) {
         sizes = rng.gen_bool(0.5);
@@ -412,7 +450,11 @@ fn variable(store: &mut Store, rng: &mut ChaCha8Rng, p: &mut Product, spec: &Cat
     let mut size_pick: Vec<usize> = Vec::new();
     let mut colour_pick: Vec<usize> = Vec::new();
     if sizes && colours {
-        let ns = if target >= 4 { rng.gen_range(2..=4usize) } else { 2 };
+        let ns = if target >= 4 {
+            rng.gen_range(2..=4usize)
+        } else {
+            2
+        };
         let nc = (target / ns).clamp(1, 2);
         let first = rng.gen_range(0..=SIZES.len() - ns);
         size_pick = (first..first + ns).collect();
@@ -454,8 +496,16 @@ fn variable(store: &mut Store, rng: &mut ChaCha8Rng, p: &mut Product, spec: &Cat
     }
     // Every size × colour combination; one side may be absent.
     let mut combos: Vec<(Option<usize>, Option<usize>)> = Vec::new();
-    for si in size_pick.iter().map(|&s| Some(s)).chain(size_pick.is_empty().then_some(None)) {
-        for ci in colour_pick.iter().map(|&c| Some(c)).chain(colour_pick.is_empty().then_some(None)) {
+    for si in size_pick
+        .iter()
+        .map(|&s| Some(s))
+        .chain(size_pick.is_empty().then_some(None))
+    {
+        for ci in colour_pick
+            .iter()
+            .map(|&c| Some(c))
+            .chain(colour_pick.is_empty().then_some(None))
+        {
             combos.push((si, ci));
         }
     }
@@ -464,7 +514,12 @@ fn variable(store: &mut Store, rng: &mut ChaCha8Rng, p: &mut Product, spec: &Cat
         p.default_attributes = si
             .map(|s| (SIZE_ATTRIBUTE, term_id(store, SIZE_ATTRIBUTE, SIZES[s].1)))
             .into_iter()
-            .chain(ci.map(|c| (COLOUR_ATTRIBUTE, term_id(store, COLOUR_ATTRIBUTE, COLOURS[c].1))))
+            .chain(ci.map(|c| {
+                (
+                    COLOUR_ATTRIBUTE,
+                    term_id(store, COLOUR_ATTRIBUTE, COLOURS[c].1),
+                )
+            }))
             .collect();
     }
     let base = price_pence(rng, spec.price);
@@ -486,7 +541,10 @@ fn variable(store: &mut Store, rng: &mut ChaCha8Rng, p: &mut Product, spec: &Cat
             attributes.push((SIZE_ATTRIBUTE, term_id(store, SIZE_ATTRIBUTE, SIZES[s].1)));
         }
         if let Some(c) = ci {
-            attributes.push((COLOUR_ATTRIBUTE, term_id(store, COLOUR_ATTRIBUTE, COLOURS[c].1)));
+            attributes.push((
+                COLOUR_ATTRIBUTE,
+                term_id(store, COLOUR_ATTRIBUTE, COLOURS[c].1),
+            ));
         }
         let created = p.created + 1;
         let v = Variation {
@@ -500,7 +558,11 @@ fn variable(store: &mut Store, rng: &mut ChaCha8Rng, p: &mut Product, spec: &Cat
                 PostStatus::Publish
             },
             sku: sku.clone(),
-            global_unique_id: if rng.gen_bool(0.3) { ean13(rng) } else { String::new() },
+            global_unique_id: if rng.gen_bool(0.3) {
+                ean13(rng)
+            } else {
+                String::new()
+            },
             pricing: pricing(rng, base + uplift, anchor),
             created,
             modified: (p.modified - rng.gen_range(0..3600)).max(created),
@@ -546,7 +608,11 @@ pub(crate) fn refresh_parent_stock(store: &Store, p: &mut Product) {
 /// Up to five products sharing the first category, and a few upsells.
 fn related(store: &mut Store, rng: &mut ChaCha8Rng) {
     let mut by_cat: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for p in store.products.values().filter(|p| p.status == PostStatus::Publish) {
+    for p in store
+        .products
+        .values()
+        .filter(|p| p.status == PostStatus::Publish)
+    {
         by_cat.entry(p.category_ids[0]).or_default().push(p.id);
     }
     for p in store.products.values_mut() {

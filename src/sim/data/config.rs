@@ -67,22 +67,23 @@ pub(crate) fn tax_classes() -> Vec<TaxClass> {
 
 /// Tax rate ids come from their own table, starting at 1.
 pub(crate) fn tax_rates() -> Vec<TaxRate> {
-    let rate = |id, country: &str, state: &str, pc: &[&str], cities: &[&str], pct: &str, name: &str| {
-        TaxRate {
-            id,
-            country: country.to_owned(),
-            state: state.to_owned(),
-            postcodes: pc.iter().map(|s| (*s).to_owned()).collect(),
-            cities: cities.iter().map(|s| (*s).to_owned()).collect(),
-            rate: Decimal::from_str(pct).expect("literal rate"),
-            name: name.to_owned(),
-            priority: 1,
-            compound: false,
-            shipping: true,
-            order: 0,
-            class: "standard".to_owned(),
-        }
-    };
+    let rate =
+        |id, country: &str, state: &str, pc: &[&str], cities: &[&str], pct: &str, name: &str| {
+            TaxRate {
+                id,
+                country: country.to_owned(),
+                state: state.to_owned(),
+                postcodes: pc.iter().map(|s| (*s).to_owned()).collect(),
+                cities: cities.iter().map(|s| (*s).to_owned()).collect(),
+                rate: Decimal::from_str(pct).expect("literal rate"),
+                name: name.to_owned(),
+                priority: 1,
+                compound: false,
+                shipping: true,
+                order: 0,
+                class: "standard".to_owned(),
+            }
+        };
     let mut rates = vec![
         TaxRate {
             order: 1,
@@ -125,7 +126,12 @@ pub(crate) fn tax_rates() -> Vec<TaxRate> {
     rates
 }
 
-fn method(instance_id: i64, method_id: &str, title: &str, settings: &[(&str, &str)]) -> ShippingMethod {
+fn method(
+    instance_id: i64,
+    method_id: &str,
+    title: &str,
+    settings: &[(&str, &str)],
+) -> ShippingMethod {
     ShippingMethod {
         instance_id,
         method_id: method_id.to_owned(),
@@ -154,14 +160,28 @@ pub(crate) fn shipping_zones() -> Vec<ShippingZone> {
             order: 1,
             locations: vec![("GB".to_owned(), "country".to_owned())],
             methods: vec![
-                method(1, "flat_rate", "Standard delivery", &[("tax_status", "taxable"), ("cost", "4.99")]),
+                method(
+                    1,
+                    "flat_rate",
+                    "Standard delivery",
+                    &[("tax_status", "taxable"), ("cost", "4.99")],
+                ),
                 method(
                     2,
                     "free_shipping",
                     "Free delivery over \u{a3}50",
-                    &[("requires", "min_amount"), ("min_amount", "50"), ("ignore_discounts", "no")],
+                    &[
+                        ("requires", "min_amount"),
+                        ("min_amount", "50"),
+                        ("ignore_discounts", "no"),
+                    ],
                 ),
-                method(3, "local_pickup", "Collect in store", &[("tax_status", "taxable"), ("cost", "0")]),
+                method(
+                    3,
+                    "local_pickup",
+                    "Collect in store",
+                    &[("tax_status", "taxable"), ("cost", "0")],
+                ),
             ],
         },
         ShippingZone {
@@ -172,7 +192,12 @@ pub(crate) fn shipping_zones() -> Vec<ShippingZone> {
                 ("US:CA".to_owned(), "state".to_owned()),
                 ("US:NY".to_owned(), "state".to_owned()),
             ],
-            methods: vec![method(4, "flat_rate", "International", &[("tax_status", "taxable"), ("cost", "19.99")])],
+            methods: vec![method(
+                4,
+                "flat_rate",
+                "International",
+                &[("tax_status", "taxable"), ("cost", "19.99")],
+            )],
         },
         ShippingZone {
             id: 3,
@@ -183,7 +208,12 @@ pub(crate) fn shipping_zones() -> Vec<ShippingZone> {
                 ("FR".to_owned(), "country".to_owned()),
                 ("IE".to_owned(), "country".to_owned()),
             ],
-            methods: vec![method(5, "flat_rate", "Europe delivery", &[("tax_status", "taxable"), ("cost", "9.99")])],
+            methods: vec![method(
+                5,
+                "flat_rate",
+                "Europe delivery",
+                &[("tax_status", "taxable"), ("cost", "9.99")],
+            )],
         },
     ]
 }

@@ -55,11 +55,15 @@ pub(crate) fn ean13(rng: &mut ChaCha8Rng) -> String {
 
 pub(crate) fn random_alnum(rng: &mut ChaCha8Rng, n: usize) -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    (0..n).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect()
+    (0..n)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
 }
 
 pub(crate) fn random_hex(rng: &mut ChaCha8Rng, n: usize) -> String {
-    (0..n).map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0')).collect()
+    (0..n)
+        .map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0'))
+        .collect()
 }
 
 /// WordPress `sanitize_title` for the names we generate: entities decoded,
@@ -127,9 +131,24 @@ pub(crate) fn generate(sizes: Sizes, home: &str, anchor: Ts) -> Store {
         skus: HashMap::new(),
     };
     catalog::taxonomies(&mut store, &mut phase_rng(sizes.seed, 1), sizes.products);
-    catalog::products(&mut store, &mut phase_rng(sizes.seed, 2), sizes.products, anchor);
-    people::customers(&mut store, &mut phase_rng(sizes.seed, 3), sizes.customers, anchor);
-    orders::orders(&mut store, &mut phase_rng(sizes.seed, 4), sizes.orders, anchor);
+    catalog::products(
+        &mut store,
+        &mut phase_rng(sizes.seed, 2),
+        sizes.products,
+        anchor,
+    );
+    people::customers(
+        &mut store,
+        &mut phase_rng(sizes.seed, 3),
+        sizes.customers,
+        anchor,
+    );
+    orders::orders(
+        &mut store,
+        &mut phase_rng(sizes.seed, 4),
+        sizes.orders,
+        anchor,
+    );
     store
 }
 
@@ -153,7 +172,11 @@ mod tests {
         for _ in 0..50 {
             let e = ean13(&mut rng);
             let d: Vec<u32> = e.chars().map(|c| c.to_digit(10).unwrap()).collect();
-            let sum: u32 = d.iter().enumerate().map(|(i, x)| if i % 2 == 0 { *x } else { x * 3 }).sum();
+            let sum: u32 = d
+                .iter()
+                .enumerate()
+                .map(|(i, x)| if i % 2 == 0 { *x } else { x * 3 })
+                .sum();
             assert_eq!(d.len(), 13);
             assert_eq!(sum % 10, 0, "{e}");
         }

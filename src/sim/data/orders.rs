@@ -42,11 +42,34 @@ const COUPONS: [(&str, i64); 3] = [("welcome10", 10), ("summer15", 15), ("staff2
 fn status_for_age(rng: &mut ChaCha8Rng, age: Ts) -> OrderStatus {
     use OrderStatus::*;
     let table: &[(OrderStatus, u32)] = if age < days(3) {
-        &[(Pending, 20), (Processing, 45), (OnHold, 15), (Completed, 10), (Failed, 5), (Cancelled, 5)]
+        &[
+            (Pending, 20),
+            (Processing, 45),
+            (OnHold, 15),
+            (Completed, 10),
+            (Failed, 5),
+            (Cancelled, 5),
+        ]
     } else if age < days(14) {
-        &[(Processing, 30), (Completed, 45), (OnHold, 5), (Pending, 5), (Cancelled, 5), (Refunded, 5), (Failed, 5)]
+        &[
+            (Processing, 30),
+            (Completed, 45),
+            (OnHold, 5),
+            (Pending, 5),
+            (Cancelled, 5),
+            (Refunded, 5),
+            (Failed, 5),
+        ]
     } else {
-        &[(Completed, 74), (Cancelled, 8), (Refunded, 7), (Failed, 5), (Pending, 2), (Processing, 3), (Trash, 1)]
+        &[
+            (Completed, 74),
+            (Cancelled, 8),
+            (Refunded, 7),
+            (Failed, 5),
+            (Pending, 2),
+            (Processing, 3),
+            (Trash, 1),
+        ]
     };
     let total: u32 = table.iter().map(|t| t.1).sum();
     let mut roll = rng.gen_range(0..total);
@@ -62,13 +85,22 @@ fn status_for_age(rng: &mut ChaCha8Rng, age: Ts) -> OrderStatus {
 /// A product or variation that can be sold: `(product id, variation id)`.
 fn purchasable(store: &Store) -> Vec<(i64, i64)> {
     let mut out = Vec::new();
-    for p in store.products.values().filter(|p| p.status == PostStatus::Publish) {
+    for p in store
+        .products
+        .values()
+        .filter(|p| p.status == PostStatus::Publish)
+    {
         match p.kind {
             ProductType::Simple if p.pricing.regular.is_some() => out.push((p.id, 0)),
             ProductType::Variable => out.extend(
                 p.variation_ids
                     .iter()
-                    .filter(|v| store.variations.get(v).is_some_and(|v| v.status == PostStatus::Publish))
+                    .filter(|v| {
+                        store
+                            .variations
+                            .get(v)
+                            .is_some_and(|v| v.status == PostStatus::Publish)
+                    })
                     .map(|&v| (p.id, v)),
             ),
             _ => {}
@@ -77,7 +109,13 @@ fn purchasable(store: &Store) -> Vec<(i64, i64)> {
     out
 }
 
-fn item_meta(ids: &mut i64, key: &str, value: &str, display_key: &str, display_value: &str) -> ItemMeta {
+fn item_meta(
+    ids: &mut i64,
+    key: &str,
+    value: &str,
+    display_key: &str,
+    display_value: &str,
+) -> ItemMeta {
     ItemMeta {
         id: Ids::next(ids),
         key: key.to_owned(),
@@ -88,7 +126,13 @@ fn item_meta(ids: &mut i64, key: &str, value: &str, display_key: &str, display_v
 }
 
 /// An order line for one product or variation; unpriced.
-fn new_line(store: &mut Store, product_id: i64, variation_id: i64, quantity: i64, at: Ts) -> (LineItem, Decimal, bool) {
+fn new_line(
+    store: &mut Store,
+    product_id: i64,
+    variation_id: i64,
+    quantity: i64,
+    at: Ts,
+) -> (LineItem, Decimal, bool) {
     let p = &store.products[&product_id];
     let mut name = p.name.clone();
     let mut meta = Vec::new();
@@ -98,10 +142,19 @@ fn new_line(store: &mut Store, product_id: i64, variation_id: i64, quantity: i64
         let v = &store.variations[&variation_id];
         let mut labels = Vec::new();
         for &(attr_id, term_id) in &v.attributes {
-            let attr = store.attributes.iter().find(|a| a.id == attr_id).expect("attribute");
+            let attr = store
+                .attributes
+                .iter()
+                .find(|a| a.id == attr_id)
+                .expect("attribute");
             let term = &store.attribute_terms[&term_id];
             labels.push(term.name.clone());
-            meta.push((attr.slug.clone(), term.slug.clone(), attr.name.clone(), term.name.clone()));
+            meta.push((
+                attr.slug.clone(),
+                term.slug.clone(),
+                attr.name.clone(),
+                term.name.clone(),
+            ));
         }
         name = format!("{name} - {}", labels.join(", "));
         (&v.pricing, v.tax_class.clone(), v.stock.manage)
@@ -139,7 +192,10 @@ fn customer_identity(store: &Store, rng: &mut ChaCha8Rng, created: Ts) -> (i64, 
     if !registered.is_empty() && rng.gen_bool(0.7) {
         let c = &store.customers[registered.choose(rng).expect("non-empty")];
         let shipping = if c.shipping.country.is_empty() {
-            Address { email: String::new(), ..c.billing.clone() }
+            Address {
+                email: String::new(),
+                ..c.billing.clone()
+            }
         } else {
             c.shipping.clone()
         };
@@ -148,11 +204,20 @@ fn customer_identity(store: &Store, rng: &mut ChaCha8Rng, created: Ts) -> (i64, 
     let (first, last) = person(rng);
     let email = format!("guest{}@example.net", rng.gen_range(1000..99_999));
     let billing = address(rng, first, last, &email);
-    let shipping = Address { email: String::new(), ..billing.clone() };
+    let shipping = Address {
+        email: String::new(),
+        ..billing.clone()
+    };
     (0, billing, shipping)
 }
 
-fn shipping_line(store: &mut Store, method_id: &str, title: &str, instance: &str, cost: &str) -> ShippingLine {
+fn shipping_line(
+    store: &mut Store,
+    method_id: &str,
+    title: &str,
+    instance: &str,
+    cost: &str,
+) -> ShippingLine {
     ShippingLine {
         id: Ids::next(&mut store.ids.order_item),
         method_title: title.to_owned(),
@@ -179,12 +244,19 @@ pub(crate) fn orders(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, anchor: 
     if items.is_empty() || n == 0 {
         return;
     }
-    let coupon_ids: Vec<i64> = COUPONS.iter().map(|_| Ids::next(&mut store.ids.post)).collect();
+    let coupon_ids: Vec<i64> = COUPONS
+        .iter()
+        .map(|_| Ids::next(&mut store.ids.post))
+        .collect();
     // A fifth of the orders in the last two weeks, so the open statuses
     // (pending, processing, on-hold) show up even in small stores.
     let mut times: Vec<Ts> = (0..n)
         .map(|_| {
-            let window = if rng.gen_bool(0.2) { days(14) } else { days(180) };
+            let window = if rng.gen_bool(0.2) {
+                days(14)
+            } else {
+                days(180)
+            };
             anchor - rng.gen_range(600..window)
         })
         .collect();
@@ -198,10 +270,16 @@ pub(crate) fn orders(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, anchor: 
                 OrderStatus::Completed if rng.gen_bool(0.1) => {
                     RefundPlan::Partial((created + rng.gen_range(days(2)..days(10))).min(latest))
                 }
-                OrderStatus::Refunded => RefundPlan::Full((created + rng.gen_range(days(1)..days(5))).min(latest)),
+                OrderStatus::Refunded => {
+                    RefundPlan::Full((created + rng.gen_range(days(1)..days(5))).min(latest))
+                }
                 _ => RefundPlan::None,
             };
-            Plan { created, status, refund }
+            Plan {
+                created,
+                status,
+                refund,
+            }
         })
         .collect();
     // (time, 0 = order / 1 = refund, plan index)
@@ -217,14 +295,30 @@ pub(crate) fn orders(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, anchor: 
     let mut refund_ids = vec![0; plans.len()];
     for &(_, kind, i) in &events {
         let id = Ids::next(&mut store.ids.post);
-        if kind == 0 { order_ids[i] = id } else { refund_ids[i] = id }
+        if kind == 0 {
+            order_ids[i] = id
+        } else {
+            refund_ids[i] = id
+        }
     }
     for (i, plan) in plans.iter().enumerate() {
         let mut order = build_order(store, rng, &items, &coupon_ids, order_ids[i], plan, anchor);
         match plan.refund {
             RefundPlan::None => {}
-            RefundPlan::Partial(t) => partial_refund(store, rng, &mut order, refund_ids[i], t.max(plan.created + 1)),
-            RefundPlan::Full(t) => full_refund(store, rng, &mut order, refund_ids[i], t.max(plan.created + 1)),
+            RefundPlan::Partial(t) => partial_refund(
+                store,
+                rng,
+                &mut order,
+                refund_ids[i],
+                t.max(plan.created + 1),
+            ),
+            RefundPlan::Full(t) => full_refund(
+                store,
+                rng,
+                &mut order,
+                refund_ids[i],
+                t.max(plan.created + 1),
+            ),
         }
         store.orders.insert(order.id, order);
     }
@@ -243,13 +337,20 @@ fn build_order(
 ) -> Order {
     let created = plan.created;
     let trashed = plan.status == OrderStatus::Trash;
-    let status = if trashed { OrderStatus::Cancelled } else { plan.status };
+    let status = if trashed {
+        OrderStatus::Cancelled
+    } else {
+        plan.status
+    };
     let (customer_id, billing, shipping) = customer_identity(store, rng, created);
     let n_lines = *[1, 1, 1, 2, 2, 3, 4, 5].choose(rng).expect("counts");
     let picks = rand::seq::index::sample(rng, items.len(), n_lines.min(items.len())).into_vec();
     let reduces_stock = matches!(
         status,
-        OrderStatus::Processing | OrderStatus::Completed | OrderStatus::OnHold | OrderStatus::Refunded
+        OrderStatus::Processing
+            | OrderStatus::Completed
+            | OrderStatus::OnHold
+            | OrderStatus::Refunded
     );
     let mut lines = Vec::new();
     let mut unit_prices = Vec::new();
@@ -262,13 +363,24 @@ fn build_order(
         all_virtual &= store.products[&pid].is_virtual;
         if reduces_stock && managed {
             let q = qty.to_string();
-            line.meta.push(item_meta(&mut store.ids.item_meta, "_reduced_stock", &q, "_reduced_stock", &q));
+            line.meta.push(item_meta(
+                &mut store.ids.item_meta,
+                "_reduced_stock",
+                &q,
+                "_reduced_stock",
+                &q,
+            ));
         }
         gross_total += unit * Decimal::from(qty);
         unit_prices.push(unit);
         lines.push(line);
     }
-    let pickup = !all_virtual && rng.gen_bool(if status == OrderStatus::Processing { 0.35 } else { 0.12 });
+    let pickup = !all_virtual
+        && rng.gen_bool(if status == OrderStatus::Processing {
+            0.35
+        } else {
+            0.12
+        });
     let loc = TaxLocation::for_order(store, &billing, &shipping, pickup);
     for (line, unit) in lines.iter_mut().zip(&unit_prices) {
         pricing::price_line(store, &loc, line, *unit);
@@ -276,12 +388,22 @@ fn build_order(
     let mut ship = if all_virtual {
         None
     } else if pickup {
-        Some(shipping_line(store, "local_pickup", "Collect in store", "3", "0"))
+        Some(shipping_line(
+            store,
+            "local_pickup",
+            "Collect in store",
+            "3",
+            "0",
+        ))
     } else {
         Some(match billing_country(&shipping, &billing) {
-            "GB" if gross_total >= Decimal::from(50) => {
-                shipping_line(store, "free_shipping", "Free delivery over \u{a3}50", "2", "0")
-            }
+            "GB" if gross_total >= Decimal::from(50) => shipping_line(
+                store,
+                "free_shipping",
+                "Free delivery over \u{a3}50",
+                "2",
+                "0",
+            ),
             "GB" => shipping_line(store, "flat_rate", "Standard delivery", "1", "4.99"),
             "US" => shipping_line(store, "flat_rate", "International", "4", "19.99"),
             _ => shipping_line(store, "flat_rate", "Europe delivery", "5", "9.99"),
@@ -303,14 +425,21 @@ fn build_order(
     if rng.gen_bool(0.12) {
         let k = rng.gen_range(0..COUPONS.len());
         let (code, pct) = COUPONS[k];
-        let (discount, discount_tax) = pricing::apply_percent_coupon(store, &loc, &mut lines, Decimal::from(pct));
+        let (discount, discount_tax) =
+            pricing::apply_percent_coupon(store, &loc, &mut lines, Decimal::from(pct));
         let info = format!("[{},\"{code}\",\"percent\",{pct}]", coupon_ids[k]);
         coupons.push(CouponLine {
             id: Ids::next(&mut store.ids.order_item),
             code: code.to_owned(),
             discount: round(discount, 2),
             discount_tax: round(discount_tax, 2),
-            meta: vec![item_meta(&mut store.ids.item_meta, "coupon_info", &info, "coupon_info", &info)],
+            meta: vec![item_meta(
+                &mut store.ids.item_meta,
+                "coupon_info",
+                &info,
+                "coupon_info",
+                &info,
+            )],
             discount_type: "percent",
             nominal_amount: Decimal::from(pct),
         });
@@ -337,7 +466,10 @@ fn build_order(
     };
     let completed = (status == OrderStatus::Completed)
         .then(|| (created + rng.gen_range(days(1) / 2..days(4))).min(anchor - 120));
-    let modified = completed.or(paid).unwrap_or(created + rng.gen_range(0..300)).max(created);
+    let modified = completed
+        .or(paid)
+        .unwrap_or(created + rng.gen_range(0..300))
+        .max(created);
     let mut order = Order {
         id,
         parent_id: 0,
@@ -377,7 +509,11 @@ fn build_order(
         } else {
             String::new()
         },
-        cart_hash: if checkout { random_hex(rng, 32) } else { String::new() },
+        cart_hash: if checkout {
+            random_hex(rng, 32)
+        } else {
+            String::new()
+        },
         meta: vec![],
         line_items: lines,
         tax_lines,
@@ -391,7 +527,11 @@ fn build_order(
     if checkout {
         order.meta.push(order_meta(store, "is_vat_exempt", "no"));
         if rng.gen_bool(0.5) {
-            order.meta.push(order_meta(store, "_wc_order_attribution_source_type", "typein"));
+            order.meta.push(order_meta(
+                store,
+                "_wc_order_attribution_source_type",
+                "typein",
+            ));
         }
     } else if created_via == "rest-api" {
         let till = format!("till-{}", rng.gen_range(1..4));
@@ -399,8 +539,12 @@ fn build_order(
     }
     if trashed {
         let at = created + rng.gen_range(days(1)..days(3));
-        order.meta.push(order_meta(store, "_wp_trash_meta_status", "wc-cancelled"));
-        order.meta.push(order_meta(store, "_wp_trash_meta_time", &at.to_string()));
+        order
+            .meta
+            .push(order_meta(store, "_wp_trash_meta_status", "wc-cancelled"));
+        order
+            .meta
+            .push(order_meta(store, "_wp_trash_meta_time", &at.to_string()));
         order.status = OrderStatus::Trash;
         order.modified = at.max(order.modified);
     }
@@ -408,12 +552,21 @@ fn build_order(
 }
 
 fn billing_country<'a>(shipping: &'a Address, billing: &'a Address) -> &'a str {
-    if shipping.country.is_empty() { &billing.country } else { &shipping.country }
+    if shipping.country.is_empty() {
+        &billing.country
+    } else {
+        &shipping.country
+    }
 }
 
 /// A refund line negating `quantity` units of an order line.
 fn refund_line(store: &mut Store, line: &LineItem, quantity: i64) -> LineItem {
-    let share = |amount: Decimal| -round(amount / Decimal::from(line.quantity) * Decimal::from(quantity), 2);
+    let share = |amount: Decimal| {
+        -round(
+            amount / Decimal::from(line.quantity) * Decimal::from(quantity),
+            2,
+        )
+    };
     let id_str = line.id.to_string();
     LineItem {
         id: Ids::next(&mut store.ids.order_item),
@@ -435,7 +588,13 @@ fn refund_line(store: &mut Store, line: &LineItem, quantity: i64) -> LineItem {
                 subtotal: Some(share(t.total)),
             })
             .collect(),
-        meta: vec![item_meta(&mut store.ids.item_meta, "_refunded_item_id", &id_str, "_refunded_item_id", &id_str)],
+        meta: vec![item_meta(
+            &mut store.ids.item_meta,
+            "_refunded_item_id",
+            &id_str,
+            "_refunded_item_id",
+            &id_str,
+        )],
     }
 }
 
@@ -454,7 +613,13 @@ fn partial_refund(store: &mut Store, rng: &mut ChaCha8Rng, order: &mut Order, id
     let line = order.line_items[k].clone();
     let refund_line = refund_line(store, &line, 1);
     if rng.gen_bool(0.7) {
-        let m = item_meta(&mut store.ids.item_meta, "_restock_refunded_items", "1", "_restock_refunded_items", "1");
+        let m = item_meta(
+            &mut store.ids.item_meta,
+            "_restock_refunded_items",
+            "1",
+            "_restock_refunded_items",
+            "1",
+        );
         order.line_items[k].meta.push(m);
     }
     let total_tax = refund_line.total_tax;
@@ -477,8 +642,14 @@ fn partial_refund(store: &mut Store, rng: &mut ChaCha8Rng, order: &mut Order, id
 fn full_refund(store: &mut Store, rng: &mut ChaCha8Rng, order: &mut Order, id: i64, at: Ts) {
     let (line_items, reason) = if rng.gen_bool(0.5) {
         let lines = order.line_items.clone();
-        let refunded = lines.iter().map(|l| refund_line(store, l, l.quantity)).collect();
-        (refunded, (*REFUND_REASONS.choose(rng).expect("reasons")).to_owned())
+        let refunded = lines
+            .iter()
+            .map(|l| refund_line(store, l, l.quantity))
+            .collect();
+        (
+            refunded,
+            (*REFUND_REASONS.choose(rng).expect("reasons")).to_owned(),
+        )
     } else {
         (vec![], FULL_REFUND_REASON.to_owned())
     };
@@ -506,9 +677,16 @@ fn side_effects(store: &mut Store) {
     for o in store.orders.values() {
         if matches!(
             o.status,
-            OrderStatus::Processing | OrderStatus::Completed | OrderStatus::OnHold | OrderStatus::Refunded
+            OrderStatus::Processing
+                | OrderStatus::Completed
+                | OrderStatus::OnHold
+                | OrderStatus::Refunded
         ) {
-            sales.extend(o.line_items.iter().map(|l| (l.product_id, l.variation_id, l.quantity)));
+            sales.extend(
+                o.line_items
+                    .iter()
+                    .map(|l| (l.product_id, l.variation_id, l.quantity)),
+            );
         }
         if o.customer_id != 0 {
             customer_touch.push((o.customer_id, o.created, o.paid.is_some()));

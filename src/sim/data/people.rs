@@ -47,8 +47,21 @@ fn postcode(rng: &mut ChaCha8Rng, city: &City) -> String {
     const LETTERS: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
     let letter = |rng: &mut ChaCha8Rng| LETTERS[rng.gen_range(0..LETTERS.len())] as char;
     match city.country {
-        "GB" => format!("{} {}{}{}", city.postcode, rng.gen_range(1..10), letter(rng), letter(rng)),
-        "IE" => format!("{} {}{}{}{}", city.postcode, letter(rng), rng.gen_range(10..99), letter(rng), letter(rng)),
+        "GB" => format!(
+            "{} {}{}{}",
+            city.postcode,
+            rng.gen_range(1..10),
+            letter(rng),
+            letter(rng)
+        ),
+        "IE" => format!(
+            "{} {}{}{}{}",
+            city.postcode,
+            letter(rng),
+            rng.gen_range(10..99),
+            letter(rng),
+            letter(rng)
+        ),
         "US" if city.postcode.len() == 5 => city.postcode.to_owned(),
         _ => format!("{}{:02}", city.postcode, rng.gen_range(1..99)),
     }

@@ -3,9 +3,13 @@
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::{ALLOW_ITEM, Ctx, Links, Obj, amount_html, local, gmt, meta_list, money, opt_gmt, opt_local, price};
+use super::{
+    ALLOW_ITEM, Ctx, Links, Obj, amount_html, gmt, local, meta_list, money, opt_gmt, opt_local,
+    price,
+};
 use crate::sim::model::{
-    Attribute, AttributeTerm, PostStatus, Pricing, Product, ProductType, Stock, Store, Term, Variation,
+    Attribute, AttributeTerm, PostStatus, Pricing, Product, ProductType, Stock, Store, Term,
+    Variation,
 };
 use crate::sim::pricing::round;
 
@@ -16,8 +20,16 @@ fn permalink(ctx: &Ctx<'_>, p: &Product) -> String {
     }
 }
 
-fn variation_permalink(ctx: &Ctx<'_>, store: &Store, parent: Option<&Product>, v: &Variation) -> String {
-    let base = parent.map_or_else(|| format!("{}/?post_type=product&p={}", ctx.home, v.parent_id), |p| permalink(ctx, p));
+fn variation_permalink(
+    ctx: &Ctx<'_>,
+    store: &Store,
+    parent: Option<&Product>,
+    v: &Variation,
+) -> String {
+    let base = parent.map_or_else(
+        || format!("{}/?post_type=product&p={}", ctx.home, v.parent_id),
+        |p| permalink(ctx, p),
+    );
     let mut url = base;
     for (i, (attr_id, term_id)) in v.attributes.iter().enumerate() {
         let (Some(attr), Some(term)) = (
@@ -26,7 +38,11 @@ fn variation_permalink(ctx: &Ctx<'_>, store: &Store, parent: Option<&Product>, v
         ) else {
             continue;
         };
-        let sep = if i == 0 && !url.contains('?') { '?' } else { '&' };
+        let sep = if i == 0 && !url.contains('?') {
+            '?'
+        } else {
+            '&'
+        };
         url.push_str(&format!("{sep}attribute_{}={}", attr.slug, term.slug));
     }
     url
@@ -60,11 +76,15 @@ fn single_price_html(store: &Store, tax_class: &str, pricing: &Pricing, now: i64
 
 fn range_html(store: &Store, tax_class: &str, min: Decimal, max: Decimal) -> String {
     let sym = &store.settings.currency_symbol_html;
-    let (lo, hi) = (display(store, tax_class, min), display(store, tax_class, max));
+    let (lo, hi) = (
+        display(store, tax_class, min),
+        display(store, tax_class, max),
+    );
     if lo == hi {
         return amount_html(sym, lo);
     }
-    let hidden = |a: Decimal| amount_html(sym, a).replacen("amount\">", "amount\" aria-hidden=\"true\">", 1);
+    let hidden =
+        |a: Decimal| amount_html(sym, a).replacen("amount\">", "amount\" aria-hidden=\"true\">", 1);
     format!(
         "{} <span aria-hidden=\"true\">&ndash;</span> {}<span class=\"screen-reader-text\">Price range: {sym}{} through {sym}{}</span>",
         hidden(lo),
@@ -156,7 +176,13 @@ pub(crate) fn product(ctx: &Ctx<'_>, store: &Store, p: &Product) -> Value {
                 (Some(lo), Some(hi)) => range_html(store, &p.tax_class, lo, hi),
                 _ => String::new(),
             };
-            (price(min), String::new(), String::new(), prices.iter().any(|x| x.1), html)
+            (
+                price(min),
+                String::new(),
+                String::new(),
+                prices.iter().any(|x| x.1),
+                html,
+            )
         }
     };
     let purchasable = match p.kind {
@@ -186,7 +212,12 @@ pub(crate) fn product(ctx: &Ctx<'_>, store: &Store, p: &Product) -> Value {
         .variation_ids
         .iter()
         .copied()
-        .filter(|id| store.variations.get(id).is_some_and(|v| v.status != PostStatus::Trash))
+        .filter(|id| {
+            store
+                .variations
+                .get(id)
+                .is_some_and(|v| v.status != PostStatus::Trash)
+        })
         .collect();
     let o = Obj::new()
         .set("id", p.id)
@@ -225,7 +256,10 @@ pub(crate) fn product(ctx: &Ctx<'_>, store: &Store, p: &Product) -> Value {
         .set("weight", p.weight.as_str())
         .set("dimensions", dimensions(&p.dimensions))
         .set("shipping_required", shipping_required)
-        .set("shipping_taxable", shipping_required && p.tax_status == "taxable")
+        .set(
+            "shipping_taxable",
+            shipping_required && p.tax_status == "taxable",
+        )
         .set("shipping_class", "")
         .set("shipping_class_id", 0)
         .set("reviews_allowed", p.reviews_allowed)
@@ -240,7 +274,10 @@ pub(crate) fn product(ctx: &Ctx<'_>, store: &Store, p: &Product) -> Value {
         .set("tags", term_refs(&p.tag_ids, &store.tags))
         .set("images", json!([]))
         .set("attributes", attributes)
-        .set("default_attributes", chosen_attributes_default(store, &p.default_attributes))
+        .set(
+            "default_attributes",
+            chosen_attributes_default(store, &p.default_attributes),
+        )
         .set("variations", variations)
         .set("grouped_products", p.grouped_ids.clone())
         .set("menu_order", p.menu_order)
@@ -284,7 +321,10 @@ fn variation_label(store: &Store, v: &Variation) -> String {
 fn variation_purchasable(store: &Store, v: &Variation, now: i64) -> bool {
     v.pricing.active(now).is_some()
         && v.status == PostStatus::Publish
-        && store.products.get(&v.parent_id).is_some_and(|p| p.status != PostStatus::Trash)
+        && store
+            .products
+            .get(&v.parent_id)
+            .is_some_and(|p| p.status != PostStatus::Trash)
 }
 
 /// A variation as the variations endpoints print it.
@@ -353,7 +393,11 @@ pub(crate) fn variation_as_product(ctx: &Ctx<'_>, store: &Store, v: &Variation) 
     let parent = store.products.get(&v.parent_id);
     let parent_name = parent.map_or("", |p| p.name.as_str());
     let label = variation_label(store, v);
-    let name = if label.is_empty() { parent_name.to_owned() } else { format!("{parent_name} - {label}") };
+    let name = if label.is_empty() {
+        parent_name.to_owned()
+    } else {
+        format!("{parent_name} - {label}")
+    };
     let slug = crate::sim::data::slugify(&name);
     let shipping_required = !v.is_virtual;
     let o = Obj::new()
@@ -394,7 +438,10 @@ pub(crate) fn variation_as_product(ctx: &Ctx<'_>, store: &Store, v: &Variation) 
         .set("weight", v.weight.as_str())
         .set("dimensions", dimensions(&v.dimensions))
         .set("shipping_required", shipping_required)
-        .set("shipping_taxable", shipping_required && v.tax_status == "taxable")
+        .set(
+            "shipping_taxable",
+            shipping_required && v.tax_status == "taxable",
+        )
         .set("shipping_class", "")
         .set("shipping_class_id", 0)
         .set("reviews_allowed", false)
@@ -413,7 +460,10 @@ pub(crate) fn variation_as_product(ctx: &Ctx<'_>, store: &Store, v: &Variation) 
         .set("variations", json!([]))
         .set("grouped_products", json!([]))
         .set("menu_order", v.menu_order)
-        .set("price_html", single_price_html(store, &v.tax_class, &v.pricing, now))
+        .set(
+            "price_html",
+            single_price_html(store, &v.tax_class, &v.pricing, now),
+        )
         .set("related_ids", json!([]))
         .set("meta_data", meta_list(&v.meta))
         .set("stock_status", v.stock.status.as_str())
@@ -433,10 +483,16 @@ pub(crate) fn variation_as_product(ctx: &Ctx<'_>, store: &Store, v: &Variation) 
 
 pub(crate) fn category(ctx: &Ctx<'_>, t: &Term, count: usize) -> Value {
     let mut links = Links::new()
-        .self_(ctx.rest(&format!("wc/v3/products/categories/{}", t.id)), ALLOW_ITEM)
+        .self_(
+            ctx.rest(&format!("wc/v3/products/categories/{}", t.id)),
+            ALLOW_ITEM,
+        )
         .link("collection", ctx.rest("wc/v3/products/categories"));
     if t.parent != 0 {
-        links = links.link("up", ctx.rest(&format!("wc/v3/products/categories/{}", t.parent)));
+        links = links.link(
+            "up",
+            ctx.rest(&format!("wc/v3/products/categories/{}", t.parent)),
+        );
     }
     Obj::new()
         .set("id", t.id)
@@ -462,7 +518,10 @@ pub(crate) fn tag(ctx: &Ctx<'_>, t: &Term, count: usize) -> Value {
         .set(
             "_links",
             Links::new()
-                .self_(ctx.rest(&format!("wc/v3/products/tags/{}", t.id)), ALLOW_ITEM)
+                .self_(
+                    ctx.rest(&format!("wc/v3/products/tags/{}", t.id)),
+                    ALLOW_ITEM,
+                )
                 .link("collection", ctx.rest("wc/v3/products/tags"))
                 .build(),
         )
@@ -480,7 +539,10 @@ pub(crate) fn attribute(ctx: &Ctx<'_>, a: &Attribute) -> Value {
         .set(
             "_links",
             Links::new()
-                .self_(ctx.rest(&format!("wc/v3/products/attributes/{}", a.id)), ALLOW_ITEM)
+                .self_(
+                    ctx.rest(&format!("wc/v3/products/attributes/{}", a.id)),
+                    ALLOW_ITEM,
+                )
                 .link("collection", ctx.rest("wc/v3/products/attributes"))
                 .build(),
         )

@@ -40,7 +40,12 @@ pub(crate) fn tax_class(ctx: &Ctx<'_>, c: &TaxClass) -> Value {
     Obj::new()
         .set("slug", c.slug.as_str())
         .set("name", c.name.as_str())
-        .set("_links", Links::new().link("collection", ctx.rest("wc/v3/taxes/classes")).build())
+        .set(
+            "_links",
+            Links::new()
+                .link("collection", ctx.rest("wc/v3/taxes/classes"))
+                .build(),
+        )
         .build()
 }
 
@@ -76,9 +81,19 @@ pub(crate) fn shipping_location(ctx: &Ctx<'_>, zone_id: i64, code: &str, kind: &
         .build()
 }
 
-pub(crate) fn shipping_method(ctx: &Ctx<'_>, store: &Store, zone_id: i64, m: &ShippingMethod) -> Value {
+pub(crate) fn shipping_method(
+    ctx: &Ctx<'_>,
+    store: &Store,
+    zone_id: i64,
+    m: &ShippingMethod,
+) -> Value {
     let template = store.config.shipping_methods.get(&m.method_id);
-    let text = |key: &str| template.and_then(|t| t.get(key)).cloned().unwrap_or(Value::from(""));
+    let text = |key: &str| {
+        template
+            .and_then(|t| t.get(key))
+            .cloned()
+            .unwrap_or(Value::from(""))
+    };
     let mut settings = template
         .and_then(|t| t.get("settings"))
         .and_then(Value::as_object)
@@ -107,7 +122,10 @@ pub(crate) fn shipping_method(ctx: &Ctx<'_>, store: &Store, zone_id: i64, m: &Sh
         .set(
             "_links",
             Links::new()
-                .self_(ctx.rest(&format!("{base}/methods/{}", m.instance_id)), ALLOW_ITEM)
+                .self_(
+                    ctx.rest(&format!("{base}/methods/{}", m.instance_id)),
+                    ALLOW_ITEM,
+                )
                 .link("collection", ctx.rest(&format!("{base}/methods")))
                 .link("describes", ctx.rest(&base))
                 .build(),
@@ -126,12 +144,18 @@ pub(crate) fn gateway(ctx: &Ctx<'_>, store: &Store, g: &Value) -> Value {
     let id = g.get("id").and_then(Value::as_str).unwrap_or("");
     let mut g = g.clone();
     if let Value::Object(m) = &mut g {
-        m.insert("enabled".to_owned(), Value::from(store.enabled_gateways.iter().any(|e| e == id)));
+        m.insert(
+            "enabled".to_owned(),
+            Value::from(store.enabled_gateways.iter().any(|e| e == id)),
+        );
     }
     with_links(
         g,
         Links::new()
-            .self_(ctx.rest(&format!("wc/v3/payment_gateways/{id}")), ALLOW_EDIT)
+            .self_(
+                ctx.rest(&format!("wc/v3/payment_gateways/{id}")),
+                ALLOW_EDIT,
+            )
             .link("collection", ctx.rest("wc/v3/payment_gateways"))
             .build(),
     )
@@ -142,7 +166,11 @@ pub(crate) fn gateways(store: &Store) -> &[Value] {
 }
 
 pub(crate) fn settings_groups(ctx: &Ctx<'_>, store: &Store) -> Value {
-    let groups = store.config.settings.get("groups").and_then(Value::as_array);
+    let groups = store
+        .config
+        .settings
+        .get("groups")
+        .and_then(Value::as_array);
     Value::Array(
         groups
             .into_iter()
@@ -188,7 +216,10 @@ pub(crate) fn settings_group(ctx: &Ctx<'_>, store: &Store, group: &str) -> Optio
                     m.insert("value".to_owned(), Value::from(value));
                 }
                 let links = Links::new()
-                    .self_(ctx.rest(&format!("wc/v3/settings/{group}/{id}")), ALLOW_EDIT)
+                    .self_(
+                        ctx.rest(&format!("wc/v3/settings/{group}/{id}")),
+                        ALLOW_EDIT,
+                    )
                     .link("collection", ctx.rest(&format!("wc/v3/settings/{group}")))
                     .build();
                 with_links(opt, links)
@@ -198,7 +229,11 @@ pub(crate) fn settings_group(ctx: &Ctx<'_>, store: &Store, group: &str) -> Optio
 }
 
 pub(crate) fn country(ctx: &Ctx<'_>, c: &Value) -> Value {
-    let code = c.get("code").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+    let code = c
+        .get("code")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_ascii_lowercase();
     with_links(
         c.clone(),
         Links::new()
@@ -227,7 +262,10 @@ pub(crate) fn currency_current(ctx: &Ctx<'_>, store: &Store) -> Value {
         .set(
             "_links",
             Links::new()
-                .self_(ctx.rest(&format!("wc/v3/data/currencies/{}", s.currency)), ALLOW_GET)
+                .self_(
+                    ctx.rest(&format!("wc/v3/data/currencies/{}", s.currency)),
+                    ALLOW_GET,
+                )
                 .link("collection", ctx.rest("wc/v3/data/currencies"))
                 .build(),
         )
@@ -240,7 +278,10 @@ pub(crate) fn system_status(store: &Store) -> Value {
         let s = &store.settings;
         let patch: Map<String, Value> = [
             ("currency", Value::from(s.currency.as_str())),
-            ("currency_symbol", Value::from(s.currency_symbol_html.as_str())),
+            (
+                "currency_symbol",
+                Value::from(s.currency_symbol_html.as_str()),
+            ),
             ("number_of_decimals", Value::from(s.price_decimals)),
         ]
         .into_iter()

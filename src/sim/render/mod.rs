@@ -90,8 +90,10 @@ impl Links {
     }
 
     pub(crate) fn embeddable(mut self, rel: &str, href: String) -> Self {
-        self.0
-            .insert(rel.to_owned(), json!([{ "embeddable": true, "href": href }]));
+        self.0.insert(
+            rel.to_owned(),
+            json!([{ "embeddable": true, "href": href }]),
+        );
         self
     }
 
@@ -129,10 +131,10 @@ pub(crate) fn opt_gmt(ts: Option<Ts>) -> Value {
 /// A PHP number: an integer when the value is whole, else a float (the way
 /// `rate_percent` and `nominal_amount` print).
 pub(crate) fn php_number(d: Decimal) -> Value {
-    if d.fract().is_zero() {
-        if let Some(i) = d.to_i64() {
-            return Value::from(i);
-        }
+    if d.fract().is_zero()
+        && let Some(i) = d.to_i64()
+    {
+        return Value::from(i);
     }
     d.to_f64().map_or(Value::Null, Value::from)
 }
@@ -146,12 +148,11 @@ pub(crate) fn line_price(total: Decimal, quantity: i64) -> Value {
         return Value::from(0);
     }
     let total = total.normalize();
-    if total.fract().is_zero() {
-        if let Some(t) = total.to_i64() {
-            if t % quantity == 0 {
-                return Value::from(t / quantity);
-            }
-        }
+    if total.fract().is_zero()
+        && let Some(t) = total.to_i64()
+        && t % quantity == 0
+    {
+        return Value::from(t / quantity);
     }
     let t = total.to_f64().unwrap_or(0.0);
     Value::from(t / quantity as f64)

@@ -177,9 +177,15 @@ pub(crate) fn order(ctx: &Ctx<'_>, store: &Store, o: &Order) -> Value {
     let mut links = Links::new()
         .self_(ctx.rest(&format!("wc/v3/orders/{}", o.id)), ALLOW_ITEM)
         .link("collection", ctx.rest("wc/v3/orders"))
-        .embeddable("email_templates", ctx.rest(&format!("wc/v3/orders/{}/actions/email_templates", o.id)));
+        .embeddable(
+            "email_templates",
+            ctx.rest(&format!("wc/v3/orders/{}/actions/email_templates", o.id)),
+        );
     if o.customer_id != 0 {
-        links = links.link("customer", ctx.rest(&format!("wc/v3/customers/{}", o.customer_id)));
+        links = links.link(
+            "customer",
+            ctx.rest(&format!("wc/v3/customers/{}", o.customer_id)),
+        );
     }
     if o.parent_id != 0 {
         links = links.link("up", ctx.rest(&format!("wc/v3/orders/{}", o.parent_id)));
@@ -262,7 +268,10 @@ pub(crate) fn refund(ctx: &Ctx<'_>, store: &Store, r: &Refund, with_parent: bool
         .set(
             "_links",
             Links::new()
-                .self_(ctx.rest(&format!("{base}/refunds/{}", r.id)), ALLOW_GET_DELETE)
+                .self_(
+                    ctx.rest(&format!("{base}/refunds/{}", r.id)),
+                    ALLOW_GET_DELETE,
+                )
                 .link("collection", ctx.rest(&format!("{base}/refunds")))
                 .link("up", ctx.rest(&base))
                 .build(),

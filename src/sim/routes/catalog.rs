@@ -5,14 +5,18 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
-use super::list::{CONTEXT, Listed, OFFSET, ORDER, PAGE, PER_PAGE, Paging, descending, directed, include_rank};
+use super::list::{
+    CONTEXT, Listed, OFFSET, ORDER, PAGE, PER_PAGE, Paging, descending, directed, include_rank,
+};
 use super::params::{Arg, Check, Params, arg};
 use super::{ApiError, Call, Out};
 use crate::sim::clock::{SITE_OFFSET_SECS, Ts, parse_query_date};
 use crate::sim::model::{PostStatus, Product, ProductType, Store, Term, Variation};
 use crate::sim::render;
 
-const POST_STATUSES: &[&str] = &["any", "future", "trash", "draft", "pending", "private", "publish"];
+const POST_STATUSES: &[&str] = &[
+    "any", "future", "trash", "draft", "pending", "private", "publish",
+];
 const TYPES: &[&str] = &["simple", "grouped", "external", "variable"];
 
 /// The CRUD controller's arguments, in WooCommerce's order.
@@ -43,9 +47,25 @@ pub(crate) use crud_args;
 
 pub(crate) const PRODUCT_ARGS: &[Arg] = crud_args!(
     &[
-        "date", "id", "include", "title", "slug", "modified", "popularity", "rating", "post__in",
-        "price", "sales", "menu_order", "random", "popularity", "rating", "menu_order", "price",
-        "popularity", "rating",
+        "date",
+        "id",
+        "include",
+        "title",
+        "slug",
+        "modified",
+        "popularity",
+        "rating",
+        "post__in",
+        "price",
+        "sales",
+        "menu_order",
+        "random",
+        "popularity",
+        "rating",
+        "menu_order",
+        "price",
+        "popularity",
+        "rating",
     ],
     arg("brand", Check::Str),
     arg("slug", Check::Str),
@@ -58,15 +78,24 @@ pub(crate) const PRODUCT_ARGS: &[Arg] = crud_args!(
     arg("shipping_class", Check::Str),
     arg("attribute", Check::Str),
     arg("attribute_term", Check::Str),
-    arg("tax_class", Check::Enum(&["standard", "food", "reduced-rate", "zero-rate"])),
+    arg(
+        "tax_class",
+        Check::Enum(&["standard", "food", "reduced-rate", "zero-rate"])
+    ),
     arg("on_sale", Check::Bool),
     arg("min_price", Check::Str),
     arg("max_price", Check::Str),
-    arg("stock_status", Check::Enum(&["instock", "outofstock", "onbackorder"])),
+    arg(
+        "stock_status",
+        Check::Enum(&["instock", "outofstock", "onbackorder"])
+    ),
     arg("search_sku", Check::Str),
     arg("search_name_or_sku", Check::Str),
     arg("include_status", Check::EnumList(POST_STATUSES)),
-    arg("exclude_status", Check::EnumList(&["future", "trash", "draft", "pending", "private", "publish"])),
+    arg(
+        "exclude_status",
+        Check::EnumList(&["future", "trash", "draft", "pending", "private", "publish"])
+    ),
     arg("include_types", Check::EnumList(TYPES)),
     arg("exclude_types", Check::EnumList(TYPES)),
     arg("downloadable", Check::Bool),
@@ -74,19 +103,41 @@ pub(crate) const PRODUCT_ARGS: &[Arg] = crud_args!(
 );
 
 pub(crate) const VARIATION_ARGS: &[Arg] = crud_args!(
-    &["date", "id", "include", "title", "slug", "modified", "menu_order"],
+    &[
+        "date",
+        "id",
+        "include",
+        "title",
+        "slug",
+        "modified",
+        "menu_order"
+    ],
     arg("slug", Check::Str),
     arg("status", Check::Enum(POST_STATUSES)),
     arg("sku", Check::Str),
-    arg("tax_class", Check::Enum(&["standard", "food", "reduced-rate", "zero-rate"])),
+    arg(
+        "tax_class",
+        Check::Enum(&["standard", "food", "reduced-rate", "zero-rate"])
+    ),
     arg("on_sale", Check::Bool),
     arg("min_price", Check::Str),
     arg("max_price", Check::Str),
-    arg("stock_status", Check::Enum(&["instock", "outofstock", "onbackorder"])),
+    arg(
+        "stock_status",
+        Check::Enum(&["instock", "outofstock", "onbackorder"])
+    ),
     arg("search_sku", Check::Str),
 );
 
-const TERM_ORDERBY: &[&str] = &["id", "include", "name", "slug", "term_group", "description", "count"];
+const TERM_ORDERBY: &[&str] = &[
+    "id",
+    "include",
+    "name",
+    "slug",
+    "term_group",
+    "description",
+    "count",
+];
 
 pub(crate) const TERM_ARGS: &[Arg] = &[
     CONTEXT,
@@ -99,7 +150,13 @@ pub(crate) const TERM_ARGS: &[Arg] = &[
     ORDER,
     arg("orderby", Check::Enum(TERM_ORDERBY)),
     arg("hide_empty", Check::Bool),
-    arg("product", Check::Int { min: None, max: None }),
+    arg(
+        "product",
+        Check::Int {
+            min: None,
+            max: None,
+        },
+    ),
     arg("slug", Check::Str),
 ];
 
@@ -114,8 +171,20 @@ pub(crate) const TERM_ARGS_CATEGORIES: &[Arg] = &[
     ORDER,
     arg("orderby", Check::Enum(TERM_ORDERBY)),
     arg("hide_empty", Check::Bool),
-    arg("parent", Check::Int { min: None, max: None }),
-    arg("product", Check::Int { min: None, max: None }),
+    arg(
+        "parent",
+        Check::Int {
+            min: None,
+            max: None,
+        },
+    ),
+    arg(
+        "product",
+        Check::Int {
+            min: None,
+            max: None,
+        },
+    ),
     arg("slug", Check::Str),
 ];
 
@@ -155,7 +224,10 @@ impl DateFilter {
 pub(crate) fn statuses(p: &Params) -> Vec<PostStatus> {
     let expand = |s: &str| -> Vec<PostStatus> {
         if s == "any" {
-            PostStatus::ALL.into_iter().filter(|s| *s != PostStatus::Trash).collect()
+            PostStatus::ALL
+                .into_iter()
+                .filter(|s| *s != PostStatus::Trash)
+                .collect()
         } else {
             PostStatus::parse(s).into_iter().collect()
         }
@@ -242,10 +314,15 @@ pub(crate) fn list_products(c: &Call<'_>) -> Result<Out, ApiError> {
     let (min_price, max_price) = price_bounds(p);
     let category = p.str("category").and_then(|s| s.parse::<i64>().ok());
     let tag = p.str("tag").and_then(|s| s.parse::<i64>().ok());
-    let tax_class = p.str("tax_class").map(|c| if c == "standard" { "" } else { c });
+    let tax_class = p
+        .str("tax_class")
+        .map(|c| if c == "standard" { "" } else { c });
     let search = p.str("search").filter(|s| !s.is_empty());
     let search_sku = p.str("search_sku").filter(|s| !s.is_empty());
-    let types: Option<Vec<String>> = p.str("type").map(|t| vec![t.to_owned()]).or_else(|| p.list("include_types"));
+    let types: Option<Vec<String>> = p
+        .str("type")
+        .map(|t| vec![t.to_owned()])
+        .or_else(|| p.list("include_types"));
     let exclude_types = p.list("exclude_types").unwrap_or_default();
 
     let mut rows: Vec<Row<'_>> = store.products.values().map(Row::P).collect();
@@ -255,7 +332,14 @@ pub(crate) fn list_products(c: &Call<'_>) -> Result<Out, ApiError> {
     rows.retain(|row| {
         let (id, status, created, modified, sku, parent) = match row {
             Row::P(x) => (x.id, x.status, x.created, x.modified, x.sku.as_str(), 0),
-            Row::V(v) => (v.id, v.status, v.created, v.modified, v.sku.as_str(), v.parent_id),
+            Row::V(v) => (
+                v.id,
+                v.status,
+                v.created,
+                v.modified,
+                v.sku.as_str(),
+                v.parent_id,
+            ),
         };
         if !statuses.contains(&status)
             || (!include.is_empty() && !include.contains(&id))
@@ -271,12 +355,16 @@ pub(crate) fn list_products(c: &Call<'_>) -> Result<Out, ApiError> {
         match row {
             Row::P(x) => {
                 let price = product_price(store, x, now);
-                types.as_ref().is_none_or(|t| t.iter().any(|t| t == x.kind.as_str()))
+                types
+                    .as_ref()
+                    .is_none_or(|t| t.iter().any(|t| t == x.kind.as_str()))
                     && !exclude_types.iter().any(|t| t == x.kind.as_str())
                     && p.str("slug").is_none_or(|s| s == x.slug)
                     && p.bool("featured").is_none_or(|f| f == x.featured)
-                    && p.bool("on_sale").is_none_or(|f| f == on_sale(store, x, now))
-                    && p.str("stock_status").is_none_or(|s| s == x.stock.status.as_str())
+                    && p.bool("on_sale")
+                        .is_none_or(|f| f == on_sale(store, x, now))
+                    && p.str("stock_status")
+                        .is_none_or(|s| s == x.stock.status.as_str())
                     && p.bool("virtual").is_none_or(|f| f == x.is_virtual)
                     && p.bool("downloadable").is_none_or(|f| f == x.downloadable)
                     && tax_class.is_none_or(|t| t == x.tax_class)
@@ -286,7 +374,9 @@ pub(crate) fn list_products(c: &Call<'_>) -> Result<Out, ApiError> {
                     && max_price.is_none_or(|m| price.is_some_and(|pr| pr <= m))
                     && search.is_none_or(|s| {
                         s.split_whitespace().all(|w| {
-                            contains_ci(&x.name, w) || contains_ci(&x.description, w) || contains_ci(&x.short_description, w)
+                            contains_ci(&x.name, w)
+                                || contains_ci(&x.description, w)
+                                || contains_ci(&x.short_description, w)
                         })
                     })
             }
@@ -295,8 +385,10 @@ pub(crate) fn list_products(c: &Call<'_>) -> Result<Out, ApiError> {
                 types.is_none()
                     && category.is_none()
                     && tag.is_none()
-                    && p.bool("on_sale").is_none_or(|f| f == v.pricing.on_sale(now))
-                    && p.str("stock_status").is_none_or(|s| s == v.stock.status.as_str())
+                    && p.bool("on_sale")
+                        .is_none_or(|f| f == v.pricing.on_sale(now))
+                    && p.str("stock_status")
+                        .is_none_or(|s| s == v.stock.status.as_str())
                     && tax_class.is_none_or(|t| t == v.tax_class)
                     && search.is_none()
             }
@@ -316,7 +408,9 @@ pub(crate) fn list_products(c: &Call<'_>) -> Result<Out, ApiError> {
         let by_id = a.id().cmp(&b.id());
         match orderby {
             "id" => directed(by_id, desc),
-            "include" | "post__in" => include_rank(&include, a.id()).cmp(&include_rank(&include, b.id())),
+            "include" | "post__in" => {
+                include_rank(&include, a.id()).cmp(&include_rank(&include, b.id()))
+            }
             "title" => directed(ka.2.cmp(&kb.2).then(by_id), desc),
             "slug" => {
                 let slug = |r: &Row<'_>| match r {
@@ -356,7 +450,10 @@ pub(crate) fn get_product(c: &Call<'_>) -> Result<Out, ApiError> {
     // Variations are posts too, but `/products/{id}` answers only products.
     match c.store.products.get(&id) {
         Some(p) => Ok(Out::Json(render::product(&c.ctx, c.store, p))),
-        None => Err(ApiError::not_found("woocommerce_rest_product_invalid_id", "Invalid ID.")),
+        None => Err(ApiError::not_found(
+            "woocommerce_rest_product_invalid_id",
+            "Invalid ID.",
+        )),
     }
 }
 
@@ -369,7 +466,9 @@ fn list_variations(c: &Call<'_>, parent: Option<i64>) -> Result<Out, ApiError> {
     let parents = p.ids("parent");
     let skus = sku_set(p);
     let (min_price, max_price) = price_bounds(p);
-    let tax_class = p.str("tax_class").map(|c| if c == "standard" { "" } else { c });
+    let tax_class = p
+        .str("tax_class")
+        .map(|c| if c == "standard" { "" } else { c });
     let mut rows: Vec<&Variation> = store
         .variations
         .values()
@@ -381,10 +480,12 @@ fn list_variations(c: &Call<'_>, parent: Option<i64>) -> Result<Out, ApiError> {
                 && !exclude.contains(&v.id)
                 && (parents.is_empty() || parents.contains(&v.parent_id))
                 && dates.matches(v.created, v.modified)
-                && skus.as_ref().is_none_or(|s| s.iter().any(|k| *k == v.sku))
+                && skus.as_ref().is_none_or(|s| s.contains(&v.sku))
                 && p.str("search_sku").is_none_or(|s| contains_ci(&v.sku, s))
-                && p.bool("on_sale").is_none_or(|f| f == v.pricing.on_sale(now))
-                && p.str("stock_status").is_none_or(|s| s == v.stock.status.as_str())
+                && p.bool("on_sale")
+                    .is_none_or(|f| f == v.pricing.on_sale(now))
+                && p.str("stock_status")
+                    .is_none_or(|s| s == v.stock.status.as_str())
                 && tax_class.is_none_or(|t| t == v.tax_class)
                 && min_price.is_none_or(|m| price.is_some_and(|pr| pr >= m))
                 && max_price.is_none_or(|m| price.is_some_and(|pr| pr <= m))
@@ -401,7 +502,9 @@ fn list_variations(c: &Call<'_>, parent: Option<i64>) -> Result<Out, ApiError> {
             _ => directed(a.created.cmp(&b.created).then(by_id), desc),
         }
     });
-    Ok(Out::List(Paging::from(p).cut(rows, |v| render::variation(&c.ctx, store, v))))
+    Ok(Out::List(
+        Paging::from(p).cut(rows, |v| render::variation(&c.ctx, store, v)),
+    ))
 }
 
 pub(crate) fn list_product_variations(c: &Call<'_>) -> Result<Out, ApiError> {
@@ -416,16 +519,28 @@ pub(crate) fn list_all_variations(c: &Call<'_>) -> Result<Out, ApiError> {
 pub(crate) fn get_variation(c: &Call<'_>) -> Result<Out, ApiError> {
     let parent: i64 = c.path[0].parse().unwrap_or(0);
     let id: i64 = c.path[1].parse().unwrap_or(0);
-    match c.store.variations.get(&id).filter(|v| v.parent_id == parent) {
+    match c
+        .store
+        .variations
+        .get(&id)
+        .filter(|v| v.parent_id == parent)
+    {
         Some(v) => Ok(Out::Json(render::variation(&c.ctx, c.store, v))),
-        None => Err(ApiError::not_found("woocommerce_rest_product_variation_invalid_id", "Invalid ID.")),
+        None => Err(ApiError::not_found(
+            "woocommerce_rest_product_variation_invalid_id",
+            "Invalid ID.",
+        )),
     }
 }
 
 /// Published products per term id (WordPress counts only `publish`).
 fn term_counts(store: &Store, pick: impl Fn(&Product) -> Vec<i64>) -> HashMap<i64, usize> {
     let mut counts = HashMap::new();
-    for p in store.products.values().filter(|p| p.status == PostStatus::Publish) {
+    for p in store
+        .products
+        .values()
+        .filter(|p| p.status == PostStatus::Publish)
+    {
         for id in pick(p) {
             *counts.entry(id).or_insert(0) += 1;
         }
@@ -472,7 +587,9 @@ fn list_terms<'a, T>(
         };
         directed(ord, desc)
     });
-    let listed = Paging::from(p).cut(rows, |(t, id, ..)| render_one(t, counts.get(&id).copied().unwrap_or(0)));
+    let listed = Paging::from(p).cut(rows, |(t, id, ..)| {
+        render_one(t, counts.get(&id).copied().unwrap_or(0))
+    });
     Ok(Out::List(listed))
 }
 
@@ -482,19 +599,30 @@ fn product_filter(c: &Call<'_>, pick: impl Fn(&Product) -> Vec<i64>) -> Option<V
 }
 
 fn term_rows(terms: &std::collections::BTreeMap<i64, Term>) -> Vec<(&Term, i64, &str, &str, i64)> {
-    terms.values().map(|t| (t, t.id, t.name.as_str(), t.slug.as_str(), t.parent)).collect()
+    terms
+        .values()
+        .map(|t| (t, t.id, t.name.as_str(), t.slug.as_str(), t.parent))
+        .collect()
 }
 
 pub(crate) fn list_categories(c: &Call<'_>) -> Result<Out, ApiError> {
     let counts = term_counts(c.store, |p| p.category_ids.clone());
     let product = product_filter(c, |p| p.category_ids.clone());
-    list_terms(c, term_rows(&c.store.categories), &counts, product, |t, n| render::category(&c.ctx, t, n))
+    list_terms(
+        c,
+        term_rows(&c.store.categories),
+        &counts,
+        product,
+        |t, n| render::category(&c.ctx, t, n),
+    )
 }
 
 pub(crate) fn list_tags(c: &Call<'_>) -> Result<Out, ApiError> {
     let counts = term_counts(c.store, |p| p.tag_ids.clone());
     let product = product_filter(c, |p| p.tag_ids.clone());
-    list_terms(c, term_rows(&c.store.tags), &counts, product, |t, n| render::tag(&c.ctx, t, n))
+    list_terms(c, term_rows(&c.store.tags), &counts, product, |t, n| {
+        render::tag(&c.ctx, t, n)
+    })
 }
 
 fn term_not_found() -> ApiError {
@@ -505,40 +633,69 @@ pub(crate) fn get_category(c: &Call<'_>) -> Result<Out, ApiError> {
     let id: i64 = c.path[0].parse().unwrap_or(0);
     let t = c.store.categories.get(&id).ok_or_else(term_not_found)?;
     let counts = term_counts(c.store, |p| p.category_ids.clone());
-    Ok(Out::Json(render::category(&c.ctx, t, counts.get(&id).copied().unwrap_or(0))))
+    Ok(Out::Json(render::category(
+        &c.ctx,
+        t,
+        counts.get(&id).copied().unwrap_or(0),
+    )))
 }
 
 pub(crate) fn get_tag(c: &Call<'_>) -> Result<Out, ApiError> {
     let id: i64 = c.path[0].parse().unwrap_or(0);
     let t = c.store.tags.get(&id).ok_or_else(term_not_found)?;
     let counts = term_counts(c.store, |p| p.tag_ids.clone());
-    Ok(Out::Json(render::tag(&c.ctx, t, counts.get(&id).copied().unwrap_or(0))))
+    Ok(Out::Json(render::tag(
+        &c.ctx,
+        t,
+        counts.get(&id).copied().unwrap_or(0),
+    )))
 }
 
 pub(crate) fn list_attributes(c: &Call<'_>) -> Result<Out, ApiError> {
     let mut attrs: Vec<_> = c.store.attributes.iter().collect();
     attrs.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-    Ok(Out::List(Listed::all(attrs.into_iter().map(|a| render::attribute(&c.ctx, a)).collect())))
+    Ok(Out::List(Listed::all(
+        attrs
+            .into_iter()
+            .map(|a| render::attribute(&c.ctx, a))
+            .collect(),
+    )))
 }
 
 fn attribute_not_found() -> ApiError {
-    ApiError::not_found("woocommerce_rest_attribute_invalid", "Resource does not exist.")
+    ApiError::not_found(
+        "woocommerce_rest_attribute_invalid",
+        "Resource does not exist.",
+    )
 }
 
 pub(crate) fn get_attribute(c: &Call<'_>) -> Result<Out, ApiError> {
     let id: i64 = c.path[0].parse().unwrap_or(0);
-    let a = c.store.attributes.iter().find(|a| a.id == id).ok_or_else(attribute_not_found)?;
+    let a = c
+        .store
+        .attributes
+        .iter()
+        .find(|a| a.id == id)
+        .ok_or_else(attribute_not_found)?;
     Ok(Out::Json(render::attribute(&c.ctx, a)))
 }
 
 fn attribute_term_counts(store: &Store) -> HashMap<i64, usize> {
-    term_counts(store, |p| p.attributes.iter().flat_map(|a| a.term_ids.iter().copied()).collect())
+    term_counts(store, |p| {
+        p.attributes
+            .iter()
+            .flat_map(|a| a.term_ids.iter().copied())
+            .collect()
+    })
 }
 
 pub(crate) fn list_attribute_terms(c: &Call<'_>) -> Result<Out, ApiError> {
     let attr_id: i64 = c.path[0].parse().unwrap_or(0);
     if !c.store.attributes.iter().any(|a| a.id == attr_id) {
-        return Err(ApiError::not_found("woocommerce_rest_taxonomy_invalid", "Taxonomy does not exist."));
+        return Err(ApiError::not_found(
+            "woocommerce_rest_taxonomy_invalid",
+            "Taxonomy does not exist.",
+        ));
     }
     let counts = attribute_term_counts(c.store);
     let rows = c
@@ -548,14 +705,19 @@ pub(crate) fn list_attribute_terms(c: &Call<'_>) -> Result<Out, ApiError> {
         .filter(|t| t.attribute_id == attr_id)
         .map(|t| (t, t.id, t.name.as_str(), t.slug.as_str(), 0))
         .collect();
-    list_terms(c, rows, &counts, None, |t, n| render::attribute_term(&c.ctx, t, n))
+    list_terms(c, rows, &counts, None, |t, n| {
+        render::attribute_term(&c.ctx, t, n)
+    })
 }
 
 pub(crate) fn get_attribute_term(c: &Call<'_>) -> Result<Out, ApiError> {
     let attr_id: i64 = c.path[0].parse().unwrap_or(0);
     let id: i64 = c.path[1].parse().unwrap_or(0);
     if !c.store.attributes.iter().any(|a| a.id == attr_id) {
-        return Err(ApiError::not_found("woocommerce_rest_taxonomy_invalid", "Taxonomy does not exist."));
+        return Err(ApiError::not_found(
+            "woocommerce_rest_taxonomy_invalid",
+            "Taxonomy does not exist.",
+        ));
     }
     let t = c
         .store
@@ -564,5 +726,9 @@ pub(crate) fn get_attribute_term(c: &Call<'_>) -> Result<Out, ApiError> {
         .filter(|t| t.attribute_id == attr_id)
         .ok_or_else(term_not_found)?;
     let counts = attribute_term_counts(c.store);
-    Ok(Out::Json(render::attribute_term(&c.ctx, t, counts.get(&id).copied().unwrap_or(0))))
+    Ok(Out::Json(render::attribute_term(
+        &c.ctx,
+        t,
+        counts.get(&id).copied().unwrap_or(0),
+    )))
 }

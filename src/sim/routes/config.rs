@@ -16,7 +16,10 @@ pub(crate) const TAX_ARGS: &[Arg] = &[
     OFFSET,
     ORDER,
     arg("orderby", Check::Enum(&["id", "order", "priority"])),
-    arg("class", Check::Enum(&["standard", "food", "reduced-rate", "zero-rate"])),
+    arg(
+        "class",
+        Check::Enum(&["standard", "food", "reduced-rate", "zero-rate"]),
+    ),
 ];
 
 pub(crate) fn list_taxes(c: &Call<'_>) -> Result<Out, ApiError> {
@@ -38,36 +41,52 @@ pub(crate) fn list_taxes(c: &Call<'_>) -> Result<Out, ApiError> {
         };
         directed(ord, desc)
     });
-    Ok(Out::List(Paging::from(p).cut(rows, |r| render::tax_rate(&c.ctx, r))))
+    Ok(Out::List(
+        Paging::from(p).cut(rows, |r| render::tax_rate(&c.ctx, r)),
+    ))
 }
 
 pub(crate) fn get_tax(c: &Call<'_>) -> Result<Out, ApiError> {
     let id: i64 = c.path[0].parse().unwrap_or(0);
     match c.store.tax_rates.iter().find(|r| r.id == id) {
         Some(r) => Ok(Out::Json(render::tax_rate(&c.ctx, r))),
-        None => Err(ApiError::not_found("woocommerce_rest_invalid_id", "Invalid resource ID.")),
+        None => Err(ApiError::not_found(
+            "woocommerce_rest_invalid_id",
+            "Invalid resource ID.",
+        )),
     }
 }
 
 pub(crate) fn list_tax_classes(c: &Call<'_>) -> Result<Out, ApiError> {
-    let items = c.store.tax_classes.iter().map(|t| render::tax_class(&c.ctx, t)).collect();
+    let items = c
+        .store
+        .tax_classes
+        .iter()
+        .map(|t| render::tax_class(&c.ctx, t))
+        .collect();
     Ok(Out::List(Listed::all(items)))
 }
 
 fn zone<'a>(c: &'a Call<'_>) -> Result<&'a ShippingZone, ApiError> {
     let id: i64 = c.path[0].parse().unwrap_or(-1);
-    c.store
-        .zones
-        .iter()
-        .find(|z| z.id == id)
-        .ok_or_else(|| ApiError::not_found("woocommerce_rest_shipping_zone_invalid", "Resource does not exist."))
+    c.store.zones.iter().find(|z| z.id == id).ok_or_else(|| {
+        ApiError::not_found(
+            "woocommerce_rest_shipping_zone_invalid",
+            "Resource does not exist.",
+        )
+    })
 }
 
 pub(crate) fn list_zones(c: &Call<'_>) -> Result<Out, ApiError> {
     // The "locations not covered" zone comes first, then the others by order.
     let mut zones: Vec<&ShippingZone> = c.store.zones.iter().collect();
     zones.sort_by_key(|z| (z.id != 0, z.order, z.id));
-    Ok(Out::List(Listed::all(zones.into_iter().map(|z| render::shipping_zone(&c.ctx, z)).collect())))
+    Ok(Out::List(Listed::all(
+        zones
+            .into_iter()
+            .map(|z| render::shipping_zone(&c.ctx, z))
+            .collect(),
+    )))
 }
 
 pub(crate) fn get_zone(c: &Call<'_>) -> Result<Out, ApiError> {
@@ -99,12 +118,18 @@ pub(crate) fn get_zone_method(c: &Call<'_>) -> Result<Out, ApiError> {
     let instance: i64 = c.path[1].parse().unwrap_or(0);
     match z.methods.iter().find(|m| m.instance_id == instance) {
         Some(m) => Ok(Out::Json(render::shipping_method(&c.ctx, c.store, z.id, m))),
-        None => Err(ApiError::not_found("woocommerce_rest_shipping_zone_method_invalid", "Resource does not exist.")),
+        None => Err(ApiError::not_found(
+            "woocommerce_rest_shipping_zone_method_invalid",
+            "Resource does not exist.",
+        )),
     }
 }
 
 pub(crate) fn list_gateways(c: &Call<'_>) -> Result<Out, ApiError> {
-    let items = render::gateways(c.store).iter().map(|g| render::gateway(&c.ctx, c.store, g)).collect();
+    let items = render::gateways(c.store)
+        .iter()
+        .map(|g| render::gateway(&c.ctx, c.store, g))
+        .collect();
     Ok(Out::List(Listed::all(items)))
 }
 
@@ -114,7 +139,12 @@ pub(crate) fn get_gateway(c: &Call<'_>) -> Result<Out, ApiError> {
         .iter()
         .find(|g| g.get("id").and_then(Value::as_str) == Some(id))
         .map(|g| Out::Json(render::gateway(&c.ctx, c.store, g)))
-        .ok_or_else(|| ApiError::not_found("woocommerce_rest_payment_gateway_invalid", "Resource does not exist."))
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "woocommerce_rest_payment_gateway_invalid",
+                "Resource does not exist.",
+            )
+        })
 }
 
 pub(crate) fn list_setting_groups(c: &Call<'_>) -> Result<Out, ApiError> {
@@ -122,11 +152,16 @@ pub(crate) fn list_setting_groups(c: &Call<'_>) -> Result<Out, ApiError> {
 }
 
 fn group_not_found() -> ApiError {
-    ApiError::not_found("rest_setting_setting_group_invalid", "Invalid setting group.")
+    ApiError::not_found(
+        "rest_setting_setting_group_invalid",
+        "Invalid setting group.",
+    )
 }
 
 pub(crate) fn get_setting_group(c: &Call<'_>) -> Result<Out, ApiError> {
-    render::settings_group(&c.ctx, c.store, c.path[0]).map(Out::Json).ok_or_else(group_not_found)
+    render::settings_group(&c.ctx, c.store, c.path[0])
+        .map(Out::Json)
+        .ok_or_else(group_not_found)
 }
 
 pub(crate) fn get_setting(c: &Call<'_>) -> Result<Out, ApiError> {
@@ -141,7 +176,10 @@ pub(crate) fn get_setting(c: &Call<'_>) -> Result<Out, ApiError> {
 }
 
 pub(crate) fn list_countries(c: &Call<'_>) -> Result<Out, ApiError> {
-    let items = render::countries(c.store).iter().map(|x| render::country(&c.ctx, x)).collect();
+    let items = render::countries(c.store)
+        .iter()
+        .map(|x| render::country(&c.ctx, x))
+        .collect();
     Ok(Out::Json(Value::Array(items)))
 }
 
@@ -152,7 +190,10 @@ pub(crate) fn get_country(c: &Call<'_>) -> Result<Out, ApiError> {
         .find(|x| x.get("code").and_then(Value::as_str) == Some(code.as_str()))
         .map(|x| Out::Json(render::country(&c.ctx, x)))
         .ok_or_else(|| {
-            ApiError::not_found("woocommerce_rest_data_invalid_location", "There are no locations matching these parameters.")
+            ApiError::not_found(
+                "woocommerce_rest_data_invalid_location",
+                "There are no locations matching these parameters.",
+            )
         })
 }
 

@@ -8,9 +8,27 @@ use serde_json::{Map, Value};
 use super::params::{Arg, Check, Params, PhpValue, arg, urlencode};
 
 pub(crate) const CONTEXT: Arg = arg("context", Check::Enum(&["view", "edit"]));
-pub(crate) const PAGE: Arg = arg("page", Check::Int { min: Some(1), max: None });
-pub(crate) const PER_PAGE: Arg = arg("per_page", Check::Int { min: Some(1), max: Some(100) });
-pub(crate) const OFFSET: Arg = arg("offset", Check::Int { min: None, max: None });
+pub(crate) const PAGE: Arg = arg(
+    "page",
+    Check::Int {
+        min: Some(1),
+        max: None,
+    },
+);
+pub(crate) const PER_PAGE: Arg = arg(
+    "per_page",
+    Check::Int {
+        min: Some(1),
+        max: Some(100),
+    },
+);
+pub(crate) const OFFSET: Arg = arg(
+    "offset",
+    Check::Int {
+        min: None,
+        max: None,
+    },
+);
 pub(crate) const ORDER: Arg = arg("order", Check::Enum(&["asc", "desc"]));
 
 /// Single-object routes only take `context`.
@@ -69,7 +87,12 @@ impl Paging {
             Some(o) => o as usize,
             None => (self.page as usize - 1).saturating_mul(per),
         };
-        let page_items: Vec<Value> = items.into_iter().skip(start).take(per).map(render).collect();
+        let page_items: Vec<Value> = items
+            .into_iter()
+            .skip(start)
+            .take(per)
+            .map(render)
+            .collect();
         Listed {
             items: page_items,
             total,
@@ -127,17 +150,28 @@ fn page_url(home: &str, route: &str, params: &[(String, PhpValue)], page: i64) -
 
 /// The `rel="prev"` / `rel="next"` header, or `None` when the page has
 /// neither (the caller then sends WordPress's discovery link).
-pub(crate) fn link_header(home: &str, route: &str, listed: &Listed, params: &Params) -> Option<String> {
+pub(crate) fn link_header(
+    home: &str,
+    route: &str,
+    listed: &Listed,
+    params: &Params,
+) -> Option<String> {
     let page = listed.page?;
     let pages = listed.pages as i64;
     let link_params = listed.link_params.as_deref().unwrap_or(&params.list);
     let mut links = Vec::new();
     if page > 1 {
         let prev = (page - 1).min(pages);
-        links.push(format!("<{}>; rel=\"prev\"", page_url(home, route, link_params, prev)));
+        links.push(format!(
+            "<{}>; rel=\"prev\"",
+            page_url(home, route, link_params, prev)
+        ));
     }
     if pages > page {
-        links.push(format!("<{}>; rel=\"next\"", page_url(home, route, link_params, page + 1)));
+        links.push(format!(
+            "<{}>; rel=\"next\"",
+            page_url(home, route, link_params, page + 1)
+        ));
     }
     (!links.is_empty()).then(|| links.join(", "))
 }
@@ -153,7 +187,9 @@ pub(crate) fn parse_fields(params: &Params) -> Option<Map<String, Value>> {
         let parts: Vec<&str> = f.trim().split('.').collect();
         let mut node = &mut tree;
         for p in &parts[..parts.len() - 1] {
-            let entry = node.entry((*p).to_owned()).or_insert_with(|| Value::Object(Map::new()));
+            let entry = node
+                .entry((*p).to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
             match entry {
                 // The parent is already wholly included.
                 Value::Bool(true) => continue 'fields,
@@ -191,7 +227,9 @@ pub(crate) fn filter_fields(data: Value, fields: Option<&Map<String, Value>>) ->
         return data;
     };
     match data {
-        Value::Array(items) => Value::Array(items.into_iter().map(|i| intersect(i, tree)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|i| intersect(i, tree)).collect())
+        }
         Value::Object(mut map) => {
             let links = map.shift_remove("_links");
             let mut trimmed = intersect(Value::Object(map), tree);

@@ -22,40 +22,41 @@ use super::json::to_php_json;
 use super::model::Store;
 use super::render::Ctx;
 
-/// A WordPress REST error: `{"code","message","data"}`.
+/// A WordPress REST error: `{"code","message","data"}`. Small on purpose
+/// (boxed data): it travels in every handler's `Result`.
 #[derive(Debug, Clone)]
 pub(crate) struct ApiError {
     pub status: u16,
-    pub code: String,
+    pub code: &'static str,
     pub message: String,
-    pub data: Value,
+    pub data: Box<Value>,
 }
 
 impl ApiError {
-    pub(crate) fn new(status: u16, code: &str, message: String) -> Self {
+    pub(crate) fn new(status: u16, code: &'static str, message: String) -> Self {
         Self {
             status,
-            code: code.to_owned(),
+            code,
             message,
-            data: json!({ "status": status }),
+            data: Box::new(json!({ "status": status })),
         }
     }
 
-    pub(crate) fn with_data(status: u16, code: &str, message: String, data: Value) -> Self {
+    pub(crate) fn with_data(status: u16, code: &'static str, message: String, data: Value) -> Self {
         Self {
             status,
-            code: code.to_owned(),
+            code,
             message,
-            data,
+            data: Box::new(data),
         }
     }
 
-    pub(crate) fn not_found(code: &str, message: &str) -> Self {
+    pub(crate) fn not_found(code: &'static str, message: &str) -> Self {
         Self::new(404, code, message.to_owned())
     }
 
     fn body(&self) -> Value {
-        json!({ "code": self.code, "message": self.message, "data": self.data })
+        json!({ "code": self.code, "message": self.message, "data": *self.data })
     }
 }
 
@@ -110,7 +111,13 @@ const ITEM: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 const BATCH: &[&str] = &["POST", "PUT", "PATCH"];
 const GET: &[&str] = &["GET"];
 
-const fn route(pattern: &'static str, methods: &'static [&'static str], kind: Kind, args: &'static [Arg], handler: Handler) -> Route {
+const fn route(
+    pattern: &'static str,
+    methods: &'static [&'static str],
+    kind: Kind,
+    args: &'static [Arg],
+    handler: Handler,
+) -> Route {
     Route {
         pattern,
         methods,
@@ -137,55 +144,271 @@ fn routes() -> &'static [Route] {
     static ROUTES: std::sync::OnceLock<Vec<Route>> = std::sync::OnceLock::new();
     ROUTES.get_or_init(|| {
         vec![
-            route("products", COLLECTION, Collection, catalog::PRODUCT_ARGS, catalog::list_products),
+            route(
+                "products",
+                COLLECTION,
+                Collection,
+                catalog::PRODUCT_ARGS,
+                catalog::list_products,
+            ),
             batch("products/batch"),
-            route("products/categories", COLLECTION, Collection, catalog::TERM_ARGS_CATEGORIES, catalog::list_categories),
-            route("products/categories/{id}", ITEM, Item, list::SINGLE_ARGS, catalog::get_category),
-            route("products/tags", COLLECTION, Collection, catalog::TERM_ARGS, catalog::list_tags),
-            route("products/tags/{id}", ITEM, Item, list::SINGLE_ARGS, catalog::get_tag),
-            route("products/attributes", COLLECTION, Collection, list::SINGLE_ARGS, catalog::list_attributes),
-            route("products/attributes/{id}", ITEM, Item, list::SINGLE_ARGS, catalog::get_attribute),
-            route("products/attributes/{id}/terms", COLLECTION, Collection, catalog::TERM_ARGS, catalog::list_attribute_terms),
-            route("products/attributes/{id}/terms/{id}", ITEM, Item, list::SINGLE_ARGS, catalog::get_attribute_term),
-            route("products/{id}", ITEM, CrudItem, list::SINGLE_ARGS, catalog::get_product),
-            route("products/{id}/variations", COLLECTION, Collection, catalog::VARIATION_ARGS, catalog::list_product_variations),
+            route(
+                "products/categories",
+                COLLECTION,
+                Collection,
+                catalog::TERM_ARGS_CATEGORIES,
+                catalog::list_categories,
+            ),
+            route(
+                "products/categories/{id}",
+                ITEM,
+                Item,
+                list::SINGLE_ARGS,
+                catalog::get_category,
+            ),
+            route(
+                "products/tags",
+                COLLECTION,
+                Collection,
+                catalog::TERM_ARGS,
+                catalog::list_tags,
+            ),
+            route(
+                "products/tags/{id}",
+                ITEM,
+                Item,
+                list::SINGLE_ARGS,
+                catalog::get_tag,
+            ),
+            route(
+                "products/attributes",
+                COLLECTION,
+                Collection,
+                list::SINGLE_ARGS,
+                catalog::list_attributes,
+            ),
+            route(
+                "products/attributes/{id}",
+                ITEM,
+                Item,
+                list::SINGLE_ARGS,
+                catalog::get_attribute,
+            ),
+            route(
+                "products/attributes/{id}/terms",
+                COLLECTION,
+                Collection,
+                catalog::TERM_ARGS,
+                catalog::list_attribute_terms,
+            ),
+            route(
+                "products/attributes/{id}/terms/{id}",
+                ITEM,
+                Item,
+                list::SINGLE_ARGS,
+                catalog::get_attribute_term,
+            ),
+            route(
+                "products/{id}",
+                ITEM,
+                CrudItem,
+                list::SINGLE_ARGS,
+                catalog::get_product,
+            ),
+            route(
+                "products/{id}/variations",
+                COLLECTION,
+                Collection,
+                catalog::VARIATION_ARGS,
+                catalog::list_product_variations,
+            ),
             batch("products/{id}/variations/batch"),
-            route("products/{id}/variations/{id}", ITEM, CrudItem, list::SINGLE_ARGS, catalog::get_variation),
+            route(
+                "products/{id}/variations/{id}",
+                ITEM,
+                CrudItem,
+                list::SINGLE_ARGS,
+                catalog::get_variation,
+            ),
             Route {
                 gate: Gate::VariationsEndpoint,
-                ..route("variations", GET, Collection, catalog::VARIATION_ARGS, catalog::list_all_variations)
+                ..route(
+                    "variations",
+                    GET,
+                    Collection,
+                    catalog::VARIATION_ARGS,
+                    catalog::list_all_variations,
+                )
             },
-            route("customers", COLLECTION, Collection, people::CUSTOMER_ARGS, people::list_customers),
+            route(
+                "customers",
+                COLLECTION,
+                Collection,
+                people::CUSTOMER_ARGS,
+                people::list_customers,
+            ),
             batch("customers/batch"),
-            route("customers/{id}", ITEM, Item, list::SINGLE_ARGS, people::get_customer),
-            route("orders", COLLECTION, Collection, orders::ORDER_ARGS, orders::list_orders),
+            route(
+                "customers/{id}",
+                ITEM,
+                Item,
+                list::SINGLE_ARGS,
+                people::get_customer,
+            ),
+            route(
+                "orders",
+                COLLECTION,
+                Collection,
+                orders::ORDER_ARGS,
+                orders::list_orders,
+            ),
             batch("orders/batch"),
-            route("orders/{id}", ITEM, Item, list::SINGLE_ARGS, orders::get_order),
-            route("orders/{id}/refunds", COLLECTION, Collection, orders::REFUND_ARGS, orders::list_order_refunds),
-            route("orders/{id}/refunds/{id}", &["GET", "DELETE"], Item, list::SINGLE_ARGS, orders::get_order_refund),
+            route(
+                "orders/{id}",
+                ITEM,
+                Item,
+                list::SINGLE_ARGS,
+                orders::get_order,
+            ),
+            route(
+                "orders/{id}/refunds",
+                COLLECTION,
+                Collection,
+                orders::REFUND_ARGS,
+                orders::list_order_refunds,
+            ),
+            route(
+                "orders/{id}/refunds/{id}",
+                &["GET", "DELETE"],
+                Item,
+                list::SINGLE_ARGS,
+                orders::get_order_refund,
+            ),
             Route {
                 gate: Gate::RefundsEndpoint,
-                ..route("refunds", GET, Collection, orders::REFUND_ARGS, orders::list_refunds)
+                ..route(
+                    "refunds",
+                    GET,
+                    Collection,
+                    orders::REFUND_ARGS,
+                    orders::list_refunds,
+                )
             },
-            route("taxes", COLLECTION, Collection, config::TAX_ARGS, config::list_taxes),
+            route(
+                "taxes",
+                COLLECTION,
+                Collection,
+                config::TAX_ARGS,
+                config::list_taxes,
+            ),
             batch("taxes/batch"),
-            route("taxes/classes", COLLECTION, Collection, list::SINGLE_ARGS, config::list_tax_classes),
+            route(
+                "taxes/classes",
+                COLLECTION,
+                Collection,
+                list::SINGLE_ARGS,
+                config::list_tax_classes,
+            ),
             route("taxes/{id}", ITEM, Item, list::SINGLE_ARGS, config::get_tax),
-            route("shipping/zones", COLLECTION, Collection, list::SINGLE_ARGS, config::list_zones),
-            route("shipping/zones/{id}", ITEM, Item, list::SINGLE_ARGS, config::get_zone),
-            route("shipping/zones/{id}/locations", &["GET", "POST", "PUT", "PATCH"], Collection, list::SINGLE_ARGS, config::list_zone_locations),
-            route("shipping/zones/{id}/methods", COLLECTION, Collection, list::SINGLE_ARGS, config::list_zone_methods),
-            route("shipping/zones/{id}/methods/{id}", ITEM, Item, list::SINGLE_ARGS, config::get_zone_method),
-            route("payment_gateways", GET, Collection, list::SINGLE_ARGS, config::list_gateways),
-            route("payment_gateways/{code}", &["GET", "POST", "PUT", "PATCH"], Item, list::SINGLE_ARGS, config::get_gateway),
-            route("settings", GET, Collection, list::SINGLE_ARGS, config::list_setting_groups),
-            route("settings/{code}", GET, Collection, list::SINGLE_ARGS, config::get_setting_group),
+            route(
+                "shipping/zones",
+                COLLECTION,
+                Collection,
+                list::SINGLE_ARGS,
+                config::list_zones,
+            ),
+            route(
+                "shipping/zones/{id}",
+                ITEM,
+                Item,
+                list::SINGLE_ARGS,
+                config::get_zone,
+            ),
+            route(
+                "shipping/zones/{id}/locations",
+                &["GET", "POST", "PUT", "PATCH"],
+                Collection,
+                list::SINGLE_ARGS,
+                config::list_zone_locations,
+            ),
+            route(
+                "shipping/zones/{id}/methods",
+                COLLECTION,
+                Collection,
+                list::SINGLE_ARGS,
+                config::list_zone_methods,
+            ),
+            route(
+                "shipping/zones/{id}/methods/{id}",
+                ITEM,
+                Item,
+                list::SINGLE_ARGS,
+                config::get_zone_method,
+            ),
+            route(
+                "payment_gateways",
+                GET,
+                Collection,
+                list::SINGLE_ARGS,
+                config::list_gateways,
+            ),
+            route(
+                "payment_gateways/{code}",
+                &["GET", "POST", "PUT", "PATCH"],
+                Item,
+                list::SINGLE_ARGS,
+                config::get_gateway,
+            ),
+            route(
+                "settings",
+                GET,
+                Collection,
+                list::SINGLE_ARGS,
+                config::list_setting_groups,
+            ),
+            route(
+                "settings/{code}",
+                GET,
+                Collection,
+                list::SINGLE_ARGS,
+                config::get_setting_group,
+            ),
             batch("settings/{code}/batch"),
-            route("settings/{code}/{code}", &["GET", "POST", "PUT", "PATCH"], Item, list::SINGLE_ARGS, config::get_setting),
-            route("data/countries", GET, Collection, list::SINGLE_ARGS, config::list_countries),
-            route("data/countries/{code}", GET, Item, list::SINGLE_ARGS, config::get_country),
-            route("data/currencies/current", GET, Item, list::SINGLE_ARGS, config::get_current_currency),
-            route("system_status", GET, Item, list::SINGLE_ARGS, config::get_system_status),
+            route(
+                "settings/{code}/{code}",
+                &["GET", "POST", "PUT", "PATCH"],
+                Item,
+                list::SINGLE_ARGS,
+                config::get_setting,
+            ),
+            route(
+                "data/countries",
+                GET,
+                Collection,
+                list::SINGLE_ARGS,
+                config::list_countries,
+            ),
+            route(
+                "data/countries/{code}",
+                GET,
+                Item,
+                list::SINGLE_ARGS,
+                config::get_country,
+            ),
+            route(
+                "data/currencies/current",
+                GET,
+                Item,
+                list::SINGLE_ARGS,
+                config::get_current_currency,
+            ),
+            route(
+                "system_status",
+                GET,
+                Item,
+                list::SINGLE_ARGS,
+                config::get_system_status,
+            ),
         ]
     })
 }
@@ -201,7 +424,11 @@ fn match_route<'r>(pattern: &str, segments: &[&'r str]) -> Option<Vec<&'r str>> 
     for (p, s) in parts.iter().zip(segments) {
         match *p {
             "{id}" if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => captured.push(*s),
-            "{code}" if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') => {
+            "{code}"
+                if !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+            {
                 captured.push(*s)
             }
             lit if !lit.starts_with('{') && lit.eq_ignore_ascii_case(s) => {}
@@ -232,7 +459,10 @@ pub(crate) struct HttpReply {
 const JSON_TYPE: &str = "application/json; charset=UTF-8";
 
 fn no_route() -> ApiError {
-    ApiError::not_found("rest_no_route", "No route was found matching the URL and request method.")
+    ApiError::not_found(
+        "rest_no_route",
+        "No route was found matching the URL and request method.",
+    )
 }
 
 /// Headers every REST response carries, in the order WordPress sends them.
@@ -250,10 +480,14 @@ impl Headers {
             ("x-robots-tag", "noindex".to_owned()),
             ("link", self.link),
             ("x-content-type-options", "nosniff".to_owned()),
-            ("access-control-expose-headers", "X-WP-Total, X-WP-TotalPages, Link".to_owned()),
+            (
+                "access-control-expose-headers",
+                "X-WP-Total, X-WP-TotalPages, Link".to_owned(),
+            ),
             (
                 "access-control-allow-headers",
-                "Authorization, X-WP-Nonce, Content-Disposition, Content-MD5, Content-Type".to_owned(),
+                "Authorization, X-WP-Nonce, Content-Disposition, Content-MD5, Content-Type"
+                    .to_owned(),
             ),
         ];
         if let Some((total, pages)) = self.totals {
@@ -267,7 +501,10 @@ impl Headers {
         }
         if self.authenticated {
             h.push(("expires", "Wed, 11 Jan 1984 05:00:00 GMT".to_owned()));
-            h.push(("cache-control", "no-cache, must-revalidate, max-age=0, no-store, private".to_owned()));
+            h.push((
+                "cache-control",
+                "no-cache, must-revalidate, max-age=0, no-store, private".to_owned(),
+            ));
         } else if self.method_is_get {
             h.push(("vary", "Origin".to_owned()));
         }
@@ -290,11 +527,16 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
     let now = shop.clock.now();
     let query = parse_php_query(req.raw_query);
     let rest_route = match req.raw_path.strip_prefix("/wp-json") {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => Some(urldecode(&rest.replace('+', "%2B"))),
-        _ if matches!(req.raw_path, "/" | "/index.php") => query.iter().find(|(k, _)| k == "rest_route").and_then(|(_, v)| match v {
-            PhpValue::Str(s) => Some(s.clone()),
-            PhpValue::Arr(_) => None,
-        }),
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+            Some(urldecode(&rest.replace('+', "%2B")))
+        }
+        _ if matches!(req.raw_path, "/" | "/index.php") => query
+            .iter()
+            .find(|(k, _)| k == "rest_route")
+            .and_then(|(_, v)| match v {
+                PhpValue::Str(s) => Some(s.clone()),
+                PhpValue::Arr(_) => None,
+            }),
         _ => None,
     };
     let Some(route_path) = rest_route else {
@@ -303,18 +545,19 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
     let trimmed = route_path.trim_matches('/').to_owned();
     let method_is_get = req.method == "GET";
     let discovery = format!("<{}/wp-json/>; rel=\"https://api.w.org/\"", shop.home);
-    let error_reply = |e: ApiError, authenticated: bool, allow: Option<&'static [&'static str]>| HttpReply {
-        status: e.status,
-        headers: Headers {
-            link: discovery.clone(),
-            totals: None,
-            allow,
-            authenticated,
-            method_is_get,
-        }
-        .into_vec(),
-        body: to_php_json(&e.body()),
-    };
+    let error_reply =
+        |e: ApiError, authenticated: bool, allow: Option<&'static [&'static str]>| HttpReply {
+            status: e.status,
+            headers: Headers {
+                link: discovery.clone(),
+                totals: None,
+                allow,
+                authenticated,
+                method_is_get,
+            }
+            .into_vec(),
+            body: to_php_json(&e.body()),
+        };
 
     // 1. Authentication (`rest_authentication_errors`), for wc/ routes only.
     let caller = if trimmed.starts_with("wc/") || trimmed.starts_with("wc-") {
@@ -325,7 +568,10 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
             form: &req.form,
             authorization: req.authorization,
         };
-        let mut keys = shop.keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut keys = shop
+            .keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match auth::authenticate(&auth_req, &mut keys, &shop.home, now) {
             Ok(c) => c,
             Err(e) => return error_reply(e, false, None),
@@ -334,17 +580,31 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
         Caller::Anonymous
     };
     let authenticated = caller == Caller::Key;
-    if authenticated && !matches!(req.method, "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") {
-        let e = ApiError::new(401, "woocommerce_rest_authentication_error", "Unknown request method.".to_owned());
+    if authenticated
+        && !matches!(
+            req.method,
+            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS"
+        )
+    {
+        let e = ApiError::new(
+            401,
+            "woocommerce_rest_authentication_error",
+            "Unknown request method.".to_owned(),
+        );
         return error_reply(e, false, None);
     }
 
     // 2. Route.
-    let Some(rest) = trimmed.strip_prefix("wc/v3/").or_else(|| trimmed.eq_ignore_ascii_case("wc/v3").then_some("")) else {
+    let Some(rest) = trimmed
+        .strip_prefix("wc/v3/")
+        .or_else(|| trimmed.eq_ignore_ascii_case("wc/v3").then_some(""))
+    else {
         return error_reply(no_route(), authenticated, None);
     };
     let segments: Vec<&str> = rest.split('/').collect();
-    let matched = routes().iter().find_map(|r| match_route(r.pattern, &segments).map(|c| (r, c)));
+    let matched = routes()
+        .iter()
+        .find_map(|r| match_route(r.pattern, &segments).map(|c| (r, c)));
     let Some((route, captured)) = matched else {
         return error_reply(no_route(), authenticated, None);
     };
@@ -353,7 +613,11 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
         Gate::VariationsEndpoint => shop.variations_endpoint,
         Gate::RefundsEndpoint => shop.refunds_endpoint,
     };
-    let method = if req.method == "HEAD" { "GET" } else { req.method };
+    let method = if req.method == "HEAD" {
+        "GET"
+    } else {
+        req.method
+    };
     if !gated || !route.methods.contains(&method) {
         return error_reply(no_route(), authenticated, None);
     }
@@ -361,7 +625,10 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
         let e = ApiError::new(
             501,
             "possync_sim_not_implemented",
-            format!("The simulated store does not implement {} {} yet.", req.method, route.pattern),
+            format!(
+                "The simulated store does not implement {} {} yet.",
+                req.method, route.pattern
+            ),
         );
         return error_reply(e, authenticated, Some(route.methods));
     };
@@ -373,9 +640,15 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
     }
 
     // 4. Permission and handler.
-    let store = shop.store.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let store = shop
+        .store
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let call = Call {
-        ctx: Ctx { home: &shop.home, now },
+        ctx: Ctx {
+            home: &shop.home,
+            now,
+        },
         store: &store,
         params: &params,
         path: captured,
@@ -407,12 +680,21 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
     let (data, totals, link) = match out {
         Out::Json(v) => (filter_fields(v, fields.as_ref()), None, discovery.clone()),
         Out::List(listed) => {
-            let link = link_header(&shop.home, &trimmed, &listed, &params).unwrap_or_else(|| discovery.clone());
+            let link = link_header(&shop.home, &trimmed, &listed, &params)
+                .unwrap_or_else(|| discovery.clone());
             let totals = Some((listed.total, listed.pages));
-            (filter_fields(Value::Array(listed.items), fields.as_ref()), totals, link)
+            (
+                filter_fields(Value::Array(listed.items), fields.as_ref()),
+                totals,
+                link,
+            )
         }
     };
-    let body = if req.method == "HEAD" { Vec::new() } else { to_php_json(&data) };
+    let body = if req.method == "HEAD" {
+        Vec::new()
+    } else {
+        to_php_json(&data)
+    };
     HttpReply {
         status: 200,
         headers: Headers {

@@ -1,7 +1,9 @@
 //! Orders and refunds.
 
 use super::catalog::{DateFilter, crud_args};
-use super::list::{CONTEXT, Listed, OFFSET, ORDER, PAGE, PER_PAGE, Paging, descending, directed, include_rank};
+use super::list::{
+    CONTEXT, Listed, OFFSET, ORDER, PAGE, PER_PAGE, Paging, descending, directed, include_rank,
+};
 use super::params::{Arg, Check, Params, PhpValue, arg};
 use super::{ApiError, Call, Out};
 use crate::sim::model::{Order, OrderStatus, Refund};
@@ -26,16 +28,43 @@ const CRUD_ORDERBY: &[&str] = &["date", "id", "include", "title", "slug", "modif
 pub(crate) const ORDER_ARGS: &[Arg] = crud_args!(
     CRUD_ORDERBY,
     arg("status", Check::EnumList(ORDER_STATUSES)),
-    arg("customer", Check::Int { min: None, max: None }),
-    arg("product", Check::Int { min: None, max: None }),
-    arg("dp", Check::Int { min: None, max: None }),
+    arg(
+        "customer",
+        Check::Int {
+            min: None,
+            max: None
+        }
+    ),
+    arg(
+        "product",
+        Check::Int {
+            min: None,
+            max: None
+        }
+    ),
+    arg(
+        "dp",
+        Check::Int {
+            min: None,
+            max: None
+        }
+    ),
     arg("order_item_display_meta", Check::Bool),
     arg("include_meta", Check::None),
     arg("exclude_meta", Check::None),
     arg("created_via", Check::None),
 );
 
-pub(crate) const REFUND_ARGS: &[Arg] = crud_args!(CRUD_ORDERBY, arg("dp", Check::Int { min: None, max: None }));
+pub(crate) const REFUND_ARGS: &[Arg] = crud_args!(
+    CRUD_ORDERBY,
+    arg(
+        "dp",
+        Check::Int {
+            min: None,
+            max: None
+        }
+    )
+);
 
 fn contains_ci(hay: &str, needle: &str) -> bool {
     hay.to_lowercase().contains(&needle.to_lowercase())
@@ -49,8 +78,17 @@ fn search_matches(o: &Order, s: &str) -> bool {
     }
     let addr = |a: &crate::sim::model::Address| {
         [
-            &a.first_name, &a.last_name, &a.company, &a.address_1, &a.address_2, &a.city, &a.state,
-            &a.postcode, &a.country, &a.email, &a.phone,
+            &a.first_name,
+            &a.last_name,
+            &a.company,
+            &a.address_1,
+            &a.address_2,
+            &a.city,
+            &a.state,
+            &a.postcode,
+            &a.country,
+            &a.email,
+            &a.phone,
         ]
         .iter()
         .map(|s| s.as_str())
@@ -65,8 +103,17 @@ fn search_matches(o: &Order, s: &str) -> bool {
 /// Query parameters as the orders controller leaves them for `Link`:
 /// `status` moved to the end as an array, then `dp` and `context` added
 /// once an order has been prepared (see `WC_REST_Orders_Controller`).
-fn order_link_params(p: &Params, statuses: &[String], rendered_any: bool) -> Vec<(String, PhpValue)> {
-    let mut out: Vec<(String, PhpValue)> = p.list.iter().filter(|(k, _)| k != "status").cloned().collect();
+fn order_link_params(
+    p: &Params,
+    statuses: &[String],
+    rendered_any: bool,
+) -> Vec<(String, PhpValue)> {
+    let mut out: Vec<(String, PhpValue)> = p
+        .list
+        .iter()
+        .filter(|(k, _)| k != "status")
+        .cloned()
+        .collect();
     out.push((
         "status".to_owned(),
         PhpValue::Arr(
@@ -117,11 +164,20 @@ fn crud_sort<T>(rows: &mut [&T], p: &Params, include: &[i64], key: impl Fn(&T) -
 
 pub(crate) fn list_orders(c: &Call<'_>) -> Result<Out, ApiError> {
     let p = c.params;
-    let status_list = p.list("status").filter(|l| !l.is_empty()).unwrap_or_else(|| vec!["any".to_owned()]);
+    let status_list = p
+        .list("status")
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| vec!["any".to_owned()]);
     let wanted: Vec<OrderStatus> = if status_list.iter().any(|s| s == "any") {
-        OrderStatus::ALL.into_iter().filter(|s| *s != OrderStatus::Trash).collect()
+        OrderStatus::ALL
+            .into_iter()
+            .filter(|s| *s != OrderStatus::Trash)
+            .collect()
     } else {
-        status_list.iter().filter_map(|s| OrderStatus::parse(s)).collect()
+        status_list
+            .iter()
+            .filter_map(|s| OrderStatus::parse(s))
+            .collect()
     };
     let dates = DateFilter::from(p);
     let include = p.ids("include");
@@ -146,7 +202,9 @@ pub(crate) fn list_orders(c: &Call<'_>) -> Result<Out, ApiError> {
                 && product.is_none_or(|pid| o.line_items.iter().any(|l| l.product_id == pid))
                 && dates.matches(o.created, o.modified)
                 && search.is_none_or(|s| search_matches(o, s))
-                && created_via.as_ref().is_none_or(|v| v.contains(&o.created_via))
+                && created_via
+                    .as_ref()
+                    .is_none_or(|v| v.contains(&o.created_via))
         })
         .collect();
     crud_sort(&mut rows, p, &include, |o| (o.id, o.created, o.modified));
@@ -159,7 +217,10 @@ pub(crate) fn get_order(c: &Call<'_>) -> Result<Out, ApiError> {
     let id: i64 = c.path[0].parse().unwrap_or(0);
     match c.store.orders.get(&id) {
         Some(o) => Ok(Out::Json(render::order(&c.ctx, c.store, o))),
-        None => Err(ApiError::not_found("woocommerce_rest_shop_order_invalid_id", "Invalid ID.")),
+        None => Err(ApiError::not_found(
+            "woocommerce_rest_shop_order_invalid_id",
+            "Invalid ID.",
+        )),
     }
 }
 
@@ -203,16 +264,23 @@ pub(crate) fn list_refunds(c: &Call<'_>) -> Result<Out, ApiError> {
 pub(crate) fn get_order_refund(c: &Call<'_>) -> Result<Out, ApiError> {
     let order_id: i64 = c.path[0].parse().unwrap_or(0);
     let id: i64 = c.path[1].parse().unwrap_or(0);
-    let refund = c
-        .store
-        .refunds
-        .get(&id)
-        .ok_or_else(|| ApiError::not_found("woocommerce_rest_shop_order_refund_invalid_id", "Invalid ID."))?;
+    let refund = c.store.refunds.get(&id).ok_or_else(|| {
+        ApiError::not_found(
+            "woocommerce_rest_shop_order_refund_invalid_id",
+            "Invalid ID.",
+        )
+    })?;
     if !c.store.orders.contains_key(&order_id) {
-        return Err(ApiError::not_found("woocommerce_rest_invalid_order_id", "Invalid order ID."));
+        return Err(ApiError::not_found(
+            "woocommerce_rest_invalid_order_id",
+            "Invalid order ID.",
+        ));
     }
     if refund.parent_id != order_id {
-        return Err(ApiError::not_found("woocommerce_rest_invalid_order_refund_id", "Invalid order refund ID."));
+        return Err(ApiError::not_found(
+            "woocommerce_rest_invalid_order_refund_id",
+            "Invalid order refund ID.",
+        ));
     }
     Ok(Out::Json(render::refund(&c.ctx, c.store, refund, false)))
 }

@@ -111,13 +111,23 @@ pub(crate) fn parse_php_query(raw: &str) -> Vec<(String, PhpValue)> {
         }
         let base: String = base
             .chars()
-            .map(|c| if c == ' ' || c == '.' || c == '[' { '_' } else { c })
+            .map(|c| {
+                if c == ' ' || c == '.' || c == '[' {
+                    '_'
+                } else {
+                    c
+                }
+            })
             .collect();
         let mut path = vec![Some(base)];
         while let Some(stripped) = brackets.strip_prefix('[') {
             let Some(end) = stripped.find(']') else { break };
             let seg = &stripped[..end];
-            path.push(if seg.is_empty() { None } else { Some(seg.to_owned()) });
+            path.push(if seg.is_empty() {
+                None
+            } else {
+                Some(seg.to_owned())
+            });
             brackets = &stripped[end + 1..];
         }
         set_path(&mut out, &path, value);
@@ -192,10 +202,10 @@ pub(crate) fn php_intval(s: &str) -> i64 {
         Some(rest) => (-1, rest),
         None => (1, t.strip_prefix('+').unwrap_or(t)),
     };
-    if let Ok(f) = t.trim_end().parse::<f64>() {
-        if f.is_finite() {
-            return f.trunc() as i64;
-        }
+    if let Ok(f) = t.trim_end().parse::<f64>()
+        && f.is_finite()
+    {
+        return f.trunc() as i64;
     }
     let n: String = digits.chars().take_while(char::is_ascii_digit).collect();
     sign * n.parse::<i64>().unwrap_or(0)
@@ -207,7 +217,10 @@ pub(crate) enum Check {
     /// No `validate_callback` (ids lists, free strings with sanitizing only).
     None,
     Str,
-    Int { min: Option<i64>, max: Option<i64> },
+    Int {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
     Bool,
     Date,
     Email,
@@ -249,7 +262,12 @@ fn validate_one(name: &str, check: Check, value: &PhpValue) -> Option<(&'static 
     let not_type = |t: &str| Some(("rest_invalid_type", format!("{name} is not of type {t}.")));
     match check {
         Check::None => None,
-        Check::Str => scalar.is_none().then(|| ("rest_invalid_type", format!("{name} is not of type string."))),
+        Check::Str => scalar.is_none().then(|| {
+            (
+                "rest_invalid_type",
+                format!("{name} is not of type string."),
+            )
+        }),
         Check::Int { min, max } => {
             let Some(v) = scalar.and_then(is_integer) else {
                 return not_type("integer");
@@ -286,7 +304,10 @@ fn validate_one(name: &str, check: Check, value: &PhpValue) -> Option<(&'static 
         },
         Check::Enum(options) => match scalar {
             Some(s) if options.contains(&s) => None,
-            Some(_) => Some(("rest_not_in_enum", format!("{name} is not one of {}.", sprintf_l(options)))),
+            Some(_) => Some((
+                "rest_not_in_enum",
+                format!("{name} is not one of {}.", sprintf_l(options)),
+            )),
             None => not_type("string"),
         },
         Check::EnumList(options) => {
@@ -304,9 +325,16 @@ fn validate_one(name: &str, check: Check, value: &PhpValue) -> Option<(&'static 
                     })
                     .collect(),
             };
-            items.iter().enumerate().find(|(_, it)| !options.contains(&it.as_str())).map(|(i, _)| {
-                ("rest_not_in_enum", format!("{name}[{i}] is not one of {}.", sprintf_l(options)))
-            })
+            items
+                .iter()
+                .enumerate()
+                .find(|(_, it)| !options.contains(&it.as_str()))
+                .map(|(i, _)| {
+                    (
+                        "rest_not_in_enum",
+                        format!("{name}[{i}] is not one of {}.", sprintf_l(options)),
+                    )
+                })
         }
     }
 }
@@ -335,7 +363,10 @@ pub(crate) fn validate(args: &[Arg], params: &Params) -> Result<(), ApiError> {
         };
         if let Some((code, message)) = validate_one(a.name, a.check, value) {
             messages.insert(a.name.to_owned(), Value::from(message.clone()));
-            details.insert(a.name.to_owned(), json!({ "code": code, "message": message, "data": null }));
+            details.insert(
+                a.name.to_owned(),
+                json!({ "code": code, "message": message, "data": null }),
+            );
         }
     }
     if messages.is_empty() {
@@ -364,9 +395,18 @@ mod tests {
         assert_eq!(q[0], ("a".to_owned(), s("2")));
         assert_eq!(
             q[1],
-            ("b".to_owned(), PhpValue::Arr(vec![("0".to_owned(), s("x")), ("1".to_owned(), s("y"))]))
+            (
+                "b".to_owned(),
+                PhpValue::Arr(vec![("0".to_owned(), s("x")), ("1".to_owned(), s("y"))])
+            )
         );
-        assert_eq!(q[2], ("c".to_owned(), PhpValue::Arr(vec![("k".to_owned(), s("v"))])));
+        assert_eq!(
+            q[2],
+            (
+                "c".to_owned(),
+                PhpValue::Arr(vec![("k".to_owned(), s("v"))])
+            )
+        );
         assert_eq!(q[3], ("d_e".to_owned(), s("3")));
         assert_eq!(q[4], ("f_g".to_owned(), s("4")));
         assert_eq!(q[5], ("h".to_owned(), s("")));

@@ -2,7 +2,9 @@
 //! otherwise). There is no date filter here: WooCommerce ignores
 //! `modified_after` and friends on this endpoint, so the sim does too.
 
-use super::list::{CONTEXT, OFFSET, ORDER, PAGE, PER_PAGE, Paging, descending, directed, include_rank};
+use super::list::{
+    CONTEXT, OFFSET, ORDER, PAGE, PER_PAGE, Paging, descending, directed, include_rank,
+};
 use super::params::{Arg, Check, arg};
 use super::{ApiError, Call, Out};
 use crate::sim::model::Customer;
@@ -17,7 +19,10 @@ pub(crate) const CUSTOMER_ARGS: &[Arg] = &[
     arg("include", Check::None),
     OFFSET,
     ORDER,
-    arg("orderby", Check::Enum(&["id", "include", "name", "registered_date"])),
+    arg(
+        "orderby",
+        Check::Enum(&["id", "include", "name", "registered_date"]),
+    ),
     arg("email", Check::Email),
     arg(
         "role",
@@ -56,7 +61,9 @@ pub(crate) fn list_customers(c: &Call<'_>) -> Result<Out, ApiError> {
                 && email.is_none_or(|e| u.email.eq_ignore_ascii_case(e))
                 && search.is_none_or(|s| {
                     let s = s.trim_matches('*');
-                    contains_ci(&u.username, s) || contains_ci(&u.email, s) || contains_ci(&u.display_name, s)
+                    contains_ci(&u.username, s)
+                        || contains_ci(&u.email, s)
+                        || contains_ci(&u.display_name, s)
                 })
         })
         .collect();
@@ -70,13 +77,18 @@ pub(crate) fn list_customers(c: &Call<'_>) -> Result<Out, ApiError> {
             _ => directed(a.display_name.cmp(&b.display_name).then(by_id), desc),
         }
     });
-    Ok(Out::List(Paging::from(p).cut(rows, |u| render::customer(&c.ctx, u))))
+    Ok(Out::List(
+        Paging::from(p).cut(rows, |u| render::customer(&c.ctx, u)),
+    ))
 }
 
 pub(crate) fn get_customer(c: &Call<'_>) -> Result<Out, ApiError> {
     let id: i64 = c.path[0].parse().unwrap_or(0);
     match c.store.customers.get(&id) {
         Some(u) => Ok(Out::Json(render::customer(&c.ctx, u))),
-        None => Err(ApiError::not_found("woocommerce_rest_invalid_id", "Invalid resource ID.")),
+        None => Err(ApiError::not_found(
+            "woocommerce_rest_invalid_id",
+            "Invalid resource ID.",
+        )),
     }
 }
