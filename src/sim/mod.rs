@@ -19,6 +19,7 @@ mod auth;
 mod clock;
 mod data;
 mod faults;
+mod http;
 mod json;
 mod model;
 mod mutate;
@@ -32,21 +33,15 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use self::auth::KeyRing;
-use self::clock::{DAY_SECS, SimClock, http_date, system_now};
+use self::clock::{DAY_SECS, SimClock, system_now};
 use self::faults::{ConnKill, FaultState, SimListener};
 use self::model::{OrderStatus, PostStatus, Store};
-use self::routes::params::parse_php_query;
-use self::routes::{HttpRequest, respond};
 
 /// How a sim is built.
 #[derive(Debug, Clone)]
@@ -191,13 +186,13 @@ pub(crate) struct Shop {
     pub refunds_endpoint: bool,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     shop: Shop,
     faults: Mutex<FaultState>,
     requests: Mutex<Vec<RecordedRequest>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding a sim lock is a sim bug already reported by the
     // panicking test; keep serving rather than cascade.
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -250,7 +245,9 @@ impl Sim {
             }),
             requests: Mutex::new(Vec::new()),
         });
-        let app = Router::new().fallback(serve).with_state(inner.clone());
+        let app = Router::new()
+            .fallback(http::serve)
+            .with_state(inner.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let service = app.into_make_service_with_connect_info::<ConnKill>();
@@ -269,137 +266,6 @@ impl Sim {
             task: Some(task),
         })
     }
-}
-
-/// Body size accepted for form-encoded requests (OAuth in `$_POST`).
-const MAX_FORM_BYTES: usize = 1 << 20;
-
-/// How long a truncated response stalls before its connection drops.
-const TRUNCATE_PAUSE: Duration = Duration::from_millis(10);
-
-/// The HTTP layer: latency, fault decision, the store, recording.
-async fn serve(
-    State(inner): State<Arc<Inner>>,
-    ConnectInfo(conn): ConnectInfo<ConnKill>,
-    req: Request,
-) -> Response {
-    let (parts, body) = req.into_parts();
-    let method = parts.method.as_str().to_owned();
-    let raw_path = parts.uri.path().to_owned();
-    let raw_query = parts.uri.query().unwrap_or("").to_owned();
-    let (latency, decision) = {
-        let mut f = lock(&inner.faults);
-        let decision = f.decide(&raw_path);
-        (f.latency, decision)
-    };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    let is_form = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let form = if is_form {
-        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
-            .await
-            .unwrap_or_default();
-        parse_php_query(&String::from_utf8_lossy(&bytes))
-    } else {
-        Vec::new()
-    };
-    let authorization = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let (status, headers, body) = match &decision {
-        Some(d) if faults::replaces_store(&d.kind) => faults::page(d),
-        _ => {
-            let reply = respond(
-                &inner.shop,
-                &HttpRequest {
-                    method: &method,
-                    raw_path: &raw_path,
-                    raw_query: &raw_query,
-                    authorization: authorization.as_deref(),
-                    form,
-                },
-            );
-            (reply.status, reply.headers, reply.body)
-        }
-    };
-    let fault = decision.map(|d| d.kind);
-    let recorded_status = if fault == Some(FaultKind::Reset) {
-        0
-    } else {
-        status
-    };
-    lock(&inner.requests).push(RecordedRequest {
-        method,
-        path: routes::params::urldecode(&raw_path.replace('+', "%2B")),
-        query: url::form_urlencoded::parse(raw_query.as_bytes())
-            .into_owned()
-            .collect(),
-        status: recorded_status,
-        fault: fault.clone(),
-    });
-    build_response(&inner, status, headers, body, fault.as_ref(), &conn)
-}
-
-fn build_response(
-    inner: &Inner,
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    mut body: Vec<u8>,
-    fault: Option<&FaultKind>,
-    conn: &ConnKill,
-) -> Response {
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() =
-        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&http_date(inner.shop.clock.now())) {
-        h.insert(header::DATE, v);
-    }
-    for (name, value) in headers {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            h.append(name, v);
-        }
-    }
-    match fault {
-        Some(FaultKind::HtmlBeforeJson) => {
-            let mut with_notice = faults::PHP_NOTICE.to_vec();
-            with_notice.append(&mut body);
-            *response.body_mut() = Body::from(with_notice);
-        }
-        Some(FaultKind::Truncated) => {
-            // Announce the whole body, send half, then fail the stream so
-            // hyper aborts the connection mid-body.
-            let full = body.len();
-            let half = Bytes::from(body[..full / 2].to_vec());
-            h.insert(header::CONTENT_LENGTH, HeaderValue::from(full));
-            // The pause lets hyper flush the head and the first half before
-            // the failing chunk makes it drop the connection.
-            let failure = futures::stream::once(async {
-                tokio::time::sleep(TRUNCATE_PAUSE).await;
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionAborted,
-                    "truncated by fault injection",
-                ))
-            });
-            let stream = futures::StreamExt::chain(
-                futures::stream::iter([Ok::<_, std::io::Error>(half)]),
-                failure,
-            );
-            *response.body_mut() = Body::from_stream(stream);
-        }
-        Some(FaultKind::Reset) => {
-            conn.kill();
-        }
-        _ => *response.body_mut() = Body::from(body),
-    }
-    response
 }
 
 /// A running sim. Dropping it stops the server (without waiting).

@@ -9,116 +9,13 @@ use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::words::{ADJECTIVES, CATEGORIES, COLOURS, CategorySpec, SIZES, TAGS};
+use super::variations::variable;
+use super::words::{ADJECTIVES, CATEGORIES, CategorySpec};
 use super::{days, ean13, slugify, unique_slug};
 use crate::sim::clock::{DAY_SECS, Ts};
 use crate::sim::model::{
-    Attribute, AttributeTerm, Backorders, Ids, Meta, PostStatus, Pricing, Product,
-    ProductAttribute, ProductType, Stock, StockStatus, Store, Term, Variation,
+    Backorders, Ids, Meta, PostStatus, Pricing, Product, ProductType, Stock, StockStatus, Store,
 };
-
-pub(crate) const SIZE_ATTRIBUTE: i64 = 1;
-pub(crate) const COLOUR_ATTRIBUTE: i64 = 2;
-
-/// Categories, tags, attributes and terms; term ids in WordPress creation
-/// order (categories, tags, sizes, colours).
-pub(crate) fn taxonomies(store: &mut Store, rng: &mut ChaCha8Rng, n_products: usize) {
-    let uncategorized = Ids::next(&mut store.ids.term);
-    store.categories.insert(
-        uncategorized,
-        Term {
-            id: uncategorized,
-            name: "Uncategorized".to_owned(),
-            slug: "uncategorized".to_owned(),
-            parent: 0,
-            description: String::new(),
-            display: "default",
-            menu_order: 0,
-        },
-    );
-    let n_cats = (20 + n_products / 500).min(CATEGORIES.len());
-    let mut by_name: HashMap<&str, i64> = HashMap::new();
-    for spec in &CATEGORIES[..n_cats] {
-        let id = Ids::next(&mut store.ids.term);
-        by_name.insert(spec.name, id);
-        let parent = spec
-            .parent
-            .and_then(|p| by_name.get(p).copied())
-            .unwrap_or(0);
-        store.categories.insert(
-            id,
-            Term {
-                id,
-                name: spec.name.to_owned(),
-                slug: slugify(spec.name),
-                parent,
-                description: spec.description.to_owned(),
-                display: if rng.gen_bool(0.15) {
-                    "products"
-                } else {
-                    "default"
-                },
-                menu_order: 0,
-            },
-        );
-    }
-    for name in TAGS {
-        let id = Ids::next(&mut store.ids.term);
-        store.tags.insert(
-            id,
-            Term {
-                id,
-                name: (*name).to_owned(),
-                slug: slugify(name),
-                parent: 0,
-                description: String::new(),
-                display: "default",
-                menu_order: 0,
-            },
-        );
-    }
-    for (id, name, slug, order_by) in [
-        (SIZE_ATTRIBUTE, "Size", "pa_size", "menu_order"),
-        (COLOUR_ATTRIBUTE, "Colour", "pa_colour", "name"),
-    ] {
-        store.ids.attribute = id + 1;
-        store.attributes.push(Attribute {
-            id,
-            name: name.to_owned(),
-            slug: slug.to_owned(),
-            order_by,
-        });
-    }
-    for (i, (name, slug)) in SIZES.iter().enumerate() {
-        push_term(store, SIZE_ATTRIBUTE, name, slug, i as i64);
-    }
-    for (name, slug, _) in COLOURS {
-        push_term(store, COLOUR_ATTRIBUTE, name, slug, 0);
-    }
-}
-
-fn push_term(store: &mut Store, attribute_id: i64, name: &str, slug: &str, menu_order: i64) {
-    let id = Ids::next(&mut store.ids.term);
-    store.attribute_terms.insert(
-        id,
-        AttributeTerm {
-            id,
-            attribute_id,
-            name: name.to_owned(),
-            slug: slug.to_owned(),
-            menu_order,
-        },
-    );
-}
-
-fn term_id(store: &Store, attribute_id: i64, slug: &str) -> i64 {
-    store
-        .attribute_terms
-        .values()
-        .find(|t| t.attribute_id == attribute_id && t.slug == slug)
-        .map(|t| t.id)
-        .unwrap_or(0)
-}
 
 fn pence(p: i64) -> Decimal {
     Decimal::new(p, 2)
@@ -126,7 +23,7 @@ fn pence(p: i64) -> Decimal {
 
 /// A shop-like price in pence within the category band: .99, .50 or .x5
 /// endings, between 0.50 and 200.00.
-fn price_pence(rng: &mut ChaCha8Rng, band: (i64, i64)) -> i64 {
+pub(super) fn price_pence(rng: &mut ChaCha8Rng, band: (i64, i64)) -> i64 {
     let raw = rng.gen_range(band.0..=band.1);
     let p = match rng.gen_range(0..10) {
         0..=2 => (raw / 100) * 100 + 99,
@@ -136,7 +33,7 @@ fn price_pence(rng: &mut ChaCha8Rng, band: (i64, i64)) -> i64 {
     p.clamp(50, 20_000)
 }
 
-fn pricing(rng: &mut ChaCha8Rng, regular: i64, anchor: Ts) -> Pricing {
+pub(super) fn pricing(rng: &mut ChaCha8Rng, regular: i64, anchor: Ts) -> Pricing {
     let mut p = Pricing {
         regular: Some(pence(regular)),
         ..Pricing::default()
@@ -164,7 +61,7 @@ fn pricing(rng: &mut ChaCha8Rng, regular: i64, anchor: Ts) -> Pricing {
     p
 }
 
-fn stock(rng: &mut ChaCha8Rng, managed: bool) -> Stock {
+pub(super) fn stock(rng: &mut ChaCha8Rng, managed: bool) -> Stock {
     let mut s = Stock {
         manage: managed,
         quantity: None,
@@ -432,177 +329,6 @@ pub(crate) fn trash_meta(meta_ids: &mut i64, p: &mut Product, previous: PostStat
     }
     p.slug = format!("{}__trashed", p.slug);
     p.status = PostStatus::Trash;
-}
-
-fn variable(
-    store: &mut Store,
-    rng: &mut ChaCha8Rng,
-    p: &mut Product,
-    spec: &CategorySpec,
-    anchor: Ts,
-) {
-    let (mut sizes, mut colours) = (spec.sizes, spec.colours);
-    if sizes && colours && rng.gen_bool(0.3) {
-        sizes = rng.gen_bool(0.5);
-        colours = !sizes;
-    }
-    let target = rng.gen_range(2..=8usize);
-    let mut size_pick: Vec<usize> = Vec::new();
-    let mut colour_pick: Vec<usize> = Vec::new();
-    if sizes && colours {
-        let ns = if target >= 4 {
-            rng.gen_range(2..=4usize)
-        } else {
-            2
-        };
-        let nc = (target / ns).clamp(1, 2);
-        let first = rng.gen_range(0..=SIZES.len() - ns);
-        size_pick = (first..first + ns).collect();
-        colour_pick = rand::seq::index::sample(rng, COLOURS.len(), nc).into_vec();
-        colour_pick.sort_unstable();
-    } else if sizes {
-        let ns = target.clamp(2, SIZES.len());
-        let first = rng.gen_range(0..=SIZES.len() - ns);
-        size_pick = (first..first + ns).collect();
-    } else {
-        colour_pick = rand::seq::index::sample(rng, COLOURS.len(), target).into_vec();
-        colour_pick.sort_unstable();
-    }
-    let size_terms: Vec<i64> = size_pick
-        .iter()
-        .map(|&i| term_id(store, SIZE_ATTRIBUTE, SIZES[i].1))
-        .collect();
-    let colour_terms: Vec<i64> = colour_pick
-        .iter()
-        .map(|&i| term_id(store, COLOUR_ATTRIBUTE, COLOURS[i].1))
-        .collect();
-    if !size_terms.is_empty() {
-        p.attributes.push(ProductAttribute {
-            attribute_id: SIZE_ATTRIBUTE,
-            term_ids: size_terms.clone(),
-            position: 0,
-            visible: true,
-            variation: true,
-        });
-    }
-    if !colour_terms.is_empty() {
-        p.attributes.push(ProductAttribute {
-            attribute_id: COLOUR_ATTRIBUTE,
-            term_ids: colour_terms.clone(),
-            position: 0,
-            visible: true,
-            variation: true,
-        });
-    }
-    // Every size × colour combination; one side may be absent.
-    let mut combos: Vec<(Option<usize>, Option<usize>)> = Vec::new();
-    for si in size_pick
-        .iter()
-        .map(|&s| Some(s))
-        .chain(size_pick.is_empty().then_some(None))
-    {
-        for ci in colour_pick
-            .iter()
-            .map(|&c| Some(c))
-            .chain(colour_pick.is_empty().then_some(None))
-        {
-            combos.push((si, ci));
-        }
-    }
-    if rng.gen_bool(0.2) {
-        let (si, ci) = combos[0];
-        p.default_attributes = si
-            .map(|s| (SIZE_ATTRIBUTE, term_id(store, SIZE_ATTRIBUTE, SIZES[s].1)))
-            .into_iter()
-            .chain(ci.map(|c| {
-                (
-                    COLOUR_ATTRIBUTE,
-                    term_id(store, COLOUR_ATTRIBUTE, COLOURS[c].1),
-                )
-            }))
-            .collect();
-    }
-    let base = price_pence(rng, spec.price);
-    for (menu_order, (si, ci)) in combos.into_iter().enumerate() {
-        let id = Ids::next(&mut store.ids.post);
-        let mut sku = p.sku.clone();
-        if let Some(c) = ci {
-            sku.push('-');
-            sku.push_str(COLOURS[c].2);
-        }
-        if let Some(s) = si {
-            sku.push('-');
-            sku.push_str(SIZES[s].0);
-        }
-        // Bigger sizes cost a little more.
-        let uplift = si.map_or(0, |s| if s >= 4 { 200 } else { 0 });
-        let mut attributes = Vec::new();
-        if let Some(s) = si {
-            attributes.push((SIZE_ATTRIBUTE, term_id(store, SIZE_ATTRIBUTE, SIZES[s].1)));
-        }
-        if let Some(c) = ci {
-            attributes.push((
-                COLOUR_ATTRIBUTE,
-                term_id(store, COLOUR_ATTRIBUTE, COLOURS[c].1),
-            ));
-        }
-        let created = p.created + 1;
-        let v = Variation {
-            id,
-            parent_id: p.id,
-            status: if rng.gen_bool(0.03) {
-                PostStatus::Private
-            } else if p.status == PostStatus::Trash {
-                PostStatus::Trash
-            } else {
-                PostStatus::Publish
-            },
-            sku: sku.clone(),
-            global_unique_id: if rng.gen_bool(0.3) {
-                ean13(rng)
-            } else {
-                String::new()
-            },
-            pricing: pricing(rng, base + uplift, anchor),
-            created,
-            modified: (p.modified - rng.gen_range(0..3600)).max(created),
-            description: String::new(),
-            is_virtual: false,
-            downloadable: false,
-            tax_status: "taxable",
-            tax_class: p.tax_class.clone(),
-            stock: stock(rng, true),
-            weight: String::new(),
-            dimensions: Default::default(),
-            attributes,
-            menu_order: menu_order as i64,
-            total_sales: 0,
-            meta: vec![],
-        };
-        store.skus.insert(sku, id);
-        p.variation_ids.push(id);
-        store.variations.insert(id, v);
-    }
-    refresh_parent_stock(store, p);
-}
-
-/// A variable product's own stock status follows its children: in stock if
-/// any child is, else on backorder if any is, else out of stock.
-pub(crate) fn refresh_parent_stock(store: &Store, p: &mut Product) {
-    let children: Vec<StockStatus> = p
-        .variation_ids
-        .iter()
-        .filter_map(|id| store.variations.get(id))
-        .filter(|v| v.status == PostStatus::Publish)
-        .map(|v| v.stock.status)
-        .collect();
-    p.stock.status = if children.contains(&StockStatus::InStock) {
-        StockStatus::InStock
-    } else if children.contains(&StockStatus::OnBackorder) {
-        StockStatus::OnBackorder
-    } else {
-        StockStatus::OutOfStock
-    };
 }
 
 /// Up to five products sharing the first category, and a few upsells.

@@ -6,10 +6,14 @@
 //! phase draws from its own ChaCha8 stream so that, say, more customers do
 //! not reshuffle the products.
 
+mod cart;
 mod catalog;
 mod config;
 mod orders;
 mod people;
+mod refunds;
+mod taxonomy;
+mod variations;
 mod words;
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,7 +24,8 @@ use rand_chacha::ChaCha8Rng;
 use super::clock::{DAY_SECS, Ts};
 use super::model::{Ids, Store};
 
-pub(crate) use catalog::{refresh_parent_stock, trash_meta};
+pub(crate) use catalog::trash_meta;
+pub(crate) use variations::refresh_parent_stock;
 
 /// What to generate.
 #[derive(Debug, Clone, Copy)]
@@ -130,7 +135,7 @@ pub(crate) fn generate(sizes: Sizes, home: &str, anchor: Ts) -> Store {
         refunds: BTreeMap::new(),
         skus: HashMap::new(),
     };
-    catalog::taxonomies(&mut store, &mut phase_rng(sizes.seed, 1), sizes.products);
+    taxonomy::taxonomies(&mut store, &mut phase_rng(sizes.seed, 1), sizes.products);
     catalog::products(
         &mut store,
         &mut phase_rng(sizes.seed, 2),

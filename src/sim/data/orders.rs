@@ -2,23 +2,18 @@
 //! `pricing` so totals are consistent; then the side effects orders have on
 //! products (`total_sales`) and customers (`is_paying_customer`).
 
-use std::str::FromStr;
-
 use rand::Rng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use super::cart::{Cart, customer_identity, fill_cart, item_meta, purchasable, shipping_for};
 use super::config::GATEWAY_TITLES;
-use super::people::{address, person};
-use super::words::{CUSTOMER_NOTES, REFUND_REASONS, USER_AGENTS};
+use super::words::{CUSTOMER_NOTES, USER_AGENTS};
 use super::{days, random_alnum, random_hex};
 use crate::sim::clock::Ts;
-use crate::sim::model::{
-    Address, CouponLine, FeeLine, Ids, ItemMeta, LineItem, Meta, Order, OrderStatus, PostStatus,
-    ProductType, Refund, ShippingLine, Store,
-};
+use crate::sim::model::{CouponLine, FeeLine, Ids, Meta, Order, OrderStatus, ShippingLine, Store};
 use crate::sim::pricing::{self, TaxLocation, round};
 
 /// The refund an order gets, planned before ids are handed out.
@@ -34,8 +29,6 @@ struct Plan {
     status: OrderStatus,
     refund: RefundPlan,
 }
-
-const FULL_REFUND_REASON: &str = "Order status set to refunded. To return funds to the customer you will need to issue a refund through your payment gateway.";
 
 const COUPONS: [(&str, i64); 3] = [("welcome10", 10), ("summer15", 15), ("staff20", 20)];
 
@@ -82,154 +75,7 @@ fn status_for_age(rng: &mut ChaCha8Rng, age: Ts) -> OrderStatus {
     Completed
 }
 
-/// A product or variation that can be sold: `(product id, variation id)`.
-fn purchasable(store: &Store) -> Vec<(i64, i64)> {
-    let mut out = Vec::new();
-    for p in store
-        .products
-        .values()
-        .filter(|p| p.status == PostStatus::Publish)
-    {
-        match p.kind {
-            ProductType::Simple if p.pricing.regular.is_some() => out.push((p.id, 0)),
-            ProductType::Variable => out.extend(
-                p.variation_ids
-                    .iter()
-                    .filter(|v| {
-                        store
-                            .variations
-                            .get(v)
-                            .is_some_and(|v| v.status == PostStatus::Publish)
-                    })
-                    .map(|&v| (p.id, v)),
-            ),
-            _ => {}
-        }
-    }
-    out
-}
-
-fn item_meta(
-    ids: &mut i64,
-    key: &str,
-    value: &str,
-    display_key: &str,
-    display_value: &str,
-) -> ItemMeta {
-    ItemMeta {
-        id: Ids::next(ids),
-        key: key.to_owned(),
-        value: value.to_owned(),
-        display_key: display_key.to_owned(),
-        display_value: display_value.to_owned(),
-    }
-}
-
-/// An order line for one product or variation; unpriced.
-fn new_line(
-    store: &mut Store,
-    product_id: i64,
-    variation_id: i64,
-    quantity: i64,
-    at: Ts,
-) -> (LineItem, Decimal, bool) {
-    let p = &store.products[&product_id];
-    let mut name = p.name.clone();
-    let mut meta = Vec::new();
-    let (pricing, tax_class, managed) = if variation_id == 0 {
-        (&p.pricing, p.tax_class.clone(), p.stock.manage)
-    } else {
-        let v = &store.variations[&variation_id];
-        let mut labels = Vec::new();
-        for &(attr_id, term_id) in &v.attributes {
-            let attr = store
-                .attributes
-                .iter()
-                .find(|a| a.id == attr_id)
-                .expect("attribute");
-            let term = &store.attribute_terms[&term_id];
-            labels.push(term.name.clone());
-            meta.push((
-                attr.slug.clone(),
-                term.slug.clone(),
-                attr.name.clone(),
-                term.name.clone(),
-            ));
-        }
-        name = format!("{name} - {}", labels.join(", "));
-        (&v.pricing, v.tax_class.clone(), v.stock.manage)
-    };
-    // The price the product had when the order was placed.
-    let unit = pricing.active(at).unwrap_or_default();
-    let meta = meta
-        .into_iter()
-        .map(|(k, v, dk, dv)| item_meta(&mut store.ids.item_meta, &k, &v, &dk, &dv))
-        .collect();
-    let line = LineItem {
-        id: Ids::next(&mut store.ids.order_item),
-        name,
-        product_id,
-        variation_id,
-        quantity,
-        tax_class,
-        subtotal: Decimal::ZERO,
-        subtotal_tax: Decimal::ZERO,
-        total: Decimal::ZERO,
-        total_tax: Decimal::ZERO,
-        taxes: vec![],
-        meta,
-    };
-    (line, unit, managed)
-}
-
-fn customer_identity(store: &Store, rng: &mut ChaCha8Rng, created: Ts) -> (i64, Address, Address) {
-    let registered: Vec<i64> = store
-        .customers
-        .values()
-        .filter(|c| c.role == "customer" && c.created < created)
-        .map(|c| c.id)
-        .collect();
-    if !registered.is_empty() && rng.gen_bool(0.7) {
-        let c = &store.customers[registered.choose(rng).expect("non-empty")];
-        let shipping = if c.shipping.country.is_empty() {
-            Address {
-                email: String::new(),
-                ..c.billing.clone()
-            }
-        } else {
-            c.shipping.clone()
-        };
-        return (c.id, c.billing.clone(), shipping);
-    }
-    let (first, last) = person(rng);
-    let email = format!("guest{}@example.net", rng.gen_range(1000..99_999));
-    let billing = address(rng, first, last, &email);
-    let shipping = Address {
-        email: String::new(),
-        ..billing.clone()
-    };
-    (0, billing, shipping)
-}
-
-fn shipping_line(
-    store: &mut Store,
-    method_id: &str,
-    title: &str,
-    instance: &str,
-    cost: &str,
-) -> ShippingLine {
-    ShippingLine {
-        id: Ids::next(&mut store.ids.order_item),
-        method_title: title.to_owned(),
-        method_id: method_id.to_owned(),
-        instance_id: instance.to_owned(),
-        total: Decimal::from_str(cost).expect("literal cost"),
-        total_tax: Decimal::ZERO,
-        taxes: vec![],
-    }
-}
-
-fn order_meta(store: &mut Store, key: &str, value: &str) -> Meta {
+pub(super) fn order_meta(store: &mut Store, key: &str, value: &str) -> Meta {
     Meta {
         id: Ids::next(&mut store.ids.order_meta),
         key: key.to_owned(),
@@ -305,14 +151,14 @@ pub(crate) fn orders(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, anchor: 
         let mut order = build_order(store, rng, &items, &coupon_ids, order_ids[i], plan, anchor);
         match plan.refund {
             RefundPlan::None => {}
-            RefundPlan::Partial(t) => partial_refund(
+            RefundPlan::Partial(t) => super::refunds::partial_refund(
                 store,
                 rng,
                 &mut order,
                 refund_ids[i],
                 t.max(plan.created + 1),
             ),
-            RefundPlan::Full(t) => full_refund(
+            RefundPlan::Full(t) => super::refunds::full_refund(
                 store,
                 rng,
                 &mut order,
@@ -343,8 +189,6 @@ fn build_order(
         plan.status
     };
     let (customer_id, billing, shipping) = customer_identity(store, rng, created);
-    let n_lines = *[1, 1, 1, 2, 2, 3, 4, 5].choose(rng).expect("counts");
-    let picks = rand::seq::index::sample(rng, items.len(), n_lines.min(items.len())).into_vec();
     let reduces_stock = matches!(
         status,
         OrderStatus::Processing
@@ -352,29 +196,12 @@ fn build_order(
             | OrderStatus::OnHold
             | OrderStatus::Refunded
     );
-    let mut lines = Vec::new();
-    let mut unit_prices = Vec::new();
-    let mut gross_total = Decimal::ZERO;
-    let mut all_virtual = true;
-    for k in picks {
-        let (pid, vid) = items[k];
-        let qty = *[1, 1, 1, 1, 1, 1, 1, 2, 2, 3].choose(rng).expect("qty");
-        let (mut line, unit, managed) = new_line(store, pid, vid, qty, created);
-        all_virtual &= store.products[&pid].is_virtual;
-        if reduces_stock && managed {
-            let q = qty.to_string();
-            line.meta.push(item_meta(
-                &mut store.ids.item_meta,
-                "_reduced_stock",
-                &q,
-                "_reduced_stock",
-                &q,
-            ));
-        }
-        gross_total += unit * Decimal::from(qty);
-        unit_prices.push(unit);
-        lines.push(line);
-    }
+    let Cart {
+        mut lines,
+        unit_prices,
+        gross_total,
+        all_virtual,
+    } = fill_cart(store, rng, items, created, reduces_stock);
     let pickup = !all_virtual
         && rng.gen_bool(if status == OrderStatus::Processing {
             0.35
@@ -385,30 +212,12 @@ fn build_order(
     for (line, unit) in lines.iter_mut().zip(&unit_prices) {
         pricing::price_line(store, &loc, line, *unit);
     }
-    let mut ship = if all_virtual {
-        None
-    } else if pickup {
-        Some(shipping_line(
-            store,
-            "local_pickup",
-            "Collect in store",
-            "3",
-            "0",
-        ))
+    let country = if shipping.country.is_empty() {
+        billing.country.clone()
     } else {
-        Some(match billing_country(&shipping, &billing) {
-            "GB" if gross_total >= Decimal::from(50) => shipping_line(
-                store,
-                "free_shipping",
-                "Free delivery over \u{a3}50",
-                "2",
-                "0",
-            ),
-            "GB" => shipping_line(store, "flat_rate", "Standard delivery", "1", "4.99"),
-            "US" => shipping_line(store, "flat_rate", "International", "4", "19.99"),
-            _ => shipping_line(store, "flat_rate", "Europe delivery", "5", "9.99"),
-        })
+        shipping.country.clone()
     };
+    let mut ship = (!all_virtual).then(|| shipping_for(store, pickup, &country, gross_total));
     if let Some(s) = ship.as_mut() {
         pricing::tax_shipping(store, &loc, &lines, s);
     }
@@ -549,124 +358,6 @@ fn build_order(
         order.modified = at.max(order.modified);
     }
     order
-}
-
-fn billing_country<'a>(shipping: &'a Address, billing: &'a Address) -> &'a str {
-    if shipping.country.is_empty() {
-        &billing.country
-    } else {
-        &shipping.country
-    }
-}
-
-/// A refund line negating `quantity` units of an order line.
-fn refund_line(store: &mut Store, line: &LineItem, quantity: i64) -> LineItem {
-    let share = |amount: Decimal| {
-        -round(
-            amount / Decimal::from(line.quantity) * Decimal::from(quantity),
-            2,
-        )
-    };
-    let id_str = line.id.to_string();
-    LineItem {
-        id: Ids::next(&mut store.ids.order_item),
-        name: line.name.clone(),
-        product_id: line.product_id,
-        variation_id: line.variation_id,
-        quantity: -quantity,
-        tax_class: line.tax_class.clone(),
-        subtotal: share(line.total),
-        subtotal_tax: share(line.total_tax),
-        total: share(line.total),
-        total_tax: share(line.total_tax),
-        taxes: line
-            .taxes
-            .iter()
-            .map(|t| crate::sim::model::ItemTax {
-                rate_id: t.rate_id,
-                total: share(t.total),
-                subtotal: Some(share(t.total)),
-            })
-            .collect(),
-        meta: vec![item_meta(
-            &mut store.ids.item_meta,
-            "_refunded_item_id",
-            &id_str,
-            "_refunded_item_id",
-            &id_str,
-        )],
-    }
-}
-
-fn push_refund(store: &mut Store, order: &mut Order, mut refund: Refund, kind: &str) {
-    let mut next_item = store.ids.order_item;
-    refund.tax_lines = pricing::tax_lines(store, &refund.line_items, &[], &mut next_item);
-    store.ids.order_item = next_item;
-    refund.meta.push(order_meta(store, "_refund_type", kind));
-    order.refund_ids.insert(0, refund.id);
-    order.modified = order.modified.max(refund.created);
-    store.refunds.insert(refund.id, refund);
-}
-
-fn partial_refund(store: &mut Store, rng: &mut ChaCha8Rng, order: &mut Order, id: i64, at: Ts) {
-    let k = rng.gen_range(0..order.line_items.len());
-    let line = order.line_items[k].clone();
-    let refund_line = refund_line(store, &line, 1);
-    if rng.gen_bool(0.7) {
-        let m = item_meta(
-            &mut store.ids.item_meta,
-            "_restock_refunded_items",
-            "1",
-            "_restock_refunded_items",
-            "1",
-        );
-        order.line_items[k].meta.push(m);
-    }
-    let total_tax = refund_line.total_tax;
-    let refund = Refund {
-        id,
-        parent_id: order.id,
-        created: at,
-        amount: -(refund_line.total + refund_line.total_tax),
-        total_tax,
-        reason: (*REFUND_REASONS.choose(rng).expect("reasons")).to_owned(),
-        refunded_by: 1,
-        refunded_payment: false,
-        meta: vec![],
-        line_items: vec![refund_line],
-        tax_lines: vec![],
-    };
-    push_refund(store, order, refund, "partial");
-}
-
-fn full_refund(store: &mut Store, rng: &mut ChaCha8Rng, order: &mut Order, id: i64, at: Ts) {
-    let (line_items, reason) = if rng.gen_bool(0.5) {
-        let lines = order.line_items.clone();
-        let refunded = lines
-            .iter()
-            .map(|l| refund_line(store, l, l.quantity))
-            .collect();
-        (
-            refunded,
-            (*REFUND_REASONS.choose(rng).expect("reasons")).to_owned(),
-        )
-    } else {
-        (vec![], FULL_REFUND_REASON.to_owned())
-    };
-    let refund = Refund {
-        id,
-        parent_id: order.id,
-        created: at,
-        amount: order.total,
-        total_tax: line_items.iter().map(|l: &LineItem| l.total_tax).sum(),
-        reason,
-        refunded_by: 1,
-        refunded_payment: false,
-        meta: vec![],
-        line_items,
-        tax_lines: vec![],
-    };
-    push_refund(store, order, refund, "full");
 }
 
 /// `total_sales` of products and variations, paying customers, and the

@@ -8,6 +8,7 @@ mod catalog;
 mod config;
 mod orders;
 mod people;
+mod terms;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -16,15 +17,14 @@ use serde_json::{Map, Value, json};
 use super::clock::{Ts, fmt_gmt, fmt_local};
 use super::pricing::round;
 
-pub(crate) use catalog::{
-    attribute, attribute_term, category, product, tag, variation, variation_as_product,
-};
+pub(crate) use catalog::{product, variation, variation_as_product};
 pub(crate) use config::{
     countries, country, currency_current, gateway, gateways, settings_group, settings_groups,
     shipping_location, shipping_method, shipping_zone, system_status, tax_class, tax_rate,
 };
 pub(crate) use orders::{order, refund};
 pub(crate) use people::customer;
+pub(crate) use terms::{attribute, attribute_term, category, tag};
 
 /// What every renderer needs to know about the request context.
 #[derive(Clone, Copy)]

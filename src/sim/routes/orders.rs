@@ -1,6 +1,6 @@
 //! Orders and refunds.
 
-use super::catalog::{DateFilter, crud_args};
+use super::filters::{DateFilter, contains_ci, crud_args};
 use super::list::{
     CONTEXT, Listed, OFFSET, ORDER, PAGE, PER_PAGE, Paging, descending, directed, include_rank,
 };
@@ -65,10 +65,6 @@ pub(crate) const REFUND_ARGS: &[Arg] = crud_args!(
         }
     )
 );
-
-fn contains_ci(hay: &str, needle: &str) -> bool {
-    hay.to_lowercase().contains(&needle.to_lowercase())
-}
 
 /// The HPOS search: the billing and shipping address indexes, item names,
 /// and the order number.

@@ -2,6 +2,7 @@
 //! otherwise). There is no date filter here: WooCommerce ignores
 //! `modified_after` and friends on this endpoint, so the sim does too.
 
+use super::filters::contains_ci;
 use super::list::{
     CONTEXT, OFFSET, ORDER, PAGE, PER_PAGE, Paging, descending, directed, include_rank,
 };
@@ -38,10 +39,6 @@ pub(crate) const CUSTOMER_ARGS: &[Arg] = &[
         ]),
     ),
 ];
-
-fn contains_ci(hay: &str, needle: &str) -> bool {
-    hay.to_lowercase().contains(&needle.to_lowercase())
-}
 
 pub(crate) fn list_customers(c: &Call<'_>) -> Result<Out, ApiError> {
     let p = c.params;

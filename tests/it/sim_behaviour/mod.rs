@@ -1,22 +1,23 @@
 //! Behaviour of the simulated store that clients depend on: paging, delta
-//! filters, statuses, lookups, OAuth, faults and determinism.
+//! filters, statuses, lookups and determinism here; OAuth and faults in the
+//! submodules.
+
+mod faults;
+mod oauth;
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
 
-use possync::sim::{FaultKind, FaultRule, Sim, SimConfig, SimHandle};
-use possync::upstream::woo::auth::{SignatureMethod, new_nonce};
-use serde_json::Value;
+use possync::sim::{Sim, SimConfig, SimHandle};
 
-use crate::sim_client::{Carrier, SimClient, now_unix};
+use crate::sim_client::{Carrier, Reply, SimClient};
 
-async fn spawn(config: SimConfig) -> (SimHandle, SimClient) {
+pub(crate) async fn spawn(config: SimConfig) -> (SimHandle, SimClient) {
     let sim = Sim::spawn(config).await.expect("sim spawns");
     let client = SimClient::new(&sim);
     (sim, client)
 }
 
-fn error_message(reply: &crate::sim_client::Reply) -> String {
+pub(crate) fn error_message(reply: &Reply) -> String {
     reply.json()["message"]
         .as_str()
         .unwrap_or_default()
@@ -343,228 +344,6 @@ async fn sim_customers_ignore_modified_after() {
         .get("customers", &[("role", "all"), ("per_page", "100")])
         .await;
     assert_eq!(all.total(), sim.counts().users);
-}
-
-#[tokio::test]
-async fn sim_accepts_valid_oauth_in_query_or_header_with_either_hmac() {
-    let (_sim, c) = spawn(SimConfig::default()).await;
-    assert_eq!(c.get("products", &[("per_page", "1")]).await.status, 200);
-    let mut h = c.with_carrier(Carrier::Header);
-    assert_eq!(h.get("products", &[("per_page", "1")]).await.status, 200);
-    h.method = SignatureMethod::HmacSha1;
-    assert_eq!(
-        h.get("orders", &[("status", "completed")]).await.status,
-        200
-    );
-}
-
-#[tokio::test]
-async fn sim_refuses_a_reused_nonce() {
-    let (_sim, c) = spawn(SimConfig::default()).await;
-    let (url, _) = c.signed("products", &[("per_page", "1")], now_unix(), &new_nonce());
-    assert_eq!(c.send(&url, None).await.status, 200);
-    let again = c.send(&url, None).await;
-    assert_eq!(again.status, 401);
-    assert_eq!(
-        error_message(&again),
-        "Invalid nonce - nonce has already been used."
-    );
-}
-
-#[tokio::test]
-async fn sim_refuses_timestamps_outside_fifteen_minutes_of_its_clock() {
-    let (sim, c) = spawn(SimConfig::default()).await;
-    let (url, _) = c.signed("products", &[], now_unix() - 16 * 60, &new_nonce());
-    let r = c.send(&url, None).await;
-    assert_eq!(r.status, 401);
-    assert_eq!(error_message(&r), "Invalid timestamp.");
-    assert!(r.header("www-authenticate").is_none());
-    // The store's clock decides: an hour ahead, "now" is stale.
-    sim.set_clock_offset(3600);
-    let r = c.get("products", &[]).await;
-    assert_eq!(error_message(&r), "Invalid timestamp.");
-    let (url, _) = c.signed("products", &[], now_unix() + 3600, &new_nonce());
-    assert_eq!(c.send(&url, None).await.status, 200);
-}
-
-#[tokio::test]
-async fn sim_refuses_a_wrong_secret_and_partial_oauth() {
-    let (sim, c) = spawn(SimConfig::default()).await;
-    let mut wrong = SimClient::new(&sim);
-    wrong.secret.push('x');
-    let r = wrong.get("products", &[]).await;
-    assert_eq!(r.status, 401);
-    assert_eq!(
-        error_message(&r),
-        "Invalid signature - provided signature does not match."
-    );
-    let (url, _) = c.signed("products", &[], now_unix(), &new_nonce());
-    let partial = url
-        .split('&')
-        .filter(|p| !p.starts_with("oauth_signature=") && !p.starts_with("oauth_nonce="))
-        .collect::<Vec<_>>()
-        .join("&");
-    let r = c.send(&partial, None).await;
-    assert_eq!(r.status, 401);
-    assert_eq!(
-        r.json()["code"],
-        "woocommerce_rest_authentication_missing_parameter"
-    );
-    assert_eq!(
-        error_message(&r),
-        "Missing OAuth parameters oauth_nonce, oauth_signature"
-    );
-}
-
-#[tokio::test]
-async fn sim_checks_signatures_against_its_home_url_not_the_reached_address() {
-    let (sim, mut c) = spawn(SimConfig {
-        home_url: Some("https://shop.example.test:8443".to_owned()),
-        ..SimConfig::default()
-    })
-    .await;
-    // Signed for what the reached server is: refused.
-    let r = c.get("products", &[]).await;
-    assert_eq!(r.status, 401);
-    assert_eq!(
-        error_message(&r),
-        "Invalid signature - provided signature does not match."
-    );
-    // Signed for the request's scheme with the home URL's host and port.
-    c.signing_base = "http://shop.example.test:8443".to_owned();
-    let r = c.get("products", &[("per_page", "1")]).await;
-    assert_eq!(r.status, 200);
-    assert!(
-        r.json()[0]["permalink"]
-            .as_str()
-            .unwrap()
-            .starts_with("https://shop.example.test:8443/")
-    );
-    drop(sim);
-}
-
-#[tokio::test]
-async fn sim_faults_are_observable_at_the_client() {
-    let (sim, c) = spawn(SimConfig::default()).await;
-    let inject = |fault: FaultKind| {
-        sim.inject(FaultRule {
-            path_contains: Some("/products".to_owned()),
-            fault,
-            times: 1,
-        })
-    };
-
-    inject(FaultKind::ServerError);
-    let r = c.get("products", &[]).await;
-    assert_eq!(r.status, 500);
-    assert!(r.header("content-type").unwrap().starts_with("text/html"));
-    assert!(String::from_utf8_lossy(&r.body).contains("critical error"));
-
-    inject(FaultKind::BadGateway);
-    let r = c.get("products", &[]).await;
-    assert!(r.status == 502 || r.status == 503, "{}", r.status);
-    assert!(String::from_utf8_lossy(&r.body).contains("nginx"));
-
-    inject(FaultKind::TooManyRequests {
-        retry_after_secs: 7,
-    });
-    let r = c.get("products", &[]).await;
-    assert_eq!(r.status, 429);
-    assert_eq!(r.header("retry-after").as_deref(), Some("7"));
-
-    inject(FaultKind::HtmlBeforeJson);
-    let r = c.get("products", &[("per_page", "2")]).await;
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        r.header("content-type").as_deref(),
-        Some("application/json; charset=UTF-8")
-    );
-    assert!(
-        serde_json::from_slice::<Value>(&r.body).is_err(),
-        "not parseable as JSON"
-    );
-    let text = String::from_utf8_lossy(&r.body);
-    let json_start = text.find("[{").expect("the real JSON follows the notice");
-    assert!(text.starts_with("<br />"));
-    assert!(serde_json::from_str::<Value>(&text[json_start..]).is_ok());
-
-    inject(FaultKind::Truncated);
-    let (url, _) = c.signed("products", &[], now_unix(), &new_nonce());
-    let resp = c.http.get(&url).send().await.expect("headers arrive");
-    assert_eq!(resp.status().as_u16(), 200);
-    assert!(resp.bytes().await.is_err(), "the body is cut short");
-
-    inject(FaultKind::Reset);
-    let (url, _) = c.signed("products", &[], now_unix(), &new_nonce());
-    assert!(c.http.get(&url).send().await.is_err(), "no response at all");
-
-    // The next request is served normally, and each fault was recorded.
-    assert_eq!(c.get("products", &[]).await.status, 200);
-    let faults: Vec<Option<FaultKind>> = sim.requests().into_iter().map(|r| r.fault).collect();
-    assert_eq!(
-        faults,
-        vec![
-            Some(FaultKind::ServerError),
-            Some(FaultKind::BadGateway),
-            Some(FaultKind::TooManyRequests {
-                retry_after_secs: 7
-            }),
-            Some(FaultKind::HtmlBeforeJson),
-            Some(FaultKind::Truncated),
-            Some(FaultKind::Reset),
-            None,
-        ]
-    );
-    let statuses: Vec<u16> = sim.requests().iter().map(|r| r.status).collect();
-    assert_eq!(statuses[4..], [200, 0, 200]);
-}
-
-#[tokio::test]
-async fn sim_faults_before_the_store_leave_the_nonce_unused_and_after_it_use_it() {
-    let (sim, c) = spawn(SimConfig::default()).await;
-    sim.inject(FaultRule {
-        path_contains: None,
-        fault: FaultKind::BadGateway,
-        times: 1,
-    });
-    let (url, _) = c.signed("products", &[], now_unix(), &new_nonce());
-    assert!(c.send(&url, None).await.status >= 502);
-    assert_eq!(
-        c.send(&url, None).await.status,
-        200,
-        "the proxy error never reached the store"
-    );
-    sim.inject(FaultRule {
-        path_contains: None,
-        fault: FaultKind::Reset,
-        times: 1,
-    });
-    let (url, _) = c.signed("products", &[], now_unix(), &new_nonce());
-    assert!(c.http.get(&url).send().await.is_err());
-    let r = c.send(&url, None).await;
-    assert_eq!(
-        error_message(&r),
-        "Invalid nonce - nonce has already been used.",
-        "the store had processed it"
-    );
-}
-
-#[tokio::test]
-async fn sim_fail_rate_and_latency_apply_to_every_request() {
-    let (sim, c) = spawn(SimConfig::default()).await;
-    sim.set_fail_rate(
-        1.0,
-        vec![FaultKind::TooManyRequests {
-            retry_after_secs: 1,
-        }],
-    );
-    assert_eq!(c.get("products", &[]).await.status, 429);
-    sim.set_fail_rate(0.0, vec![]);
-    assert_eq!(c.get("products", &[]).await.status, 200);
-    sim.set_latency(Duration::from_millis(150));
-    let started = Instant::now();
-    assert_eq!(c.get("products", &[]).await.status, 200);
-    assert!(started.elapsed() >= Duration::from_millis(150));
 }
 
 #[tokio::test]
