@@ -94,17 +94,15 @@ pub(crate) fn add_simple_product(
     id
 }
 
-/// Re-derives a variable parent's stock status after a child changed; a
-/// change is saved on the parent too (`WC_Product_Variable::sync`).
+/// A variation's save ends in `WC_Product_Variable::sync()` on its parent,
+/// which re-derives the parent's stock status and price range and saves it:
+/// the parent's `date_modified` moves too.
 fn sync_parent(store: &mut Store, parent_id: i64, now: Ts) {
     let Some(mut parent) = store.products.remove(&parent_id) else {
         return;
     };
-    let before = parent.stock.status;
     refresh_parent_stock(store, &mut parent);
-    if parent.stock.status != before {
-        parent.modified = now;
-    }
+    parent.modified = now;
     store.products.insert(parent_id, parent);
 }
 
@@ -143,6 +141,8 @@ pub(crate) fn set_price(store: &mut Store, now: Ts, id: i64, regular: &str) -> b
     if let Some(v) = store.variations.get_mut(&id) {
         v.pricing.regular = Some(price);
         v.modified = now;
+        let parent = v.parent_id;
+        sync_parent(store, parent, now);
         return true;
     }
     false

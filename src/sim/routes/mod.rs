@@ -238,10 +238,12 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
     }
 
     // 2. Route.
-    let Some(rest) = trimmed
-        .strip_prefix("wc/v3/")
-        .or_else(|| trimmed.eq_ignore_ascii_case("wc/v3").then_some(""))
-    else {
+    // WordPress matches routes case-insensitively (`@^...$@i`).
+    let rest = match trimmed.get(..6) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("wc/v3/") => Some(&trimmed[6..]),
+        _ => trimmed.eq_ignore_ascii_case("wc/v3").then_some(""),
+    };
+    let Some(rest) = rest else {
         return error_reply(no_route(), authenticated, None);
     };
     let segments: Vec<&str> = rest.split('/').collect();

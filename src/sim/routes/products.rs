@@ -125,11 +125,47 @@ enum Row<'a> {
     V(&'a Variation),
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
     fn id(&self) -> i64 {
         match self {
             Row::P(p) => p.id,
             Row::V(v) => v.id,
+        }
+    }
+
+    fn created(&self) -> Ts {
+        match self {
+            Row::P(p) => p.created,
+            Row::V(v) => v.created,
+        }
+    }
+
+    fn modified(&self) -> Ts {
+        match self {
+            Row::P(p) => p.modified,
+            Row::V(v) => v.modified,
+        }
+    }
+
+    /// Title and slug; a variation's own post title is not modelled.
+    fn title(&self) -> (&'a str, &'a str) {
+        match self {
+            Row::P(p) => (&p.name, &p.slug),
+            Row::V(_) => ("", ""),
+        }
+    }
+
+    fn menu_order(&self) -> i64 {
+        match self {
+            Row::P(p) => p.menu_order,
+            Row::V(v) => v.menu_order,
+        }
+    }
+
+    fn total_sales(&self) -> i64 {
+        match self {
+            Row::P(p) => p.total_sales,
+            Row::V(v) => v.total_sales,
         }
     }
 }
@@ -253,47 +289,42 @@ pub(crate) fn list_products(c: &Call<'_>) -> Result<Out, ApiError> {
 
     let desc = descending(p, true);
     let orderby = p.str("orderby").unwrap_or("date");
-    let key = |row: &Row<'_>| -> (Ts, Ts, String, i64) {
-        match row {
-            Row::P(x) => (x.created, x.modified, x.name.clone(), x.menu_order),
-            Row::V(v) => (v.created, v.modified, String::new(), v.menu_order),
+    if orderby == "price" {
+        // The active price of a variable product is its cheapest child:
+        // compute it once per row, not per comparison.
+        rows.sort_by_cached_key(|r| {
+            let price = match r {
+                Row::P(x) => product_price(store, x, now),
+                Row::V(v) => v.pricing.active(now),
+            };
+            (price, r.id())
+        });
+        if desc {
+            rows.reverse();
         }
-    };
-    rows.sort_by(|a, b| {
-        let (ka, kb) = (key(a), key(b));
-        let by_id = a.id().cmp(&b.id());
-        match orderby {
-            "id" => directed(by_id, desc),
-            "include" | "post__in" => {
-                include_rank(&include, a.id()).cmp(&include_rank(&include, b.id()))
+    } else {
+        rows.sort_by(|a, b| {
+            let by_id = a.id().cmp(&b.id());
+            match orderby {
+                "id" => directed(by_id, desc),
+                "include" | "post__in" => {
+                    include_rank(&include, a.id()).cmp(&include_rank(&include, b.id()))
+                }
+                "title" => directed(a.title().0.cmp(b.title().0).then(by_id), desc),
+                "slug" => directed(a.title().1.cmp(b.title().1).then(by_id), desc),
+                "modified" => directed(a.modified().cmp(&b.modified()).then(by_id), desc),
+                // WooCommerce sorts these best first whatever `order` says.
+                "popularity" | "sales" | "rating" => {
+                    b.total_sales().cmp(&a.total_sales()).then(by_id.reverse())
+                }
+                "menu_order" => a
+                    .menu_order()
+                    .cmp(&b.menu_order())
+                    .then(a.title().0.cmp(b.title().0)),
+                _ => directed(a.created().cmp(&b.created()).then(by_id), desc),
             }
-            "title" => directed(ka.2.cmp(&kb.2).then(by_id), desc),
-            "slug" => {
-                let slug = |r: &Row<'_>| match r {
-                    Row::P(x) => x.slug.clone(),
-                    Row::V(_) => String::new(),
-                };
-                directed(slug(a).cmp(&slug(b)).then(by_id), desc)
-            }
-            "modified" => directed(ka.1.cmp(&kb.1).then(by_id), desc),
-            "price" => {
-                let price = |r: &Row<'_>| match r {
-                    Row::P(x) => product_price(store, x, now),
-                    Row::V(v) => v.pricing.active(now),
-                };
-                directed(price(a).cmp(&price(b)).then(by_id), desc)
-            }
-            "popularity" | "sales" | "rating" => {
-                let sales = |r: &Row<'_>| match r {
-                    Row::P(x) => x.total_sales,
-                    Row::V(v) => v.total_sales,
-                };
-                sales(b).cmp(&sales(a)).then(by_id.reverse())
-            }
-            "menu_order" => ka.3.cmp(&kb.3).then(ka.2.cmp(&kb.2)),
-            _ => directed(ka.0.cmp(&kb.0).then(by_id), desc),
-        }
-    });
+        });
+    }
     let listed = Paging::from(p).cut(rows, |row| match row {
         Row::P(x) => render::product(&c.ctx, store, x),
         Row::V(v) => render::variation_as_product(&c.ctx, store, v),

@@ -431,3 +431,44 @@ async fn sim_generates_the_catalogue_mix_a_real_store_has() {
     }));
     assert!(!c.get_all("refunds", &[]).await.is_empty());
 }
+
+#[tokio::test]
+async fn sim_routes_match_case_insensitively_and_ignore_a_trailing_slash() {
+    let (_sim, c) = spawn(SimConfig::default()).await;
+    assert_eq!(c.get("PRODUCTS/", &[("per_page", "1")]).await.status, 200);
+    assert_eq!(c.get("products/categories/", &[]).await.status, 200);
+}
+
+#[tokio::test]
+async fn sim_variation_changes_also_touch_the_parent() {
+    let (sim, c) = spawn(SimConfig::default()).await;
+    let vid = sim.variation_ids(None)[0];
+    let v = c
+        .get_all("variations", &[("include", &vid.to_string())])
+        .await;
+    let parent = v[0]["parent_id"].as_i64().unwrap();
+    let before =
+        c.get(&format!("products/{parent}"), &[]).await.json()["date_modified_gmt"].clone();
+    sim.set_clock_offset(120);
+    sim.set_product_price(vid, "99.00");
+    sim.set_clock_offset(0);
+    let after = c.get(&format!("products/{parent}"), &[]).await.json();
+    assert_ne!(
+        after["date_modified_gmt"], before,
+        "WC_Product_Variable::sync saves the parent"
+    );
+    let variation = c
+        .get(&format!("products/{parent}/variations/{vid}"), &[])
+        .await
+        .json();
+    assert_eq!(variation["regular_price"], "99.00");
+    assert_eq!(variation["date_modified_gmt"], after["date_modified_gmt"]);
+}
+
+#[tokio::test]
+async fn sim_shutdown_completes_with_an_idle_keep_alive_connection() {
+    let (sim, c) = spawn(SimConfig::default()).await;
+    assert_eq!(c.get("products", &[("per_page", "1")]).await.status, 200);
+    let done = tokio::time::timeout(std::time::Duration::from_secs(10), sim.shutdown()).await;
+    assert!(done.is_ok(), "shutdown waits for in-flight work only");
+}
