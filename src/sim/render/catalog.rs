@@ -297,6 +297,25 @@ pub(crate) fn product(ctx: &Ctx<'_>, store: &Store, p: &Product) -> Value {
         .build()
 }
 
+/// A product in `context=edit`: two more fields, before `_links` (see the
+/// captured PUT and DELETE responses).
+pub(crate) fn product_edit(ctx: &Ctx<'_>, store: &Store, p: &Product) -> Value {
+    let mut v = product(ctx, store, p);
+    if let Value::Object(m) = &mut v {
+        let links = m.shift_remove("_links");
+        m.insert(
+            "permalink_template".to_owned(),
+            Value::from(format!("{}/product/%pagename%/", ctx.home)),
+        );
+        let generated = p.slug.strip_suffix("__trashed").unwrap_or(&p.slug);
+        m.insert("generated_slug".to_owned(), Value::from(generated));
+        if let Some(l) = links {
+            m.insert("_links".to_owned(), l);
+        }
+    }
+    v
+}
+
 /// `default_attributes` entries carry no slug.
 fn chosen_attributes_default(store: &Store, pairs: &[(i64, i64)]) -> Value {
     Value::Array(

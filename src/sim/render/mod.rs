@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use super::clock::{Ts, fmt_gmt, fmt_local};
 use super::pricing::round;
 
-pub(crate) use catalog::{product, variation, variation_as_product};
+pub(crate) use catalog::{product, product_edit, variation, variation_as_product};
 pub(crate) use config::{
     countries, country, currency_current, gateway, gateways, settings_group, settings_groups,
     shipping_location, shipping_method, shipping_zone, system_status, tax_class, tax_rate,

@@ -325,7 +325,9 @@ pub(crate) fn list_products(c: &Call<'_>) -> Result<Out, ApiError> {
             }
         });
     }
+    let edit = p.str("context") == Some("edit");
     let listed = Paging::from(p).cut(rows, |row| match row {
+        Row::P(x) if edit => render::product_edit(&c.ctx, store, x),
         Row::P(x) => render::product(&c.ctx, store, x),
         Row::V(v) => render::variation_as_product(&c.ctx, store, v),
     });
@@ -336,6 +338,9 @@ pub(crate) fn get_product(c: &Call<'_>) -> Result<Out, ApiError> {
     let id: i64 = c.path[0].parse().unwrap_or(0);
     // Variations are posts too, but `/products/{id}` answers only products.
     match c.store.products.get(&id) {
+        Some(p) if c.params.str("context") == Some("edit") => {
+            Ok(Out::Json(render::product_edit(&c.ctx, c.store, p)))
+        }
         Some(p) => Ok(Out::Json(render::product(&c.ctx, c.store, p))),
         None => Err(ApiError::not_found(
             "woocommerce_rest_product_invalid_id",

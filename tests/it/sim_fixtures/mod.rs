@@ -46,29 +46,40 @@ async fn sim_products_and_variations_have_the_captured_shape() {
         "variation SKUs are found through /products"
     );
     products.extend(items(by_sku));
-    assert_same_shape(
-        "products",
-        &captured(&[
-            "products_per100_all",
-            "product_simple",
-            "product_variable",
-            "products_page1_per5",
-            "products_page2_per5",
-            "products_by_sku",
-            "products_by_variation_sku",
-            "get_trashed_product",
-            "list_products_status_trash",
-            // Not the PUT/DELETE responses: they are `context=edit`, which
-            // adds `generated_slug` and `permalink_template`.
-        ]),
-        &products,
-        &[],
-        &[
-            // Arrays the captured store never filled.
-            (".upsell_ids[]", "int"),
-            (".grouped_products[]", "int"),
-        ],
-    );
+    let view_caps = captured(&[
+        "products_per100_all",
+        "product_simple",
+        "product_variable",
+        "products_page1_per5",
+        "products_page2_per5",
+        "products_by_sku",
+        "products_by_variation_sku",
+        "get_trashed_product",
+        "list_products_status_trash",
+        // Not the PUT/DELETE responses: they are `context=edit`, which
+        // adds `generated_slug` and `permalink_template`.
+    ]);
+    let extra = [
+        // Arrays the captured store never filled.
+        (".upsell_ids[]", "int"),
+        (".grouped_products[]", "int"),
+    ];
+    assert_same_shape("products", &view_caps, &products, &[], &extra);
+    // `context=edit` adds what the PUT and DELETE responses show.
+    let mut edit = c
+        .get_all("products", &[("status", "any"), ("context", "edit")])
+        .await;
+    let edit_skus = c
+        .get("products", &[("sku", &skus.join(",")), ("context", "edit")])
+        .await;
+    edit.extend(items(edit_skus.json()));
+    let mut edit_caps = view_caps.clone();
+    edit_caps.extend(captured(&[
+        "event_product_update_response",
+        "delete_product_trash_response",
+        "delete_product_force_response",
+    ]));
+    assert_same_shape("products (edit)", &edit_caps, &edit, &[], &extra);
     // Variations are products in WooCommerce: a field the captured
     // variations only showed in one state takes the product's types.
     let mut var_caps = captured(&[
