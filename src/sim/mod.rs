@@ -81,8 +81,9 @@ impl Default for SimConfig {
             products: 40,
             customers: 15,
             orders: 30,
-            consumer_key: "ck_sim0000000000000000000000000000000000000".to_owned(),
-            consumer_secret: "cs_sim0000000000000000000000000000000000000".to_owned(),
+            // Shaped like real keys (`ck_`/`cs_` + 40 hex digits).
+            consumer_key: "ck_0123456789abcdef0123456789abcdef01234567".to_owned(),
+            consumer_secret: "cs_fedcba9876543210fedcba9876543210fedcba98".to_owned(),
             home_url: None,
             variations_endpoint: true,
             refunds_endpoint: true,
