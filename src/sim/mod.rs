@@ -223,7 +223,13 @@ impl Sim {
             customers: config.customers,
             orders: config.orders,
         };
-        let store = data::generate(sizes, &home, anchor);
+        // Generating a large store takes tens of milliseconds: off the
+        // runtime's worker, like any other blocking work.
+        let home_for_data = home.clone();
+        let store =
+            tokio::task::spawn_blocking(move || data::generate(sizes, &home_for_data, anchor))
+                .await
+                .map_err(std::io::Error::other)?;
         let inner = Arc::new(Inner {
             shop: Shop {
                 store: RwLock::new(store),

@@ -171,7 +171,6 @@ pub(crate) fn orders(store: &mut Store, rng: &mut ChaCha8Rng, n: usize, anchor: 
     side_effects(store);
 }
 
-#[allow(clippy::too_many_arguments)]
 fn build_order(
     store: &mut Store,
     rng: &mut ChaCha8Rng,
