@@ -1,0 +1,206 @@
+//! Fault injection: which request fails and how, the error pages proxies
+//! and PHP produce, and a connection wrapper that lets a handler drop its
+//! own connection.
+//!
+//! Faults model what sits in front of WordPress (host error pages, proxies,
+//! rate limiters) and what breaks on the way back, so `ServerError`,
+//! `BadGateway` and `TooManyRequests` answer *instead of* the store (the
+//! request never reaches WooCommerce: no nonce is used, nothing changes),
+//! while `HtmlBeforeJson`, `Truncated` and `Reset` happen *after* the store
+//! has processed the request — the ambiguous case a client must reconcile.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::extract::connect_info::Connected;
+use axum::serve::IncomingStream;
+use rand::Rng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::{FaultKind, FaultRule};
+
+/// The fault settings of a running sim.
+pub(crate) struct FaultState {
+    pub latency: Duration,
+    pub fail_rate: f64,
+    pub kinds: Vec<FaultKind>,
+    pub rules: Vec<FaultRule>,
+    pub rng: ChaCha8Rng,
+}
+
+/// A fault chosen for one request; `alternate` picks 503 over 502.
+#[derive(Debug, Clone)]
+pub(crate) struct Decision {
+    pub kind: FaultKind,
+    pub alternate: bool,
+}
+
+impl FaultState {
+    /// Injected rules first (in order, each for its remaining `times`),
+    /// then the random fail rate.
+    pub(crate) fn decide(&mut self, path: &str) -> Option<Decision> {
+        let alternate = self.rng.gen_bool(0.5);
+        if let Some(rule) = self
+            .rules
+            .iter_mut()
+            .find(|r| r.times > 0 && r.path_contains.as_deref().is_none_or(|p| path.contains(p)))
+        {
+            rule.times -= 1;
+            let kind = rule.fault.clone();
+            self.rules.retain(|r| r.times > 0);
+            return Some(Decision { kind, alternate });
+        }
+        if self.kinds.is_empty() || self.fail_rate <= 0.0 {
+            return None;
+        }
+        if self.rng.gen_bool(self.fail_rate.clamp(0.0, 1.0)) {
+            let kind = self.kinds.choose(&mut self.rng)?.clone();
+            return Some(Decision { kind, alternate });
+        }
+        None
+    }
+}
+
+/// `true` for faults that answer in place of the store.
+pub(crate) fn replaces_store(kind: &FaultKind) -> bool {
+    matches!(
+        kind,
+        FaultKind::ServerError | FaultKind::BadGateway | FaultKind::TooManyRequests { .. }
+    )
+}
+
+/// Status, headers and body of a fault page.
+pub(crate) fn page(d: &Decision) -> (u16, Vec<(&'static str, String)>, Vec<u8>) {
+    let html = "text/html; charset=UTF-8".to_owned();
+    match d.kind {
+        FaultKind::ServerError => (
+            500,
+            vec![("content-type", html)],
+            // WordPress's fatal error handler page.
+            b"<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n\t<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\" />\n\t<meta name=\"viewport\" content=\"width=device-width\">\n\t<meta name='robots' content='max-image-preview:large, noindex, follow' />\n\t<title>WordPress &rsaquo; Error</title>\n</head>\n<body id=\"error-page\">\n\t<div class=\"wp-die-message\"><p>There has been a critical error on this website.</p><p><a href=\"https://wordpress.org/documentation/article/faq-troubleshooting/\">Learn more about troubleshooting WordPress.</a></p></div></body>\n</html>\n".to_vec(),
+        ),
+        FaultKind::BadGateway if d.alternate => (
+            503,
+            vec![("content-type", "text/html".to_owned())],
+            b"<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n".to_vec(),
+        ),
+        FaultKind::BadGateway => (
+            502,
+            vec![("content-type", "text/html".to_owned())],
+            b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n".to_vec(),
+        ),
+        FaultKind::TooManyRequests { retry_after_secs } => (
+            429,
+            vec![("content-type", html), ("retry-after", retry_after_secs.to_string())],
+            b"<!DOCTYPE html>\n<html><head><title>429 Too Many Requests</title></head><body><h1>Too Many Requests</h1><p>You have sent too many requests in a given amount of time.</p></body></html>\n".to_vec(),
+        ),
+        _ => (200, vec![], vec![]),
+    }
+}
+
+/// What a PHP notice with `display_errors` on puts before the JSON.
+pub(crate) const PHP_NOTICE: &[u8] = b"<br />\n<b>Deprecated</b>:  Creation of dynamic property WC_Legacy_Shipping_Helper::$zone is deprecated in <b>/var/www/html/wp-content/plugins/legacy-shipping-helper/includes/class-helper.php</b> on line <b>42</b><br />\n<br />\n<b>Warning</b>:  Undefined array key \"currency\" in <b>/var/www/html/wp-content/plugins/legacy-shipping-helper/includes/class-helper.php</b> on line <b>57</b><br />\n";
+
+/// A TCP listener whose connections can be dropped from inside a handler.
+pub(crate) struct SimListener(pub TcpListener);
+
+/// An accepted connection with a kill switch: once set, every read and
+/// write fails, so hyper abandons the connection without a response.
+pub(crate) struct SimIo {
+    stream: TcpStream,
+    kill: Arc<AtomicBool>,
+}
+
+/// The kill switch of the connection a request came in on.
+#[derive(Clone, Debug)]
+pub(crate) struct ConnKill(Arc<AtomicBool>);
+
+impl ConnKill {
+    pub(crate) fn kill(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+impl axum::serve::Listener for SimListener {
+    type Io = SimIo;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.0.accept().await {
+                Ok((stream, addr)) => {
+                    let _ = stream.set_nodelay(true);
+                    let io = SimIo {
+                        stream,
+                        kill: Arc::new(AtomicBool::new(false)),
+                    };
+                    return (io, addr);
+                }
+                // Too many open files and the like: back off briefly, as
+                // axum's own listener does, instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}
+
+impl Connected<IncomingStream<'_, SimListener>> for ConnKill {
+    fn connect_info(stream: IncomingStream<'_, SimListener>) -> Self {
+        ConnKill(stream.io().kill.clone())
+    }
+}
+
+fn killed() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionReset,
+        "connection dropped by fault injection",
+    )
+}
+
+impl AsyncRead for SimIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.kill.load(Ordering::SeqCst) {
+            return Poll::Ready(Err(killed()));
+        }
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SimIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.kill.load(Ordering::SeqCst) {
+            return Poll::Ready(Err(killed()));
+        }
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.kill.load(Ordering::SeqCst) {
+            return Poll::Ready(Err(killed()));
+        }
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}

@@ -1,0 +1,465 @@
+//! A simulated WooCommerce 11.0.1 store: an in-process HTTP server speaking
+//! `/wp-json/wc/v3` like the captured real store (`tests/fixtures/woocommerce`),
+//! with seeded deterministic data, OAuth 1.0a checks and fault injection.
+//! Used by `possync demo`, integration tests and benchmarks.
+//!
+//! This module owns the fake upstream only. It must not use possync's own
+//! client code (`upstream::woo`): the sim and the client are two independent
+//! readings of WooCommerce that meet on the wire. Where they disagree, real
+//! WooCommerce behaviour wins here, however inconvenient for a client.
+//!
+//! # Layout
+//! - `mod.rs`: configuration, spawn, the HTTP layer, `SimHandle`
+//! - `data/`: seeded generation; `model.rs`: typed state; `mutate.rs`: changes
+//! - `render/`: typed state → WooCommerce JSON; `json.rs`: PHP byte layout
+//! - `routes/`: endpoints, arguments, paging, errors; `auth.rs`: OAuth
+//! - `faults.rs`: latency, error pages, truncation, resets; `pricing.rs`: totals
+
+mod auth;
+mod clock;
+mod data;
+mod faults;
+mod http;
+mod json;
+mod model;
+mod mutate;
+mod pricing;
+mod render;
+mod routes;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use self::auth::KeyRing;
+use self::clock::{DAY_SECS, SimClock, system_now};
+use self::faults::{ConnKill, FaultState, SimListener};
+use self::model::{OrderStatus, PostStatus, Store};
+
+/// How a sim is built.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Where to listen; tests use `127.0.0.1:0`.
+    pub listen: SocketAddr,
+    /// Same seed (and sizes, and day) → same store.
+    pub seed: u64,
+    /// Parent products (simple, variable, grouped, external); variations
+    /// come on top.
+    pub products: usize,
+    pub customers: usize,
+    pub orders: usize,
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    /// The home URL WordPress believes it has. OAuth signatures are checked
+    /// against the request's scheme + this URL's host, port and path
+    /// (WooCommerce rebuilds the signed URL from `get_home_url`, see the
+    /// fixtures README "OAuth 1.0a detail"). Links and permalinks use it too.
+    /// `None` = the address the sim is reached at.
+    pub home_url: Option<String>,
+    /// `true` = WooCommerce >= 10.3, where `GET /variations` lists all
+    /// variations; `false` = an older store: that route answers 404
+    /// `rest_no_route`.
+    pub variations_endpoint: bool,
+    /// `true` = `GET /refunds` exists (flat refunds list); `false` = 404
+    /// `rest_no_route`.
+    pub refunds_endpoint: bool,
+    pub faults: FaultConfig,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            seed: 1,
+            products: 40,
+            customers: 15,
+            orders: 30,
+            // Shaped like real keys (`ck_`/`cs_` + 40 hex digits).
+            consumer_key: "ck_0123456789abcdef0123456789abcdef01234567".to_owned(),
+            consumer_secret: "cs_fedcba9876543210fedcba9876543210fedcba98".to_owned(),
+            home_url: None,
+            variations_endpoint: true,
+            refunds_endpoint: true,
+            faults: FaultConfig::default(),
+        }
+    }
+}
+
+/// Faults applied to every request from the start.
+#[derive(Debug, Clone, Default)]
+pub struct FaultConfig {
+    /// Added before every response.
+    pub latency: Duration,
+    /// Probability (0..=1, seeded) that a request gets one of `kinds`.
+    pub fail_rate: f64,
+    pub kinds: Vec<FaultKind>,
+}
+
+/// What can go wrong between a client and the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultKind {
+    /// 500 with WordPress's "critical error" HTML page (a PHP fatal), sent
+    /// instead of the store's answer.
+    ServerError,
+    /// 502 or 503 HTML page from a proxy (nginx), instead of the store.
+    BadGateway,
+    /// 429 with `Retry-After`, from a rate limiter in front of the store.
+    TooManyRequests { retry_after_secs: u64 },
+    /// The store's real answer (status, headers) whose body starts with PHP
+    /// notices in HTML (`display_errors` on) followed by the JSON.
+    HtmlBeforeJson,
+    /// The store's answer with its full `Content-Length`, but the connection
+    /// closes after half the body. The request *was* processed.
+    Truncated,
+    /// The connection drops before any byte of the response. The request
+    /// *was* processed (the ambiguous case).
+    Reset,
+}
+
+/// A deterministic fault: the next `times` requests whose path contains
+/// `path_contains` (any path when `None`) get `fault`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultRule {
+    pub path_contains: Option<String>,
+    pub fault: FaultKind,
+    pub times: usize,
+}
+
+/// One request as the sim saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Percent-decoded path, e.g. `/wp-json/wc/v3/products`.
+    pub path: String,
+    /// Decoded query pairs, in order (OAuth parameters included).
+    pub query: Vec<(String, String)>,
+    /// The status sent, or the store's status when a `Truncated` fault cut
+    /// the body; 0 when a `Reset` fault sent nothing.
+    pub status: u16,
+    pub fault: Option<FaultKind>,
+}
+
+/// Everything in the store, all statuses included.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimCounts {
+    pub products: usize,
+    pub products_publish: usize,
+    pub products_draft: usize,
+    pub products_pending: usize,
+    pub products_private: usize,
+    pub products_trash: usize,
+    pub products_simple: usize,
+    pub products_variable: usize,
+    pub variations: usize,
+    pub variations_trash: usize,
+    /// Users with the `customer` role.
+    pub customers: usize,
+    /// All users, the administrator included.
+    pub users: usize,
+    pub orders: usize,
+    pub orders_trash: usize,
+    pub orders_processing: usize,
+    pub orders_completed: usize,
+    pub refunds: usize,
+    pub categories: usize,
+    pub tags: usize,
+    pub attributes: usize,
+    pub attribute_terms: usize,
+    pub tax_rates: usize,
+    pub shipping_zones: usize,
+}
+
+/// The store as the REST layer sees it.
+pub(crate) struct Shop {
+    pub store: RwLock<Store>,
+    pub clock: SimClock,
+    /// Home URL without a trailing slash.
+    pub home: String,
+    pub keys: Mutex<KeyRing>,
+    pub variations_endpoint: bool,
+    pub refunds_endpoint: bool,
+}
+
+pub(crate) struct Inner {
+    shop: Shop,
+    faults: Mutex<FaultState>,
+    requests: Mutex<Vec<RecordedRequest>>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding a sim lock is a sim bug already reported by the
+    // panicking test; keep serving rather than cascade.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Starts simulated stores.
+pub struct Sim;
+
+impl Sim {
+    /// Generates the store, binds `config.listen` and serves in a tokio task.
+    pub async fn spawn(config: SimConfig) -> std::io::Result<SimHandle> {
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let home = config
+            .home_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        // Dates are laid out before the start of today (UTC), so the same
+        // seed gives the same JSON all day long.
+        let now = system_now();
+        let anchor = now - now.rem_euclid(DAY_SECS);
+        let sizes = data::Sizes {
+            seed: config.seed,
+            products: config.products,
+            customers: config.customers,
+            orders: config.orders,
+        };
+        // Generating a large store takes tens of milliseconds: off the
+        // runtime's worker, like any other blocking work.
+        let home_for_data = home.clone();
+        let store =
+            tokio::task::spawn_blocking(move || data::generate(sizes, &home_for_data, anchor))
+                .await
+                .map_err(std::io::Error::other)?;
+        let inner = Arc::new(Inner {
+            shop: Shop {
+                store: RwLock::new(store),
+                clock: SimClock::default(),
+                home,
+                keys: Mutex::new(KeyRing {
+                    consumer_key: config.consumer_key.clone(),
+                    consumer_secret: config.consumer_secret.clone(),
+                    nonces: HashMap::new(),
+                }),
+                variations_endpoint: config.variations_endpoint,
+                refunds_endpoint: config.refunds_endpoint,
+            },
+            faults: Mutex::new(FaultState {
+                latency: config.faults.latency,
+                fail_rate: config.faults.fail_rate,
+                kinds: config.faults.kinds.clone(),
+                rules: Vec::new(),
+                rng: ChaCha8Rng::seed_from_u64(config.seed ^ 0xFA17_FA17),
+            }),
+            requests: Mutex::new(Vec::new()),
+        });
+        let app = Router::new()
+            .fallback(http::serve)
+            .with_state(inner.clone());
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let service = app.into_make_service_with_connect_info::<ConnKill>();
+            let _ = axum::serve(SimListener(listener), service)
+                .with_graceful_shutdown(async {
+                    let _ = stop_rx.await;
+                })
+                .await;
+        });
+        Ok(SimHandle {
+            inner,
+            addr,
+            consumer_key: config.consumer_key,
+            consumer_secret: config.consumer_secret,
+            stop: Some(stop_tx),
+            task: Some(task),
+        })
+    }
+}
+
+/// A running sim. Dropping it stops the server (without waiting).
+pub struct SimHandle {
+    inner: Arc<Inner>,
+    addr: SocketAddr,
+    consumer_key: String,
+    consumer_secret: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SimHandle {
+    /// The store's base URL as reached (`http://127.0.0.1:PORT`); the REST
+    /// API is under `/wp-json/wc/v3`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn consumer_key(&self) -> &str {
+        &self.consumer_key
+    }
+
+    pub fn consumer_secret(&self) -> &str {
+        &self.consumer_secret
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.inner.requests).clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.inner.requests).clear();
+    }
+
+    pub fn set_latency(&self, d: Duration) {
+        lock(&self.inner.faults).latency = d;
+    }
+
+    pub fn set_fail_rate(&self, rate: f64, kinds: Vec<FaultKind>) {
+        let mut f = lock(&self.inner.faults);
+        f.fail_rate = rate;
+        f.kinds = kinds;
+    }
+
+    /// The next `rule.times` matching requests get the fault, before any
+    /// random fault.
+    pub fn inject(&self, rule: FaultRule) {
+        lock(&self.inner.faults).rules.push(rule);
+    }
+
+    /// The store's clock = system clock + `secs` (dates it stamps, the
+    /// OAuth timestamp window).
+    pub fn set_clock_offset(&self, secs: i64) {
+        self.inner.shop.clock.set_offset(secs);
+    }
+
+    fn write<R>(&self, f: impl FnOnce(&mut Store, i64) -> R) -> R {
+        let now = self.inner.shop.clock.now();
+        let mut store = self
+            .inner
+            .shop
+            .store
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        f(&mut store, now)
+    }
+
+    fn read<R>(&self, f: impl FnOnce(&Store) -> R) -> R {
+        let store = self
+            .inner
+            .shop
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        f(&store)
+    }
+
+    pub fn counts(&self) -> SimCounts {
+        self.read(mutate::counts)
+    }
+
+    /// Adds a published simple product; `stock: None` leaves stock
+    /// unmanaged. Returns its id.
+    pub fn add_simple_product(
+        &self,
+        name: &str,
+        sku: &str,
+        price: &str,
+        stock: Option<i64>,
+    ) -> i64 {
+        self.write(|s, now| mutate::add_simple_product(s, now, name, sku, price, stock))
+    }
+
+    /// Sets the stock of a product or variation (managing it from now on).
+    pub fn set_product_stock(&self, id: i64, qty: i64) {
+        self.write(|s, now| mutate::set_stock(s, now, id, qty));
+    }
+
+    /// Sets the regular price of a product or variation.
+    pub fn set_product_price(&self, id: i64, regular: &str) {
+        self.write(|s, now| mutate::set_price(s, now, id, regular));
+    }
+
+    /// Moves a product (and its variations) to the trash.
+    pub fn trash_product(&self, id: i64) {
+        self.write(|s, now| mutate::trash_product(s, now, id));
+    }
+
+    /// Deletes a product permanently, with its variations.
+    pub fn delete_product(&self, id: i64) {
+        self.write(|s, _| mutate::delete_product(s, id));
+    }
+
+    /// Product ids, ascending; `status` filters by `post_status`
+    /// (`publish`, `draft`, `trash`...), `None` = all.
+    pub fn product_ids(&self, status: Option<&str>) -> Vec<i64> {
+        let wanted = status.and_then(PostStatus::parse);
+        self.read(|s| {
+            s.products
+                .values()
+                .filter(|p| status.is_none() || Some(p.status) == wanted)
+                .map(|p| p.id)
+                .collect()
+        })
+    }
+
+    /// Variation ids, ascending, optionally of one parent.
+    pub fn variation_ids(&self, parent: Option<i64>) -> Vec<i64> {
+        self.read(|s| {
+            s.variations
+                .values()
+                .filter(|v| parent.is_none_or(|p| v.parent_id == p))
+                .map(|v| v.id)
+                .collect()
+        })
+    }
+
+    /// Ids of users with the `customer` role, ascending.
+    pub fn customer_ids(&self) -> Vec<i64> {
+        self.read(|s| {
+            s.customers
+                .values()
+                .filter(|c| c.role == "customer")
+                .map(|c| c.id)
+                .collect()
+        })
+    }
+
+    /// Order ids, ascending; `status` as WooCommerce names it
+    /// (`processing`, `on-hold`, `trash`...), `None` = all.
+    pub fn order_ids(&self, status: Option<&str>) -> Vec<i64> {
+        let wanted = status.and_then(OrderStatus::parse);
+        self.read(|s| {
+            s.orders
+                .values()
+                .filter(|o| status.is_none() || Some(o.status) == wanted)
+                .map(|o| o.id)
+                .collect()
+        })
+    }
+
+    /// Refund ids, ascending.
+    pub fn refund_ids(&self) -> Vec<i64> {
+        self.read(|s| s.refunds.keys().copied().collect())
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

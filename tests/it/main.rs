@@ -1,0 +1,5 @@
+//! One integration-test binary (see conventions: tests/it/main.rs).
+
+mod sim_behaviour;
+mod sim_client;
+mod sim_fixtures;
