@@ -45,7 +45,8 @@ pub const ORDER_STATUSES: &[&str] = &[
     "refunded",
     "failed",
 ];
-const DEFAULT_ORDER_STATUSES: &[&str] = &["pending", "processing", "on-hold", "completed", "refunded"];
+const DEFAULT_ORDER_STATUSES: &[&str] =
+    &["pending", "processing", "on-hold", "completed", "refunded"];
 
 /// Environment variables that are not config keys but are still ours.
 const OTHER_ENV: &[&str] = &["POSSYNC_CONFIG", "POSSYNC_LOG"];
@@ -209,8 +210,8 @@ impl Config {
                 .ok_or_else(|| ConfigError::invalid(path, "is not a configuration key"))?;
             overlay(&mut table, key, value, key.path)?;
         }
-        let raw: RawConfig = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| {
+        let raw: RawConfig =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
                 let field = e.path().to_string();
                 ConfigError::invalid(&field, describe_serde_error(e.inner()))
             })?;
@@ -265,10 +266,7 @@ fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
         source,
     })?;
     text.parse::<toml::Table>().map_err(|e| {
-        let (line, column) = e
-            .span()
-            .map(|s| line_col(&text, s.start))
-            .unwrap_or((0, 0));
+        let (line, column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((0, 0));
         ConfigError::Syntax {
             path: path.to_path_buf(),
             line,
@@ -281,7 +279,10 @@ fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |i| before.len() - i - 1)
+        + 1;
     (line, column)
 }
 
@@ -309,21 +310,81 @@ struct Key {
 }
 
 const KEYS: &[Key] = &[
-    Key { path: "listen", env: "POSSYNC_LISTEN", kind: Kind::Str },
-    Key { path: "data_dir", env: "POSSYNC_DATA_DIR", kind: Kind::Str },
-    Key { path: "store.url", env: "POSSYNC_STORE_URL", kind: Kind::Str },
-    Key { path: "store.home_url", env: "POSSYNC_STORE_HOME_URL", kind: Kind::Str },
-    Key { path: "store.consumer_key", env: "POSSYNC_STORE_CONSUMER_KEY", kind: Kind::Str },
-    Key { path: "store.consumer_secret", env: "POSSYNC_STORE_CONSUMER_SECRET", kind: Kind::Str },
-    Key { path: "store.auth", env: "POSSYNC_STORE_AUTH", kind: Kind::Str },
-    Key { path: "store.verify_tls", env: "POSSYNC_STORE_VERIFY_TLS", kind: Kind::Bool },
-    Key { path: "store.timeout_secs", env: "POSSYNC_STORE_TIMEOUT_SECS", kind: Kind::Int },
-    Key { path: "sync.page_size", env: "POSSYNC_SYNC_PAGE_SIZE", kind: Kind::Int },
-    Key { path: "sync.concurrency", env: "POSSYNC_SYNC_CONCURRENCY", kind: Kind::Int },
-    Key { path: "sync.product_statuses", env: "POSSYNC_SYNC_PRODUCT_STATUSES", kind: Kind::List },
-    Key { path: "sync.order_statuses", env: "POSSYNC_SYNC_ORDER_STATUSES", kind: Kind::List },
-    Key { path: "sync.order_window_days", env: "POSSYNC_SYNC_ORDER_WINDOW_DAYS", kind: Kind::Int },
-    Key { path: "sync.max_records", env: "POSSYNC_SYNC_MAX_RECORDS", kind: Kind::Int },
+    Key {
+        path: "listen",
+        env: "POSSYNC_LISTEN",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "data_dir",
+        env: "POSSYNC_DATA_DIR",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "store.url",
+        env: "POSSYNC_STORE_URL",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "store.home_url",
+        env: "POSSYNC_STORE_HOME_URL",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "store.consumer_key",
+        env: "POSSYNC_STORE_CONSUMER_KEY",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "store.consumer_secret",
+        env: "POSSYNC_STORE_CONSUMER_SECRET",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "store.auth",
+        env: "POSSYNC_STORE_AUTH",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "store.verify_tls",
+        env: "POSSYNC_STORE_VERIFY_TLS",
+        kind: Kind::Bool,
+    },
+    Key {
+        path: "store.timeout_secs",
+        env: "POSSYNC_STORE_TIMEOUT_SECS",
+        kind: Kind::Int,
+    },
+    Key {
+        path: "sync.page_size",
+        env: "POSSYNC_SYNC_PAGE_SIZE",
+        kind: Kind::Int,
+    },
+    Key {
+        path: "sync.concurrency",
+        env: "POSSYNC_SYNC_CONCURRENCY",
+        kind: Kind::Int,
+    },
+    Key {
+        path: "sync.product_statuses",
+        env: "POSSYNC_SYNC_PRODUCT_STATUSES",
+        kind: Kind::List,
+    },
+    Key {
+        path: "sync.order_statuses",
+        env: "POSSYNC_SYNC_ORDER_STATUSES",
+        kind: Kind::List,
+    },
+    Key {
+        path: "sync.order_window_days",
+        env: "POSSYNC_SYNC_ORDER_WINDOW_DAYS",
+        kind: Kind::Int,
+    },
+    Key {
+        path: "sync.max_records",
+        env: "POSSYNC_SYNC_MAX_RECORDS",
+        kind: Kind::Int,
+    },
 ];
 
 /// Sets `key` in `table` from a string given in the environment or a flag.
@@ -334,7 +395,9 @@ fn overlay(table: &mut toml::Table, key: &Key, raw: &str, origin: &str) -> Resul
             .trim()
             .parse::<i64>()
             .map(toml::Value::Integer)
-            .map_err(|_| ConfigError::invalid(origin, format!("must be a whole number (got {raw:?})")))?,
+            .map_err(|_| {
+                ConfigError::invalid(origin, format!("must be a whole number (got {raw:?})"))
+            })?,
         Kind::Bool => match raw.trim().to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => toml::Value::Boolean(true),
             "0" | "false" | "no" | "off" => toml::Value::Boolean(false),
@@ -419,7 +482,11 @@ impl RawConfig {
             return Err(ConfigError::invalid("data_dir", "must not be empty"));
         }
         let store = self.store.map(RawStore::validate).transpose()?;
-        let sync = self.sync.map(RawSync::validate).transpose()?.unwrap_or_default();
+        let sync = self
+            .sync
+            .map(RawSync::validate)
+            .transpose()?
+            .unwrap_or_default();
         Ok(Config {
             listen,
             data_dir,
@@ -443,19 +510,34 @@ fn secret(field: &str, value: Option<toml::Value>) -> Result<SecretString, Confi
 
 fn parse_store_url(field: &str, text: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(text.trim()).map_err(|e| {
-        ConfigError::invalid(field, format!("must be a URL such as https://shop.example.com ({e})"))
+        ConfigError::invalid(
+            field,
+            format!("must be a URL such as https://shop.example.com ({e})"),
+        )
     })?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(ConfigError::invalid(field, format!("must start with https:// or http:// (got {:?})", url.scheme())));
+        return Err(ConfigError::invalid(
+            field,
+            format!(
+                "must start with https:// or http:// (got {:?})",
+                url.scheme()
+            ),
+        ));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(ConfigError::invalid(field, "must name a host"));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(ConfigError::invalid(field, "must not carry a query or fragment"));
+        return Err(ConfigError::invalid(
+            field,
+            "must not carry a query or fragment",
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(ConfigError::invalid(field, "must not carry credentials; use store.consumer_key and store.consumer_secret"));
+        return Err(ConfigError::invalid(
+            field,
+            "must not carry credentials; use store.consumer_key and store.consumer_secret",
+        ));
     }
     if url.path().contains("/wp-json") {
         return Err(ConfigError::invalid(
@@ -474,7 +556,8 @@ impl RawStore {
     fn validate(self) -> Result<StoreConfig, ConfigError> {
         let url_text = self.url.ok_or_else(|| ConfigError::Missing {
             field: "store.url".to_owned(),
-            hint: "set it to the shop's address, e.g. url = \"https://shop.example.com\"".to_owned(),
+            hint: "set it to the shop's address, e.g. url = \"https://shop.example.com\""
+                .to_owned(),
         })?;
         let url = parse_store_url("store.url", &url_text)?;
         let home_url = match self.home_url.as_deref().map(str::trim) {
@@ -528,8 +611,15 @@ impl RawStore {
     }
 }
 
-fn statuses(field: &str, given: Option<Vec<String>>, allowed: &[&str], default: Vec<String>) -> Result<Vec<String>, ConfigError> {
-    let Some(list) = given else { return Ok(default) };
+fn statuses(
+    field: &str,
+    given: Option<Vec<String>>,
+    allowed: &[&str],
+    default: Vec<String>,
+) -> Result<Vec<String>, ConfigError> {
+    let Some(list) = given else {
+        return Ok(default);
+    };
     if list.is_empty() {
         return Err(ConfigError::invalid(field, "must name at least one status"));
     }
@@ -547,32 +637,72 @@ fn statuses(field: &str, given: Option<Vec<String>>, allowed: &[&str], default: 
         }
     }
     if out.len() > 1 && out.iter().any(|s| s == "any") {
-        return Err(ConfigError::invalid(field, "\"any\" cannot be combined with other statuses"));
+        return Err(ConfigError::invalid(
+            field,
+            "\"any\" cannot be combined with other statuses",
+        ));
     }
     Ok(out)
 }
 
-fn in_range(field: &str, v: Option<i64>, lo: i64, hi: i64, default: i64) -> Result<i64, ConfigError> {
+fn in_range(
+    field: &str,
+    v: Option<i64>,
+    lo: i64,
+    hi: i64,
+    default: i64,
+) -> Result<i64, ConfigError> {
     let v = v.unwrap_or(default);
     if (lo..=hi).contains(&v) {
         Ok(v)
     } else {
-        Err(ConfigError::invalid(field, format!("must be between {lo} and {hi} (got {v})")))
+        Err(ConfigError::invalid(
+            field,
+            format!("must be between {lo} and {hi} (got {v})"),
+        ))
     }
 }
 
 impl RawSync {
     fn validate(self) -> Result<SyncConfig, ConfigError> {
         let d = SyncConfig::default();
-        let page_size = in_range("sync.page_size", self.page_size, 1, i64::from(MAX_PAGE_SIZE), i64::from(d.page_size))?;
-        let concurrency = in_range("sync.concurrency", self.concurrency, 1, MAX_CONCURRENCY as i64, d.concurrency as i64)?;
-        let window = in_range("sync.order_window_days", self.order_window_days, 0, i64::from(MAX_ORDER_WINDOW_DAYS), i64::from(d.order_window_days))?;
+        let page_size = in_range(
+            "sync.page_size",
+            self.page_size,
+            1,
+            i64::from(MAX_PAGE_SIZE),
+            i64::from(d.page_size),
+        )?;
+        let concurrency = in_range(
+            "sync.concurrency",
+            self.concurrency,
+            1,
+            MAX_CONCURRENCY as i64,
+            d.concurrency as i64,
+        )?;
+        let window = in_range(
+            "sync.order_window_days",
+            self.order_window_days,
+            0,
+            i64::from(MAX_ORDER_WINDOW_DAYS),
+            i64::from(d.order_window_days),
+        )?;
         let max_records = in_range("sync.max_records", self.max_records, 0, i64::MAX, 0)?;
         Ok(SyncConfig {
             page_size: page_size as u8,
             concurrency: concurrency as usize,
-            product_statuses: statuses("sync.product_statuses", self.product_statuses, PRODUCT_STATUSES, d.product_statuses)?,
-            order_statuses: statuses("sync.order_statuses", self.order_statuses, ORDER_STATUSES, d.order_statuses)?,
+            product_statuses: statuses(
+                "sync.product_statuses",
+                self.product_statuses,
+                PRODUCT_STATUSES,
+                d.product_statuses,
+            )?,
+            order_statuses: statuses(
+                "sync.order_statuses",
+                self.order_statuses,
+                ORDER_STATUSES,
+                d.order_statuses,
+            )?,
             order_window_days: window as u32,
             max_records: max_records as u64,
         })
@@ -594,11 +724,16 @@ mod tests {
     }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn store_toml(url: &str) -> String {
-        format!("[store]\nurl = \"{url}\"\nconsumer_key = \"{KEY}\"\nconsumer_secret = \"{SECRET}\"\n")
+        format!(
+            "[store]\nurl = \"{url}\"\nconsumer_key = \"{KEY}\"\nconsumer_secret = \"{SECRET}\"\n"
+        )
     }
 
     fn load(text: &str, e: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -618,7 +753,12 @@ mod tests {
         assert_eq!(c.sync.product_statuses, ["publish"]);
         assert_eq!(c.sync.max_records, 0);
         assert!(c.store.is_none());
-        assert!(c.store().unwrap_err().to_string().starts_with("store.url is not set"));
+        assert!(
+            c.store()
+                .unwrap_err()
+                .to_string()
+                .starts_with("store.url is not set")
+        );
     }
 
     #[test]
@@ -635,17 +775,29 @@ mod tests {
 
     #[test]
     fn precedence_is_defaults_then_file_then_env_then_flags() {
-        let text = format!("listen = \"127.0.0.1:1000\"\n[sync]\npage_size = 50\nconcurrency = 2\n{}", store_toml("https://a.example"));
+        let text = format!(
+            "listen = \"127.0.0.1:1000\"\n[sync]\npage_size = 50\nconcurrency = 2\n{}",
+            store_toml("https://a.example")
+        );
         let f = file(&text);
         let c = Config::load(Some(f.path()), env(&[]), &[]).unwrap();
-        assert_eq!((c.listen.port(), c.sync.page_size, c.sync.concurrency), (1000, 50, 2));
+        assert_eq!(
+            (c.listen.port(), c.sync.page_size, c.sync.concurrency),
+            (1000, 50, 2)
+        );
         let c = Config::load(
             Some(f.path()),
-            env(&[("POSSYNC_LISTEN", "127.0.0.1:2000"), ("POSSYNC_SYNC_PAGE_SIZE", "20")]),
+            env(&[
+                ("POSSYNC_LISTEN", "127.0.0.1:2000"),
+                ("POSSYNC_SYNC_PAGE_SIZE", "20"),
+            ]),
             &[],
         )
         .unwrap();
-        assert_eq!((c.listen.port(), c.sync.page_size, c.sync.concurrency), (2000, 20, 2));
+        assert_eq!(
+            (c.listen.port(), c.sync.page_size, c.sync.concurrency),
+            (2000, 20, 2)
+        );
         let c = Config::load(
             Some(f.path()),
             env(&[("POSSYNC_LISTEN", "127.0.0.1:2000")]),
@@ -675,32 +827,71 @@ mod tests {
     }
 
     #[rstest::rstest]
-    #[case::page_size_too_big("[sync]\npage_size = 250", "sync.page_size must be between 1 and 100 (got 250)")]
-    #[case::page_size_zero("[sync]\npage_size = 0", "sync.page_size must be between 1 and 100 (got 0)")]
-    #[case::page_size_wrong_type("[sync]\npage_size = \"ten\"", "sync.page_size invalid type: string \"ten\", expected i64")]
-    #[case::concurrency("[sync]\nconcurrency = 99", "sync.concurrency must be between 1 and 16 (got 99)")]
-    #[case::unknown_product_status("[sync]\nproduct_statuses = [\"published\"]", "sync.product_statuses has unknown status \"published\"")]
-    #[case::any_mixed("[sync]\norder_statuses = [\"any\", \"completed\"]", "sync.order_statuses \"any\" cannot be combined")]
+    #[case::page_size_too_big(
+        "[sync]\npage_size = 250",
+        "sync.page_size must be between 1 and 100 (got 250)"
+    )]
+    #[case::page_size_zero(
+        "[sync]\npage_size = 0",
+        "sync.page_size must be between 1 and 100 (got 0)"
+    )]
+    #[case::page_size_wrong_type(
+        "[sync]\npage_size = \"ten\"",
+        "sync.page_size invalid type: string \"ten\", expected i64"
+    )]
+    #[case::concurrency(
+        "[sync]\nconcurrency = 99",
+        "sync.concurrency must be between 1 and 16 (got 99)"
+    )]
+    #[case::unknown_product_status(
+        "[sync]\nproduct_statuses = [\"published\"]",
+        "sync.product_statuses has unknown status \"published\""
+    )]
+    #[case::any_mixed(
+        "[sync]\norder_statuses = [\"any\", \"completed\"]",
+        "sync.order_statuses \"any\" cannot be combined"
+    )]
     #[case::unknown_key("[sync]\npagesize = 10", "sync.pagesize unknown field `pagesize`")]
     #[case::bad_listen("listen = \"localhost\"", "listen must be an address and port")]
     #[case::bad_url("[store]\nurl = \"shop.example.com\"", "store.url must be a URL")]
-    #[case::rest_url("[store]\nurl = \"https://a.example/wp-json/wc/v3\"", "store.url should be the shop's address")]
-    #[case::ftp_url("[store]\nurl = \"ftp://a.example\"", "store.url must start with https:// or http://")]
-    #[case::missing_key("[store]\nurl = \"https://a.example\"", "store.consumer_key is not set")]
+    #[case::rest_url(
+        "[store]\nurl = \"https://a.example/wp-json/wc/v3\"",
+        "store.url should be the shop's address"
+    )]
+    #[case::ftp_url(
+        "[store]\nurl = \"ftp://a.example\"",
+        "store.url must start with https:// or http://"
+    )]
+    #[case::missing_key(
+        "[store]\nurl = \"https://a.example\"",
+        "store.consumer_key is not set"
+    )]
     #[case::bad_auth(&format!("{}auth = \"digest\"", store_toml("https://a.example")), "store.auth must be one of auto, basic, query, oauth1 (got \"digest\")")]
     #[case::basic_over_http(&format!("{}auth = \"basic\"", store_toml("http://a.example")), "store.auth basic and query need an https:// store.url")]
     #[case::oauth_over_https(&format!("{}auth = \"oauth1\"", store_toml("https://a.example")), "store.auth oauth1 needs an http:// store.url")]
     #[case::timeout(&format!("{}timeout_secs = 0", store_toml("https://a.example")), "store.timeout_secs must be between 1 and 600 (got 0)")]
     fn invalid_values_name_the_field_and_reason(#[case] text: &str, #[case] expected: &str) {
         let e = err(text, &[]);
-        assert!(e.starts_with(expected), "{e:?} does not start with {expected:?}");
+        assert!(
+            e.starts_with(expected),
+            "{e:?} does not start with {expected:?}"
+        );
     }
 
     #[test]
     fn bad_env_values_name_the_variable() {
-        assert!(err("", &[("POSSYNC_SYNC_PAGE_SIZE", "lots")]).starts_with("POSSYNC_SYNC_PAGE_SIZE must be a whole number"));
-        assert!(err("", &[("POSSYNC_STORE_VERIFY_TLS", "maybe")]).starts_with("POSSYNC_STORE_VERIFY_TLS must be true or false"));
-        assert!(err("", &[("POSSYNC_SYNC_PAGESIZE", "10")]).starts_with("unknown environment variable POSSYNC_SYNC_PAGESIZE"));
+        assert!(
+            err("", &[("POSSYNC_SYNC_PAGE_SIZE", "lots")])
+                .starts_with("POSSYNC_SYNC_PAGE_SIZE must be a whole number")
+        );
+        assert!(
+            err("", &[("POSSYNC_STORE_VERIFY_TLS", "maybe")])
+                .starts_with("POSSYNC_STORE_VERIFY_TLS must be true or false")
+        );
+        assert!(
+            err("", &[("POSSYNC_SYNC_PAGESIZE", "10")])
+                .starts_with("unknown environment variable POSSYNC_SYNC_PAGESIZE")
+        );
     }
 
     #[test]
@@ -712,7 +903,10 @@ mod tests {
         assert!(!view.contains(SECRET) && !view.contains(KEY), "{view}");
         assert!(view.contains("\"consumer_secret_set\":true"));
         // A secret of the wrong type is not quoted back.
-        let e = err("[store]\nurl = \"https://a.example\"\nconsumer_key = \"ck\"\nconsumer_secret = 123456789", &[]);
+        let e = err(
+            "[store]\nurl = \"https://a.example\"\nconsumer_key = \"ck\"\nconsumer_secret = 123456789",
+            &[],
+        );
         assert_eq!(e, "store.consumer_secret must be a string");
         // A syntax error on a secret's line does not quote the line.
         let e = err(&format!("[store]\nconsumer_secret = {SECRET}\n"), &[]);
@@ -722,7 +916,11 @@ mod tests {
 
     #[test]
     fn missing_explicit_file_is_an_error() {
-        let e = Config::load(Some(Path::new("/nonexistent/possync.toml")), env(&[]), &[]).unwrap_err();
-        assert!(e.to_string().starts_with("cannot read config file /nonexistent/possync.toml"));
+        let e =
+            Config::load(Some(Path::new("/nonexistent/possync.toml")), env(&[]), &[]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("cannot read config file /nonexistent/possync.toml")
+        );
     }
 }

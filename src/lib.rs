@@ -1,7 +1,33 @@
 //! possync: an offline-first sync agent for point-of-sale terminals.
+//!
+//! It keeps a local SQLite replica of an online store (WooCommerce) so a till
+//! keeps selling and looking things up when the internet is gone.
+//!
+//! # Layout
+//!
+//! - [`app`]: wires everything; `App::spawn(config)` is used by `main` and tests
+//! - [`cli`]: the command line (demo, run, sync, status, sim) and signals
+//! - [`config`]: `possync.toml` + `POSSYNC_*` overrides, validated
+//! - [`domain`]: our own types (products, customers, orders, store settings)
+//! - [`store`]: the SQLite replica; the only module with SQL
+//! - [`upstream`]: the `Upstream` trait; [`upstream::woo`] speaks WooCommerce
+//! - [`sync`]: full pull, progress, retry policy, the agent's sync task
+//! - [`api`]: the local HTTP server: status page, `/healthz`, JSON API
+//! - [`sim`]: a WooCommerce-compatible simulated store for demo, tests, benchmarks
+//! - [`error`], [`telemetry`]: the crate error with exit codes; log set-up
+
+pub mod api;
+pub mod app;
+pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod error;
 pub mod sim;
 pub mod store;
 pub mod sync;
+pub mod telemetry;
 pub mod upstream;
+
+pub use app::{App, AppOptions, RunningApp};
+pub use config::Config;
+pub use error::Error;

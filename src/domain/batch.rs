@@ -1,11 +1,11 @@
 //! Containers that carry one page or one snapshot of upstream data between
 //! `upstream/`, `sync/` and `store/`.
 
+use super::Resource;
 use super::catalog::{Attribute, Category, Product, Tag};
 use super::customers::Customer;
 use super::orders::{Order, Refund};
 use super::shop::{Country, PaymentGateway, Setting, ShippingZone, StoreInfo, TaxClass, TaxRate};
-use super::Resource;
 
 /// One page of a paged resource.
 #[derive(Debug, Clone, PartialEq)]

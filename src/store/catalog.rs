@@ -6,8 +6,8 @@
 use rusqlite::{Connection, Transaction, named_params};
 
 use super::{StoreError, WriteStamp, to_json};
-use crate::domain::catalog::{Attribute, Category, Product, Tag};
 use crate::domain::UpstreamId;
+use crate::domain::catalog::{Attribute, Category, Product, Tag};
 
 const UPSERT_PRODUCT: &str = "
 INSERT INTO products (
@@ -73,8 +73,7 @@ VALUES (:id, :attribute_id, :name, :slug, :description, :menu_order, :count, :ra
 
 const COUNT_PRODUCTS: &str = "SELECT COUNT(*) FROM products WHERE type <> 'variation'";
 const COUNT_VARIATIONS: &str = "SELECT COUNT(*) FROM products WHERE type = 'variation'";
-const VARIABLE_PRODUCT_IDS: &str =
-    "SELECT id FROM products WHERE type = 'variable' ORDER BY id";
+const VARIABLE_PRODUCT_IDS: &str = "SELECT id FROM products WHERE type = 'variable' ORDER BY id";
 
 /// What an upsert did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

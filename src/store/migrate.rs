@@ -11,9 +11,8 @@ use rusqlite_migration::{M, Migrations};
 
 use super::StoreError;
 
-static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
-    Migrations::new(vec![M::up(include_str!("../../migrations/0001_init.sql"))])
-});
+static MIGRATIONS: LazyLock<Migrations<'static>> =
+    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("../../migrations/0001_init.sql"))]));
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: usize = 1;
@@ -75,7 +74,8 @@ mod tests {
         }
         let err = super::super::Store::open(&path).err().unwrap();
         assert!(
-            err.to_string().contains("schema version 99, newer than this possync knows (1)"),
+            err.to_string()
+                .contains("schema version 99, newer than this possync knows (1)"),
             "{err}"
         );
         let conn = Connection::open(&path).unwrap();
@@ -84,7 +84,11 @@ mod tests {
             .unwrap();
         assert_eq!(v, 99);
         let tables: i64 = conn
-            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = 'products'", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'products'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(tables, 0);
     }

@@ -14,6 +14,7 @@
 pub mod apply;
 pub mod catalog;
 pub mod customers;
+pub mod dump;
 pub mod events;
 mod migrate;
 pub mod orders;
@@ -252,8 +253,12 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(open_err)?;
     // FULL on the writer: an accepted sale must survive power loss.
-    conn.pragma_update(None, "synchronous", if read_only { "NORMAL" } else { "FULL" })
-        .map_err(open_err)?;
+    conn.pragma_update(
+        None,
+        "synchronous",
+        if read_only { "NORMAL" } else { "FULL" },
+    )
+    .map_err(open_err)?;
     if read_only {
         conn.pragma_update(None, "query_only", "ON")
             .map_err(open_err)?;

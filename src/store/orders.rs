@@ -95,8 +95,7 @@ VALUES (:refund_id, :id, :refunded_item_id, :product_id, :variation_id,
         :quantity, :subtotal, :total, :total_tax)";
 
 const COUNT_ORDERS: &str = "SELECT COUNT(*) FROM orders";
-const ORDERS_WITH_REFUNDS: &str =
-    "SELECT id FROM orders WHERE refund_summary <> '[]' ORDER BY id";
+const ORDERS_WITH_REFUNDS: &str = "SELECT id FROM orders WHERE refund_summary <> '[]' ORDER BY id";
 const COUNT_REFUNDS: &str = "SELECT COUNT(*) FROM refunds";
 
 /// Inserts or updates orders with every line and address, each only if it is

@@ -34,8 +34,7 @@ FROM store_info WHERE singleton = 1";
 
 const DELETE_COUNTRIES: &str = "DELETE FROM countries";
 const INSERT_COUNTRY: &str = "INSERT INTO countries (code, name, raw) VALUES (:code, :name, :raw)";
-const INSERT_STATE: &str =
-    "INSERT OR REPLACE INTO country_states (country_code, code, name) VALUES (:country, :code, :name)";
+const INSERT_STATE: &str = "INSERT OR REPLACE INTO country_states (country_code, code, name) VALUES (:country, :code, :name)";
 
 const DELETE_TAX_CLASSES: &str = "DELETE FROM tax_classes";
 const INSERT_TAX_CLASS: &str =
@@ -130,9 +129,11 @@ pub fn replace_countries(tx: &Transaction<'_>, countries: &[Country]) -> Result<
     let mut country = tx.prepare_cached(INSERT_COUNTRY)?;
     let mut state = tx.prepare_cached(INSERT_STATE)?;
     for c in countries {
-        country.execute(named_params! { ":code": c.code, ":name": c.name, ":raw": c.raw.as_str() })?;
+        country
+            .execute(named_params! { ":code": c.code, ":name": c.name, ":raw": c.raw.as_str() })?;
         for s in &c.states {
-            state.execute(named_params! { ":country": c.code, ":code": s.code, ":name": s.name })?;
+            state
+                .execute(named_params! { ":country": c.code, ":code": s.code, ":name": s.name })?;
         }
     }
     Ok(())

@@ -45,6 +45,9 @@ const SELECT_RESOURCES: &str = "
 SELECT resource, last_full_pull_run, last_full_pull_at, watermark_gmt, upstream_total,
        last_warning, last_error, last_error_at
 FROM sync_resources";
+const PULL_NEEDED: &str = "
+SELECT EXISTS (SELECT 1 FROM pull_runs WHERE state = 'running')
+    OR (SELECT COUNT(*) FROM sync_resources WHERE last_full_pull_at IS NOT NULL) < :resources";
 const GET_CAPABILITY: &str = "SELECT value FROM store_capabilities WHERE name = :name";
 const SET_CAPABILITY: &str = "
 INSERT INTO store_capabilities (name, value, checked_at) VALUES (:name, :value, :now)
@@ -62,14 +65,25 @@ fn run_sql(resource: Resource) -> Option<RunSql> {
         ($table:literal, $filter:literal) => {
             RunSql {
                 delete_unseen: concat!(
-                    "DELETE FROM ", $table, " WHERE ", $filter,
+                    "DELETE FROM ",
+                    $table,
+                    " WHERE ",
+                    $filter,
                     " (seen_run IS NULL OR seen_run <> :run) AND synced_at < :started_at"
                 ),
                 count_seen: concat!(
-                    "SELECT COUNT(*) FROM ", $table, " WHERE ", $filter, " seen_run = :run"
+                    "SELECT COUNT(*) FROM ",
+                    $table,
+                    " WHERE ",
+                    $filter,
+                    " seen_run = :run"
                 ),
                 ids_seen: concat!(
-                    "SELECT id FROM ", $table, " WHERE ", $filter, " seen_run = :run"
+                    "SELECT id FROM ",
+                    $table,
+                    " WHERE ",
+                    $filter,
+                    " seen_run = :run"
                 ),
             }
         };
@@ -111,7 +125,9 @@ pub fn find_running(
                 Ok(PullRun {
                     id: r.get(0)?,
                     started_at: r.get(1)?,
-                    watermark: r.get::<_, Option<String>>(2)?.and_then(|s| GmtTime::parse(&s)),
+                    watermark: r
+                        .get::<_, Option<String>>(2)?
+                        .and_then(|s| GmtTime::parse(&s)),
                 })
             },
         )
@@ -156,7 +172,12 @@ pub struct DonePage {
 }
 
 /// Marks a page as fully written; call it in the transaction that wrote it.
-pub fn mark_page_done(tx: &Transaction<'_>, run: i64, page: &DonePage, now_ms: i64) -> Result<(), StoreError> {
+pub fn mark_page_done(
+    tx: &Transaction<'_>,
+    run: i64,
+    page: &DonePage,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     tx.prepare_cached(MARK_PAGE)?.execute(named_params! {
         ":run": run,
         ":scope": page.scope,
@@ -229,9 +250,9 @@ pub fn complete_run(
     now_ms: i64,
 ) -> Result<usize, StoreError> {
     let removed = match (run_sql(resource), outcome.capped) {
-        (Some(sql), false) => tx.prepare_cached(sql.delete_unseen)?.execute(
-            named_params! { ":run": run.id, ":started_at": run.started_at },
-        )?,
+        (Some(sql), false) => tx
+            .prepare_cached(sql.delete_unseen)?
+            .execute(named_params! { ":run": run.id, ":started_at": run.started_at })?,
         _ => 0,
     };
     tx.prepare_cached(COMPLETE_RUN)?.execute(named_params! {
@@ -251,14 +272,15 @@ pub fn record_done(
     outcome: &RunOutcome,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached(UPSERT_RESOURCE_DONE)?.execute(named_params! {
-        ":resource": resource.as_str(),
-        ":run": run,
-        ":now": now_ms,
-        ":watermark": watermark.map(|w| w.to_string()),
-        ":total": outcome.upstream_total,
-        ":warning": outcome.warning,
-    })?;
+    tx.prepare_cached(UPSERT_RESOURCE_DONE)?
+        .execute(named_params! {
+            ":resource": resource.as_str(),
+            ":run": run,
+            ":now": now_ms,
+            ":watermark": watermark.map(|w| w.to_string()),
+            ":total": outcome.upstream_total,
+            ":warning": outcome.warning,
+        })?;
     Ok(())
 }
 
@@ -325,6 +347,15 @@ pub fn resource_states(conn: &Connection) -> Result<Vec<ResourceState>, StoreErr
         .collect::<Result<_, _>>()?;
     rows.sort_by_key(|s| s.resource);
     Ok(rows)
+}
+
+/// Whether a full pull is due: some resource was never pulled, or a pull was
+/// interrupted.
+pub fn pull_needed(conn: &Connection) -> Result<bool, StoreError> {
+    Ok(conn.prepare_cached(PULL_NEEDED)?.query_row(
+        named_params! { ":resources": Resource::ALL.len() as i64 },
+        |r| r.get(0),
+    )?)
 }
 
 /// A fact learned about the store, if recorded.

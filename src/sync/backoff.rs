@@ -31,7 +31,9 @@ impl RetryPolicy {
             return Err("retry base delay must be above zero".to_owned());
         }
         if cap < base {
-            return Err(format!("retry cap {cap:?} is below the base delay {base:?}"));
+            return Err(format!(
+                "retry cap {cap:?} is below the base delay {base:?}"
+            ));
         }
         if max_attempts == 0 {
             return Err("at least one attempt is needed".to_owned());
@@ -117,7 +119,10 @@ mod tests {
             let ceiling = p.ceiling(attempt);
             for _ in 0..200 {
                 let d = p.next_delay(attempt, None);
-                assert!(d <= ceiling && ceiling <= p.cap, "{attempt}: {d:?} > {ceiling:?}");
+                assert!(
+                    d <= ceiling && ceiling <= p.cap,
+                    "{attempt}: {d:?} > {ceiling:?}"
+                );
             }
         }
         assert_eq!(p.ceiling(0), Duration::from_millis(100));
@@ -144,8 +149,26 @@ mod tests {
 
     #[test]
     fn invalid_parameters_are_refused() {
-        assert!(RetryPolicy::new(Duration::ZERO, Duration::from_secs(1), Duration::ZERO, 1).is_err());
-        assert!(RetryPolicy::new(Duration::from_secs(2), Duration::from_secs(1), Duration::ZERO, 1).is_err());
-        assert!(RetryPolicy::new(Duration::from_secs(1), Duration::from_secs(1), Duration::ZERO, 0).is_err());
+        assert!(
+            RetryPolicy::new(Duration::ZERO, Duration::from_secs(1), Duration::ZERO, 1).is_err()
+        );
+        assert!(
+            RetryPolicy::new(
+                Duration::from_secs(2),
+                Duration::from_secs(1),
+                Duration::ZERO,
+                1
+            )
+            .is_err()
+        );
+        assert!(
+            RetryPolicy::new(
+                Duration::from_secs(1),
+                Duration::from_secs(1),
+                Duration::ZERO,
+                0
+            )
+            .is_err()
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! - `backoff`: the one retry delay policy.
 
 pub mod backoff;
+pub mod engine;
 pub mod progress;
 pub mod pull;
 

@@ -126,8 +126,18 @@ async fn run_inner<U: Upstream>(
     store
         .write(move |tx| {
             let now = unix_millis_now();
-            sync_state::set_capability(tx, "variations_endpoint", &caps.variations_endpoint.to_string(), now)?;
-            sync_state::set_capability(tx, "refunds_endpoint", &caps.refunds_endpoint.to_string(), now)?;
+            sync_state::set_capability(
+                tx,
+                "variations_endpoint",
+                &caps.variations_endpoint.to_string(),
+                now,
+            )?;
+            sync_state::set_capability(
+                tx,
+                "refunds_endpoint",
+                &caps.refunds_endpoint.to_string(),
+                now,
+            )?;
             Ok(())
         })
         .await?;
@@ -183,7 +193,14 @@ async fn run_inner<U: Upstream>(
                     .write(move |tx| {
                         let now = unix_millis_now();
                         sync_state::record_error(tx, resource, &text, now)?;
-                        events::append(tx, now, Level::Error, "pull_failed", Some(resource.as_str()), &text)
+                        events::append(
+                            tx,
+                            now,
+                            Level::Error,
+                            "pull_failed",
+                            Some(resource.as_str()),
+                            &text,
+                        )
                     })
                     .await?;
                 if e.is_auth() {
@@ -346,12 +363,22 @@ impl<U: Upstream> Pull<'_, U> {
                 let (page_size, watermark) = (self.opts.page_size, self.watermark);
                 self.store
                     .write(move |tx| {
-                        sync_state::start_run(tx, resource, &params, page_size, unix_millis_now(), Some(watermark))
+                        sync_state::start_run(
+                            tx,
+                            resource,
+                            &params,
+                            page_size,
+                            unix_millis_now(),
+                            Some(watermark),
+                        )
                     })
                     .await?
             }
         };
-        let done = self.store.read(move |c| sync_state::done_pages(c, run.id)).await?;
+        let done = self
+            .store
+            .read(move |c| sync_state::done_pages(c, run.id))
+            .await?;
         if resumed {
             tracing::info!(resource = %resource, run = run.id, pages_done = done.len(), "resuming an unfinished pull");
         }
@@ -364,7 +391,9 @@ impl<U: Upstream> Pull<'_, U> {
             Walk::All => self.walk_all(resource, &run, &filter, &done).await?,
             Walk::PerParent => self.walk_parents(resource, &run, &filter, &done).await?,
         };
-        let warning = self.check_completeness(resource, &run, &filter, walk, &walked).await?;
+        let warning = self
+            .check_completeness(resource, &run, &filter, walk, &walked)
+            .await?;
         let outcome = RunOutcome {
             capped: walked.capped,
             upstream_total: walked.reported_total.map(|n| n as i64),
@@ -378,10 +407,24 @@ impl<U: Upstream> Pull<'_, U> {
                 let items = sync_state::count_seen(tx, resource, finished.id)?;
                 let removed = sync_state::complete_run(tx, resource, &finished, &outcome, now)?;
                 if let Some(w) = &outcome.warning {
-                    events::append(tx, now, Level::Warn, "pull_incomplete", Some(resource.as_str()), w)?;
+                    events::append(
+                        tx,
+                        now,
+                        Level::Warn,
+                        "pull_incomplete",
+                        Some(resource.as_str()),
+                        w,
+                    )?;
                 }
                 let message = format!("{resource}: {items} pulled, {removed} removed");
-                events::append(tx, now, Level::Info, "pull_done", Some(resource.as_str()), &message)?;
+                events::append(
+                    tx,
+                    now,
+                    Level::Info,
+                    "pull_done",
+                    Some(resource.as_str()),
+                    &message,
+                )?;
                 Ok((removed, items))
             })
             .await?;
@@ -394,7 +437,14 @@ impl<U: Upstream> Pull<'_, U> {
         })
     }
 
-    async fn fetch(&self, resource: Resource, scope: Scope, filter: &Filter, page: u32, per_page: u8) -> Result<Page, SyncError> {
+    async fn fetch(
+        &self,
+        resource: Resource,
+        scope: Scope,
+        filter: &Filter,
+        page: u32,
+        per_page: u8,
+    ) -> Result<Page, SyncError> {
         let query = PageQuery {
             resource,
             scope,
@@ -408,7 +458,14 @@ impl<U: Upstream> Pull<'_, U> {
     }
 
     /// Writes one page and marks it done, in one transaction.
-    async fn write_page(&self, run: &PullRun, scope: i64, page_no: u32, mut page: Page, keep: Option<usize>) -> Result<(), SyncError> {
+    async fn write_page(
+        &self,
+        run: &PullRun,
+        scope: i64,
+        page_no: u32,
+        mut page: Page,
+        keep: Option<usize>,
+    ) -> Result<(), SyncError> {
         if let Some(k) = keep {
             page.records.truncate(k);
         }
@@ -446,17 +503,28 @@ impl<U: Upstream> Pull<'_, U> {
 
     /// Walks one collection: page 1 for the count, then the rest in
     /// parallel; grows the plan if the set grows while it is walked.
-    async fn walk_all(&self, resource: Resource, run: &PullRun, filter: &Filter, done: &[DonePage]) -> Result<Walked, SyncError> {
+    async fn walk_all(
+        &self,
+        resource: Resource,
+        run: &PullRun,
+        filter: &Filter,
+        done: &[DonePage],
+    ) -> Result<Walked, SyncError> {
         let per_page = self.opts.page_size;
         let max = self.opts.max_records;
-        let cap_pages = (max > 0).then(|| u32::try_from(max.div_ceil(u64::from(per_page))).unwrap_or(u32::MAX));
+        let cap_pages =
+            (max > 0).then(|| u32::try_from(max.div_ceil(u64::from(per_page))).unwrap_or(u32::MAX));
         let keep_on = |page: u32| -> Option<usize> {
             (max > 0).then(|| {
                 let before = u64::from(page - 1) * u64::from(per_page);
                 usize::try_from(max.saturating_sub(before)).unwrap_or(usize::MAX)
             })
         };
-        let done_set: HashSet<u32> = done.iter().filter(|d| d.scope == 0).map(|d| d.page).collect();
+        let done_set: HashSet<u32> = done
+            .iter()
+            .filter(|d| d.scope == 0)
+            .map(|d| d.page)
+            .collect();
         // The latest report: from the furthest page already written, if any.
         let mut reported = done
             .iter()
@@ -464,7 +532,9 @@ impl<U: Upstream> Pull<'_, U> {
             .max_by_key(|d| d.page)
             .map(|d| (d.reported_items, d.reported_pages.unwrap_or(1)));
         if !done_set.contains(&1) {
-            let page = self.fetch(resource, Scope::All, filter, 1, per_page).await?;
+            let page = self
+                .fetch(resource, Scope::All, filter, 1, per_page)
+                .await?;
             reported = Some((page.total_items, page.total_pages.unwrap_or(1)));
             self.write_page(run, 0, 1, page, keep_on(1)).await?;
         }
@@ -477,10 +547,17 @@ impl<U: Upstream> Pull<'_, U> {
             if last <= planned {
                 break;
             }
-            let pages: Vec<u32> = (planned + 1..=last).filter(|p| !done_set.contains(p)).collect();
+            let pages: Vec<u32> = (planned + 1..=last)
+                .filter(|p| !done_set.contains(p))
+                .collect();
             planned = last;
             let mut results = stream::iter(pages)
-                .map(|p| async move { (p, self.fetch(resource, Scope::All, filter, p, per_page).await) })
+                .map(|p| async move {
+                    (
+                        p,
+                        self.fetch(resource, Scope::All, filter, p, per_page).await,
+                    )
+                })
                 .buffer_unordered(self.opts.concurrency);
             loop {
                 let next = tokio::select! {
@@ -505,7 +582,13 @@ impl<U: Upstream> Pull<'_, U> {
 
     /// Walks the children of every parent (older stores), `concurrency`
     /// parents at a time.
-    async fn walk_parents(&self, resource: Resource, run: &PullRun, filter: &Filter, done: &[DonePage]) -> Result<Walked, SyncError> {
+    async fn walk_parents(
+        &self,
+        resource: Resource,
+        run: &PullRun,
+        filter: &Filter,
+        done: &[DonePage],
+    ) -> Result<Walked, SyncError> {
         let parents = match resource {
             Resource::Variations => self.store.read(catalog::variable_product_ids).await?,
             _ => self.store.read(orders::order_ids_with_refunds).await?,
@@ -514,7 +597,9 @@ impl<U: Upstream> Pull<'_, U> {
         for d in done {
             by_parent.entry(d.scope).or_default().push(*d);
         }
-        update(self.progress, resource, |p| p.pages_total = Some(parents.len() as u64));
+        update(self.progress, resource, |p| {
+            p.pages_total = Some(parents.len() as u64)
+        });
         let mut walks = stream::iter(parents)
             .map(|parent| {
                 let done = by_parent.remove(&parent).unwrap_or_default();
@@ -538,16 +623,29 @@ impl<U: Upstream> Pull<'_, U> {
     }
 
     /// Walks one parent's children; returns how many the store reported.
-    async fn walk_parent(&self, resource: Resource, run: &PullRun, filter: &Filter, parent: i64, done: Vec<DonePage>) -> Result<u64, SyncError> {
+    async fn walk_parent(
+        &self,
+        resource: Resource,
+        run: &PullRun,
+        filter: &Filter,
+        parent: i64,
+        done: Vec<DonePage>,
+    ) -> Result<u64, SyncError> {
         let per_page = self.opts.page_size;
-        let mut reported_items = done.iter().max_by_key(|d| d.page).and_then(|d| d.reported_items).unwrap_or(0);
+        let mut reported_items = done
+            .iter()
+            .max_by_key(|d| d.page)
+            .and_then(|d| d.reported_items)
+            .unwrap_or(0);
         let mut page_no = 1u32;
         loop {
             let known = done.iter().find(|d| d.page == page_no);
             let last = match known {
                 Some(d) => d.reported_pages.unwrap_or(1),
                 None => {
-                    let page = self.fetch(resource, Scope::Parent(parent), filter, page_no, per_page).await?;
+                    let page = self
+                        .fetch(resource, Scope::Parent(parent), filter, page_no, per_page)
+                        .await?;
                     reported_items = page.total_items.unwrap_or(page.records.len() as u64);
                     let last = page.total_pages.unwrap_or(1);
                     self.write_page(run, parent, page_no, page, None).await?;
@@ -564,7 +662,14 @@ impl<U: Upstream> Pull<'_, U> {
     /// Compares the distinct rows seen with the store's count; repairs a
     /// shortfall when the resource can be asked by id; describes what is
     /// left.
-    async fn check_completeness(&self, resource: Resource, run: &PullRun, filter: &Filter, walk: Walk, walked: &Walked) -> Result<Option<String>, SyncError> {
+    async fn check_completeness(
+        &self,
+        resource: Resource,
+        run: &PullRun,
+        filter: &Filter,
+        walk: Walk,
+        walked: &Walked,
+    ) -> Result<Option<String>, SyncError> {
         let Some(total) = walked.reported_total else {
             return Ok(None);
         };
@@ -575,12 +680,20 @@ impl<U: Upstream> Pull<'_, U> {
             )));
         }
         let run_id = run.id;
-        let count = || self.store.read(move |c| sync_state::count_seen(c, resource, run_id));
+        let count = || {
+            self.store
+                .read(move |c| sync_state::count_seen(c, resource, run_id))
+        };
         let mut seen = count().await? as u64;
         let repairable = walk == Walk::All
             && matches!(
                 resource,
-                Resource::Products | Resource::Variations | Resource::Customers | Resource::Orders | Resource::Categories | Resource::Tags
+                Resource::Products
+                    | Resource::Variations
+                    | Resource::Customers
+                    | Resource::Orders
+                    | Resource::Categories
+                    | Resource::Tags
             );
         if seen < total && repairable {
             tracing::info!(resource = %resource, seen, total, "pulled fewer than the store lists; scanning ids");
@@ -595,7 +708,12 @@ impl<U: Upstream> Pull<'_, U> {
     }
 
     /// Fetches, by id, every object the store lists that this run missed.
-    async fn repair(&self, resource: Resource, run: &PullRun, filter: &Filter) -> Result<(), SyncError> {
+    async fn repair(
+        &self,
+        resource: Resource,
+        run: &PullRun,
+        filter: &Filter,
+    ) -> Result<(), SyncError> {
         let mut listed: Vec<i64> = Vec::new();
         let mut page_no = 1u32;
         loop {
@@ -629,7 +747,9 @@ impl<U: Upstream> Pull<'_, U> {
                 include: chunk.to_vec(),
                 ..filter.clone()
             };
-            let page = self.fetch(resource, Scope::All, &by_id, 1, REPAIR_PAGE).await?;
+            let page = self
+                .fetch(resource, Scope::All, &by_id, 1, REPAIR_PAGE)
+                .await?;
             let records = page.records;
             let stamp_run = run.id;
             self.store

@@ -44,7 +44,9 @@ pub enum UpstreamError {
     },
     /// The shop answered 2xx with a body that is not the JSON expected (a PHP
     /// notice or an HTML page in front of it, or a changed format).
-    #[error("shop answered with something that is not the JSON expected ({detail}); it begins: {snippet:?}")]
+    #[error(
+        "shop answered with something that is not the JSON expected ({detail}); it begins: {snippet:?}"
+    )]
     Malformed { detail: String, snippet: String },
     /// The HTTP client could not be built (TLS set-up).
     #[error("cannot set up the connection to the shop: {0}")]

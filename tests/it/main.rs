@@ -1,5 +1,6 @@
 //! One integration-test binary (see conventions: tests/it/main.rs).
 
+mod common;
 mod sim_behaviour;
 mod sim_client;
 mod sim_fixtures;

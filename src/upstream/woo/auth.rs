@@ -164,7 +164,10 @@ mod tests {
     #[test]
     fn twitter_guide_vector() {
         let params = pairs(&[
-            ("status", "Hello Ladies + Gentlemen, a signed OAuth request!"),
+            (
+                "status",
+                "Hello Ladies + Gentlemen, a signed OAuth request!",
+            ),
             ("include_entities", "true"),
             ("oauth_consumer_key", "xvz1evFS4wEEPTGEFPHBog"),
             ("oauth_nonce", "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg"),
@@ -231,7 +234,10 @@ mod tests {
             "2026-11-22T12%3A00%3A00"
         );
         assert_eq!(percent_encode("é"), "%C3%A9");
-        assert_eq!(percent_encode("processing,completed"), "processing%2Ccompleted");
+        assert_eq!(
+            percent_encode("processing,completed"),
+            "processing%2Ccompleted"
+        );
     }
 
     #[test]

@@ -78,7 +78,11 @@ fn describe_non_json(body: &[u8], e: &serde_json::Error) -> String {
     let trimmed = text.trim_start();
     if body.is_empty() {
         "the body is empty".to_owned()
-    } else if trimmed.starts_with("<br") || text.contains("<b>notice</b>") || text.contains("<b>warning</b>") || text.contains("<b>deprecated</b>") {
+    } else if trimmed.starts_with("<br")
+        || text.contains("<b>notice</b>")
+        || text.contains("<b>warning</b>")
+        || text.contains("<b>deprecated</b>")
+    {
         "a PHP notice or warning is printed before the JSON; a plugin or theme writes output into REST responses".to_owned()
     } else if trimmed.starts_with('<') {
         "an HTML page came instead of JSON; a security plugin, maintenance mode or a proxy may be answering".to_owned()
@@ -164,13 +168,28 @@ mod tests {
 
     #[rstest::rstest]
     #[case::unknown_key(401, "err_401_bad_key", "auth", "woocommerce_rest_cannot_view")]
-    #[case::bad_secret(401, "err_401_bad_secret", "auth", "woocommerce_rest_authentication_error")]
+    #[case::bad_secret(
+        401,
+        "err_401_bad_secret",
+        "auth",
+        "woocommerce_rest_authentication_error"
+    )]
     #[case::no_auth(401, "err_401_no_auth", "auth", "woocommerce_rest_cannot_view")]
-    #[case::unknown_product(404, "err_404_unknown_product", "not_found", "woocommerce_rest_product_invalid_id")]
+    #[case::unknown_product(
+        404,
+        "err_404_unknown_product",
+        "not_found",
+        "woocommerce_rest_product_invalid_id"
+    )]
     #[case::unknown_route(404, "err_404_unknown_route", "not_found", "rest_no_route")]
     #[case::per_page(400, "err_400_per_page_101", "rejected", "rest_invalid_param")]
     #[case::duplicate_sku(400, "err_400_duplicate_sku", "rejected", "product_invalid_sku")]
-    #[case::customer_trash(501, "delete_customer_noforce_error", "rejected", "woocommerce_rest_trash_not_supported")]
+    #[case::customer_trash(
+        501,
+        "delete_customer_noforce_error",
+        "rejected",
+        "woocommerce_rest_trash_not_supported"
+    )]
     fn captured_errors_are_classified(
         #[case] status: u16,
         #[case] file: &str,
@@ -192,7 +211,10 @@ mod tests {
     fn refund_above_remaining_is_permanent_despite_500() {
         let body = br#"{"code":"woocommerce_rest_cannot_create_order_refund","message":"Invalid refund amount.","data":{"status":500}}"#;
         let e = status_error(500, &HeaderMap::new(), body);
-        assert!(matches!(e, UpstreamError::Rejected { status: 500, .. }), "{e:?}");
+        assert!(
+            matches!(e, UpstreamError::Rejected { status: 500, .. }),
+            "{e:?}"
+        );
         assert!(e.to_string().contains("Invalid refund amount."));
     }
 
@@ -234,7 +256,10 @@ mod tests {
     #[test]
     fn html_page_instead_of_json_is_named() {
         let e = json_body(b"<!DOCTYPE html><html><title>Maintenance</title>").unwrap_err();
-        assert!(e.to_string().contains("an HTML page came instead of JSON"), "{e}");
+        assert!(
+            e.to_string().contains("an HTML page came instead of JSON"),
+            "{e}"
+        );
         assert!(e.to_string().contains("<!DOCTYPE html>"), "{e}");
     }
 

@@ -78,7 +78,10 @@ impl WooClient {
         Ok(WooClient {
             http,
             api_base: format!("{}{REST_PREFIX}", trim_slash(&cfg.url)),
-            signing_base: format!("{}{REST_PREFIX}", signing_origin(&cfg.url, cfg.home_url.as_ref())),
+            signing_base: format!(
+                "{}{REST_PREFIX}",
+                signing_origin(&cfg.url, cfg.home_url.as_ref())
+            ),
             auth: cfg.auth,
             key: cfg.consumer_key.clone(),
             secret: cfg.consumer_secret.clone(),
@@ -104,7 +107,9 @@ impl WooClient {
         loop {
             match self.get_once(path, query).await {
                 Err(e) if e.is_transient() && attempt + 1 < self.retry.max_attempts() => {
-                    if e.retry_after().is_some_and(|w| w > self.retry.max_retry_after()) {
+                    if e.retry_after()
+                        .is_some_and(|w| w > self.retry.max_retry_after())
+                    {
                         return Err(e);
                     }
                     let delay = self.retry.next_delay(attempt, e.retry_after());
@@ -117,7 +122,11 @@ impl WooClient {
         }
     }
 
-    async fn get_once(&self, path: &str, query: &[(String, String)]) -> Result<Answer, UpstreamError> {
+    async fn get_once(
+        &self,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<Answer, UpstreamError> {
         let url = format!("{}/{path}", self.api_base);
         let mut request = self.http.get(&url);
         match self.auth {
@@ -128,8 +137,14 @@ impl WooClient {
             }
             AuthMode::Query => {
                 let mut q = query.to_vec();
-                q.push(("consumer_key".to_owned(), self.key.expose_secret().to_owned()));
-                q.push(("consumer_secret".to_owned(), self.secret.expose_secret().to_owned()));
+                q.push((
+                    "consumer_key".to_owned(),
+                    self.key.expose_secret().to_owned(),
+                ));
+                q.push((
+                    "consumer_secret".to_owned(),
+                    self.secret.expose_secret().to_owned(),
+                ));
                 request = request.query(&q);
             }
             AuthMode::OAuth1 => {
@@ -206,7 +221,9 @@ impl WooClient {
         ];
         match self.get(path, &query).await {
             Ok(answer) => Ok((true, answer.server_time)),
-            Err(UpstreamError::NotFound { code, .. }) if code == "rest_no_route" => Ok((false, None)),
+            Err(UpstreamError::NotFound { code, .. }) if code == "rest_no_route" => {
+                Ok((false, None))
+            }
             Err(e) => Err(e),
         }
     }
@@ -226,10 +243,14 @@ impl WooClient {
         let mut zones = wire::shipping_zones(self.get("shipping/zones", &[]).await?.body)?;
         for z in &mut zones {
             z.locations = wire::zone_locations(
-                self.get(&format!("shipping/zones/{}/locations", z.id), &[]).await?.body,
+                self.get(&format!("shipping/zones/{}/locations", z.id), &[])
+                    .await?
+                    .body,
             )?;
             z.methods = wire::shipping_methods(
-                self.get(&format!("shipping/zones/{}/methods", z.id), &[]).await?.body,
+                self.get(&format!("shipping/zones/{}/methods", z.id), &[])
+                    .await?
+                    .body,
             )?;
         }
         Ok(Snapshot::ShippingZones(zones))
@@ -238,7 +259,9 @@ impl WooClient {
     async fn attributes_snapshot(&self) -> Result<Snapshot, UpstreamError> {
         let mut attributes = wire::attributes(self.get("products/attributes", &[]).await?.body)?;
         for a in &mut attributes {
-            let terms = self.get_all(&format!("products/attributes/{}/terms", a.id)).await?;
+            let terms = self
+                .get_all(&format!("products/attributes/{}/terms", a.id))
+                .await?;
             a.terms = wire::attribute_terms(Value::Array(terms))?;
         }
         Ok(Snapshot::Attributes(attributes))
@@ -288,7 +311,9 @@ fn collection_path(resource: Resource, scope: Scope) -> Result<String, UpstreamE
         (Resource::Refunds, Scope::All) => "refunds".to_owned(),
         (Resource::Refunds, Scope::Parent(id)) => format!("orders/{id}/refunds"),
         (other, _) => {
-            return Err(UpstreamError::Setup(format!("{other} is not a paged resource")));
+            return Err(UpstreamError::Setup(format!(
+                "{other} is not a paged resource"
+            )));
         }
     })
 }
@@ -311,9 +336,15 @@ fn page_params(q: &PageQuery) -> Vec<(String, String)> {
         .collect();
     match q.resource {
         // Products take one `status`; several need `include_status`.
-        Resource::Products if statuses.len() == 1 => p.push(("status".to_owned(), statuses[0].to_owned())),
-        Resource::Products if statuses.len() > 1 => p.push(("include_status".to_owned(), statuses.join(","))),
-        Resource::Orders if !statuses.is_empty() => p.push(("status".to_owned(), statuses.join(","))),
+        Resource::Products if statuses.len() == 1 => {
+            p.push(("status".to_owned(), statuses[0].to_owned()))
+        }
+        Resource::Products if statuses.len() > 1 => {
+            p.push(("include_status".to_owned(), statuses.join(",")))
+        }
+        Resource::Orders if !statuses.is_empty() => {
+            p.push(("status".to_owned(), statuses.join(",")))
+        }
         _ => {}
     }
     let dated = matches!(
@@ -352,7 +383,11 @@ fn records(resource: Resource, scope: Scope, body: Value) -> Result<Records, Ups
             };
             Records::Refunds(wire::refunds(body, parent)?)
         }
-        other => return Err(UpstreamError::Setup(format!("{other} is not a paged resource"))),
+        other => {
+            return Err(UpstreamError::Setup(format!(
+                "{other} is not a paged resource"
+            )));
+        }
     })
 }
 
@@ -386,7 +421,9 @@ impl Upstream for WooClient {
                 self.get("payment_gateways", &[]).await?.body,
             )?)),
             Resource::Attributes => self.attributes_snapshot().await,
-            other => Err(UpstreamError::Setup(format!("{other} is not fetched whole"))),
+            other => Err(UpstreamError::Setup(format!(
+                "{other} is not fetched whole"
+            ))),
         }
     }
 
@@ -452,12 +489,33 @@ mod tests {
 
     #[test]
     fn product_statuses_use_status_or_include_status() {
-        let one = Filter { statuses: vec!["publish".into()], ..Filter::default() };
-        assert!(has(&page_params(&query(Resource::Products, one)), "status", "publish"));
-        let two = Filter { statuses: vec!["publish".into(), "private".into()], ..Filter::default() };
-        assert!(has(&page_params(&query(Resource::Products, two)), "include_status", "publish,private"));
-        let any = Filter { statuses: vec!["any".into()], ..Filter::default() };
-        assert!(!page_params(&query(Resource::Products, any)).iter().any(|(k, _)| k.contains("status")));
+        let one = Filter {
+            statuses: vec!["publish".into()],
+            ..Filter::default()
+        };
+        assert!(has(
+            &page_params(&query(Resource::Products, one)),
+            "status",
+            "publish"
+        ));
+        let two = Filter {
+            statuses: vec!["publish".into(), "private".into()],
+            ..Filter::default()
+        };
+        assert!(has(
+            &page_params(&query(Resource::Products, two)),
+            "include_status",
+            "publish,private"
+        ));
+        let any = Filter {
+            statuses: vec!["any".into()],
+            ..Filter::default()
+        };
+        assert!(
+            !page_params(&query(Resource::Products, any))
+                .iter()
+                .any(|(k, _)| k.contains("status"))
+        );
     }
 
     #[test]
@@ -477,11 +535,17 @@ mod tests {
     fn signing_url_uses_request_scheme_with_home_host() {
         let called = Url::parse("http://127.0.0.1:8088").unwrap();
         let home = Url::parse("https://127.0.0.1:8443/").unwrap();
-        assert_eq!(signing_origin(&called, Some(&home)), "http://127.0.0.1:8443");
+        assert_eq!(
+            signing_origin(&called, Some(&home)),
+            "http://127.0.0.1:8443"
+        );
         assert_eq!(signing_origin(&called, None), "http://127.0.0.1:8088");
         let sub = Url::parse("https://www.shop.example/store").unwrap();
         let via = Url::parse("http://10.0.0.5:8080").unwrap();
-        assert_eq!(signing_origin(&via, Some(&sub)), "http://www.shop.example/store");
+        assert_eq!(
+            signing_origin(&via, Some(&sub)),
+            "http://www.shop.example/store"
+        );
     }
 
     #[test]

@@ -53,7 +53,14 @@ mod tests {
     #[test]
     fn first_page_of_five() {
         let info = page_info(&captured("products_page1_per5"));
-        assert_eq!(info, PageInfo { total_items: Some(23), total_pages: Some(5), has_next: true });
+        assert_eq!(
+            info,
+            PageInfo {
+                total_items: Some(23),
+                total_pages: Some(5),
+                has_next: true
+            }
+        );
     }
 
     #[test]

@@ -73,7 +73,9 @@ mod lenient {
                 .or_else(|| n.as_f64().map(|f| f.round() as i64))
                 .map(Some)
                 .ok_or_else(|| D::Error::custom(format!("expected a whole number, got {n}"))),
-            other => Err(D::Error::custom(format!("expected a whole number, got {other}"))),
+            other => Err(D::Error::custom(format!(
+                "expected a whole number, got {other}"
+            ))),
         }
     }
 
@@ -123,8 +125,15 @@ mod lenient {
             Value::Bool(b) => b,
             Value::Null => false,
             Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-            Value::String(s) => matches!(s.trim().to_ascii_lowercase().as_str(), "yes" | "true" | "1" | "on"),
-            other => return Err(D::Error::custom(format!("expected true or false, got {other}"))),
+            Value::String(s) => matches!(
+                s.trim().to_ascii_lowercase().as_str(),
+                "yes" | "true" | "1" | "on"
+            ),
+            other => {
+                return Err(D::Error::custom(format!(
+                    "expected true or false, got {other}"
+                )));
+            }
         })
     }
 
@@ -604,7 +613,11 @@ fn order_from(w: WOrder, raw: RawJson) -> orders::Order {
     orders::Order {
         id: w.id,
         parent_id: w.parent_id,
-        number: if w.number.is_empty() { w.id.to_string() } else { w.number },
+        number: if w.number.is_empty() {
+            w.id.to_string()
+        } else {
+            w.number
+        },
         order_key: w.order_key,
         status: w.status,
         currency: w.currency,
@@ -751,11 +764,15 @@ fn refund_from(w: WRefund, raw: RawJson, order_id: Option<UpstreamId>) -> orders
             .line_items
             .into_iter()
             .map(|l| {
-                let refunded_item_id = l.meta_data.iter().find(|m| m.key == REFUNDED_ITEM_META).and_then(|m| match &m.value {
-                    Value::String(s) => s.trim().parse().ok(),
-                    Value::Number(n) => n.as_i64(),
-                    _ => None,
-                });
+                let refunded_item_id = l
+                    .meta_data
+                    .iter()
+                    .find(|m| m.key == REFUNDED_ITEM_META)
+                    .and_then(|m| match &m.value {
+                        Value::String(s) => s.trim().parse().ok(),
+                        Value::Number(n) => n.as_i64(),
+                        _ => None,
+                    });
                 orders::RefundLine {
                     id: l.id,
                     refunded_item_id,
@@ -877,7 +894,11 @@ fn split_list(list: Vec<String>, joined: &str) -> Vec<String> {
     if !list.is_empty() || joined.is_empty() {
         return list;
     }
-    joined.split(';').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+    joined
+        .split(';')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -1049,11 +1070,15 @@ fn parse_one<W: DeserializeOwned, T>(
 }
 
 pub fn products(body: Value) -> Result<Vec<catalog::Product>, UpstreamError> {
-    parse_list(body, "product", |w: WProduct, raw| product_from(w, raw, false))
+    parse_list(body, "product", |w: WProduct, raw| {
+        product_from(w, raw, false)
+    })
 }
 
 pub fn variations(body: Value) -> Result<Vec<catalog::Product>, UpstreamError> {
-    parse_list(body, "variation", |w: WProduct, raw| product_from(w, raw, true))
+    parse_list(body, "variation", |w: WProduct, raw| {
+        product_from(w, raw, true)
+    })
 }
 
 pub fn categories(body: Value) -> Result<Vec<Category>, UpstreamError> {
@@ -1132,8 +1157,13 @@ pub fn orders(body: Value) -> Result<Vec<orders::Order>, UpstreamError> {
 
 /// Refunds; `order_id` is given when listed under one order (those items
 /// carry no `parent_id`).
-pub fn refunds(body: Value, order_id: Option<UpstreamId>) -> Result<Vec<orders::Refund>, UpstreamError> {
-    parse_list(body, "refund", |w: WRefund, raw| refund_from(w, raw, order_id))
+pub fn refunds(
+    body: Value,
+    order_id: Option<UpstreamId>,
+) -> Result<Vec<orders::Refund>, UpstreamError> {
+    parse_list(body, "refund", |w: WRefund, raw| {
+        refund_from(w, raw, order_id)
+    })
 }
 
 pub fn tax_rates(body: Value) -> Result<Vec<TaxRate>, UpstreamError> {
@@ -1191,21 +1221,25 @@ pub fn shipping_zones(body: Value) -> Result<Vec<ShippingZone>, UpstreamError> {
 }
 
 pub fn zone_locations(body: Value) -> Result<Vec<ZoneLocation>, UpstreamError> {
-    parse_list(body, "zone location", |w: WZoneLocation, _raw| ZoneLocation {
-        code: w.code,
-        kind: w.kind,
+    parse_list(body, "zone location", |w: WZoneLocation, _raw| {
+        ZoneLocation {
+            code: w.code,
+            kind: w.kind,
+        }
     })
 }
 
 pub fn shipping_methods(body: Value) -> Result<Vec<ShippingMethod>, UpstreamError> {
-    parse_list(body, "shipping method", |w: WShippingMethod, raw| ShippingMethod {
-        instance_id: w.instance_id,
-        method_id: w.method_id,
-        title: w.title,
-        enabled: w.enabled,
-        order: w.order,
-        settings: setting_values(w.settings),
-        raw,
+    parse_list(body, "shipping method", |w: WShippingMethod, raw| {
+        ShippingMethod {
+            instance_id: w.instance_id,
+            method_id: w.method_id,
+            title: w.title,
+            enabled: w.enabled,
+            order: w.order,
+            settings: setting_values(w.settings),
+            raw,
+        }
     })
 }
 
@@ -1256,7 +1290,11 @@ pub fn store_info(settings: &[Setting], currency: (String, String)) -> StoreInfo
     let yes = |id: &str| get(id) == "yes";
     let (code, symbol) = currency;
     StoreInfo {
-        currency: if code.is_empty() { get("woocommerce_currency") } else { code },
+        currency: if code.is_empty() {
+            get("woocommerce_currency")
+        } else {
+            code
+        },
         currency_symbol: symbol,
         currency_position: Some(get("woocommerce_currency_pos"))
             .filter(|s| !s.is_empty())

@@ -76,14 +76,18 @@ fn simple_product_fields() {
 
 #[test]
 fn variable_product_and_variations() {
-    let tee = products(one(fixture("product_variable"))).unwrap().remove(0);
+    let tee = products(one(fixture("product_variable")))
+        .unwrap()
+        .remove(0);
     assert_eq!(tee.kind, ProductKind::Variable);
     assert_eq!(tee.regular_price, None);
     assert_eq!(tee.attributes.len(), 2);
     assert_eq!(tee.attributes[0].options, ["S", "M", "L", "XL"]);
     let vars = variations(fixture("product_variable_variations")).unwrap();
     assert_eq!(vars.len(), 8);
-    let single = variations(one(fixture("product_variation_single"))).unwrap().remove(0);
+    let single = variations(one(fixture("product_variation_single")))
+        .unwrap()
+        .remove(0);
     assert_eq!(single.id, 33);
     assert_eq!(single.parent_id, 30);
     assert_eq!(single.kind, ProductKind::Variation);
@@ -100,25 +104,49 @@ fn variable_product_and_variations() {
 fn taxonomies_parse() {
     let cats = categories(fixture("products_categories")).unwrap();
     assert_eq!(cats.len(), 8);
-    assert!(cats.iter().any(|c| c.parent_id != 0), "the tree has children");
+    assert!(
+        cats.iter().any(|c| c.parent_id != 0),
+        "the tree has children"
+    );
     assert_eq!(tags(fixture("products_tags")).unwrap().len(), 5);
     let attrs = attributes(fixture("products_attributes")).unwrap();
-    assert_eq!(attrs.iter().map(|a| a.slug.as_str()).collect::<Vec<_>>(), ["pa_colour", "pa_size"]);
-    assert_eq!(attribute_terms(fixture("products_attribute_size_terms")).unwrap().len(), 4);
+    assert_eq!(
+        attrs.iter().map(|a| a.slug.as_str()).collect::<Vec<_>>(),
+        ["pa_colour", "pa_size"]
+    );
+    assert_eq!(
+        attribute_terms(fixture("products_attribute_size_terms"))
+            .unwrap()
+            .len(),
+        4
+    );
     attribute_terms(fixture("products_attribute_colour_terms")).unwrap();
 }
 
 #[test]
 fn customers_parse_with_addresses() {
-    for name in ["customers", "customers_role_all", "customers_orderby_registered", "param_customers_all"] {
+    for name in [
+        "customers",
+        "customers_role_all",
+        "customers_orderby_registered",
+        "param_customers_all",
+    ] {
         customers(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
-    let alice = customers(one(fixture("customer_single"))).unwrap().remove(0);
+    let alice = customers(one(fixture("customer_single")))
+        .unwrap()
+        .remove(0);
     assert_eq!(alice.email, "alice@example.com");
     assert_eq!(alice.billing.phone, "+44 20 7946 0001");
     assert_eq!(alice.billing.email.as_deref(), Some("alice@example.com"));
-    assert_eq!(alice.shipping.email, None, "shipping addresses have no email");
-    assert_eq!(alice.date_modified.unwrap().to_string(), "2026-11-22T12:05:53");
+    assert_eq!(
+        alice.shipping.email, None,
+        "shipping addresses have no email"
+    );
+    assert_eq!(
+        alice.date_modified.unwrap().to_string(),
+        "2026-11-22T12:05:53"
+    );
     customers(one(fixture("delete_customer_force_response"))).unwrap();
 }
 
@@ -137,12 +165,21 @@ fn orders_parse_with_every_line_kind() {
     ] {
         orders(one(fixture(name))).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
-    let o = orders(one(fixture("order_single_with_refund"))).unwrap().remove(0);
-    assert_eq!((o.id, o.number.as_str(), o.status.as_str()), (48, "48", "completed"));
+    let o = orders(one(fixture("order_single_with_refund")))
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (o.id, o.number.as_str(), o.status.as_str()),
+        (48, "48", "completed")
+    );
     assert_eq!(o.total, amount("56.99"));
     assert!(o.prices_include_tax);
     assert_eq!(o.line_items.len(), 3);
-    assert_eq!(o.line_items[0].price, Some(amount("8.5")), "line price is a JSON number");
+    assert_eq!(
+        o.line_items[0].price,
+        Some(amount("8.5")),
+        "line price is a JSON number"
+    );
     assert_eq!(o.line_items[1].variation_id, 33);
     assert_eq!(o.shipping_lines[0].method_id, "flat_rate");
     assert_eq!(o.tax_lines.len(), 2);
@@ -152,8 +189,14 @@ fn orders_parse_with_every_line_kind() {
     let all = orders(fixture("orders")).unwrap();
     let guest = all.iter().find(|o| o.id == 51).unwrap();
     assert_eq!(guest.customer_id, 0);
-    assert!(all.iter().any(|o| !o.coupon_lines.is_empty()), "a seeded order has a coupon");
-    assert!(all.iter().any(|o| !o.fee_lines.is_empty()), "a seeded order has a fee");
+    assert!(
+        all.iter().any(|o| !o.coupon_lines.is_empty()),
+        "a seeded order has a coupon"
+    );
+    assert!(
+        all.iter().any(|o| !o.fee_lines.is_empty()),
+        "a seeded order has a fee"
+    );
 }
 
 #[test]
@@ -178,21 +221,32 @@ fn store_metadata_parses() {
     let zones = shipping_zones(fixture("shipping_zones")).unwrap();
     assert_eq!(zones.len(), 3);
     shipping_zones(one(fixture("shipping_zone_single"))).unwrap();
-    assert_eq!(zone_locations(fixture("shipping_zone_locations")).unwrap()[0].code, "GB");
+    assert_eq!(
+        zone_locations(fixture("shipping_zone_locations")).unwrap()[0].code,
+        "GB"
+    );
     let methods = shipping_methods(fixture("shipping_zone_methods")).unwrap();
     assert_eq!(methods[0].settings["cost"], "4.99");
     shipping_methods(fixture("shipping_zone0_rest_of_world_methods")).unwrap();
     let gateways = payment_gateways(fixture("payment_gateways")).unwrap();
     assert_eq!(gateways[0].id, "bacs");
     let countries = countries(fixture("data_countries_trimmed")).unwrap();
-    assert!(countries.iter().any(|c| c.code == "DE" && !c.states.is_empty()));
+    assert!(
+        countries
+            .iter()
+            .any(|c| c.code == "DE" && !c.states.is_empty())
+    );
     self::countries(one(fixture("data_country_gb"))).unwrap();
 }
 
 #[test]
 fn store_info_from_captured_settings() {
     let mut all = Vec::new();
-    for (group, file) in [("general", "settings_general"), ("tax", "settings_tax"), ("products", "settings_products")] {
+    for (group, file) in [
+        ("general", "settings_general"),
+        ("tax", "settings_tax"),
+        ("products", "settings_products"),
+    ] {
         all.extend(settings(fixture(file), group).unwrap());
     }
     let cur = currency(fixture("data_currencies_current")).unwrap();
@@ -208,13 +262,19 @@ fn store_info_from_captured_settings() {
 
 #[rstest::rstest]
 #[case::empty_price(r#"{"id":1,"price":"","date_modified_gmt":"2026-01-01T00:00:00"}"#)]
-#[case::false_dates(r#"{"id":1,"date_on_sale_from_gmt":false,"date_modified_gmt":"2026-01-01T00:00:00"}"#)]
+#[case::false_dates(
+    r#"{"id":1,"date_on_sale_from_gmt":false,"date_modified_gmt":"2026-01-01T00:00:00"}"#
+)]
 #[case::zero_date(r#"{"id":1,"date_created_gmt":"0000-00-00T00:00:00","date_modified_gmt":"2026-01-01T00:00:00"}"#)]
 #[case::float_stock(r#"{"id":1,"stock_quantity":3.0,"manage_stock":true,"date_modified_gmt":"2026-01-01T00:00:00"}"#)]
 #[case::string_stock(r#"{"id":1,"stock_quantity":"7","date_modified_gmt":"2026-01-01T00:00:00"}"#)]
 #[case::numeric_price(r#"{"id":1,"price":12.5,"date_modified_gmt":"2026-01-01T00:00:00"}"#)]
-#[case::parent_managed(r#"{"id":1,"manage_stock":"parent","date_modified_gmt":"2026-01-01T00:00:00"}"#)]
-#[case::image_false(r#"{"id":1,"image":false,"images":null,"date_modified_gmt":"2026-01-01T00:00:00"}"#)]
+#[case::parent_managed(
+    r#"{"id":1,"manage_stock":"parent","date_modified_gmt":"2026-01-01T00:00:00"}"#
+)]
+#[case::image_false(
+    r#"{"id":1,"image":false,"images":null,"date_modified_gmt":"2026-01-01T00:00:00"}"#
+)]
 fn loose_types_are_tolerated(#[case] json: &str) {
     let v: Value = serde_json::from_str(json).unwrap();
     let p = variations(one(v)).unwrap().remove(0);

@@ -1,0 +1,74 @@
+//! The back-office status page and the JSON it reads.
+//!
+//! The page is a static asset that polls `/api/sync/status`; it writes every
+//! value with `textContent`, so nothing from the shop is ever interpreted as
+//! HTML.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use super::{ApiError, AppState};
+use crate::config::ConfigView;
+use crate::domain::time::unix_millis_now;
+use crate::store::events::{self, Event};
+use crate::store::status::{self, Summary};
+use crate::sync::progress::PullProgress;
+
+const PAGE: &str = include_str!("assets/status.html");
+/// Events shown on the page.
+const RECENT_EVENTS: i64 = 30;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(page))
+        .route("/api/sync/status", get(sync_status))
+}
+
+async fn page() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        PAGE,
+    )
+}
+
+/// Everything the status page shows.
+#[derive(Serialize)]
+struct SyncStatus {
+    agent: Agent,
+    config: ConfigView,
+    pull: PullProgress,
+    replica: Summary,
+    events: Vec<Event>,
+}
+
+#[derive(Serialize)]
+struct Agent {
+    version: &'static str,
+    started_at: i64,
+    now: i64,
+}
+
+async fn sync_status(State(state): State<AppState>) -> Result<Json<SyncStatus>, ApiError> {
+    let (replica, events) = state
+        .store
+        .read(|c| Ok((status::summary(c)?, events::recent(c, RECENT_EVENTS)?)))
+        .await?;
+    Ok(Json(SyncStatus {
+        agent: Agent {
+            version: env!("CARGO_PKG_VERSION"),
+            started_at: state.started_at,
+            now: unix_millis_now(),
+        },
+        config: (*state.config).clone(),
+        pull: state.progress.borrow().clone(),
+        replica,
+        events,
+    }))
+}

@@ -1,0 +1,172 @@
+//! Wires the pieces together: the one place where the replica, the shop
+//! client, the sync task and the HTTP server meet. Used by `main` and by
+//! tests alike.
+//!
+//! Every long task is tracked and cancelled through one token, so
+//! [`RunningApp::shutdown`] stops them in order and waits for them: a write
+//! in progress runs to its commit, the server finishes its requests.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::domain::time::unix_millis_now;
+use crate::error::Error;
+use crate::store::{Store, StoreError};
+use crate::sync::engine::{self, InitialPull};
+use crate::sync::progress::{PullProgress, PullState};
+use crate::sync::pull::PullOptions;
+use crate::upstream::woo::client::WooClient;
+
+/// How long shutdown waits for tasks to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
+
+/// How the agent starts.
+#[derive(Debug, Clone, Copy)]
+pub struct AppOptions {
+    pub initial_pull: InitialPull,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            initial_pull: InitialPull::IfNeeded,
+        }
+    }
+}
+
+/// Starts the agent.
+pub struct App;
+
+impl App {
+    /// Opens the replica, binds the local address and starts the server and
+    /// the sync task. Returns once everything is listening.
+    pub async fn spawn(config: Config, options: AppOptions) -> Result<RunningApp, Error> {
+        let store = open_store(&config).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| Error::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        let token = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let (progress_tx, progress_rx) = watch::channel(PullProgress::default());
+
+        if let Some(store_cfg) = &config.store {
+            let client = WooClient::new(store_cfg)?;
+            tracker.spawn(engine::run(
+                client,
+                store.clone(),
+                PullOptions::from_config(&config.sync),
+                progress_tx,
+                token.child_token(),
+                options.initial_pull,
+            ));
+        } else {
+            tracing::warn!("no store configured: serving the replica as it is");
+        }
+
+        let state = AppState {
+            store: store.clone(),
+            progress: progress_rx.clone(),
+            config: Arc::new(config.view()),
+            started_at: unix_millis_now(),
+        };
+        let router = api::router(state);
+        let server_token = token.clone();
+        tracker.spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(server_token.cancelled_owned())
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "the local HTTP server stopped");
+            }
+        });
+        tracing::info!(%addr, "listening");
+        Ok(RunningApp {
+            addr,
+            store,
+            progress: progress_rx,
+            token,
+            tracker,
+        })
+    }
+}
+
+async fn open_store(config: &Config) -> Result<Store, StoreError> {
+    let path = config.database_path();
+    tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .map_err(|_| StoreError::Panicked)?
+}
+
+/// A running agent.
+pub struct RunningApp {
+    addr: SocketAddr,
+    store: Store,
+    progress: watch::Receiver<PullProgress>,
+    token: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl RunningApp {
+    /// The address the local API listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The replica.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Full-pull progress as it changes.
+    pub fn progress(&self) -> watch::Receiver<PullProgress> {
+        self.progress.clone()
+    }
+
+    /// Waits until the current (or next) full pull stops running, and
+    /// returns how it ended.
+    pub async fn pull_finished(&self) -> PullProgress {
+        let mut rx = self.progress.clone();
+        let seen = rx
+            .wait_for(|p| {
+                matches!(
+                    p.state,
+                    PullState::Completed | PullState::Failed | PullState::Cancelled
+                )
+            })
+            .await
+            .map(|p| p.clone());
+        seen.unwrap_or_else(|_| self.progress.borrow().clone())
+    }
+
+    /// Stops every task and waits for them (bounded).
+    pub async fn shutdown(self) {
+        self.token.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some tasks did not stop within {SHUTDOWN_GRACE:?}");
+        }
+    }
+}

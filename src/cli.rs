@@ -1,0 +1,336 @@
+//! The command line: argument types (clap) and what each command does.
+//! Signals are handled here and nowhere else; the library takes tokens.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{App, AppOptions};
+use crate::config::Config;
+use crate::domain::Resource;
+use crate::domain::time::unix_millis_now;
+use crate::error::Error;
+use crate::store::Store;
+use crate::store::status::{self, Summary};
+use crate::sync::SyncError;
+use crate::sync::engine::InitialPull;
+use crate::sync::progress::PullProgress;
+use crate::sync::pull::{self, PullOptions};
+use crate::upstream::woo::client::WooClient;
+
+mod demo;
+mod progress_bars;
+mod sim;
+
+/// Offline-first sync agent for point-of-sale terminals: keeps a local
+/// replica of a WooCommerce store for the till.
+#[derive(Debug, Parser)]
+#[command(name = "possync", version, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file [default: possync.toml when present]
+    #[arg(long, global = true, env = "POSSYNC_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a simulated shop, sync it, and serve the status page on localhost
+    Demo(demo::DemoArgs),
+    /// Run the agent: keep the replica in sync and serve the local API and status page
+    Run(RunArgs),
+    /// Sync once and exit
+    Sync(SyncArgs),
+    /// Show what the replica holds and when each resource was last pulled
+    Status(StatusArgs),
+    /// Run the simulated WooCommerce store on its own
+    Sim(sim::SimArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Address of the local API and status page [default: 127.0.0.1:8420]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Where the replica lives [default: possync-data]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Pull every resource in full (resuming an interrupted pull)
+    #[arg(long, required = true)]
+    pub full: bool,
+    /// Where the replica lives [default: possync-data]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Only these resources (comma-separated, e.g. products,variations)
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub resources: Vec<Resource>,
+    /// No progress bars, only the summary
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Where the replica lives [default: possync-data]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Io {
+            what: "cannot start the async runtime".to_owned(),
+            source,
+        })?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Demo(args) => demo::run(args).await,
+            Command::Run(args) => run_agent(cli.config, args).await,
+            Command::Sync(args) => sync_full(cli.config, args).await,
+            Command::Status(args) => show_status(cli.config, args),
+            Command::Sim(args) => sim::run(args).await,
+        }
+    })
+}
+
+/// Loads the configuration with the flags that override it.
+fn load_config(path: Option<PathBuf>, flags: &[(&str, String)]) -> Result<Config, Error> {
+    Ok(Config::load(path.as_deref(), std::env::vars(), flags)?)
+}
+
+fn data_dir_flag(dir: &Option<PathBuf>) -> Option<(&'static str, String)> {
+    dir.as_ref()
+        .map(|d| ("data_dir", d.to_string_lossy().into_owned()))
+}
+
+/// A token cancelled on Ctrl-C or SIGTERM.
+pub(crate) fn shutdown_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        cancel.cancel();
+    });
+    token
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn run_agent(config: Option<PathBuf>, args: RunArgs) -> Result<ExitCode, Error> {
+    let mut flags = Vec::new();
+    if let Some(listen) = args.listen {
+        flags.push(("listen", listen));
+    }
+    flags.extend(data_dir_flag(&args.data_dir));
+    let config = load_config(config, &flags)?;
+    if config.store.is_none() {
+        // Serving an empty replica forever would hide the mistake.
+        config.store()?;
+    }
+    let token = shutdown_token();
+    let app = App::spawn(
+        config,
+        AppOptions {
+            initial_pull: InitialPull::IfNeeded,
+        },
+    )
+    .await?;
+    eprintln!("possync: status page at {}/", app.url());
+    token.cancelled().await;
+    app.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, Error> {
+    debug_assert!(args.full);
+    let flags: Vec<_> = data_dir_flag(&args.data_dir).into_iter().collect();
+    let config = load_config(config, &flags)?;
+    let store_cfg = config.store()?;
+    let path = config.database_path();
+    let store = tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .map_err(|_| crate::store::StoreError::Panicked)??;
+    let client = WooClient::new(store_cfg)?;
+    let mut opts = PullOptions::from_config(&config.sync);
+    if !args.resources.is_empty() {
+        opts.resources = Resource::ALL
+            .into_iter()
+            .filter(|r| args.resources.contains(r))
+            .collect();
+    }
+    let (tx, rx) = watch::channel(PullProgress::default());
+    let token = shutdown_token();
+    let show_bars = !args.quiet && std::io::stderr().is_terminal();
+    let bars = tokio::spawn(progress_bars::follow(rx, show_bars));
+    let started = Instant::now();
+    let result = pull::run(&client, &store, &opts, &tx, &token).await;
+    drop(tx);
+    let _ = bars.await;
+    let elapsed = started.elapsed();
+    let summary = store.read(status::summary).await?;
+    print_pull_summary(
+        &summary,
+        &opts,
+        elapsed.as_secs_f64(),
+        client.requests_sent(),
+    );
+    match result {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(SyncError::Cancelled) => {
+            eprintln!("possync: interrupted; run `possync sync --full` again to resume");
+            Ok(ExitCode::from(130))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn print_pull_summary(summary: &Summary, opts: &PullOptions, secs: f64, requests: u64) {
+    for state in &summary.resources {
+        if !opts.resources.contains(&state.resource) {
+            continue;
+        }
+        let local = summary.counts.get(state.resource.as_str()).unwrap_or(0);
+        let note = state
+            .last_error
+            .as_deref()
+            .or(state.last_warning.as_deref())
+            .unwrap_or("");
+        println!("{:<17} {:>8}  {}", state.resource.as_str(), local, note);
+    }
+    match peak_rss_kib() {
+        Some(kib) => println!(
+            "pulled in {secs:.1} s with {requests} requests, peak memory {:.1} MiB",
+            kib as f64 / 1024.0
+        ),
+        None => println!("pulled in {secs:.1} s with {requests} requests"),
+    }
+}
+
+/// This process's peak resident memory (Linux `VmHWM`), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn show_status(config: Option<PathBuf>, args: StatusArgs) -> Result<ExitCode, Error> {
+    let flags: Vec<_> = data_dir_flag(&args.data_dir).into_iter().collect();
+    let config = load_config(config, &flags)?;
+    let path = config.database_path();
+    if !path.exists() {
+        return Err(Error::Usage(format!(
+            "no replica at {}: run `possync sync --full` or `possync run` first",
+            path.display()
+        )));
+    }
+    let store = Store::open(&path)?;
+    let summary = store.read_blocking(status::summary)?;
+    if args.json {
+        let out = serde_json::json!({
+            "database": path.display().to_string(),
+            "store_url": config.store.as_ref().map(|s| s.url.to_string()),
+            "counts": summary.counts,
+            "store": summary.store,
+            "resources": summary.resources,
+        });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("replica   {}", path.display());
+    if let Some(s) = &config.store {
+        println!("store     {}", s.url);
+    }
+    if let Some(info) = &summary.store {
+        println!(
+            "settings  {} · prices {} tax · {} decimals · stock management {}",
+            info.currency,
+            if info.prices_include_tax {
+                "include"
+            } else {
+                "exclude"
+            },
+            info.price_decimals,
+            if info.manage_stock { "on" } else { "off" }
+        );
+    }
+    println!();
+    println!(
+        "{:<17} {:>9} {:>9}  {:<28} note",
+        "resource", "local", "upstream", "last full pull"
+    );
+    let now = unix_millis_now();
+    for resource in Resource::ALL {
+        let state = summary.resources.iter().find(|s| s.resource == resource);
+        let local = summary.counts.get(resource.as_str()).unwrap_or(0);
+        let upstream = state
+            .and_then(|s| s.upstream_total)
+            .map_or_else(|| "—".to_owned(), |n| n.to_string());
+        let when = state
+            .and_then(|s| s.last_full_pull_at)
+            .map_or_else(|| "never".to_owned(), |at| format_when(at, now));
+        let note = state
+            .and_then(|s| s.last_error.as_deref().or(s.last_warning.as_deref()))
+            .unwrap_or("");
+        println!(
+            "{:<17} {:>9} {:>9}  {:<28} {}",
+            resource.as_str(),
+            local,
+            upstream,
+            when,
+            note
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `2026-11-23 10:00:01Z (3 min ago)`.
+fn format_when(at_ms: i64, now_ms: i64) -> String {
+    let t = crate::domain::GmtTime::from_unix(at_ms / 1000);
+    let ago = (now_ms - at_ms).max(0) / 1000;
+    let rel = match ago {
+        0..=59 => format!("{ago} s ago"),
+        60..=3599 => format!("{} min ago", ago / 60),
+        3600..=86_399 => format!("{} h ago", ago / 3600),
+        _ => format!("{} d ago", ago / 86_400),
+    };
+    format!("{}Z ({rel})", t.to_string().replace('T', " "))
+}

@@ -1,0 +1,136 @@
+//! `possync demo`: a simulated shop, the agent syncing it, and the status
+//! page on localhost, with no configuration at all.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use secrecy::SecretString;
+
+use crate::app::{App, AppOptions};
+use crate::config::{Config, StoreConfig, SyncConfig};
+use crate::error::Error;
+use crate::sim::{Sim, SimConfig};
+use crate::store::status;
+use crate::sync::engine::InitialPull;
+use crate::sync::progress::PullState;
+use crate::upstream::woo::auth::AuthMode;
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address of the status page
+    #[arg(long, default_value = "127.0.0.1:8420", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Keep the replica here [default: a temporary directory removed at exit]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Products in the simulated shop
+    #[arg(long, default_value_t = 2000)]
+    pub products: usize,
+    #[arg(long, default_value_t = 500)]
+    pub customers: usize,
+    #[arg(long, default_value_t = 1000)]
+    pub orders: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Delay the simulated shop adds to every response
+    #[arg(long, default_value_t = 20, value_name = "MS")]
+    pub latency_ms: u64,
+}
+
+pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
+    let token = super::shutdown_token();
+    let key = super::sim::generated_key("ck_");
+    let secret = super::sim::generated_key("cs_");
+    let sim = Sim::spawn(SimConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        seed: args.seed,
+        products: args.products,
+        customers: args.customers,
+        orders: args.orders,
+        consumer_key: key.clone(),
+        consumer_secret: secret.clone(),
+        faults: crate::sim::FaultConfig {
+            latency: Duration::from_millis(args.latency_ms),
+            ..crate::sim::FaultConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .map_err(|source| Error::Io {
+        what: "cannot start the simulated store".to_owned(),
+        source,
+    })?;
+    let (data_dir, temporary) = match args.data_dir {
+        Some(dir) => (dir, false),
+        None => (
+            std::env::temp_dir().join(format!("possync-demo-{}", std::process::id())),
+            true,
+        ),
+    };
+    let url = sim
+        .url()
+        .parse()
+        .map_err(|e| Error::Usage(format!("simulated store URL: {e}")))?;
+    let config = Config {
+        listen: args.listen,
+        data_dir: data_dir.clone(),
+        store: Some(StoreConfig {
+            url,
+            home_url: None,
+            consumer_key: SecretString::from(key),
+            consumer_secret: SecretString::from(secret),
+            auth: AuthMode::OAuth1,
+            verify_tls: true,
+            timeout: Duration::from_secs(30),
+        }),
+        sync: SyncConfig::default(),
+    };
+    let app = App::spawn(
+        config,
+        AppOptions {
+            initial_pull: InitialPull::Always,
+        },
+    )
+    .await?;
+    let counts = sim.counts();
+    println!("possync demo");
+    println!(
+        "  simulated shop: {} ({} products, {} variations, {} customers, {} orders)",
+        sim.url(),
+        counts.products,
+        counts.variations,
+        counts.customers,
+        counts.orders
+    );
+    println!(
+        "  replica:        {}",
+        data_dir.join("replica.db").display()
+    );
+    println!("  status page:    {}/", app.url());
+    println!("Press Ctrl-C to stop.");
+    let started = Instant::now();
+    tokio::select! {
+        _ = token.cancelled() => {}
+        finished = app.pull_finished() => {
+            let secs = started.elapsed().as_secs_f64();
+            match finished.state {
+                PullState::Completed => {
+                    let c = app.store().read(status::counts).await?;
+                    println!("replica ready in {secs:.1} s: {} products, {} variations, {} customers, {} orders, {} refunds",
+                        c.products, c.variations, c.customers, c.orders, c.refunds);
+                }
+                _ => println!("pull ended: {:?} {}", finished.state, finished.error.unwrap_or_default()),
+            }
+            token.cancelled().await;
+        }
+    }
+    app.shutdown().await;
+    sim.shutdown().await;
+    if temporary {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,155 @@
+//! Shared test harness: a simulated store and an agent on loopback ports,
+//! a real replica in a temporary directory, and helpers that wait on
+//! conditions with a deadline (never a bare sleep).
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use possync::config::{Config, StoreConfig, SyncConfig};
+use possync::sim::{Sim, SimConfig, SimHandle};
+use possync::store::Store;
+use possync::sync::engine::InitialPull;
+use possync::sync::progress::{PullProgress, PullState};
+use possync::upstream::woo::auth::AuthMode;
+use possync::{App, AppOptions, RunningApp};
+use secrecy::SecretString;
+
+/// How often conditions are re-checked.
+const POLL_TICK: Duration = Duration::from_millis(10);
+
+/// Waits until `probe` returns `Some`, or panics after `within`.
+pub async fn wait_for<T, F, Fut>(what: &str, within: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    tokio::time::timeout(within, async {
+        loop {
+            if let Some(v) = probe().await {
+                return v;
+            }
+            tokio::time::sleep(POLL_TICK).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("timed out after {within:?} waiting for {what}"))
+}
+
+/// A loopback address with a port chosen by the OS.
+pub fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// A small simulated store, quick to pull.
+pub fn small_sim() -> SimConfig {
+    SimConfig {
+        listen: any_port(),
+        seed: 7,
+        products: 60,
+        customers: 25,
+        orders: 40,
+        ..SimConfig::default()
+    }
+}
+
+/// An agent configuration pointing at `sim`, with its data in `dir`.
+pub fn agent_config(sim: &SimHandle, dir: &Path) -> Config {
+    Config {
+        listen: any_port(),
+        data_dir: dir.to_path_buf(),
+        store: Some(StoreConfig {
+            url: sim.url().parse().unwrap(),
+            home_url: None,
+            consumer_key: SecretString::from(sim.consumer_key().to_owned()),
+            consumer_secret: SecretString::from(sim.consumer_secret().to_owned()),
+            auth: AuthMode::OAuth1,
+            verify_tls: true,
+            timeout: Duration::from_secs(10),
+        }),
+        sync: SyncConfig {
+            page_size: 10,
+            concurrency: 3,
+            order_window_days: 0,
+            ..SyncConfig::default()
+        },
+    }
+}
+
+/// A simulated store and an agent syncing it.
+pub struct TestApp {
+    pub app: RunningApp,
+    pub sim: SimHandle,
+    pub dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    /// Starts `sim`, then an agent configured by `config` that pulls at once.
+    pub async fn spawn(sim: SimConfig, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let sim = Sim::spawn(sim).await.expect("sim starts");
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = agent_config(&sim, dir.path());
+        tweak(&mut config);
+        let app = App::spawn(
+            config,
+            AppOptions {
+                initial_pull: InitialPull::Always,
+            },
+        )
+        .await
+        .expect("agent starts");
+        TestApp {
+            app,
+            sim,
+            dir,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Waits for the initial pull to end and returns how it ended.
+    pub async fn pulled(&self) -> PullProgress {
+        tokio::time::timeout(Duration::from_secs(60), self.app.pull_finished())
+            .await
+            .expect("the pull ends within a minute")
+    }
+
+    pub fn store(&self) -> &Store {
+        self.app.store()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("replica.db")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.app.url()))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn stop(self) {
+        self.app.shutdown().await;
+        self.sim.shutdown().await;
+    }
+}
+
+/// Asserts a pull completed.
+pub fn assert_completed(p: &PullProgress) {
+    assert_eq!(
+        p.state,
+        PullState::Completed,
+        "pull did not complete: {p:#?}"
+    );
+}
