@@ -5,6 +5,8 @@
 //! from `POSSYNC_LOG` (or `RUST_LOG`), default `info`. Nothing logged may
 //! carry a secret, a full upstream URL or customer details.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// The default filter: our info, dependencies' warnings.
@@ -21,5 +23,7 @@ pub fn init() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        // Colour codes only on a terminal, never in journald or a log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
