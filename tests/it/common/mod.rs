@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use possync::config::{Config, StoreConfig, SyncConfig};
+use possync::domain::Resource;
 use possync::sim::{Sim, SimConfig, SimHandle};
-use possync::store::Store;
+use possync::store::{Store, dump};
 use possync::sync::engine::InitialPull;
 use possync::sync::progress::{PullProgress, PullState};
 use possync::upstream::woo::auth::AuthMode;
@@ -137,6 +138,57 @@ impl TestApp {
             .unwrap();
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Stops the agent and starts a new one on the same replica and sim,
+    /// pulling at once.
+    pub async fn restart(self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let TestApp {
+            app,
+            sim,
+            dir,
+            http,
+        } = self;
+        app.shutdown().await;
+        let mut config = agent_config(&sim, dir.path());
+        tweak(&mut config);
+        let app = App::spawn(
+            config,
+            AppOptions {
+                initial_pull: InitialPull::Always,
+            },
+        )
+        .await
+        .expect("agent restarts");
+        TestApp {
+            app,
+            sim,
+            dir,
+            http,
+        }
+    }
+
+    /// The ids (or keys) of `resource` in the replica, in order.
+    pub async fn replica_keys(&self, resource: Resource) -> Vec<String> {
+        self.store()
+            .read(move |c| dump::raw_rows(c, resource))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// The numeric ids of `resource` in the replica, ascending.
+    pub async fn replica_ids(&self, resource: Resource) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .replica_keys(resource)
+            .await
+            .iter()
+            .map(|k| k.parse().expect("numeric id"))
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     pub async fn stop(self) {
