@@ -1,7 +1,10 @@
 //! One integration-test binary (see conventions: tests/it/main.rs).
 
+mod api;
+mod cli;
 mod common;
 mod full_pull;
+mod resume;
 mod sim_behaviour;
 mod sim_client;
 mod sim_fixtures;
