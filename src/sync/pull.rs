@@ -579,12 +579,15 @@ impl<U: Upstream> Pull<'_, U> {
                 .filter(|p| !done_set.contains(p))
                 .collect();
             planned = last;
+            // Each page is fetched and written inside its own future, so the
+            // other fetches keep going while one page commits (the writer
+            // thread serialises the commits). Pages in flight bound memory.
             let mut results = stream::iter(pages)
                 .map(|p| async move {
-                    (
-                        p,
-                        self.fetch(resource, Scope::All, filter, p, per_page).await,
-                    )
+                    let page = self.fetch(resource, Scope::All, filter, p, per_page).await?;
+                    let report = (page.total_items, page.total_pages);
+                    self.write_page(run, 0, p, page, keep_on(p)).await?;
+                    Ok::<_, SyncError>(report)
                 })
                 .buffer_unordered(self.opts.concurrency);
             loop {
@@ -593,13 +596,12 @@ impl<U: Upstream> Pull<'_, U> {
                     _ = self.token.cancelled() => return Err(SyncError::Cancelled),
                     next = results.next() => next,
                 };
-                let Some((p, result)) = next else { break };
-                let page = result?;
-                if page.total_pages.is_some() {
-                    reported = Some((page.total_items, page.total_pages.unwrap_or(1)));
-                    totals.insert(page.total_items);
+                let Some(result) = next else { break };
+                let (total_items, total_pages) = result?;
+                if let Some(pages) = total_pages {
+                    reported = Some((total_items, pages));
+                    totals.insert(total_items);
                 }
-                self.write_page(run, 0, p, page, keep_on(p)).await?;
             }
         }
         let reported_total = reported.and_then(|r| r.0);

@@ -1048,10 +1048,9 @@ fn parse_list<W: DeserializeOwned, T>(
         .into_iter()
         .map(|item| {
             let (value, raw) = split_raw(item);
-            let shown = value.clone();
-            W::deserialize(value)
+            W::deserialize(&value)
                 .map(|w| convert(w, raw))
-                .map_err(|e| malformed(what, &shown, e))
+                .map_err(|e| malformed(what, &value, e))
         })
         .collect()
 }
@@ -1063,10 +1062,9 @@ fn parse_one<W: DeserializeOwned, T>(
     convert: impl Fn(W, RawJson) -> T,
 ) -> Result<T, UpstreamError> {
     let (value, raw) = split_raw(body);
-    let shown = value.clone();
-    W::deserialize(value)
+    W::deserialize(&value)
         .map(|w| convert(w, raw))
-        .map_err(|e| malformed(what, &shown, e))
+        .map_err(|e| malformed(what, &value, e))
 }
 
 pub fn products(body: Value) -> Result<Vec<catalog::Product>, UpstreamError> {
