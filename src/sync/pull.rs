@@ -584,7 +584,9 @@ impl<U: Upstream> Pull<'_, U> {
             // thread serialises the commits). Pages in flight bound memory.
             let mut results = stream::iter(pages)
                 .map(|p| async move {
-                    let page = self.fetch(resource, Scope::All, filter, p, per_page).await?;
+                    let page = self
+                        .fetch(resource, Scope::All, filter, p, per_page)
+                        .await?;
                     let report = (page.total_items, page.total_pages);
                     self.write_page(run, 0, p, page, keep_on(p)).await?;
                     Ok::<_, SyncError>(report)
