@@ -70,6 +70,7 @@ impl App {
                 client,
                 store.clone(),
                 PullOptions::from_config(&config.sync),
+                config.sync.schedule.clone(),
                 progress_tx,
                 token.child_token(),
                 options.initial_pull,

@@ -14,6 +14,7 @@
 pub mod apply;
 pub mod catalog;
 pub mod customers;
+pub mod delta;
 pub mod dump;
 pub mod events;
 mod migrate;
@@ -88,9 +89,11 @@ pub struct WriteStamp {
     pub run: Option<i64>,
     /// The local time of the write (unix ms).
     pub now_ms: i64,
-    /// Whether a version exactly as new as the stored one replaces it. A full
-    /// pull re-reads upstream and lets it win on equal stamps (a stock change
-    /// made by direct SQL does not move the date); delta sync does not.
+    /// Whether a version exactly as new as the stored one replaces it. Reads
+    /// of the store (full pull, polls, sweeps) win on equal stamps: two saves
+    /// in one second share a date, and a stock change made by direct SQL
+    /// does not move it. Pushed copies (webhooks, which may arrive late and
+    /// out of order) do not.
     pub allow_equal: bool,
 }
 

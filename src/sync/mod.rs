@@ -7,9 +7,12 @@
 //! - `backoff`: the one retry delay policy.
 
 pub mod backoff;
+pub mod delta;
 pub mod engine;
 pub mod progress;
 pub mod pull;
+pub mod schedule;
+pub mod sweep;
 
 use crate::domain::Resource;
 use crate::store::StoreError;

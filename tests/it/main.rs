@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod common;
+mod delta;
 mod full_pull;
 mod resume;
 mod sim_behaviour;

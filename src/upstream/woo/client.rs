@@ -24,7 +24,7 @@ use crate::domain::batch::{Records, Snapshot};
 use crate::domain::{GmtTime, Resource};
 use crate::sync::backoff::RetryPolicy;
 use crate::upstream::{
-    Capabilities, Filter, IdPage, Page, PageQuery, Probe, Scope, Upstream, UpstreamError,
+    Capabilities, Filter, IdPage, Page, PageQuery, Probe, Scope, StampPage, Upstream, UpstreamError,
 };
 
 /// The REST namespace, below the shop's address.
@@ -463,6 +463,27 @@ impl Upstream for WooClient {
         })?;
         Ok(IdPage {
             ids,
+            total_items: answer.info.total_items,
+            total_pages: answer.info.total_pages,
+        })
+    }
+
+    async fn stamp_page(&self, query: &PageQuery) -> Result<StampPage, UpstreamError> {
+        let path = collection_path(query.resource, query.scope)?;
+        // Refunds are never modified: their creation date is their version.
+        let date = match query.resource {
+            Resource::Refunds => "date_created_gmt",
+            _ => "date_modified_gmt",
+        };
+        let mut params = page_params(query);
+        params.push(("_fields".to_owned(), format!("id,{date}")));
+        let answer = self.get(&path, &params).await?;
+        let stamps = wire::stamps(&answer.body, date).ok_or_else(|| UpstreamError::Malformed {
+            detail: format!("expected a list of ids and {date} from {path}"),
+            snippet: classify::snippet(answer.body.to_string().as_bytes()),
+        })?;
+        Ok(StampPage {
+            stamps,
             total_items: answer.info.total_items,
             total_pages: answer.info.total_pages,
         })

@@ -1067,6 +1067,23 @@ fn parse_one<W: DeserializeOwned, T>(
         .map_err(|e| malformed(what, &value, e))
 }
 
+/// `[{"id":1,"date_modified_gmt":"…"}]` → stamps; `None` if not that shape.
+/// An empty or `false` date is an unknown version, not an error.
+pub fn stamps(body: &Value, date_field: &str) -> Option<Vec<crate::domain::Stamp>> {
+    body.as_array()?
+        .iter()
+        .map(|v| {
+            Some(crate::domain::Stamp {
+                id: v.get("id")?.as_i64()?,
+                modified: v
+                    .get(date_field)
+                    .and_then(Value::as_str)
+                    .and_then(GmtTime::parse),
+            })
+        })
+        .collect()
+}
+
 pub fn products(body: Value) -> Result<Vec<catalog::Product>, UpstreamError> {
     parse_list(body, "product", |w: WProduct, raw| {
         product_from(w, raw, false)
