@@ -73,6 +73,10 @@ pub struct SyncArgs {
     /// Run one cycle of delta polls and sweeps (after a full pull) and exit
     #[arg(long, conflicts_with_all = ["resources"])]
     pub delta: bool,
+    /// With --delta: only these jobs (metadata, products, variations, orders,
+    /// customers, sweep), comma-separated
+    #[arg(long, value_delimiter = ',', value_name = "LIST", requires = "delta")]
+    pub jobs: Vec<Job>,
     /// Where the replica lives [default: possync-data]
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -210,7 +214,15 @@ async fn sync_delta(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode,
         token: &token,
     };
     let started = Instant::now();
-    for job in Job::ALL {
+    let jobs: Vec<Job> = if args.jobs.is_empty() {
+        Job::ALL.to_vec()
+    } else {
+        Job::ALL
+            .into_iter()
+            .filter(|j| args.jobs.contains(j))
+            .collect()
+    };
+    for job in jobs {
         let report = match schedule::run_job(&delta, job).await {
             Ok(r) => r,
             Err(SyncError::Cancelled) => {

@@ -20,6 +20,7 @@
 
 use std::collections::HashMap;
 
+use futures::{StreamExt, stream};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -235,33 +236,45 @@ impl<U: Upstream> Delta<'_, U> {
         self.stamps(resource, Scope::All, &filter).await
     }
 
-    /// Every stamp the store lists for `resource` under `filter`.
+    /// Every stamp the store lists for `resource` under `filter`: page 1
+    /// for the count, then the rest `concurrency` at a time.
     pub(super) async fn stamps(
         &self,
         resource: Resource,
         scope: Scope,
         filter: &Filter,
     ) -> Result<Vec<Stamp>, SyncError> {
-        let mut out = Vec::new();
-        let mut page_no = 1u32;
+        let query = |page: u32| PageQuery {
+            resource,
+            scope,
+            filter: filter.clone(),
+            page,
+            per_page: PAGE,
+        };
+        let first = cancellable(self.token, self.upstream.stamp_page(&query(1)))
+            .await?
+            .map_err(Self::up(resource))?;
+        let last = first.total_pages.unwrap_or(1);
+        let mut out = first.stamps;
+        let mut rest = stream::iter(2..=last)
+            .map(|p| {
+                let q = query(p);
+                async move { self.upstream.stamp_page(&q).await }
+            })
+            .buffer_unordered(self.opts.concurrency.max(1));
         loop {
-            let query = PageQuery {
-                resource,
-                scope,
-                filter: filter.clone(),
-                page: page_no,
-                per_page: PAGE,
+            let next = tokio::select! {
+                biased;
+                _ = self.token.cancelled() => return Err(SyncError::Cancelled),
+                next = rest.next() => next,
             };
-            let page = cancellable(self.token, self.upstream.stamp_page(&query))
-                .await?
-                .map_err(Self::up(resource))?;
-            let n = page.stamps.len();
-            out.extend(page.stamps);
-            if n == 0 || page_no >= page.total_pages.unwrap_or(1) {
-                return Ok(out);
-            }
-            page_no += 1;
+            let Some(page) = next else { break };
+            out.extend(page.map_err(Self::up(resource))?.stamps);
         }
+        // A set that grew during the listing may repeat an id across pages.
+        out.sort_unstable_by_key(|s| s.id);
+        out.dedup_by_key(|s| s.id);
+        Ok(out)
     }
 
     /// Fetches these objects by id and writes them; ids the store no longer

@@ -77,6 +77,18 @@ impl Job {
         }
     }
 
+    /// The short name used on the command line (`sync --delta --jobs`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Job::Poll(Resource::Products) => "products",
+            Job::Poll(Resource::Variations) => "variations",
+            Job::Poll(_) => "orders",
+            Job::Customers => "customers",
+            Job::Metadata => "metadata",
+            Job::Sweep => "sweep",
+        }
+    }
+
     pub fn name(self) -> String {
         match self {
             Job::Poll(r) => format!("poll {r}"),
@@ -84,6 +96,17 @@ impl Job {
             Job::Metadata => "metadata refresh".to_owned(),
             Job::Sweep => "completeness sweep".to_owned(),
         }
+    }
+}
+
+impl std::str::FromStr for Job {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Job::ALL.into_iter().find(|j| j.key() == s).ok_or_else(|| {
+            let known: Vec<&str> = Job::ALL.iter().map(|j| j.key()).collect();
+            format!("unknown job {s:?}; jobs are {}", known.join(", "))
+        })
     }
 }
 

@@ -213,3 +213,72 @@ async fn an_unreachable_store_fails_with_one_clear_line() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn sync_delta_needs_a_full_pull_first_then_runs_each_job() {
+    let sim = Sim::spawn(small_sim()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(&sim, dir.path(), "");
+    let run = |args: &'static [&'static str]| {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || {
+            possync()
+                .args(args)
+                .arg("--config")
+                .arg(&config)
+                .output()
+                .unwrap()
+        })
+    };
+    let early = run(&["sync", "--delta"]).await.unwrap();
+    assert_eq!(early.status.code(), Some(2));
+    assert!(text(&early).1.contains("sync --full"), "{}", text(&early).1);
+
+    assert!(
+        run(&["sync", "--full", "--quiet"])
+            .await
+            .unwrap()
+            .status
+            .success()
+    );
+    let ids = sim.product_ids(Some("publish"));
+    sim.trash_product(ids[0]);
+    let delta = run(&["sync", "--delta"]).await.unwrap();
+    let (stdout, stderr) = text(&delta);
+    assert!(delta.status.success(), "{stdout}\n{stderr}");
+    for job in [
+        "metadata refresh",
+        "poll products",
+        "poll orders",
+        "customer sweep",
+        "completeness sweep",
+    ] {
+        assert!(stdout.contains(job), "{job} missing:\n{stdout}");
+    }
+    let products_line = stdout
+        .lines()
+        .find(|l| l.starts_with("poll products"))
+        .unwrap();
+    assert!(products_line.contains("1 removed"), "{products_line}");
+
+    let only = run(&["sync", "--delta", "--jobs", "sweep"]).await.unwrap();
+    let (stdout, _) = text(&only);
+    assert!(only.status.success());
+    assert!(stdout.contains("completeness sweep") && !stdout.contains("poll products"));
+
+    let status = possync()
+        .args(["status", "--json", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let products = json["freshness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource"] == "products")
+        .unwrap()
+        .clone();
+    assert_eq!(products["complete_pct"], 100.0, "{products}");
+    sim.shutdown().await;
+}
