@@ -4,3 +4,4 @@ mod common;
 mod sim_behaviour;
 mod sim_client;
 mod sim_fixtures;
+mod sim_writes;
