@@ -77,11 +77,9 @@ mod tests {
                 .unwrap();
         }
         let err = super::super::Store::open(&path).err().unwrap();
-        assert!(
-            err.to_string()
-                .contains("schema version 99, newer than this possync knows (1)"),
-            "{err}"
-        );
+        let expected =
+            format!("schema version 99, newer than this possync knows ({SCHEMA_VERSION})");
+        assert!(err.to_string().contains(&expected), "{err}");
         let conn = Connection::open(&path).unwrap();
         let v: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))

@@ -231,6 +231,7 @@ async fn the_scheduler_polls_on_its_own_and_resumes_after_an_outage() {
 
     // The shop drops every connection for a while, then comes back.
     t.sim.inject(FaultRule {
+        method: None,
         path_contains: None,
         fault: FaultKind::Reset,
         times: 30,

@@ -201,6 +201,7 @@ async fn a_failed_resource_removes_nothing_and_the_others_complete() {
     .await
     .unwrap();
     t.sim.inject(FaultRule {
+        method: None,
         path_contains: Some("/wc/v3/products".to_owned()),
         fault: FaultKind::HtmlBeforeJson,
         times: 10_000,
