@@ -12,10 +12,15 @@ use rusqlite_migration::{M, Migrations};
 use super::StoreError;
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("../../migrations/0001_init.sql"))]));
+    LazyLock::new(|| {
+        Migrations::new(vec![
+            M::up(include_str!("../../migrations/0001_init.sql")),
+            M::up(include_str!("../../migrations/0002_lookup.sql")),
+        ])
+    });
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: usize = 1;
+pub const SCHEMA_VERSION: usize = 2;
 
 /// Refuses a database written by a newer possync. Runs before any pragma,
 /// so such a file is not modified at all.
@@ -75,7 +80,7 @@ mod tests {
         let err = super::super::Store::open(&path).err().unwrap();
         assert!(
             err.to_string()
-                .contains("schema version 99, newer than this possync knows (1)"),
+                .contains("schema version 99, newer than this possync knows (2)"),
             "{err}"
         );
         let conn = Connection::open(&path).unwrap();

@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod customers;
 pub mod dump;
 pub mod events;
+pub mod lookup;
 mod migrate;
 pub mod orders;
 pub mod shop;
@@ -127,6 +128,10 @@ impl Store {
         }
         let mut writer = open_connection(path, false)?;
         migrate::apply(&mut writer)?;
+        // Index whatever a migration (or an older binary) left unindexed.
+        let tx = writer.transaction()?;
+        lookup::index::flush(&tx)?;
+        tx.commit()?;
         restrict_permissions(path);
         let mut readers = Vec::with_capacity(READ_CONNECTIONS);
         for _ in 0..READ_CONNECTIONS {
@@ -174,6 +179,8 @@ impl Store {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let tx = conn.transaction()?;
                 let value = f(&tx)?;
+                // The search indexes follow the rows in the same commit.
+                lookup::index::flush(&tx)?;
                 tx.commit()?;
                 Ok(value)
             }))
