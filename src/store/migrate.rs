@@ -11,13 +11,12 @@ use rusqlite_migration::{M, Migrations};
 
 use super::StoreError;
 
-static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| {
-        Migrations::new(vec![
-            M::up(include_str!("../../migrations/0001_init.sql")),
-            M::up(include_str!("../../migrations/0002_lookup.sql")),
-        ])
-    });
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/0001_init.sql")),
+        M::up(include_str!("../../migrations/0002_lookup.sql")),
+    ])
+});
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: usize = 2;

@@ -17,7 +17,7 @@ pub const MAX_BARCODE_CHARS: usize = 64;
 /// Longest SKU.
 pub const MAX_SKU_CHARS: usize = 100;
 /// Fewest digits that make a search look like a phone number.
-const MIN_PHONE_DIGITS: usize = 4;
+const MIN_PHONE_DIGITS: usize = 6;
 
 /// A page of a listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,8 +67,9 @@ fn parse_in_range(s: &str, lo: u32, hi: u32) -> Result<u32, String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchText {
     pub words: Vec<String>,
-    /// The digits alone when the text looks like a phone number
-    /// (`+44 (0)20 7946-0018`), to match however the number was written.
+    /// The digits alone, without leading zeros (a trunk or international
+    /// prefix), when the text looks like a phone number (`020 7946-0018`),
+    /// to match however the number was written.
     pub digits: Option<String>,
 }
 
@@ -99,8 +100,10 @@ impl SearchText {
             .chars()
             .all(|c| c.is_ascii_digit() || " +-().".contains(c));
         let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-        let digits = (phone_like && words.len() > 1 && digits.len() >= MIN_PHONE_DIGITS)
-            .then_some(digits);
+        let digits = digits.trim_start_matches('0');
+        let same_as_the_word = words.len() == 1 && words[0] == digits;
+        let digits = (phone_like && digits.len() >= MIN_PHONE_DIGITS && !same_as_the_word)
+            .then(|| digits.to_owned());
         Ok(SearchText { words, digits })
     }
 }
@@ -260,7 +263,8 @@ mod tests {
     #[case::accents_kept_for_the_tokenizer("Crème brûlée", &["crème", "brûlée"], None)]
     #[case::email_splits("anna.smith@example", &["anna", "smith", "example"], None)]
     #[case::phone_keeps_its_digits("+44 20 7946-0018", &["44", "20", "7946", "0018"], Some("442079460018"))]
-    #[case::one_number_is_just_a_word("10042", &["10042"], None)]
+    #[case::national_form_drops_the_trunk_zero("020 7946 0018", &["020", "7946", "0018"], Some("2079460018"))]
+    #[case::short_number_is_just_a_word("10042", &["10042"], None)]
     fn search_text_splits_like_the_index(
         #[case] input: &str,
         #[case] words: &[&str],
@@ -311,7 +315,10 @@ mod tests {
             "must be letters, digits and dashes only"
         );
         assert_eq!(parse_sku(" TS-1 ").unwrap(), "TS-1");
-        assert_eq!(parse_id("0").unwrap_err(), "must be a positive whole number");
+        assert_eq!(
+            parse_id("0").unwrap_err(),
+            "must be a positive whole number"
+        );
         assert_eq!(parse_id("12").unwrap(), 12);
         assert_eq!(parse_bool("yes").unwrap_err(), "must be true or false");
         assert_eq!(

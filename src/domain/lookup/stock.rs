@@ -84,7 +84,11 @@ mod tests {
     }
 
     #[rstest]
-    #[case::counted_minus_local_sales(facts(ManageStock::Yes, Some(5), "no", 2), Some(3), "instock")]
+    #[case::counted_minus_local_sales(
+        facts(ManageStock::Yes, Some(5), "no", 2),
+        Some(3),
+        "instock"
+    )]
     #[case::sold_out_locally(facts(ManageStock::Yes, Some(2), "no", 2), Some(0), "outofstock")]
     #[case::backorders_allowed(
         facts(ManageStock::Yes, Some(1), "notify", 3),
@@ -92,7 +96,11 @@ mod tests {
         "onbackorder"
     )]
     #[case::parent_counts(facts(ManageStock::Parent, Some(4), "no", 1), Some(3), "instock")]
-    #[case::not_counted_keeps_upstream_status(facts(ManageStock::No, None, "no", 7), None, "instock")]
+    #[case::not_counted_keeps_upstream_status(
+        facts(ManageStock::No, None, "no", 7),
+        None,
+        "instock"
+    )]
     fn available_stock_subtracts_unconfirmed_sales(
         #[case] f: StockFacts,
         #[case] available: Option<i64>,

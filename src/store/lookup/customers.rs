@@ -36,7 +36,8 @@ const ADDRESS: &str = "
 SELECT first_name, last_name, company, address_1, address_2, city, state, postcode, country,
        email, phone
 FROM customer_addresses WHERE customer_id = :id AND kind = :kind";
-const ORDER_COUNT: &str = "SELECT COUNT(*) FROM orders WHERE customer_id = :id AND customer_id <> 0";
+const ORDER_COUNT: &str =
+    "SELECT COUNT(*) FROM orders WHERE customer_id = :id AND customer_id <> 0";
 
 fn order_by(sort: CustomerSort, text: bool) -> &'static str {
     match sort {
@@ -67,7 +68,9 @@ pub fn search(conn: &Connection, q: &CustomerQuery) -> Result<Page<CustomerSumma
                     summary,
                 )?
                 .collect::<Result<Vec<_>, _>>()?;
-            let total = conn.prepare_cached(COUNT_ALL)?.query_row([], |r| r.get(0))?;
+            let total = conn
+                .prepare_cached(COUNT_ALL)?
+                .query_row([], |r| r.get(0))?;
             (items, total)
         }
         Some(text) => {

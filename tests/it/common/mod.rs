@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use possync::config::{Config, StoreConfig, SyncConfig};
+use possync::config::{Config, LookupConfig, StoreConfig, SyncConfig};
 use possync::sim::{Sim, SimConfig, SimHandle};
 use possync::store::Store;
 use possync::sync::engine::InitialPull;
@@ -76,6 +76,7 @@ pub fn agent_config(sim: &SimHandle, dir: &Path) -> Config {
             order_window_days: 0,
             ..SyncConfig::default()
         },
+        lookup: LookupConfig::default(),
     }
 }
 
