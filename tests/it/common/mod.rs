@@ -92,6 +92,12 @@ impl TestApp {
     /// Starts `sim`, then an agent configured by `config` that pulls at once.
     pub async fn spawn(sim: SimConfig, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let sim = Sim::spawn(sim).await.expect("sim starts");
+        Self::spawn_with_sim(sim, tweak).await
+    }
+
+    /// Starts an agent that pulls at once from an already running `sim`
+    /// (which a test may have changed first).
+    pub async fn spawn_with_sim(sim: SimHandle, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut config = agent_config(&sim, dir.path());
         tweak(&mut config);
