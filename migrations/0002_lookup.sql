@@ -28,6 +28,10 @@ CREATE INDEX product_barcodes_product ON product_barcodes (product_id);
 
 -- Objects whose index entries are stale. kind: product (a product or a
 -- variation; a variation also marks its parent), customer, order.
+-- Triggers add a mark only when it is absent rather than with INSERT OR
+-- IGNORE: inside a trigger fired by an upsert, the outer statement's
+-- conflict policy replaces the trigger's own, and a repeated mark would
+-- abort the write.
 CREATE TABLE search_dirty (
     kind TEXT    NOT NULL,
     id   INTEGER NOT NULL,
@@ -57,83 +61,110 @@ CREATE VIRTUAL TABLE order_fts USING fts5 (
 
 -- Products and variations.
 CREATE TRIGGER products_search_insert AFTER INSERT ON products BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('product', NEW.id);
-    INSERT OR IGNORE INTO search_dirty (kind, id)
-        SELECT 'product', NEW.parent_id WHERE NEW.parent_id <> 0;
+    INSERT INTO search_dirty (kind, id) SELECT 'product', NEW.id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'product' AND id = NEW.id);
+    INSERT INTO search_dirty (kind, id)
+        SELECT 'product', NEW.parent_id WHERE NEW.parent_id <> 0
+        AND NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'product' AND id = NEW.parent_id);
 END;
 CREATE TRIGGER products_search_update
 AFTER UPDATE OF parent_id, type, sku, name, global_unique_id, attributes, meta_data ON products BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('product', NEW.id);
-    INSERT OR IGNORE INTO search_dirty (kind, id)
-        SELECT 'product', NEW.parent_id WHERE NEW.parent_id <> 0;
-    INSERT OR IGNORE INTO search_dirty (kind, id)
-        SELECT 'product', OLD.parent_id WHERE OLD.parent_id <> 0;
+    INSERT INTO search_dirty (kind, id) SELECT 'product', NEW.id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'product' AND id = NEW.id);
+    INSERT INTO search_dirty (kind, id)
+        SELECT 'product', NEW.parent_id WHERE NEW.parent_id <> 0
+        AND NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'product' AND id = NEW.parent_id);
+    INSERT INTO search_dirty (kind, id)
+        SELECT 'product', OLD.parent_id WHERE OLD.parent_id <> 0
+        AND NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'product' AND id = OLD.parent_id);
 END;
 CREATE TRIGGER products_search_delete AFTER DELETE ON products BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('product', OLD.id);
-    INSERT OR IGNORE INTO search_dirty (kind, id)
-        SELECT 'product', OLD.parent_id WHERE OLD.parent_id <> 0;
+    INSERT INTO search_dirty (kind, id) SELECT 'product', OLD.id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'product' AND id = OLD.id);
+    INSERT INTO search_dirty (kind, id)
+        SELECT 'product', OLD.parent_id WHERE OLD.parent_id <> 0
+        AND NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'product' AND id = OLD.parent_id);
 END;
 CREATE TRIGGER product_categories_search_insert AFTER INSERT ON product_categories BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('product', NEW.product_id);
+    INSERT INTO search_dirty (kind, id) SELECT 'product', NEW.product_id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'product' AND id = NEW.product_id);
 END;
 CREATE TRIGGER product_categories_search_delete AFTER DELETE ON product_categories BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('product', OLD.product_id);
+    INSERT INTO search_dirty (kind, id) SELECT 'product', OLD.product_id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'product' AND id = OLD.product_id);
 END;
 -- A renamed or removed category changes the documents of its products.
 CREATE TRIGGER categories_search_update AFTER UPDATE OF name ON categories
 WHEN NEW.name IS NOT OLD.name BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id)
-        SELECT 'product', product_id FROM product_categories WHERE category_id = NEW.id;
+    INSERT INTO search_dirty (kind, id)
+        SELECT 'product', pc.product_id FROM product_categories pc
+        WHERE pc.category_id = NEW.id AND NOT EXISTS (
+            SELECT 1 FROM search_dirty d WHERE d.kind = 'product' AND d.id = pc.product_id);
 END;
 CREATE TRIGGER categories_search_delete AFTER DELETE ON categories BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id)
-        SELECT 'product', product_id FROM product_categories WHERE category_id = OLD.id;
+    INSERT INTO search_dirty (kind, id)
+        SELECT 'product', pc.product_id FROM product_categories pc
+        WHERE pc.category_id = OLD.id AND NOT EXISTS (
+            SELECT 1 FROM search_dirty d WHERE d.kind = 'product' AND d.id = pc.product_id);
 END;
 CREATE TRIGGER categories_search_insert AFTER INSERT ON categories BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id)
-        SELECT 'product', product_id FROM product_categories WHERE category_id = NEW.id;
+    INSERT INTO search_dirty (kind, id)
+        SELECT 'product', pc.product_id FROM product_categories pc
+        WHERE pc.category_id = NEW.id AND NOT EXISTS (
+            SELECT 1 FROM search_dirty d WHERE d.kind = 'product' AND d.id = pc.product_id);
 END;
 
 -- Customers and their addresses.
 CREATE TRIGGER customers_search_insert AFTER INSERT ON customers BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('customer', NEW.id);
+    INSERT INTO search_dirty (kind, id) SELECT 'customer', NEW.id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'customer' AND id = NEW.id);
 END;
 CREATE TRIGGER customers_search_update
 AFTER UPDATE OF email, first_name, last_name, username ON customers BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('customer', NEW.id);
+    INSERT INTO search_dirty (kind, id) SELECT 'customer', NEW.id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'customer' AND id = NEW.id);
 END;
 CREATE TRIGGER customers_search_delete AFTER DELETE ON customers BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('customer', OLD.id);
+    INSERT INTO search_dirty (kind, id) SELECT 'customer', OLD.id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'customer' AND id = OLD.id);
 END;
 CREATE TRIGGER customer_addresses_search_insert AFTER INSERT ON customer_addresses BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('customer', NEW.customer_id);
+    INSERT INTO search_dirty (kind, id) SELECT 'customer', NEW.customer_id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'customer' AND id = NEW.customer_id);
 END;
 CREATE TRIGGER customer_addresses_search_update AFTER UPDATE ON customer_addresses BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('customer', NEW.customer_id);
+    INSERT INTO search_dirty (kind, id) SELECT 'customer', NEW.customer_id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'customer' AND id = NEW.customer_id);
 END;
 CREATE TRIGGER customer_addresses_search_delete AFTER DELETE ON customer_addresses BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('customer', OLD.customer_id);
+    INSERT INTO search_dirty (kind, id) SELECT 'customer', OLD.customer_id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'customer' AND id = OLD.customer_id);
 END;
 
 -- Orders and their addresses.
 CREATE TRIGGER orders_search_insert AFTER INSERT ON orders BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('order', NEW.id);
+    INSERT INTO search_dirty (kind, id) SELECT 'order', NEW.id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'order' AND id = NEW.id);
 END;
 CREATE TRIGGER orders_search_update AFTER UPDATE OF number ON orders BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('order', NEW.id);
+    INSERT INTO search_dirty (kind, id) SELECT 'order', NEW.id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'order' AND id = NEW.id);
 END;
 CREATE TRIGGER orders_search_delete AFTER DELETE ON orders BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('order', OLD.id);
+    INSERT INTO search_dirty (kind, id) SELECT 'order', OLD.id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'order' AND id = OLD.id);
 END;
 CREATE TRIGGER order_addresses_search_insert AFTER INSERT ON order_addresses BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('order', NEW.order_id);
+    INSERT INTO search_dirty (kind, id) SELECT 'order', NEW.order_id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'order' AND id = NEW.order_id);
 END;
 CREATE TRIGGER order_addresses_search_update AFTER UPDATE ON order_addresses BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('order', NEW.order_id);
+    INSERT INTO search_dirty (kind, id) SELECT 'order', NEW.order_id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'order' AND id = NEW.order_id);
 END;
 CREATE TRIGGER order_addresses_search_delete AFTER DELETE ON order_addresses BEGIN
-    INSERT OR IGNORE INTO search_dirty (kind, id) VALUES ('order', OLD.order_id);
+    INSERT INTO search_dirty (kind, id) SELECT 'order', OLD.order_id
+        WHERE NOT EXISTS (SELECT 1 FROM search_dirty WHERE kind = 'order' AND id = OLD.order_id);
 END;
 
 -- Whatever the replica already holds (an upgrade from schema 1) is indexed

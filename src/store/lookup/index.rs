@@ -251,3 +251,66 @@ mod tests {
         assert_eq!(match_expression(&text), expected);
     }
 }
+
+#[cfg(test)]
+mod write_path_tests {
+    use crate::store::Store;
+
+    /// Upserts that update existing rows (a second pull) fire the update
+    /// triggers for objects already marked in the same transaction.
+    #[tokio::test]
+    async fn updating_rows_already_marked_in_the_transaction_is_fine() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("r.db")).unwrap();
+        let sql = "
+            INSERT INTO categories (id, name, slug, raw, synced_at) VALUES (1, :name, 'c', '{}', 0)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name;
+            INSERT INTO customers (id, email, raw, synced_at) VALUES (1, 'a@b.c', '{}', 0)
+            ON CONFLICT (id) DO UPDATE SET email = excluded.email;
+            INSERT INTO customer_addresses (customer_id, kind, phone) VALUES (1, 'billing', '1')
+            ON CONFLICT (customer_id, kind) DO UPDATE SET phone = excluded.phone;
+            INSERT INTO orders (id, number, status, date_modified_gmt, raw, synced_at)
+            VALUES (1, '1', 'processing', '2026-01-01T00:00:00', '{}', 0)
+            ON CONFLICT (id) DO UPDATE SET number = excluded.number;
+            INSERT INTO order_addresses (order_id, kind, phone) VALUES (1, 'billing', '1')
+            ON CONFLICT (order_id, kind) DO UPDATE SET phone = excluded.phone;
+            INSERT INTO products (id, type, status, name, date_modified_gmt, raw, synced_at)
+            VALUES (1, 'simple', 'publish', 'Mug', '2026-01-01T00:00:00', '{}', 0)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name;
+            INSERT OR IGNORE INTO product_categories (product_id, category_id) VALUES (1, 1);";
+        for name in ["Cups", "Mugs"] {
+            store
+                .write(move |tx| {
+                    for stmt in sql.split(';').filter(|s| !s.trim().is_empty()) {
+                        let mut st = tx.prepare(stmt)?;
+                        if st.parameter_count() == 1 {
+                            st.execute([name])?;
+                        } else {
+                            st.execute([])?;
+                        }
+                    }
+                    // Twice in one transaction, as a page with repeats would.
+                    tx.execute_batch(
+                        "UPDATE categories SET name = name || ' '; UPDATE customers SET email = email;
+                         UPDATE orders SET number = number; UPDATE products SET name = name;",
+                    )?;
+                    Ok(())
+                })
+                .await
+                .unwrap();
+        }
+        let docs: i64 = store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT (SELECT COUNT(*) FROM product_fts WHERE product_fts MATCH 'mugs')
+                          + (SELECT COUNT(*) FROM customer_fts WHERE customer_fts MATCH 'a')
+                          + (SELECT COUNT(*) FROM order_fts WHERE order_fts MATCH '1')",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(docs, 3);
+    }
+}
