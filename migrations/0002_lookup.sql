@@ -59,6 +59,11 @@ CREATE VIRTUAL TABLE order_fts USING fts5 (
     tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
 );
 
+-- Relevance: a match in the name (order number for orders) weighs most.
+INSERT INTO product_fts (product_fts, rank) VALUES ('rank', 'bm25(10.0, 6.0, 6.0, 2.0, 1.0)');
+INSERT INTO customer_fts (customer_fts, rank) VALUES ('rank', 'bm25(5.0, 4.0, 4.0, 2.0)');
+INSERT INTO order_fts (order_fts, rank) VALUES ('rank', 'bm25(10.0, 3.0, 5.0, 5.0)');
+
 -- Products and variations.
 CREATE TRIGGER products_search_insert AFTER INSERT ON products BEGIN
     INSERT INTO search_dirty (kind, id) SELECT 'product', NEW.id

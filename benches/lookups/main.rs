@@ -86,8 +86,15 @@ async fn run() {
     }
     println!("agent RSS: {}", agent.rss());
 
-    // Now a full pull of the simulated shop while the same lookups run.
+    // Now a full pull of the simulated shop while the same lookups run, on
+    // a copy (the pull ends by removing what the shop does not list, which
+    // is all of the seeded catalog).
     agent.stop();
+    let copy = temp.path().join("pull");
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(&db, copy.join("replica.db")).unwrap();
+    let dir = copy;
+    let db = dir.join("replica.db");
     let store = Store::open(&db).unwrap();
     store
         .write(|tx| {

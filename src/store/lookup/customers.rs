@@ -29,6 +29,10 @@ WHERE customer_fts MATCH :match";
 const COUNT_ALL: &str = "SELECT COUNT(*) FROM customers";
 const COUNT_TEXT: &str = "SELECT COUNT(*) FROM customer_fts WHERE customer_fts MATCH :match";
 const PAGE: &str = "\nLIMIT :limit OFFSET :offset";
+/// Search by relevance straight from the index (weights in migration 0002).
+const TEXT_IDS: &str = "
+SELECT rowid FROM customer_fts WHERE customer_fts MATCH :match ORDER BY rank
+LIMIT :limit OFFSET :offset";
 
 const ONE: &str = "
 SELECT c.username, c.is_paying_customer, c.date_created_gmt FROM customers c WHERE c.id = :id";
@@ -41,9 +45,7 @@ const ORDER_COUNT: &str =
 
 fn order_by(sort: CustomerSort, text: bool) -> &'static str {
     match sort {
-        CustomerSort::Relevance if text => {
-            "\nORDER BY bm25(customer_fts, 5.0, 4.0, 4.0, 2.0), c.last_name, c.first_name, c.id"
-        }
+        CustomerSort::Relevance if text => "\nORDER BY f.rank, c.last_name, c.first_name, c.id",
         CustomerSort::Relevance | CustomerSort::Name => {
             "\nORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.id"
         }
@@ -55,40 +57,52 @@ fn order_by(sort: CustomerSort, text: bool) -> &'static str {
     }
 }
 
-/// Finds customers.
+/// Finds customers. Only ids are ranked and paged; the page's rows are
+/// read afterwards.
 pub fn search(conn: &Connection, q: &CustomerQuery) -> Result<Page<CustomerSummary>, StoreError> {
     let page = q.page;
-    let (items, total) = match &q.text {
+    let limits = named_params! { ":limit": page.limit(), ":offset": page.offset() };
+    let (ids, total): (Vec<UpstreamId>, i64) = match &q.text {
         None => {
-            let sql = [COLUMNS, FROM_ALL, order_by(q.sort, false), PAGE].concat();
-            let items = conn
+            let sql = ["SELECT c.id", FROM_ALL, order_by(q.sort, false), PAGE].concat();
+            let ids = conn
                 .prepare_cached(&sql)?
-                .query_map(
-                    named_params! { ":limit": page.limit(), ":offset": page.offset() },
-                    summary,
-                )?
-                .collect::<Result<Vec<_>, _>>()?;
-            let total = conn
-                .prepare_cached(COUNT_ALL)?
-                .query_row([], |r| r.get(0))?;
-            (items, total)
+                .query_map(limits, |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            (
+                ids,
+                conn.prepare_cached(COUNT_ALL)?
+                    .query_row([], |r| r.get(0))?,
+            )
         }
         Some(text) => {
             let m = match_expression(text);
-            let sql = [COLUMNS, FROM_TEXT, order_by(q.sort, true), PAGE].concat();
-            let items = conn
+            let sql = match q.sort {
+                CustomerSort::Relevance => TEXT_IDS.to_owned(),
+                other => ["SELECT c.id", FROM_TEXT, order_by(other, true), PAGE].concat(),
+            };
+            let ids = conn
                 .prepare_cached(&sql)?
                 .query_map(
                     named_params! { ":match": m, ":limit": page.limit(), ":offset": page.offset() },
-                    summary,
+                    |r| r.get(0),
                 )?
-                .collect::<Result<Vec<_>, _>>()?;
+                .collect::<Result<_, _>>()?;
             let total = conn
                 .prepare_cached(COUNT_TEXT)?
                 .query_row(named_params! { ":match": m }, |r| r.get(0))?;
-            (items, total)
+            (ids, total)
         }
     };
+    let one = [COLUMNS, FROM_ALL, " AND c.id = :id"].concat();
+    let mut stmt = conn.prepare_cached(&one)?;
+    let mut items = Vec::with_capacity(ids.len());
+    for id in ids {
+        items.extend(
+            stmt.query_row(named_params! { ":id": id }, summary)
+                .optional()?,
+        );
+    }
     Ok(Page {
         items,
         page: page.page,

@@ -48,8 +48,7 @@ AND (:statuses IS NULL OR o.status IN (SELECT value FROM json_each(:statuses)))"
 const PAGE: &str = "\nLIMIT :limit OFFSET :offset";
 const NEWEST: &str = "\nORDER BY o.date_created_gmt DESC, o.id DESC";
 const OLDEST: &str = "\nORDER BY o.date_created_gmt, o.id";
-const RELEVANCE: &str =
-    "\nORDER BY bm25(order_fts, 10.0, 3.0, 5.0, 5.0), o.date_created_gmt DESC, o.id DESC";
+const RELEVANCE: &str = "\nORDER BY f.rank, o.date_created_gmt DESC, o.id DESC";
 
 const ONE: &str = "
 SELECT o.payment_method_title, o.customer_note, o.discount_total, o.shipping_total, o.total_tax,
@@ -103,7 +102,8 @@ pub fn search(conn: &Connection, q: &OrderQuery) -> Result<Page<OrderSummary>, S
         OrderSort::Relevance | OrderSort::Newest => NEWEST,
         OrderSort::Oldest => OLDEST,
     };
-    let list_sql = [COLUMNS, from, and_text, FILTERS, order, PAGE].concat();
+    // Only ids are ranked and paged; the page's rows are read afterwards.
+    let list_sql = ["SELECT o.id", from, and_text, FILTERS, order, PAGE].concat();
     let count_sql = ["SELECT COUNT(*)", from, and_text, FILTERS].concat();
     let all: [(&str, &dyn rusqlite::ToSql); 5] = [
         (":match", &match_),
@@ -114,9 +114,18 @@ pub fn search(conn: &Connection, q: &OrderQuery) -> Result<Page<OrderSummary>, S
     ];
     let mut stmt = conn.prepare_cached(&list_sql)?;
     let params = bind(&stmt, &all);
-    let items = stmt
-        .query_map(params.as_slice(), summary)?
+    let ids = stmt
+        .query_map(params.as_slice(), |r| r.get::<_, UpstreamId>(0))?
         .collect::<Result<Vec<_>, _>>()?;
+    let one = [COLUMNS, FROM_ALL, " AND o.id = :id"].concat();
+    let mut row = conn.prepare_cached(&one)?;
+    let mut items = Vec::with_capacity(ids.len());
+    for id in ids {
+        items.extend(
+            row.query_row(named_params! { ":id": id }, summary)
+                .optional()?,
+        );
+    }
     let mut count = conn.prepare_cached(&count_sql)?;
     let params = bind(&count, &all);
     let total = count.query_row(params.as_slice(), |r| r.get(0))?;

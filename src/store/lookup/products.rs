@@ -86,6 +86,13 @@ const BY_PRICE_DESC: &str = concat!("\nORDER BY ", price_now!(), " DESC NULLS LA
 
 const PAGE: &str = "\nLIMIT :limit OFFSET :offset";
 
+/// The common till search (text, by relevance, no filter) straight from the
+/// index: no join, ranked inside FTS5 (weights set in migration 0002).
+const TEXT_IDS: &str = "
+SELECT rowid FROM product_fts WHERE product_fts MATCH :match ORDER BY rank
+LIMIT :limit OFFSET :offset";
+const TEXT_COUNT: &str = "SELECT COUNT(*) FROM product_fts WHERE product_fts MATCH :match";
+
 const VARIATIONS_WHERE: &str = "
 FROM products p WHERE p.parent_id = :parent AND p.parent_id <> 0 AND p.type = 'variation'";
 const ONE: &str = "\nFROM products p WHERE p.id = :id";
@@ -104,9 +111,7 @@ WHERE b.barcode = ",
 
 fn order_by(sort: ProductSort, text: bool) -> &'static str {
     match sort {
-        ProductSort::Relevance if text => {
-            "\nORDER BY bm25(product_fts, 10.0, 6.0, 6.0, 2.0, 1.0), p.name, p.id"
-        }
+        ProductSort::Relevance if text => "\nORDER BY f.rank, p.name, p.id",
         ProductSort::Relevance | ProductSort::Name => "\nORDER BY p.name COLLATE NOCASE, p.id",
         ProductSort::NameDesc => "\nORDER BY p.name COLLATE NOCASE DESC, p.id DESC",
         ProductSort::Price => BY_PRICE,
@@ -136,8 +141,19 @@ pub fn search(
         ProductLookup::Barcode(b) => (None, None, Some(b.as_str())),
     };
     let now_text = now.to_string();
-    let list_sql = [COLUMNS, from, FILTERS, order_by(q.sort, text), PAGE].concat();
-    let count_sql = ["SELECT COUNT(*)", from, FILTERS].concat();
+    // Only ids are ranked and paged; the page's rows are read afterwards, so
+    // the per-row columns (stock owner, barcodes, ...) cost 1 page, not every
+    // match.
+    let direct =
+        text && q.sort == ProductSort::Relevance && q.category.is_none() && q.in_stock.is_none();
+    let (list_sql, count_sql) = if direct {
+        (TEXT_IDS.to_owned(), TEXT_COUNT.to_owned())
+    } else {
+        (
+            ["SELECT p.id", from, FILTERS, order_by(q.sort, text), PAGE].concat(),
+            ["SELECT COUNT(*)", from, FILTERS].concat(),
+        )
+    };
     // Every statement names every parameter it uses; bind only those.
     let all: [(&str, &dyn rusqlite::ToSql); 8] = [
         (":match", &match_),
@@ -151,9 +167,13 @@ pub fn search(
     ];
     let mut stmt = conn.prepare_cached(&list_sql)?;
     let params = bind(&stmt, &all);
-    let mut items = stmt
-        .query_map(params.as_slice(), |r| read(r, now))?
+    let ids = stmt
+        .query_map(params.as_slice(), |r| r.get::<_, UpstreamId>(0))?
         .collect::<Result<Vec<_>, _>>()?;
+    let mut items = Vec::with_capacity(ids.len());
+    for id in ids {
+        items.extend(get(conn, id, now)?);
+    }
     let mut count = conn.prepare_cached(&count_sql)?;
     let params = bind(&count, &all);
     let total: i64 = count.query_row(params.as_slice(), |r| r.get(0))?;
