@@ -254,6 +254,7 @@ async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, 
     let store = tokio::task::spawn_blocking(move || Store::open(&path))
         .await
         .map_err(|_| crate::store::StoreError::Panicked)??;
+    crate::app::configure_lookups(&store, &config).await?;
     let client = WooClient::new(store_cfg)?;
     let mut opts = PullOptions::from_config(&config.sync);
     if !args.resources.is_empty() {

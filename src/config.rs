@@ -16,6 +16,9 @@ use url::Url;
 
 use crate::upstream::woo::auth::AuthMode;
 
+mod lookup;
+pub use lookup::LookupConfig;
+
 /// The default config file, read when present and no `--config` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "possync.toml";
 /// The default address of the local API and back-office page.
@@ -100,6 +103,8 @@ pub struct Config {
     /// The online store; absent until configured.
     pub store: Option<StoreConfig>,
     pub sync: SyncConfig,
+    /// How till lookups read the replica.
+    pub lookup: LookupConfig,
 }
 
 /// How to reach the online store.
@@ -462,6 +467,21 @@ const KEYS: &[Key] = &[
         env: "POSSYNC_SCHEDULE_JITTER_PCT",
         kind: Kind::Int,
     },
+    Key {
+        path: "lookup.barcode_meta_keys",
+        env: "POSSYNC_LOOKUP_BARCODE_META_KEYS",
+        kind: Kind::List,
+    },
+    Key {
+        path: "lookup.pickup_statuses",
+        env: "POSSYNC_LOOKUP_PICKUP_STATUSES",
+        kind: Kind::List,
+    },
+    Key {
+        path: "lookup.pickup_shipping_methods",
+        env: "POSSYNC_LOOKUP_PICKUP_SHIPPING_METHODS",
+        kind: Kind::List,
+    },
 ];
 
 /// Sets `key` in `table` from a string given in the environment or a flag.
@@ -518,6 +538,7 @@ struct RawConfig {
     store: Option<RawStore>,
     sync: Option<RawSync>,
     schedule: Option<RawSchedule>,
+    lookup: Option<lookup::RawLookup>,
 }
 
 #[derive(Deserialize, Default)]
@@ -612,11 +633,16 @@ impl RawConfig {
             .transpose()?
             .unwrap_or_default();
         sync.schedule = self.schedule.unwrap_or_default().validate()?;
+        let lookup = match self.lookup {
+            Some(raw) => raw.validate(&sync.order_statuses)?,
+            None => LookupConfig::default(),
+        };
         Ok(Config {
             listen,
             data_dir,
             store,
             sync,
+            lookup,
         })
     }
 }

@@ -4,6 +4,7 @@
 
 mod backoffice;
 mod health;
+mod lookup;
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::ConfigView;
+use crate::config::{ConfigView, LookupConfig};
 use crate::store::{Store, StoreError};
 use crate::sync::progress::PullProgress;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub config: Arc<ConfigView>,
     /// When the agent started (unix ms).
     pub started_at: i64,
+    /// How till lookups read the replica (pickup statuses and methods).
+    pub lookup: Arc<LookupConfig>,
 }
 
 /// The whole router.
@@ -37,6 +40,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(backoffice::routes())
+        .merge(lookup::routes())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
@@ -53,6 +57,10 @@ pub enum ApiError {
     /// 404: the endpoint or object does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// 400: a query parameter or path segment is malformed, out of range,
+    /// unknown or repeated. Nothing was read or changed.
+    #[error("{field}: {reason}")]
+    BadRequest { field: String, reason: String },
     /// 503: the replica cannot be read right now.
     #[error("the local replica is unavailable: {0}")]
     Unavailable(#[from] StoreError),
@@ -62,6 +70,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -69,6 +78,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             ApiError::NotFound(_) => "not_found",
+            ApiError::BadRequest { .. } => "invalid_parameter",
             ApiError::Unavailable(_) => "replica_unavailable",
         }
     }

@@ -7,6 +7,7 @@
 pub mod batch;
 pub mod catalog;
 pub mod customers;
+pub mod lookup;
 pub mod orders;
 pub mod resource;
 pub mod shop;

@@ -14,12 +14,13 @@ use super::StoreError;
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/0001_init.sql")),
+        M::up(include_str!("../../migrations/0002_lookup.sql")),
         M::up(include_str!("../../migrations/0005_delta.sql")),
     ])
 });
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: usize = 2;
+pub const SCHEMA_VERSION: usize = 3;
 
 /// Refuses a database written by a newer possync. Runs before any pragma,
 /// so such a file is not modified at all.

@@ -17,6 +17,7 @@ pub mod customers;
 pub mod delta;
 pub mod dump;
 pub mod events;
+pub mod lookup;
 mod migrate;
 pub mod orders;
 pub mod shop;
@@ -130,6 +131,10 @@ impl Store {
         }
         let mut writer = open_connection(path, false)?;
         migrate::apply(&mut writer)?;
+        // Index whatever a migration (or an older binary) left unindexed.
+        let tx = writer.transaction()?;
+        lookup::index::flush(&tx)?;
+        tx.commit()?;
         restrict_permissions(path);
         let mut readers = Vec::with_capacity(READ_CONNECTIONS);
         for _ in 0..READ_CONNECTIONS {
@@ -177,6 +182,8 @@ impl Store {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let tx = conn.transaction()?;
                 let value = f(&tx)?;
+                // The search indexes follow the rows in the same commit.
+                lookup::index::flush(&tx)?;
                 tx.commit()?;
                 Ok(value)
             }))

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod delta;
 mod full_pull;
+mod lookups;
 mod resume;
 mod sim_behaviour;
 mod sim_client;

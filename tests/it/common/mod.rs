@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use possync::config::{Config, StoreConfig, SyncConfig};
+use possync::config::{Config, LookupConfig, StoreConfig, SyncConfig};
 use possync::domain::Resource;
 use possync::sim::{Sim, SimConfig, SimHandle};
 use possync::store::{Store, dump};
@@ -77,6 +77,7 @@ pub fn agent_config(sim: &SimHandle, dir: &Path) -> Config {
             order_window_days: 0,
             ..SyncConfig::default()
         },
+        lookup: LookupConfig::default(),
     }
 }
 
@@ -92,6 +93,12 @@ impl TestApp {
     /// Starts `sim`, then an agent configured by `config` that pulls at once.
     pub async fn spawn(sim: SimConfig, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let sim = Sim::spawn(sim).await.expect("sim starts");
+        Self::spawn_with_sim(sim, tweak).await
+    }
+
+    /// Starts an agent that pulls at once from an already running `sim`
+    /// (which a test may have changed first).
+    pub async fn spawn_with_sim(sim: SimHandle, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut config = agent_config(&sim, dir.path());
         tweak(&mut config);
