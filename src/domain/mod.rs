@@ -8,8 +8,10 @@ pub mod batch;
 pub mod catalog;
 pub mod customers;
 pub mod orders;
+pub mod outbox;
 pub mod resource;
 pub mod shop;
+pub mod till;
 pub mod time;
 
 pub use resource::Resource;

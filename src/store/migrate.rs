@@ -11,11 +11,18 @@ use rusqlite_migration::{M, Migrations};
 
 use super::StoreError;
 
+/// The migration files, in order. The position in this list is the schema
+/// version a file brings the database to.
+const FILES: &[&str] = &[
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0003_outbox.sql"),
+];
+
 static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("../../migrations/0001_init.sql"))]));
+    LazyLock::new(|| Migrations::new(FILES.iter().map(|sql| M::up(sql)).collect()));
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: usize = 1;
+pub const SCHEMA_VERSION: usize = FILES.len();
 
 /// Refuses a database written by a newer possync. Runs before any pragma,
 /// so such a file is not modified at all.
@@ -74,8 +81,9 @@ mod tests {
         }
         let err = super::super::Store::open(&path).err().unwrap();
         assert!(
-            err.to_string()
-                .contains("schema version 99, newer than this possync knows (1)"),
+            err.to_string().contains(&format!(
+                "schema version 99, newer than this possync knows ({SCHEMA_VERSION})"
+            )),
             "{err}"
         );
         let conn = Connection::open(&path).unwrap();
