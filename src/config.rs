@@ -16,6 +16,9 @@ use url::Url;
 
 use crate::upstream::woo::auth::AuthMode;
 
+mod till;
+pub use till::TillConfig;
+
 /// The default config file, read when present and no `--config` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "possync.toml";
 /// The default address of the local API and back-office page.
@@ -100,6 +103,8 @@ pub struct Config {
     /// The online store; absent until configured.
     pub store: Option<StoreConfig>,
     pub sync: SyncConfig,
+    /// How this till books sales and replays them.
+    pub till: TillConfig,
 }
 
 /// How to reach the online store.
@@ -167,6 +172,8 @@ pub struct ConfigView {
     pub order_statuses: Vec<String>,
     pub order_window_days: u32,
     pub max_records: u64,
+    pub till: crate::domain::till::TillSettings,
+    pub replay_concurrency: usize,
 }
 
 impl Config {
@@ -256,6 +263,8 @@ impl Config {
             order_statuses: self.sync.order_statuses.clone(),
             order_window_days: self.sync.order_window_days,
             max_records: self.sync.max_records,
+            till: self.till.settings.clone(),
+            replay_concurrency: self.till.replay_concurrency,
         }
     }
 }
@@ -385,6 +394,31 @@ const KEYS: &[Key] = &[
         env: "POSSYNC_SYNC_MAX_RECORDS",
         kind: Kind::Int,
     },
+    Key {
+        path: "till.id",
+        env: "POSSYNC_TILL_ID",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "till.order_prefix",
+        env: "POSSYNC_TILL_ORDER_PREFIX",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "till.order_status",
+        env: "POSSYNC_TILL_ORDER_STATUS",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "till.oversell",
+        env: "POSSYNC_TILL_OVERSELL",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "till.replay_concurrency",
+        env: "POSSYNC_TILL_REPLAY_CONCURRENCY",
+        kind: Kind::Int,
+    },
 ];
 
 /// Sets `key` in `table` from a string given in the environment or a flag.
@@ -440,6 +474,7 @@ struct RawConfig {
     data_dir: Option<PathBuf>,
     store: Option<RawStore>,
     sync: Option<RawSync>,
+    till: Option<till::RawTill>,
 }
 
 #[derive(Deserialize)]
@@ -487,11 +522,17 @@ impl RawConfig {
             .map(RawSync::validate)
             .transpose()?
             .unwrap_or_default();
+        let till = self
+            .till
+            .map(till::RawTill::validate)
+            .transpose()?
+            .unwrap_or_default();
         Ok(Config {
             listen,
             data_dir,
             store,
             sync,
+            till,
         })
     }
 }

@@ -76,6 +76,7 @@ pub fn agent_config(sim: &SimHandle, dir: &Path) -> Config {
             order_window_days: 0,
             ..SyncConfig::default()
         },
+        till: Default::default(),
     }
 }
 
