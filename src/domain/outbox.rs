@@ -302,7 +302,6 @@ pub struct OutboxEntry {
     pub created_at: i64,
     pub updated_at: i64,
     pub confirmed_at: Option<i64>,
-    #[serde(skip)]
     pub payload: Payload,
 }
 

@@ -10,6 +10,7 @@ pub mod backoff;
 pub mod engine;
 pub mod progress;
 pub mod pull;
+pub mod replay;
 
 use crate::domain::Resource;
 use crate::store::StoreError;

@@ -43,6 +43,15 @@ impl From<UpstreamError> for WriteFailure {
     }
 }
 
+/// An order the shop created for a sale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreatedOrder {
+    pub order: Order,
+    /// Per line item, in the order's order: how much stock the shop took
+    /// for it, when it says (it does when it counts the product's stock).
+    pub reduced_stock: Vec<Option<i64>>,
+}
+
 /// A product's or variation's stock as the shop counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StockLevel {
@@ -61,14 +70,14 @@ pub trait UpstreamWrites: Send + Sync + 'static {
         key: Uuid,
         sale: &Sale,
         customer_id: UpstreamId,
-    ) -> impl Future<Output = Result<Order, WriteFailure>> + Send;
+    ) -> impl Future<Output = Result<CreatedOrder, WriteFailure>> + Send;
 
     /// The order carrying `key`, among those created after `since`.
     fn find_order(
         &self,
         key: Uuid,
         since: GmtTime,
-    ) -> impl Future<Output = Result<Option<Order>, UpstreamError>> + Send;
+    ) -> impl Future<Output = Result<Option<CreatedOrder>, UpstreamError>> + Send;
 
     /// Refunds `ret` on `order_id`; `lines` maps the return's line refs to
     /// the order's upstream line ids.

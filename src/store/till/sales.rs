@@ -324,6 +324,22 @@ pub fn upstream_order(
     }))
 }
 
+/// Whether the shop counts the stock a line of a local sale takes.
+pub fn line_tracks_stock(
+    conn: &Connection,
+    local_id: Uuid,
+    line_no: u32,
+) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT p.manage_stock <> 'no' FROM local_order_lines l JOIN products p ON p.id = l.stock_id
+             WHERE l.order_id = :id AND l.line_no = :line_no",
+        )?
+        .query_row(named_params! { ":id": local_id.to_string(), ":line_no": line_no }, |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
 /// A local sale by its till number (`POS1-000123`) or id, for tests and the CLI.
 pub fn local_order_id_by_number(
     conn: &Connection,

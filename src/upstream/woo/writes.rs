@@ -21,7 +21,7 @@ use crate::domain::orders::{Order, Refund};
 use crate::domain::outbox::{CustomerFields, Return, Sale};
 use crate::domain::{GmtTime, UpstreamId};
 use crate::upstream::UpstreamError;
-use crate::upstream::writes::{StockLevel, UpstreamWrites, WriteFailure};
+use crate::upstream::writes::{CreatedOrder, StockLevel, UpstreamWrites, WriteFailure};
 
 /// The meta key holding an outbox entry's idempotency key.
 pub const KEY_META: &str = "possync_key";
@@ -173,6 +173,30 @@ fn stock_level(body: &Value) -> StockLevel {
     }
 }
 
+/// The meta WooCommerce puts on a line item once it took stock for it.
+const REDUCED_STOCK_META: &str = "_reduced_stock";
+
+fn created_order(order: Order) -> CreatedOrder {
+    let reduced_stock = order
+        .line_items
+        .iter()
+        .map(|l| {
+            l.meta
+                .iter()
+                .find(|m| m.key == REDUCED_STOCK_META)
+                .and_then(|m| {
+                    m.value
+                        .as_i64()
+                        .or_else(|| m.value.as_str().and_then(|s| s.trim().parse().ok()))
+                })
+        })
+        .collect();
+    CreatedOrder {
+        order,
+        reduced_stock,
+    }
+}
+
 fn one<T>(list: Vec<T>, what: &str) -> Result<T, UpstreamError> {
     list.into_iter()
         .next()
@@ -278,19 +302,24 @@ impl UpstreamWrites for WooClient {
         key: Uuid,
         sale: &Sale,
         customer_id: UpstreamId,
-    ) -> Result<Order, WriteFailure> {
+    ) -> Result<CreatedOrder, WriteFailure> {
         let body = self
             .send(Method::POST, "orders", &order_body(key, sale, customer_id))
             .await?;
         wire::orders(Value::Array(vec![body]))
             .and_then(|o| one(o, "order"))
+            .map(created_order)
             .map_err(|error| WriteFailure {
                 error,
                 maybe_applied: true,
             })
     }
 
-    async fn find_order(&self, key: Uuid, since: GmtTime) -> Result<Option<Order>, UpstreamError> {
+    async fn find_order(
+        &self,
+        key: Uuid,
+        since: GmtTime,
+    ) -> Result<Option<CreatedOrder>, UpstreamError> {
         let extra = [
             ("after", since.to_string()),
             ("dates_are_gmt", "true".to_owned()),
@@ -299,10 +328,10 @@ impl UpstreamWrites for WooClient {
             return Ok(None);
         };
         let answer = self.get(&format!("orders/{id}"), &[]).await?;
-        Ok(Some(one(
+        Ok(Some(created_order(one(
             wire::orders(Value::Array(vec![answer.body]))?,
             "order",
-        )?))
+        )?)))
     }
 
     async fn create_refund(
