@@ -172,6 +172,10 @@ pub struct SaleLine {
     /// Whether the till changed the catalog price (override or discount):
     /// the line's totals are then sent, else the shop prices it itself.
     pub priced_by_till: bool,
+    /// What `unit_price × quantity` and `total` are divided by to give the
+    /// net amounts the shop takes (`1 + tax rate` when its prices include
+    /// tax, else 1).
+    pub net_divisor: Amount,
 }
 
 /// A sale to create upstream as an order.

@@ -47,6 +47,39 @@ SELECT COALESCE(SUM(q), 0) FROM (
     WHERE a.stock_id = :id AND e.state IN ('queued', 'sending', 'unknown')
 )";
 
+/// The tax rate a till-priced line is grossed up by, when the shop's prices
+/// include tax: the first non-compound rate of the item's class for the
+/// shop's base country (WooCommerce prices in-store sales at the base
+/// location). A variation whose class is `parent` takes its parent's.
+const TAX_RATE: &str = "
+WITH item AS (
+    SELECT CASE WHEN p.tax_class = 'parent' THEN COALESCE(pp.tax_class, '') ELSE p.tax_class END AS class,
+           CASE WHEN p.type = 'variation' THEN COALESCE(pp.tax_status, p.tax_status) ELSE p.tax_status END AS status
+    FROM products p LEFT JOIN products pp ON pp.id = p.parent_id AND p.parent_id <> 0
+    WHERE p.id = :id
+)
+SELECT r.rate FROM item, tax_rates r, store_info s
+WHERE s.prices_include_tax = 1 AND s.calc_taxes = 1 AND item.status = 'taxable'
+  AND r.compound = 0
+  AND r.class = CASE WHEN item.class = '' THEN 'standard' ELSE item.class END
+  AND r.country IN ('', substr(s.base_location, 1, 2))
+ORDER BY r.priority, r.country DESC, r.rate_order
+LIMIT 1";
+
+/// What a price stated by the till must be divided by to be the net
+/// amount WooCommerce takes for a line's `subtotal`/`total`: `1 + rate`
+/// when the shop's prices include tax, else 1.
+pub fn net_divisor(conn: &Connection, item_id: UpstreamId) -> Result<Amount, StoreError> {
+    let rate: Option<String> = conn
+        .prepare_cached(TAX_RATE)?
+        .query_row(named_params! { ":id": item_id }, |r| r.get(0))
+        .optional()?;
+    let rate = rate
+        .and_then(|r| r.trim().parse::<Amount>().ok())
+        .unwrap_or_default();
+    Ok(Amount::ONE + rate / Amount::ONE_HUNDRED)
+}
+
 /// A product or variation from the replica, as a sale line needs it.
 #[derive(Debug, Clone)]
 pub struct Sellable {

@@ -9,7 +9,7 @@ use super::resolve_product;
 use crate::domain::orders::RefundSummary;
 use crate::domain::outbox::{OrderRef, Payload, Refusal, Return, ReturnLine};
 use crate::domain::till::{LineSel, ProductSel, ReturnRequest};
-use crate::domain::{Amount, UpstreamId};
+use crate::domain::{Amount, UpstreamId, money};
 use crate::store::{StoreError, outbox};
 
 const LOCAL_ORDER: &str = "
@@ -298,14 +298,15 @@ pub fn record_return(
                 product_id: line.product_id,
                 variation_id: line.variation_id,
                 quantity: l.quantity,
-                amount: (line.unit_amount * Amount::from(l.quantity)).round_dp(2),
+                amount: money((line.unit_amount * Amount::from(l.quantity)).round_dp(2)),
             },
             line.stock_id,
         ));
     }
-    let amount = req
-        .amount
-        .unwrap_or_else(|| lines.iter().map(|(l, _)| l.amount).sum());
+    let amount = money(
+        req.amount
+            .unwrap_or_else(|| lines.iter().map(|(l, _)| l.amount).sum()),
+    );
     if amount <= Amount::ZERO {
         return Ok(Err(Refusal::invalid("amount", "must be above zero")));
     }

@@ -9,10 +9,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::customers::{self, ResolvedCustomer};
-use super::{available_stock, resolve_product};
+use super::{available_stock, net_divisor, resolve_product};
 use crate::domain::outbox::{Payload, Refusal, Sale, SaleLine};
 use crate::domain::till::{OversellPolicy, SaleRequest, TillSettings};
-use crate::domain::{Amount, UpstreamId};
+use crate::domain::{Amount, UpstreamId, money};
 use crate::store::{StoreError, outbox, to_json};
 
 const NEXT_NUMBER: &str = "SELECT COALESCE(MAX(number), 0) + 1 FROM local_orders";
@@ -116,6 +116,17 @@ pub fn record_sale(
         }
         let line_total = gross - discount;
         total += line_total;
+        let priced_by_till = l.unit_price.is_some() || !discount.is_zero();
+        let item_row = if item.variation_id != 0 {
+            item.variation_id
+        } else {
+            item.product_id
+        };
+        let divisor = if priced_by_till {
+            net_divisor(tx, item_row)?
+        } else {
+            Amount::ONE
+        };
         stock_rows.push(item.stock_id);
         lines.push(SaleLine {
             line_no: u32::try_from(i + 1).unwrap_or(u32::MAX),
@@ -124,10 +135,11 @@ pub fn record_sale(
             sku: item.sku,
             name: item.name,
             quantity: l.quantity,
-            unit_price,
-            discount,
-            total: line_total,
-            priced_by_till: l.unit_price.is_some() || !discount.is_zero(),
+            unit_price: money(unit_price),
+            discount: money(discount),
+            total: money(line_total),
+            priced_by_till,
+            net_divisor: divisor,
         });
     }
     let mut warnings = Vec::new();

@@ -67,9 +67,13 @@ pub fn order_body(key: Uuid, sale: &Sale, customer_id: UpstreamId) -> Value {
                 "quantity": l.quantity,
             });
             if l.priced_by_till {
+                // WooCommerce takes net line amounts; it adds the tax itself.
+                let net = |gross: rust_decimal::Decimal| {
+                    (gross / l.net_divisor).round_dp(4).normalize().to_string()
+                };
                 let subtotal = l.unit_price * rust_decimal::Decimal::from(l.quantity);
-                line["subtotal"] = json!(subtotal.to_string());
-                line["total"] = json!(l.total.to_string());
+                line["subtotal"] = json!(net(subtotal));
+                line["total"] = json!(net(l.total));
             }
             line
         })

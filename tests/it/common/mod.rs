@@ -92,6 +92,11 @@ impl TestApp {
     /// Starts `sim`, then an agent configured by `config` that pulls at once.
     pub async fn spawn(sim: SimConfig, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let sim = Sim::spawn(sim).await.expect("sim starts");
+        Self::with_sim(sim, tweak).await
+    }
+
+    /// Starts an agent against a sim already running (and arranged).
+    pub async fn with_sim(sim: SimHandle, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut config = agent_config(&sim, dir.path());
         tweak(&mut config);
@@ -138,6 +143,36 @@ impl TestApp {
             .unwrap();
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Sends `body` (JSON, or raw text when it is a string starting with
+    /// `RAW:`) with `method` and returns the status and JSON answer.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.app.url()));
+        match body {
+            Some(serde_json::Value::String(s)) if s.starts_with("RAW:") => {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(s["RAW:".len()..].to_owned());
+            }
+            Some(b) => req = req.json(&b),
+            None => {}
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.send("POST", path, Some(body)).await
     }
 
     pub async fn stop(self) {
