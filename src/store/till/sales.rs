@@ -29,6 +29,9 @@ INSERT INTO local_order_lines (order_id, line_no, product_id, variation_id, stoc
 VALUES (:order_id, :line_no, :product_id, :variation_id, :stock_id, :sku, :name,
         :quantity, :unit_price, :discount, :total)";
 
+/// The shop's base location (`GB:LND`): an in-store sale is taxed there.
+const BASE_LOCATION: &str = "SELECT base_location FROM store_info WHERE singleton = 1";
+
 const GATEWAY_TITLE: &str = "SELECT title FROM payment_gateways WHERE id = :id";
 
 const CONFIRM_ORDER: &str = "
@@ -191,6 +194,27 @@ pub fn record_sale(
             .optional()?
             .unwrap_or_else(|| payment_method.clone()),
     };
+    let total = money(total);
+    // WooCommerce taxes an order by its customer's address; a sale with no
+    // billing details happened in the shop, so it carries the shop's
+    // location, and the shop's tax matches what the till charged.
+    let billing = match &req.billing {
+        Some(b) => Some(b.clone()),
+        None => {
+            let base: Option<String> = tx
+                .prepare_cached(BASE_LOCATION)?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            base.filter(|b| !b.is_empty()).map(|b| {
+                let (country, state) = b.split_once(':').unwrap_or((b.as_str(), ""));
+                crate::domain::customers::Address {
+                    country: country.to_owned(),
+                    state: state.to_owned(),
+                    ..Default::default()
+                }
+            })
+        }
+    };
     let number: i64 = tx
         .prepare_cached(NEXT_NUMBER)?
         .query_row([], |r| r.get(0))?;
@@ -204,7 +228,7 @@ pub fn record_sale(
         status: till.order_status.clone(),
         paid: req.paid,
         customer: customer.as_ref(),
-        billing: req.billing.clone(),
+        billing,
         payment_method,
         payment_method_title,
         note: req.note.clone(),
