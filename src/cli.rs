@@ -24,6 +24,7 @@ use crate::sync::pull::{self, PullOptions};
 use crate::upstream::woo::client::WooClient;
 
 mod demo;
+mod outbox;
 mod progress_bars;
 mod sim;
 
@@ -51,6 +52,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Run the simulated WooCommerce store on its own
     Sim(sim::SimArgs),
+    /// List, retry or discard the changes waiting to go to the shop
+    Outbox(outbox::OutboxArgs),
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +108,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             Command::Sync(args) => sync_full(cli.config, args).await,
             Command::Status(args) => show_status(cli.config, args),
             Command::Sim(args) => sim::run(args).await,
+            Command::Outbox(args) => outbox::run(cli.config, args),
         }
     })
 }

@@ -47,6 +47,9 @@ const AUTH_PROBE_CAP: Duration = Duration::from_secs(60);
 /// With nothing due, look again at least this often (an entry retried from
 /// the command line, in another process, wakes no one).
 const IDLE_RECHECK: Duration = Duration::from_secs(2);
+/// On shutdown, sends in flight get this long to finish and record their
+/// outcome (within the app's own shutdown grace).
+const IN_FLIGHT_GRACE: Duration = Duration::from_secs(10);
 /// Confirmed sales whose stock is read back in one go.
 const STOCK_CHECK_BATCH: usize = 100;
 
@@ -83,8 +86,9 @@ impl ReplayWaker {
     }
 }
 
-/// Runs until `token` is cancelled. Entries in flight at cancellation are
-/// dropped mid-request: they stay `sending` and are settled at next start.
+/// Runs until `token` is cancelled. Sends in flight then get
+/// [`IN_FLIGHT_GRACE`] to finish; any still running are dropped mid-request
+/// and stay `sending`, to be looked up at next start.
 pub async fn run<U: Upstream + UpstreamWrites>(
     upstream: Arc<U>,
     store: Store,
@@ -112,38 +116,51 @@ pub async fn run<U: Upstream + UpstreamWrites>(
         paused: None,
         touched: BTreeSet::new(),
     };
-    loop {
-        if token.is_cancelled() {
-            return;
-        }
-        if let Some(pause) = r.paused {
-            tokio::select! {
-                _ = token.cancelled() => return,
-                Some(done) = r.tasks.join_next(), if !r.tasks.is_empty() => r.finished(done),
-                _ = tokio::time::sleep(pause.delay()) => r.probe().await,
+    r.run(&waker, &token).await;
+    let drain = async { while r.tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(IN_FLIGHT_GRACE, drain).await.is_err() {
+        tracing::warn!(
+            "outbox sends still in flight at shutdown: they will be looked up at next start"
+        );
+    }
+}
+
+impl<U: Upstream + UpstreamWrites> Replayer<U> {
+    async fn run(&mut self, waker: &ReplayWaker, token: &CancellationToken) {
+        let r = self;
+        loop {
+            if token.is_cancelled() {
+                return;
             }
-            continue;
-        }
-        if let Err(e) = r.fill().await {
-            tracing::error!(error = %e, "cannot read the outbox");
-        }
-        if r.tasks.is_empty() {
-            if r.touched.is_empty() {
-                let wait = r.idle_wait().await;
+            if let Some(pause) = r.paused {
                 tokio::select! {
                     _ = token.cancelled() => return,
-                    _ = waker.0.notified() => {}
-                    _ = tokio::time::sleep(wait) => {}
+                    Some(done) = r.tasks.join_next(), if !r.tasks.is_empty() => r.finished(done),
+                    _ = tokio::time::sleep(pause.delay()) => r.probe().await,
                 }
-            } else {
-                r.check_stock().await;
+                continue;
             }
-            continue;
-        }
-        tokio::select! {
-            _ = token.cancelled() => return,
-            Some(done) = r.tasks.join_next() => r.finished(done),
-            _ = waker.0.notified() => {}
+            if let Err(e) = r.fill().await {
+                tracing::error!(error = %e, "cannot read the outbox");
+            }
+            if r.tasks.is_empty() {
+                if r.touched.is_empty() {
+                    let wait = r.idle_wait().await;
+                    tokio::select! {
+                        _ = token.cancelled() => return,
+                        _ = waker.0.notified() => {}
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                } else {
+                    r.check_stock().await;
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = token.cancelled() => return,
+                Some(done) = r.tasks.join_next() => r.finished(done),
+                _ = waker.0.notified() => {}
+            }
         }
     }
 }

@@ -3,20 +3,13 @@
 
 use possync::domain::outbox::EntryState;
 use possync::domain::till::OversellPolicy;
-use possync::sim::FaultKind;
 use serde_json::{Value, json};
 
 use super::{entry, sale, till, unconfirmed, uuid};
 use crate::common::TestApp;
 
-/// The shop answers 429 with a long Retry-After: entries stay queued.
 fn busy(t: &TestApp) {
-    t.sim.set_fail_rate(
-        1.0,
-        vec![FaultKind::TooManyRequests {
-            retry_after_secs: 600,
-        }],
-    );
+    super::busy(&t.sim);
 }
 
 /// Rows in every table a change writes.
@@ -485,6 +478,17 @@ async fn discard_reverses_the_local_effect_and_respects_what_depends_on_it() {
         "3 sold, 1 back on the shelf"
     );
 
+    // Once replay tried it and the busy shop sent it back to the queue.
+    let id = uuid(&sold["outbox_id"]);
+    crate::common::wait_for(
+        "a refused attempt",
+        std::time::Duration::from_secs(20),
+        || async {
+            let e = entry(&t, id).await;
+            (e.attempts > 0 && e.state == EntryState::Queued).then_some(())
+        },
+    )
+    .await;
     let (status, body) = t
         .send("DELETE", &format!("/api/outbox/{sale_entry}"), None)
         .await;

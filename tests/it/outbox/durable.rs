@@ -198,3 +198,46 @@ async fn sales_in_flight_at_sigkill_reach_the_shop_exactly_once_after_restart() 
     assert_eq!(sim.product_stock(mug), Some(44));
     agent.kill();
 }
+
+#[tokio::test]
+async fn the_outbox_command_lists_retries_and_discards() {
+    let (t, shelf) = super::till(|_| {}).await;
+    super::busy(&t.sim);
+    let (_, sold) = t.post_json("/api/orders", super::sale(shelf.gift, 1)).await;
+    let id = sold["outbox_id"].as_str().unwrap().to_owned();
+    let crate::common::TestApp { app, sim, dir, .. } = t;
+    app.shutdown().await;
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_possync"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env("POSSYNC_LOG", "error")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = cli(&["outbox", "list"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains(&id) && out.contains("sale POS1-000001"),
+        "{out}"
+    );
+    let (code, out, err) = cli(&["outbox", "discard", &id]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("discarded"), "{out}");
+    let (code, _, err) = cli(&["outbox", "retry", &id]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("only queued, unknown or rejected"), "{err}");
+    let (code, out, _) = cli(&["outbox", "list", "--state", "discarded", "--json"]);
+    assert_eq!(code, Some(0));
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed[0]["id"], id.as_str());
+    let (code, _, err) = cli(&["outbox", "list", "--state", "lost"]);
+    assert_eq!(code, Some(2), "{err}");
+    sim.shutdown().await;
+}

@@ -45,6 +45,16 @@ pub fn offline(sim: &SimHandle) {
     sim.set_fail_rate(1.0, vec![FaultKind::BadGateway]);
 }
 
+/// The shop answers 429 with a long Retry-After: entries stay queued.
+pub fn busy(sim: &SimHandle) {
+    sim.set_fail_rate(
+        1.0,
+        vec![FaultKind::TooManyRequests {
+            retry_after_secs: 600,
+        }],
+    );
+}
+
 pub fn online(sim: &SimHandle) {
     sim.set_fail_rate(0.0, Vec::new());
 }
