@@ -249,6 +249,9 @@ pub struct StockAdjustment {
 }
 
 /// What an entry carries, in possync's own terms.
+// Payloads are read one per send and never held in bulk, so the size of
+// the largest variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Payload {

@@ -13,6 +13,8 @@
 mod effects;
 pub mod send;
 mod stock_check;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;

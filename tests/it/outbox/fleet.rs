@@ -45,7 +45,7 @@ async fn sell(
 
 async fn confirmed(app: &RunningApp) -> i64 {
     app.store()
-        .read(|c| outbox::counts(c))
+        .read(outbox::counts)
         .await
         .unwrap()
         .into_iter()
