@@ -52,7 +52,8 @@ const IDLE_RECHECK: Duration = Duration::from_secs(2);
 /// On shutdown, sends in flight get this long to finish and record their
 /// outcome (within the app's own shutdown grace).
 const IN_FLIGHT_GRACE: Duration = Duration::from_secs(10);
-/// Confirmed sales whose stock is read back in one go.
+/// Distinct stock rows touched by confirmations before sending holds back
+/// for a read-back; otherwise stock is read back when replay goes idle.
 const STOCK_CHECK_BATCH: usize = 100;
 
 /// How the replayer runs.
