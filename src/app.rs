@@ -23,6 +23,7 @@ use crate::store::{Store, StoreError};
 use crate::sync::engine::{self, InitialPull};
 use crate::sync::progress::{PullProgress, PullState};
 use crate::sync::pull::PullOptions;
+use crate::sync::replay::{self, ReplayOptions, ReplayWaker};
 use crate::upstream::woo::client::WooClient;
 
 /// How long shutdown waits for tasks to finish.
@@ -63,8 +64,18 @@ impl App {
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
         let (progress_tx, progress_rx) = watch::channel(PullProgress::default());
+        let waker = ReplayWaker::default();
 
         if let Some(store_cfg) = &config.store {
+            // The replayer has its own client: its requests never queue
+            // behind a full pull's pages.
+            tracker.spawn(replay::run(
+                Arc::new(WooClient::new(store_cfg)?),
+                store.clone(),
+                ReplayOptions::new(config.till.replay_concurrency),
+                waker.clone(),
+                token.child_token(),
+            ));
             let client = WooClient::new(store_cfg)?;
             tracker.spawn(engine::run(
                 client,
@@ -85,6 +96,8 @@ impl App {
             config: Arc::new(config.view()),
             started_at: unix_millis_now(),
             lookup: Arc::new(config.lookup.clone()),
+            till: Arc::new(config.till.settings.clone()),
+            replay: waker,
         };
         let router = api::router(state);
         let server_token = token.clone();

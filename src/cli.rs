@@ -25,6 +25,7 @@ use crate::sync::schedule::{self, Job};
 use crate::upstream::woo::client::WooClient;
 
 mod demo;
+mod outbox;
 mod progress_bars;
 mod sim;
 
@@ -52,6 +53,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Run the simulated WooCommerce store on its own
     Sim(sim::SimArgs),
+    /// List, retry or discard the changes waiting to go to the shop
+    Outbox(outbox::OutboxArgs),
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +118,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             Command::Sync(args) => sync_full(cli.config, args).await,
             Command::Status(args) => show_status(cli.config, args),
             Command::Sim(args) => sim::run(args).await,
+            Command::Outbox(args) => outbox::run(cli.config, args),
         }
     })
 }

@@ -18,6 +18,8 @@ use crate::upstream::woo::auth::AuthMode;
 
 mod lookup;
 pub use lookup::LookupConfig;
+mod till;
+pub use till::TillConfig;
 
 /// The default config file, read when present and no `--config` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "possync.toml";
@@ -105,6 +107,8 @@ pub struct Config {
     pub sync: SyncConfig,
     /// How till lookups read the replica.
     pub lookup: LookupConfig,
+    /// How this till books sales and replays them.
+    pub till: TillConfig,
 }
 
 /// How to reach the online store.
@@ -209,6 +213,8 @@ pub struct ConfigView {
     pub order_statuses: Vec<String>,
     pub order_window_days: u32,
     pub max_records: u64,
+    pub till: crate::domain::till::TillSettings,
+    pub replay_concurrency: usize,
 }
 
 impl Config {
@@ -298,6 +304,8 @@ impl Config {
             order_statuses: self.sync.order_statuses.clone(),
             order_window_days: self.sync.order_window_days,
             max_records: self.sync.max_records,
+            till: self.till.settings.clone(),
+            replay_concurrency: self.till.replay_concurrency,
         }
     }
 }
@@ -482,6 +490,31 @@ const KEYS: &[Key] = &[
         env: "POSSYNC_LOOKUP_PICKUP_SHIPPING_METHODS",
         kind: Kind::List,
     },
+    Key {
+        path: "till.id",
+        env: "POSSYNC_TILL_ID",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "till.order_prefix",
+        env: "POSSYNC_TILL_ORDER_PREFIX",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "till.order_status",
+        env: "POSSYNC_TILL_ORDER_STATUS",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "till.oversell",
+        env: "POSSYNC_TILL_OVERSELL",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "till.replay_concurrency",
+        env: "POSSYNC_TILL_REPLAY_CONCURRENCY",
+        kind: Kind::Int,
+    },
 ];
 
 /// Sets `key` in `table` from a string given in the environment or a flag.
@@ -539,6 +572,7 @@ struct RawConfig {
     sync: Option<RawSync>,
     schedule: Option<RawSchedule>,
     lookup: Option<lookup::RawLookup>,
+    till: Option<till::RawTill>,
 }
 
 #[derive(Deserialize, Default)]
@@ -637,12 +671,18 @@ impl RawConfig {
             Some(raw) => raw.validate(&sync.order_statuses)?,
             None => LookupConfig::default(),
         };
+        let till = self
+            .till
+            .map(till::RawTill::validate)
+            .transpose()?
+            .unwrap_or_default();
         Ok(Config {
             listen,
             data_dir,
             store,
             sync,
             lookup,
+            till,
         })
     }
 }

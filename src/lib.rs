@@ -6,13 +6,13 @@
 //! # Layout
 //!
 //! - [`app`]: wires everything; `App::spawn(config)` is used by `main` and tests
-//! - [`cli`]: the command line (demo, run, sync, status, sim) and signals
+//! - [`cli`]: the command line (demo, run, sync, status, sim, outbox) and signals
 //! - [`config`]: `possync.toml` + `POSSYNC_*` overrides, validated
 //! - [`domain`]: our own types (products, customers, orders, store settings)
-//! - [`store`]: the SQLite replica; the only module with SQL
+//! - [`store`]: the SQLite replica and the till's outbox; the only module with SQL
 //! - [`upstream`]: the `Upstream` trait; [`upstream::woo`] speaks WooCommerce
-//! - [`sync`]: full pull, progress, retry policy, the agent's sync task
-//! - [`api`]: the local HTTP server: status page, `/healthz`, JSON API
+//! - [`sync`]: full pull, progress, retry policy, outbox replay, the agent's sync task
+//! - [`api`]: the local HTTP server: status page, `/healthz`, JSON API (till writes, outbox)
 //! - [`sim`]: a WooCommerce-compatible simulated store for demo, tests, benchmarks
 //! - [`error`], [`telemetry`]: the crate error with exit codes; log set-up
 

@@ -4,7 +4,12 @@
 
 mod backoffice;
 mod health;
+mod input;
 mod lookup;
+mod outbox;
+mod people;
+mod sales;
+mod stock;
 
 use std::sync::Arc;
 
@@ -16,8 +21,11 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::{ConfigView, LookupConfig};
+use crate::domain::outbox::Refusal;
+use crate::domain::till::TillSettings;
 use crate::store::{Store, StoreError};
 use crate::sync::progress::PullProgress;
+use crate::sync::replay::ReplayWaker;
 
 /// The largest request body the local API accepts.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -33,6 +41,10 @@ pub struct AppState {
     pub started_at: i64,
     /// How till lookups read the replica (pickup statuses and methods).
     pub lookup: Arc<LookupConfig>,
+    /// How this till books its sales.
+    pub till: Arc<TillSettings>,
+    /// Wakes the outbox replayer when a change is queued.
+    pub replay: ReplayWaker,
 }
 
 /// The whole router.
@@ -41,6 +53,10 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(backoffice::routes())
         .merge(lookup::routes())
+        .merge(sales::routes())
+        .merge(people::routes())
+        .merge(stock::routes())
+        .merge(outbox::routes())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
@@ -60,26 +76,56 @@ pub enum ApiError {
     /// 400: a query parameter or path segment is malformed, out of range,
     /// unknown or repeated. Nothing was read or changed.
     #[error("{field}: {reason}")]
-    BadRequest { field: String, reason: String },
+    InvalidParameter { field: String, reason: String },
     /// 503: the replica cannot be read right now.
     #[error("the local replica is unavailable: {0}")]
     Unavailable(#[from] StoreError),
+    /// 400: the body is not JSON (or cannot be read).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 413: the body is larger than [`MAX_BODY_BYTES`].
+    #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
+    TooLarge,
+    /// 422: a field has a wrong shape or value; `field` is its path.
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    /// 409: well formed, but it cannot apply now (stock, state).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+}
+
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::NotFound(m) => ApiError::NotFound(m),
+            Refusal::Invalid { field, reason } => ApiError::Invalid { field, reason },
+            Refusal::Conflict { code, message } => ApiError::Conflict { code, message },
+        }
+    }
 }
 
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
         }
     }
 
     fn code(&self) -> &'static str {
         match self {
             ApiError::NotFound(_) => "not_found",
-            ApiError::BadRequest { .. } => "invalid_parameter",
+            ApiError::InvalidParameter { .. } => "invalid_parameter",
             ApiError::Unavailable(_) => "replica_unavailable",
+            ApiError::BadRequest(_) => "malformed_request",
+            ApiError::TooLarge => "too_large",
+            ApiError::Invalid { .. } => "invalid",
+            ApiError::Conflict { code, .. } => code,
         }
     }
 }
@@ -90,9 +136,12 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "error": { "code": self.code(), "message": self.to_string() }
         });
+        if let ApiError::Invalid { field, .. } | ApiError::InvalidParameter { field, .. } = &self {
+            body["error"]["field"] = serde_json::json!(field);
+        }
         (status, axum::Json(body)).into_response()
     }
 }

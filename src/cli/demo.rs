@@ -88,6 +88,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
         }),
         sync: SyncConfig::default(),
         lookup: LookupConfig::default(),
+        till: Default::default(),
     };
     let app = App::spawn(
         config,

@@ -9,8 +9,10 @@ pub mod catalog;
 pub mod customers;
 pub mod lookup;
 pub mod orders;
+pub mod outbox;
 pub mod resource;
 pub mod shop;
+pub mod till;
 pub mod time;
 
 pub use resource::Resource;
@@ -33,6 +35,16 @@ pub struct Stamp {
 
 /// A decimal amount (price, total, tax) exactly as the shop states it.
 pub type Amount = rust_decimal::Decimal;
+
+/// An amount as a till shows money: at least two decimals (`10.00`), more
+/// only when it has them.
+pub fn money(a: Amount) -> Amount {
+    let mut a = a.normalize();
+    if a.scale() < 2 {
+        a.rescale(2);
+    }
+    a
+}
 
 /// One custom field of an upstream object, kept verbatim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,16 +11,20 @@ use rusqlite_migration::{M, Migrations};
 
 use super::StoreError;
 
-static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
-    Migrations::new(vec![
-        M::up(include_str!("../../migrations/0001_init.sql")),
-        M::up(include_str!("../../migrations/0002_lookup.sql")),
-        M::up(include_str!("../../migrations/0005_delta.sql")),
-    ])
-});
+/// The migration files, in order. The position in this list is the schema
+/// version a file brings the database to.
+const FILES: &[&str] = &[
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0002_lookup.sql"),
+    include_str!("../../migrations/0003_outbox.sql"),
+    include_str!("../../migrations/0005_delta.sql"),
+];
+
+static MIGRATIONS: LazyLock<Migrations<'static>> =
+    LazyLock::new(|| Migrations::new(FILES.iter().map(|sql| M::up(sql)).collect()));
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: usize = 3;
+pub const SCHEMA_VERSION: usize = FILES.len();
 
 /// Refuses a database written by a newer possync. Runs before any pragma,
 /// so such a file is not modified at all.

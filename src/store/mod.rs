@@ -20,9 +20,11 @@ pub mod events;
 pub mod lookup;
 mod migrate;
 pub mod orders;
+pub mod outbox;
 pub mod shop;
 pub mod status;
 pub mod sync_state;
+pub mod till;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};

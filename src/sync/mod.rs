@@ -4,13 +4,15 @@
 //!
 //! - `pull`: the full catalog pull (first run, or on demand), resumable;
 //! - `progress`: what a running pull reports to the page and the terminal;
-//! - `backoff`: the one retry delay policy.
+//! - `backoff`: the one retry delay policy;
+//! - `replay`: the outbox replayer (exactly once, dependency order).
 
 pub mod backoff;
 pub mod delta;
 pub mod engine;
 pub mod progress;
 pub mod pull;
+pub mod replay;
 pub mod schedule;
 pub mod sweep;
 

@@ -6,6 +6,7 @@
 //! WooCommerce field name.
 
 pub mod woo;
+pub mod writes;
 
 use std::future::Future;
 use std::time::Duration;

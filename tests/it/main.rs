@@ -6,6 +6,7 @@ mod common;
 mod delta;
 mod full_pull;
 mod lookups;
+mod outbox;
 mod resume;
 mod sim_behaviour;
 mod sim_client;

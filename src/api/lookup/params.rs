@@ -14,7 +14,7 @@ const MAX_ECHO_CHARS: usize = 40;
 
 /// A 400 naming `field`.
 pub(super) fn bad(field: &str, reason: impl Into<String>) -> ApiError {
-    ApiError::BadRequest {
+    ApiError::InvalidParameter {
         field: field.to_owned(),
         reason: reason.into(),
     }

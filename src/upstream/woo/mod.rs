@@ -5,3 +5,4 @@ pub mod classify;
 pub mod client;
 pub mod paging;
 pub mod wire;
+pub mod writes;

@@ -78,6 +78,7 @@ pub fn agent_config(sim: &SimHandle, dir: &Path) -> Config {
             ..SyncConfig::default()
         },
         lookup: LookupConfig::default(),
+        till: Default::default(),
     }
 }
 
@@ -196,6 +197,36 @@ impl TestApp {
             .collect();
         ids.sort_unstable();
         ids
+    }
+
+    /// Sends `body` (JSON, or raw text when it is a string starting with
+    /// `RAW:`) with `method` and returns the status and JSON answer.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.app.url()));
+        match body {
+            Some(serde_json::Value::String(s)) if s.starts_with("RAW:") => {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(s["RAW:".len()..].to_owned());
+            }
+            Some(b) => req = req.json(&b),
+            None => {}
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.send("POST", path, Some(body)).await
     }
 
     pub async fn stop(self) {

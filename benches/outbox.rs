@@ -1,0 +1,176 @@
+//! Outbox benchmark (figures go to docs/benchmarks.md, "## Outbox"):
+//!
+//! 1. accept latency of `POST /api/orders` over loopback HTTP, each sale
+//!    committed with `synchronous=FULL` before the answer (p50/p99);
+//! 2. replay of 10,000 sales queued while the shop was unreachable, against
+//!    the simulated store answering with 50 ms latency: wall time from the
+//!    shop's return to the last confirmation, and requests made.
+//!
+//! `cargo bench --bench outbox` (`OUTBOX_BENCH_SALES`, `OUTBOX_BENCH_CONCURRENCY`
+//! and `OUTBOX_BENCH_LATENCY_MS` change the sizes).
+
+use std::time::{Duration, Instant};
+
+use possync::config::{Config, StoreConfig, SyncConfig, TillConfig};
+use possync::domain::outbox::EntryState;
+use possync::sim::{FaultKind, Sim, SimConfig};
+use possync::store::outbox;
+use possync::sync::engine::InitialPull;
+use possync::upstream::woo::auth::AuthMode;
+use possync::{App, AppOptions};
+use secrecy::SecretString;
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn main() {
+    let sales = env_or("OUTBOX_BENCH_SALES", 10_000) as usize;
+    let concurrency = env_or("OUTBOX_BENCH_CONCURRENCY", 8) as usize;
+    let latency = Duration::from_millis(env_or("OUTBOX_BENCH_LATENCY_MS", 50));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(run(sales, concurrency, latency));
+}
+
+async fn run(sales: usize, concurrency: usize, latency: Duration) {
+    let sim = Sim::spawn(SimConfig {
+        seed: 11,
+        products: 200,
+        customers: 50,
+        orders: 100,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let products: Vec<i64> = (0..20)
+        .map(|i| {
+            sim.add_simple_product(
+                &format!("Bench {i}"),
+                &format!("BENCH-{i}"),
+                "3.50",
+                Some(1_000_000),
+            )
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        store: Some(StoreConfig {
+            url: sim.url().parse().unwrap(),
+            home_url: None,
+            consumer_key: SecretString::from(sim.consumer_key().to_owned()),
+            consumer_secret: SecretString::from(sim.consumer_secret().to_owned()),
+            auth: AuthMode::OAuth1,
+            verify_tls: true,
+            timeout: Duration::from_secs(30),
+        }),
+        sync: SyncConfig::default(),
+        lookup: Default::default(),
+        till: TillConfig {
+            replay_concurrency: concurrency,
+            ..TillConfig::default()
+        },
+    };
+    let app = App::spawn(
+        config,
+        AppOptions {
+            initial_pull: InitialPull::Always,
+        },
+    )
+    .await
+    .unwrap();
+    app.pull_finished().await;
+
+    // The shop is unreachable (its proxy answers 502): every sale queues.
+    sim.set_fail_rate(1.0, vec![FaultKind::BadGateway]);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let url = format!("{}/api/orders", app.url());
+    let mut latencies = Vec::with_capacity(sales);
+    let accept_started = Instant::now();
+    for i in 0..sales {
+        let body = serde_json::json!({
+            "lines": [{"product_id": products[i % products.len()], "quantity": 1 + (i % 3)}],
+            "payment_method": "cash",
+        });
+        let t = Instant::now();
+        let res = http.post(&url).json(&body).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 201);
+        let _ = res.bytes().await.unwrap();
+        latencies.push(t.elapsed());
+    }
+    let accept_total = accept_started.elapsed();
+    latencies.sort();
+    println!(
+        "accept: {sales} sales over loopback HTTP in {:.1} s",
+        accept_total.as_secs_f64()
+    );
+    println!(
+        "accept latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.last().unwrap().as_secs_f64() * 1e3,
+    );
+
+    // The shop comes back, answering each request after `latency`.
+    sim.set_latency(latency);
+    sim.clear_requests();
+    sim.set_fail_rate(0.0, Vec::new());
+    let back = Instant::now();
+    let store = app.store().clone();
+    loop {
+        let counts = store.read(outbox::counts).await.unwrap();
+        let confirmed: i64 = counts
+            .iter()
+            .filter(|(s, _)| *s == EntryState::Confirmed)
+            .map(|(_, n)| n)
+            .sum();
+        if confirmed as usize == sales {
+            break;
+        }
+        let stuck: i64 = counts
+            .iter()
+            .filter(|(s, _)| *s == EntryState::Rejected)
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(stuck, 0, "some sales were refused: {counts:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let replay = back.elapsed();
+    let requests = sim.requests();
+    let by = |m: &str| requests.iter().filter(|r| r.method == m).count();
+    let orders_created = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/orders"))
+        .count();
+    println!(
+        "replay: {sales} sales at {} ms store latency, concurrency {concurrency}: {:.1} s ({:.0} sales/s)",
+        latency.as_millis(),
+        replay.as_secs_f64(),
+        sales as f64 / replay.as_secs_f64()
+    );
+    println!(
+        "replay requests: {} in all ({} POST /orders, {} GET, {} other)",
+        requests.len(),
+        orders_created,
+        by("GET"),
+        requests.len() - by("GET") - orders_created
+    );
+    let upstream = sim.orders_with_meta("possync_key");
+    println!("orders with a possync key at the shop: {}", upstream.len());
+    app.shutdown().await;
+}

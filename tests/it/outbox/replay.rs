@@ -1,0 +1,274 @@
+//! Replay against the simulated store: ambiguous answers settled by key,
+//! refusals parked and retried, dependency order, returns, adjustments.
+
+use std::time::{Duration, Instant};
+
+use possync::domain::outbox::EntryState;
+use possync::sim::{FaultKind, FaultRule};
+use serde_json::json;
+
+use super::{offline, online, sale, till, uuid, wait_state};
+
+const WITHIN: Duration = Duration::from_secs(30);
+
+/// POSTs to `/orders` the sim received.
+fn order_posts(t: &crate::common::TestApp) -> usize {
+    t.sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/wc/v3/orders"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_sale_whose_answer_is_lost_after_the_shop_committed_creates_one_order() {
+    let (t, shelf) = till(|c| c.store.as_mut().unwrap().timeout = Duration::from_secs(1)).await;
+    // The shop commits, then the connection drops before any answer.
+    t.sim.inject(
+        FaultRule::new(FaultKind::Reset)
+            .path("/wc/v3/orders")
+            .method("POST"),
+    );
+    let (status, first) = t.post_json("/api/orders", sale(shelf.mug, 1)).await;
+    assert_eq!(status, 201);
+    let id = uuid(&first["outbox_id"]);
+    let e = wait_state(&t, id, EntryState::Confirmed, WITHIN).await;
+    assert_eq!(
+        t.sim.order_ids_with_meta("possync_key", id.to_string()),
+        vec![e.upstream_id.unwrap()]
+    );
+    assert_eq!(order_posts(&t), 1, "looked up, not sent again");
+
+    // The shop commits, then answers after the client gave up.
+    t.sim.inject(
+        FaultRule::new(FaultKind::SlowAnswer { delay_ms: 2500 })
+            .path("/wc/v3/orders")
+            .method("POST"),
+    );
+    let (_, second) = t.post_json("/api/orders", sale(shelf.mug, 2)).await;
+    let id = uuid(&second["outbox_id"]);
+    let e = wait_state(&t, id, EntryState::Confirmed, WITHIN).await;
+    assert_eq!(
+        t.sim.order_ids_with_meta("possync_key", id.to_string()),
+        vec![e.upstream_id.unwrap()]
+    );
+    assert_eq!(
+        t.sim.product_stock(shelf.mug),
+        Some(17),
+        "the shop took 3 once"
+    );
+    let order = t.sim.order(e.upstream_id.unwrap()).unwrap();
+    let meta = |k: &str| {
+        order["meta_data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["key"] == k)
+            .map(|m| m["value"].clone())
+    };
+    assert_eq!(meta("possync_till"), Some(json!("till-1")));
+    assert_eq!(meta("possync_number"), Some(second["number"].clone()));
+    assert!(meta("possync_sold_at").is_some());
+    assert_eq!(order["status"], "completed");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_sale_is_parked_visible_and_sent_once_the_cause_is_fixed() {
+    let (t, shelf) = till(|_| {}).await;
+    t.sim.trash_product(shelf.cap);
+    let (_, sold) = t.post_json("/api/orders", sale(shelf.cap, 1)).await;
+    let id = uuid(&sold["outbox_id"]);
+    let parked = wait_state(&t, id, EntryState::Rejected, WITHIN).await;
+    assert_eq!(
+        parked.error_code.as_deref(),
+        Some("woocommerce_rest_invalid_product_id")
+    );
+    let (_, list) = t.send("GET", "/api/outbox?state=rejected", None).await;
+    let listed = &list["entries"][0];
+    assert_eq!(listed["id"], id.to_string());
+    assert!(
+        listed["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid product ID"),
+        "{listed}"
+    );
+    assert!(
+        t.sim
+            .order_ids_with_meta("possync_key", id.to_string())
+            .is_empty()
+    );
+
+    assert!(t.sim.restore_product(shelf.cap));
+    let (status, body) = t
+        .send("POST", &format!("/api/outbox/{id}/retry"), None)
+        .await;
+    assert_eq!(
+        (status, body["state"].as_str()),
+        (200, Some("queued")),
+        "{body}"
+    );
+    wait_state(&t, id, EntryState::Confirmed, WITHIN).await;
+    assert_eq!(
+        t.sim
+            .order_ids_with_meta("possync_key", id.to_string())
+            .len(),
+        1
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_customer_made_offline_reaches_the_shop_before_the_order_naming_it() {
+    let (t, shelf) = till(|_| {}).await;
+    offline(&t.sim);
+    let (status, customer) = t
+        .post_json(
+            "/api/customers",
+            json!({"email": "new@till.example", "first_name": "Nia"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{customer}");
+    let mut body = sale(shelf.mug, 1);
+    body["customer_id"] = customer["id"].clone();
+    let (status, sold) = t.post_json("/api/orders", body).await;
+    assert_eq!(status, 201, "{sold}");
+    let (c_entry, s_entry) = (uuid(&customer["outbox_id"]), uuid(&sold["outbox_id"]));
+    assert_eq!(super::entry(&t, s_entry).await.depends_on, Some(c_entry));
+    // Someone registered the same email at the shop meanwhile.
+    let existing = t
+        .sim
+        .create_customer("again@till.example", "Ada", "Old")
+        .unwrap();
+    let (_, dup) = t
+        .post_json("/api/customers", json!({"email": "again@till.example"}))
+        .await;
+    // Wait until replay has tried and paused.
+    super::super::common::wait_for("a failed attempt", WITHIN, || async {
+        (super::entry(&t, c_entry).await.attempts > 0).then_some(())
+    })
+    .await;
+
+    online(&t.sim);
+    let back = Instant::now();
+    let c = wait_state(&t, c_entry, EntryState::Confirmed, WITHIN).await;
+    assert!(
+        back.elapsed() < Duration::from_secs(5),
+        "resumed after {:?}",
+        back.elapsed()
+    );
+    let s = wait_state(&t, s_entry, EntryState::Confirmed, WITHIN).await;
+    let shop_customer = t.sim.customer_id_by_email("new@till.example").unwrap();
+    assert_eq!(c.upstream_id, Some(shop_customer));
+    assert_eq!(
+        t.sim.order(s.upstream_id.unwrap()).unwrap()["customer_id"],
+        shop_customer
+    );
+    assert!(c.confirmed_at.unwrap() <= s.confirmed_at.unwrap());
+    let d = wait_state(&t, uuid(&dup["outbox_id"]), EntryState::Confirmed, WITHIN).await;
+    assert_eq!(
+        d.upstream_id,
+        Some(existing),
+        "resolved to the registered customer"
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_return_is_refunded_without_the_gateway_and_a_refusal_is_parked() {
+    let (t, shelf) = till(|_| {}).await;
+    let (_, sold) = t.post_json("/api/orders", sale(shelf.mug, 3)).await;
+    let order = sold["id"].as_str().unwrap().to_owned();
+    let (_, ret) = t
+        .post_json(
+            &format!("/api/orders/{order}/refunds"),
+            json!({"lines": [{"line_id": 1, "quantity": 1}], "reason": "cracked", "restock": true}),
+        )
+        .await;
+    let (_, pickup) = t
+        .post_json(&format!("/api/orders/{order}/complete"), json!({}))
+        .await;
+    let r = wait_state(&t, uuid(&ret["outbox_id"]), EntryState::Confirmed, WITHIN).await;
+    wait_state(
+        &t,
+        uuid(&pickup["outbox_id"]),
+        EntryState::Confirmed,
+        WITHIN,
+    )
+    .await;
+    let refund = t.sim.refund(r.upstream_id.unwrap()).unwrap();
+    assert_eq!(refund["refunded_payment"], false);
+    assert_eq!(refund["amount"], "10.00");
+    assert_eq!(
+        t.sim.product_stock(shelf.mug),
+        Some(18),
+        "3 sold, 1 restocked"
+    );
+
+    // The rest is refunded at the shop directly; the till does not know.
+    let upstream = super::entry(&t, uuid(&sold["outbox_id"]))
+        .await
+        .upstream_id
+        .unwrap();
+    let (status, body) = t.sim.call(
+        "POST",
+        &format!("orders/{upstream}/refunds"),
+        json!({"amount": "20.00", "api_refund": false, "api_restock": false}),
+    );
+    assert_eq!(status, 201, "{body} {}", t.sim.order(upstream).unwrap());
+    let (status, late) = t
+        .post_json(
+            &format!("/api/orders/{order}/refunds"),
+            json!({"amount": "5.00", "restock": false}),
+        )
+        .await;
+    assert_eq!(status, 201, "{late}");
+    let parked = wait_state(&t, uuid(&late["outbox_id"]), EntryState::Rejected, WITHIN).await;
+    assert_eq!(
+        parked.error_code.as_deref(),
+        Some("woocommerce_rest_cannot_create_order_refund")
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_stock_adjustment_is_read_set_and_read_back_and_a_concurrent_change_is_reported() {
+    let (t, shelf) = till(|c| c.store.as_mut().unwrap().timeout = Duration::from_secs(1)).await;
+    let (status, adj) = t
+        .post_json(
+            "/api/stock-adjustments",
+            json!({"sku": "TILL-CAP", "delta": 5, "reason": "delivery"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{adj}");
+    assert_eq!(adj["available"], 10);
+    wait_state(&t, uuid(&adj["outbox_id"]), EntryState::Confirmed, WITHIN).await;
+    assert_eq!(t.sim.product_stock(shelf.cap), Some(10));
+
+    // The write lands but its answer is late; meanwhile the shop's stock
+    // is counted again elsewhere.
+    t.sim.inject(
+        FaultRule::new(FaultKind::SlowAnswer { delay_ms: 3000 })
+            .path(&format!("/products/{}", shelf.cap))
+            .method("PUT"),
+    );
+    let (_, adj) = t
+        .post_json(
+            "/api/stock-adjustments",
+            json!({"product_id": shelf.cap, "delta": -2, "reason": "damaged"}),
+        )
+        .await;
+    super::super::common::wait_for("the adjustment to land", WITHIN, || async {
+        (t.sim.product_stock(shelf.cap) == Some(8)).then_some(())
+    })
+    .await;
+    t.sim.set_product_stock(shelf.cap, 4);
+    let parked = wait_state(&t, uuid(&adj["outbox_id"]), EntryState::Rejected, WITHIN).await;
+    assert_eq!(
+        parked.error_code.as_deref(),
+        Some("stock_changed_meanwhile")
+    );
+    assert!(parked.error_message.unwrap().contains("from 10 to 4"));
+    t.stop().await;
+}
