@@ -35,6 +35,11 @@ fn main() {
 }
 
 async fn run() {
+    // The agent binary this build made, copied before anything else can
+    // rebuild the shared target directory under it.
+    let bin_dir = tempfile::tempdir().unwrap();
+    let bin = bin_dir.path().join("possync");
+    std::fs::copy(env!("CARGO_BIN_EXE_possync"), &bin).unwrap();
     let kept = std::env::var_os("LOOKUP_BENCH_DIR").map(std::path::PathBuf::from);
     let temp = tempfile::tempdir().unwrap();
     let dir = kept.clone().unwrap_or_else(|| temp.path().to_path_buf());
@@ -71,7 +76,7 @@ async fn run() {
     })
     .await
     .unwrap();
-    let mut agent = Agent::start(&dir, &sim);
+    let mut agent = Agent::start(&bin, &dir, &sim);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -104,7 +109,7 @@ async fn run() {
         .await
         .unwrap();
     drop(store);
-    let mut agent = Agent::start(&dir, &sim);
+    let mut agent = Agent::start(&bin, &dir, &sim);
     agent.wait_ready(&http).await;
     let pulling = Pulling(&http, agent.url.clone());
     println!("\nduring a full pull of a 10,000-product shop");
@@ -126,6 +131,7 @@ async fn run() {
     agent.stop();
     sim.shutdown().await;
     drop(temp);
+    drop(bin_dir);
 }
 
 /// The lookups a till makes, prepared up front.
@@ -307,13 +313,13 @@ struct Agent {
 }
 
 impl Agent {
-    fn start(dir: &Path, sim: &possync::sim::SimHandle) -> Agent {
+    fn start(bin: &Path, dir: &Path, sim: &possync::sim::SimHandle) -> Agent {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_possync"))
+        let child = Command::new(bin)
             .arg("run")
             .current_dir(dir)
             .env_remove("LOOKUP_BENCH_DIR")

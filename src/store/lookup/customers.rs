@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, named_params};
 use super::super::StoreError;
 use super::index::match_expression;
 use super::orders::recent_for_customer;
-use super::time;
+use super::{RANKED_MATCHES, time};
 use crate::domain::UpstreamId;
 use crate::domain::customers::Address;
 use crate::domain::lookup::query::{CustomerQuery, CustomerSort};
@@ -29,6 +29,10 @@ WHERE customer_fts MATCH :match";
 const COUNT_ALL: &str = "SELECT COUNT(*) FROM customers";
 const COUNT_TEXT: &str = "SELECT COUNT(*) FROM customer_fts WHERE customer_fts MATCH :match";
 const PAGE: &str = "\nLIMIT :limit OFFSET :offset";
+/// A broad search (see [`RANKED_MATCHES`]) in index order.
+const TEXT_IDS_UNRANKED: &str = "
+SELECT rowid FROM customer_fts WHERE customer_fts MATCH :match ORDER BY rowid
+LIMIT :limit OFFSET :offset";
 /// Search by relevance straight from the index (weights in migration 0002).
 const TEXT_IDS: &str = "
 SELECT rowid FROM customer_fts WHERE customer_fts MATCH :match ORDER BY rank
@@ -77,8 +81,12 @@ pub fn search(conn: &Connection, q: &CustomerQuery) -> Result<Page<CustomerSumma
         }
         Some(text) => {
             let m = match_expression(text);
+            let total: i64 = conn
+                .prepare_cached(COUNT_TEXT)?
+                .query_row(named_params! { ":match": m }, |r| r.get(0))?;
             let sql = match q.sort {
-                CustomerSort::Relevance => TEXT_IDS.to_owned(),
+                CustomerSort::Relevance if total <= RANKED_MATCHES => TEXT_IDS.to_owned(),
+                CustomerSort::Relevance => TEXT_IDS_UNRANKED.to_owned(),
                 other => ["SELECT c.id", FROM_TEXT, order_by(other, true), PAGE].concat(),
             };
             let ids = conn
@@ -88,9 +96,6 @@ pub fn search(conn: &Connection, q: &CustomerQuery) -> Result<Page<CustomerSumma
                     |r| r.get(0),
                 )?
                 .collect::<Result<_, _>>()?;
-            let total = conn
-                .prepare_cached(COUNT_TEXT)?
-                .query_row(named_params! { ":match": m }, |r| r.get(0))?;
             (ids, total)
         }
     };

@@ -314,3 +314,83 @@ mod write_path_tests {
         assert_eq!(docs, 3);
     }
 }
+
+#[cfg(test)]
+mod upgrade_and_breadth_tests {
+    use rusqlite::Connection;
+    use rusqlite_migration::{M, Migrations};
+
+    use crate::domain::GmtTime;
+    use crate::domain::lookup::query::{
+        PageRequest, ProductLookup, ProductQuery, ProductSort, SearchText,
+    };
+    use crate::store::Store;
+    use crate::store::lookup::{RANKED_MATCHES, products};
+
+    const INSERT_MUG: &str = "
+        INSERT INTO products (id, type, status, name, sku, global_unique_id, date_modified_gmt,
+                              raw, synced_at)
+        VALUES (?1, 'simple', 'publish', 'Blue Mug', 'MUG-' || ?1, '0' || (4000000000000 + ?1),
+                '2026-01-01T00:00:00', '{}', 0)";
+
+    fn text(q: &str, page: u32) -> ProductQuery {
+        ProductQuery {
+            lookup: ProductLookup::Text(SearchText::parse(q).unwrap()),
+            category: None,
+            in_stock: None,
+            sort: ProductSort::Relevance,
+            page: PageRequest { page, per_page: 10 },
+        }
+    }
+
+    /// A replica written by schema 1 is indexed when it is opened by this
+    /// version.
+    #[tokio::test]
+    async fn a_schema_1_replica_is_indexed_on_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            Migrations::new(vec![M::up(include_str!(
+                "../../../migrations/0001_init.sql"
+            ))])
+            .to_latest(&mut conn)
+            .unwrap();
+            conn.execute(INSERT_MUG, [7]).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let page = store
+            .read(|c| products::search(c, &text("mug", 1), GmtTime::now()))
+            .await
+            .unwrap();
+        assert_eq!(page.total, 1);
+        assert_eq!(page.items[0].id, 7);
+        assert_eq!(page.items[0].barcodes, ["4000000000007"]);
+    }
+
+    /// Past the ranking limit, a search still counts every match and pages
+    /// through them in index order.
+    #[tokio::test]
+    async fn a_broad_search_pages_in_index_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("r.db")).unwrap();
+        let n = RANKED_MATCHES + 5;
+        store
+            .write(move |tx| {
+                let mut stmt = tx.prepare(INSERT_MUG)?;
+                for id in 1..=n {
+                    stmt.execute([id])?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let page = store
+            .read(|c| products::search(c, &text("mu", 3), GmtTime::now()))
+            .await
+            .unwrap();
+        assert_eq!(page.total, n);
+        let ids: Vec<i64> = page.items.iter().map(|p| p.id).collect();
+        assert_eq!(ids, (21..=30).collect::<Vec<_>>());
+    }
+}

@@ -12,6 +12,12 @@ pub mod orders;
 pub mod products;
 
 use rusqlite::Row;
+
+/// Most matches a search ranks by relevance. Scoring costs every match,
+/// and a broader search (a two-letter prefix over a large catalog) is
+/// listed in index order instead: its first page comes straight off the
+/// index, and the till narrows it by typing more.
+pub const RANKED_MATCHES: i64 = 1_000;
 use rusqlite::types::Type;
 use serde::de::DeserializeOwned;
 

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Row, named_params};
 use super::super::StoreError;
 use super::customers::address;
 use super::index::match_expression;
-use super::{amount, amount_or_zero, bind, json_list, time};
+use super::{RANKED_MATCHES, amount, amount_or_zero, bind, json_list, time};
 use crate::domain::UpstreamId;
 use crate::domain::lookup::query::{OrderQuery, OrderSort};
 use crate::domain::lookup::views::{
@@ -97,13 +97,6 @@ pub fn search(conn: &Connection, q: &OrderQuery) -> Result<Page<OrderSummary>, S
         (None, Some(_)) => (FROM_TEXT, ""),
         (None, None) => (FROM_ALL, ""),
     };
-    let order = match q.sort {
-        OrderSort::Relevance if from == FROM_TEXT => RELEVANCE,
-        OrderSort::Relevance | OrderSort::Newest => NEWEST,
-        OrderSort::Oldest => OLDEST,
-    };
-    // Only ids are ranked and paged; the page's rows are read afterwards.
-    let list_sql = ["SELECT o.id", from, and_text, FILTERS, order, PAGE].concat();
     let count_sql = ["SELECT COUNT(*)", from, and_text, FILTERS].concat();
     let all: [(&str, &dyn rusqlite::ToSql); 5] = [
         (":match", &match_),
@@ -112,6 +105,18 @@ pub fn search(conn: &Connection, q: &OrderQuery) -> Result<Page<OrderSummary>, S
         (":limit", &q.page.limit()),
         (":offset", &q.page.offset()),
     ];
+    let mut count = conn.prepare_cached(&count_sql)?;
+    let params = bind(&count, &all);
+    let total: i64 = count.query_row(params.as_slice(), |r| r.get(0))?;
+    let order = match q.sort {
+        OrderSort::Relevance if from == FROM_TEXT && total <= RANKED_MATCHES => RELEVANCE,
+        // Broad: newest ids first, straight off the index.
+        OrderSort::Relevance if from == FROM_TEXT => "\nORDER BY f.rowid DESC",
+        OrderSort::Relevance | OrderSort::Newest => NEWEST,
+        OrderSort::Oldest => OLDEST,
+    };
+    // Only ids are ranked and paged; the page's rows are read afterwards.
+    let list_sql = ["SELECT o.id", from, and_text, FILTERS, order, PAGE].concat();
     let mut stmt = conn.prepare_cached(&list_sql)?;
     let params = bind(&stmt, &all);
     let ids = stmt
@@ -126,9 +131,6 @@ pub fn search(conn: &Connection, q: &OrderQuery) -> Result<Page<OrderSummary>, S
                 .optional()?,
         );
     }
-    let mut count = conn.prepare_cached(&count_sql)?;
-    let params = bind(&count, &all);
-    let total = count.query_row(params.as_slice(), |r| r.get(0))?;
     Ok(Page {
         items,
         page: q.page.page,

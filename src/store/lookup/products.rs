@@ -11,7 +11,7 @@ use rusqlite::{Connection, Row, named_params};
 
 use super::super::StoreError;
 use super::index::{match_expression, normalized_barcode};
-use super::{amount, bind, json_list, time};
+use super::{RANKED_MATCHES, amount, bind, json_list, time};
 use crate::domain::catalog::ManageStock;
 use crate::domain::lookup::pricing::PriceFacts;
 use crate::domain::lookup::query::{PageRequest, ProductLookup, ProductQuery, ProductSort};
@@ -92,6 +92,11 @@ const TEXT_IDS: &str = "
 SELECT rowid FROM product_fts WHERE product_fts MATCH :match ORDER BY rank
 LIMIT :limit OFFSET :offset";
 const TEXT_COUNT: &str = "SELECT COUNT(*) FROM product_fts WHERE product_fts MATCH :match";
+/// A broad search (see [`RANKED_MATCHES`]) in index order: FTS5 stops after
+/// the page instead of scoring every match.
+const TEXT_IDS_UNRANKED: &str = "
+SELECT rowid FROM product_fts WHERE product_fts MATCH :match ORDER BY rowid
+LIMIT :limit OFFSET :offset";
 
 const VARIATIONS_WHERE: &str = "
 FROM products p WHERE p.parent_id = :parent AND p.parent_id <> 0 AND p.type = 'variation'";
@@ -146,13 +151,10 @@ pub fn search(
     // match.
     let direct =
         text && q.sort == ProductSort::Relevance && q.category.is_none() && q.in_stock.is_none();
-    let (list_sql, count_sql) = if direct {
-        (TEXT_IDS.to_owned(), TEXT_COUNT.to_owned())
+    let count_sql = if direct {
+        TEXT_COUNT.to_owned()
     } else {
-        (
-            ["SELECT p.id", from, FILTERS, order_by(q.sort, text), PAGE].concat(),
-            ["SELECT COUNT(*)", from, FILTERS].concat(),
-        )
+        ["SELECT COUNT(*)", from, FILTERS].concat()
     };
     // Every statement names every parameter it uses; bind only those.
     let all: [(&str, &dyn rusqlite::ToSql); 8] = [
@@ -165,6 +167,21 @@ pub fn search(
         (":limit", &q.page.limit()),
         (":offset", &q.page.offset()),
     ];
+    let mut count = conn.prepare_cached(&count_sql)?;
+    let params = bind(&count, &all);
+    let total: i64 = count.query_row(params.as_slice(), |r| r.get(0))?;
+    let ranked = total <= RANKED_MATCHES;
+    let list_sql = match (direct, ranked) {
+        (true, true) => TEXT_IDS.to_owned(),
+        (true, false) => TEXT_IDS_UNRANKED.to_owned(),
+        (false, _) => {
+            let order = match q.sort {
+                ProductSort::Relevance if text && !ranked => "\nORDER BY p.id",
+                sort => order_by(sort, text),
+            };
+            ["SELECT p.id", from, FILTERS, order, PAGE].concat()
+        }
+    };
     let mut stmt = conn.prepare_cached(&list_sql)?;
     let params = bind(&stmt, &all);
     let ids = stmt
@@ -174,9 +191,6 @@ pub fn search(
     for id in ids {
         items.extend(get(conn, id, now)?);
     }
-    let mut count = conn.prepare_cached(&count_sql)?;
-    let params = bind(&count, &all);
-    let total: i64 = count.query_row(params.as_slice(), |r| r.get(0))?;
     attach_matched_variations(conn, &q.lookup, &mut items, now)?;
     Ok(Page {
         items,
