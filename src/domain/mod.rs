@@ -11,6 +11,7 @@ pub mod orders;
 pub mod resource;
 pub mod shop;
 pub mod time;
+pub mod webhooks;
 
 pub use resource::Resource;
 pub use time::GmtTime;

@@ -14,12 +14,15 @@
 pub mod apply;
 pub mod catalog;
 pub mod customers;
+pub mod deletes;
 pub mod dump;
 pub mod events;
+pub mod inbox;
 mod migrate;
 pub mod orders;
 pub mod shop;
 pub mod status;
+pub mod subscriptions;
 pub mod sync_state;
 
 use std::path::{Path, PathBuf};

@@ -34,10 +34,10 @@ const SMALL_LIST_PAGE: u8 = 100;
 
 /// One successful answer.
 #[derive(Debug)]
-struct Answer {
-    body: Value,
-    info: PageInfo,
-    server_time: Option<GmtTime>,
+pub(super) struct Answer {
+    pub(super) body: Value,
+    pub(super) info: PageInfo,
+    pub(super) server_time: Option<GmtTime>,
 }
 
 /// A WooCommerce store, reached over HTTP.
@@ -102,7 +102,11 @@ impl WooClient {
     }
 
     /// GET with retries of transient failures.
-    async fn get(&self, path: &str, query: &[(String, String)]) -> Result<Answer, UpstreamError> {
+    pub(super) async fn get(
+        &self,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<Answer, UpstreamError> {
         let mut attempt = 0;
         loop {
             match self.get_once(path, query).await {
@@ -122,19 +126,20 @@ impl WooClient {
         }
     }
 
-    async fn get_once(
+    /// A request to `path` with `query`, authenticated the configured way.
+    /// OAuth signs each request afresh: a nonce may never be reused.
+    pub(super) fn authorized(
         &self,
+        method: reqwest::Method,
         path: &str,
         query: &[(String, String)],
-    ) -> Result<Answer, UpstreamError> {
+    ) -> reqwest::RequestBuilder {
         let url = format!("{}/{path}", self.api_base);
-        let mut request = self.http.get(&url);
+        let request = self.http.request(method.clone(), &url);
         match self.auth {
-            AuthMode::Basic => {
-                request = request
-                    .query(query)
-                    .basic_auth(self.key.expose_secret(), Some(self.secret.expose_secret()));
-            }
+            AuthMode::Basic => request
+                .query(query)
+                .basic_auth(self.key.expose_secret(), Some(self.secret.expose_secret())),
             AuthMode::Query => {
                 let mut q = query.to_vec();
                 q.push((
@@ -145,13 +150,13 @@ impl WooClient {
                     "consumer_secret".to_owned(),
                     self.secret.expose_secret().to_owned(),
                 ));
-                request = request.query(&q);
+                request.query(&q)
             }
             AuthMode::OAuth1 => {
                 let signing_url = format!("{}/{path}", self.signing_base);
                 let nonce = auth::new_nonce();
                 let oauth = auth::oauth1_params(&OAuthRequest {
-                    method: "GET",
+                    method: method.as_str(),
                     signing_url: &signing_url,
                     query,
                     consumer_key: self.key.expose_secret(),
@@ -162,9 +167,22 @@ impl WooClient {
                 });
                 let mut q = query.to_vec();
                 q.extend(oauth);
-                request = request.query(&q);
+                request.query(&q)
             }
         }
+    }
+
+    /// Counts a request about to be sent.
+    pub(super) fn count_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn get_once(
+        &self,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<Answer, UpstreamError> {
+        let request = self.authorized(reqwest::Method::GET, path, query);
         self.requests.fetch_add(1, Ordering::Relaxed);
         let response = request.send().await.map_err(classify::transport)?;
         let status = response.status();
@@ -466,6 +484,21 @@ impl Upstream for WooClient {
             total_items: answer.info.total_items,
             total_pages: answer.info.total_pages,
         })
+    }
+
+    async fn fetch_one(
+        &self,
+        resource: Resource,
+        id: crate::domain::UpstreamId,
+    ) -> Result<Option<Records>, UpstreamError> {
+        let path = super::webhook::object_path(resource, id)
+            .ok_or_else(|| UpstreamError::Setup(format!("{resource} is not fetched one by one")))?;
+        match self.get(&path, &[]).await {
+            Ok(answer) => super::webhook::object(resource, answer.body).map(Some),
+            // An unknown route is a broken store, not a missing object.
+            Err(UpstreamError::NotFound { code, .. }) if code != "rest_no_route" => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 
