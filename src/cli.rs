@@ -26,6 +26,7 @@ use crate::upstream::woo::client::WooClient;
 mod demo;
 mod progress_bars;
 mod sim;
+mod webhooks;
 
 /// Offline-first sync agent for point-of-sale terminals: keeps a local
 /// replica of a WooCommerce store for the till.
@@ -51,6 +52,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Run the simulated WooCommerce store on its own
     Sim(sim::SimArgs),
+    /// Manage the shop's webhook subscriptions to this agent
+    Webhooks(webhooks::WebhooksArgs),
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +108,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             Command::Sync(args) => sync_full(cli.config, args).await,
             Command::Status(args) => show_status(cli.config, args),
             Command::Sim(args) => sim::run(args).await,
+            Command::Webhooks(args) => webhooks::run(cli.config, args).await,
         }
     })
 }

@@ -16,6 +16,9 @@ use url::Url;
 
 use crate::upstream::woo::auth::AuthMode;
 
+mod webhooks;
+pub use webhooks::WebhooksConfig;
+
 /// The default config file, read when present and no `--config` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "possync.toml";
 /// The default address of the local API and back-office page.
@@ -100,6 +103,8 @@ pub struct Config {
     /// The online store; absent until configured.
     pub store: Option<StoreConfig>,
     pub sync: SyncConfig,
+    /// Webhook receiving.
+    pub webhooks: WebhooksConfig,
 }
 
 /// How to reach the online store.
@@ -167,6 +172,7 @@ pub struct ConfigView {
     pub order_statuses: Vec<String>,
     pub order_window_days: u32,
     pub max_records: u64,
+    pub webhook_secret_set: bool,
 }
 
 impl Config {
@@ -256,6 +262,7 @@ impl Config {
             order_statuses: self.sync.order_statuses.clone(),
             order_window_days: self.sync.order_window_days,
             max_records: self.sync.max_records,
+            webhook_secret_set: self.webhooks.secret.is_some(),
         }
     }
 }
@@ -385,6 +392,11 @@ const KEYS: &[Key] = &[
         env: "POSSYNC_SYNC_MAX_RECORDS",
         kind: Kind::Int,
     },
+    Key {
+        path: "webhooks.secret",
+        env: "POSSYNC_WEBHOOKS_SECRET",
+        kind: Kind::Str,
+    },
 ];
 
 /// Sets `key` in `table` from a string given in the environment or a flag.
@@ -440,6 +452,7 @@ struct RawConfig {
     data_dir: Option<PathBuf>,
     store: Option<RawStore>,
     sync: Option<RawSync>,
+    webhooks: Option<webhooks::RawWebhooks>,
 }
 
 #[derive(Deserialize)]
@@ -487,11 +500,17 @@ impl RawConfig {
             .map(RawSync::validate)
             .transpose()?
             .unwrap_or_default();
+        let webhooks = self
+            .webhooks
+            .map(webhooks::RawWebhooks::validate)
+            .transpose()?
+            .unwrap_or_default();
         Ok(Config {
             listen,
             data_dir,
             store,
             sync,
+            webhooks,
         })
     }
 }

@@ -4,6 +4,7 @@
 
 mod backoffice;
 mod health;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -30,15 +31,22 @@ pub struct AppState {
     pub config: Arc<ConfigView>,
     /// When the agent started (unix ms).
     pub started_at: i64,
+    /// The webhook receiver; `None` serves no deliveries.
+    pub webhooks: Option<webhooks::Receiver>,
 }
 
 /// The whole router.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let local = Router::new()
         .merge(health::routes())
         .merge(backoffice::routes())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    Router::new()
+        .merge(local)
+        // Its own body limit (2 MiB): a large order is bigger than the
+        // local API's requests.
+        .merge(webhooks::routes())
         .fallback(not_found)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -56,13 +64,28 @@ pub enum ApiError {
     /// 503: the replica cannot be read right now.
     #[error("the local replica is unavailable: {0}")]
     Unavailable(#[from] StoreError),
+    /// 400: the request could not be read.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: a webhook delivery without a valid signature.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 413: the body is larger than accepted.
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// 503: the request cannot be taken right now.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -70,6 +93,10 @@ impl ApiError {
         match self {
             ApiError::NotFound(_) => "not_found",
             ApiError::Unavailable(_) => "replica_unavailable",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::Busy(_) => "busy",
         }
     }
 }

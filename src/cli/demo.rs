@@ -87,6 +87,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
             timeout: Duration::from_secs(30),
         }),
         sync: SyncConfig::default(),
+        webhooks: Default::default(),
     };
     let app = App::spawn(
         config,

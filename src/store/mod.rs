@@ -84,6 +84,11 @@ pub enum StoreError {
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
+/// The transaction a [`Store::write`] closure receives. Callers compose
+/// table-family functions over it (one unit of atomicity) without writing
+/// SQL themselves.
+pub type Tx<'conn> = Transaction<'conn>;
+
 /// How a batch of mirrored rows is written.
 #[derive(Debug, Clone, Copy)]
 pub struct WriteStamp {

@@ -1,6 +1,7 @@
 //! The agent's sync task: runs the full pull when the replica needs one (and
-//! keeps retrying, with backoff, while the shop is unreachable), then waits
-//! for shutdown. Delta polling and outbox replay hang off this task.
+//! keeps retrying, with backoff, while the shop is unreachable), then checks
+//! the webhook subscriptions hourly until shutdown. Delta polling and outbox
+//! replay hang off this task.
 
 use std::time::Duration;
 
@@ -10,8 +11,9 @@ use super::SyncError;
 use super::backoff::RetryPolicy;
 use super::progress::ProgressTx;
 use super::pull::{self, PullOptions};
+use super::webhooks::subscriptions::{CHECK_EVERY, watch_subscriptions};
 use crate::store::{Store, sync_state};
-use crate::upstream::Upstream;
+use crate::upstream::{Upstream, WebhookAdmin};
 
 /// Delay before the first retry of a failed pull; doubles up to the cap.
 const PULL_RETRY_BASE: Duration = Duration::from_secs(5);
@@ -30,7 +32,7 @@ pub enum InitialPull {
 }
 
 /// Runs until `token` is cancelled.
-pub async fn run<U: Upstream>(
+pub async fn run<U: Upstream + WebhookAdmin>(
     upstream: U,
     store: Store,
     opts: PullOptions,
@@ -46,7 +48,8 @@ pub async fn run<U: Upstream>(
     if needed {
         pull_until_done(&upstream, &store, &opts, &progress, &token).await;
     }
-    token.cancelled().await;
+    // A subscription the shop disabled is re-enabled within the hour.
+    watch_subscriptions(&upstream, &store, CHECK_EVERY, &token).await;
 }
 
 /// Retries the full pull until it completes or shutdown is asked. Finished

@@ -4,12 +4,14 @@
 //!
 //! - `pull`: the full catalog pull (first run, or on demand), resumable;
 //! - `progress`: what a running pull reports to the page and the terminal;
-//! - `backoff`: the one retry delay policy.
+//! - `backoff`: the one retry delay policy;
+//! - `webhooks`: deliveries stored, applied and settled; subscriptions.
 
 pub mod backoff;
 pub mod engine;
 pub mod progress;
 pub mod pull;
+pub mod webhooks;
 
 use crate::domain::Resource;
 use crate::store::StoreError;

@@ -77,6 +77,7 @@ pub fn agent_config(sim: &SimHandle, dir: &Path) -> Config {
             order_window_days: 0,
             ..SyncConfig::default()
         },
+        webhooks: Default::default(),
     }
 }
 
