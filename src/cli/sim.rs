@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::error::Error;
-use crate::sim::{FaultConfig, FaultKind, Sim, SimConfig};
+use crate::sim::{FaultConfig, FaultKind, Sim, SimConfig, WebhookConfig, WebhookFaults};
 
 /// Faults `--fail-rate` draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -25,10 +25,12 @@ pub enum FaultName {
     Truncate,
     /// The connection dropped
     Reset,
+    /// The store commits, then answers only after --slow-answer-ms
+    Slow,
 }
 
 impl FaultName {
-    pub fn kind(self) -> FaultKind {
+    pub fn kind(self, slow_answer_ms: u64) -> FaultKind {
         match self {
             FaultName::ServerError => FaultKind::ServerError,
             FaultName::BadGateway => FaultKind::BadGateway,
@@ -38,6 +40,9 @@ impl FaultName {
             FaultName::Html => FaultKind::HtmlBeforeJson,
             FaultName::Truncate => FaultKind::Truncated,
             FaultName::Reset => FaultKind::Reset,
+            FaultName::Slow => FaultKind::SlowAnswer {
+                delay_ms: slow_answer_ms,
+            },
         }
     }
 }
@@ -75,9 +80,34 @@ pub struct SimArgs {
     /// Which failures --fail-rate draws from
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [FaultName::ServerError, FaultName::BadGateway, FaultName::TooManyRequests, FaultName::Truncate, FaultName::Reset])]
     pub faults: Vec<FaultName>,
+    /// How long the `slow` fault holds an answer back
+    #[arg(long, default_value_t = 30_000, value_name = "MS")]
+    pub slow_answer_ms: u64,
     /// Behave like a store older than WooCommerce 10.3 (no GET /variations)
     #[arg(long)]
     pub no_variations_endpoint: bool,
+    /// Share of webhook deliveries never sent, 0.0 to 1.0
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub webhook_loss: f64,
+    /// Share of webhook deliveries sent twice, 0.0 to 1.0
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub webhook_duplicate: f64,
+    /// Share of webhook deliveries held back by --webhook-delay-ms, 0.0 to 1.0
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub webhook_delay: f64,
+    /// How long a delayed webhook delivery is held back
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    pub webhook_delay_ms: u64,
+    /// Share of webhook deliveries overtaken by a later one, 0.0 to 1.0
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub webhook_reorder: f64,
+    /// Timeout of one webhook delivery (WooCommerce uses 60 s)
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub webhook_timeout_secs: u64,
+    /// Failures a webhook may count before the next one disables it
+    /// (WooCommerce's default 5 disables on the 7th consecutive failure)
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub webhook_max_failures: u32,
 }
 
 /// A key in WooCommerce's format: a prefix and 40 hex digits.
@@ -88,11 +118,18 @@ pub(crate) fn generated_key(prefix: &str) -> String {
 }
 
 pub async fn run(args: SimArgs) -> Result<ExitCode, Error> {
-    if !(0.0..=1.0).contains(&args.fail_rate) {
-        return Err(Error::Usage(format!(
-            "--fail-rate must be between 0 and 1 (got {})",
-            args.fail_rate
-        )));
+    for (flag, rate) in [
+        ("--fail-rate", args.fail_rate),
+        ("--webhook-loss", args.webhook_loss),
+        ("--webhook-duplicate", args.webhook_duplicate),
+        ("--webhook-delay", args.webhook_delay),
+        ("--webhook-reorder", args.webhook_reorder),
+    ] {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(Error::Usage(format!(
+                "{flag} must be between 0 and 1 (got {rate})"
+            )));
+        }
     }
     let key = args.consumer_key.unwrap_or_else(|| generated_key("ck_"));
     let secret = args.consumer_secret.unwrap_or_else(|| generated_key("cs_"));
@@ -109,7 +146,23 @@ pub async fn run(args: SimArgs) -> Result<ExitCode, Error> {
         faults: FaultConfig {
             latency: Duration::from_millis(args.latency_ms),
             fail_rate: args.fail_rate,
-            kinds: args.faults.iter().map(|f| f.kind()).collect(),
+            kinds: args
+                .faults
+                .iter()
+                .map(|f| f.kind(args.slow_answer_ms))
+                .collect(),
+        },
+        webhooks: WebhookConfig {
+            timeout: Duration::from_secs(args.webhook_timeout_secs),
+            max_failures: args.webhook_max_failures,
+            faults: WebhookFaults {
+                loss: args.webhook_loss,
+                duplicate: args.webhook_duplicate,
+                delay: args.webhook_delay,
+                delay_for: Duration::from_millis(args.webhook_delay_ms),
+                reorder: args.webhook_reorder,
+            },
+            ..WebhookConfig::default()
         },
         ..SimConfig::default()
     };
@@ -126,6 +179,7 @@ pub async fn run(args: SimArgs) -> Result<ExitCode, Error> {
     );
     println!("  consumer key:    {key}");
     println!("  consumer secret: {secret}");
+    println!("  REST writes and webhooks (POST /wp-json/wc/v3/webhooks) are live");
     println!(
         "point possync at it with POSSYNC_STORE_URL={} and the keys above; Ctrl-C stops it",
         sim.url()

@@ -6,8 +6,9 @@
 //! rate limiters) and what breaks on the way back, so `ServerError`,
 //! `BadGateway` and `TooManyRequests` answer *instead of* the store (the
 //! request never reaches WooCommerce: no nonce is used, nothing changes),
-//! while `HtmlBeforeJson`, `Truncated` and `Reset` happen *after* the store
-//! has processed the request — the ambiguous case a client must reconcile.
+//! while `HtmlBeforeJson`, `Truncated`, `Reset` and `SlowAnswer` happen
+//! *after* the store has processed (and, for a write, committed) the
+//! request — the ambiguous case a client must reconcile.
 
 use std::io;
 use std::pin::Pin;
@@ -45,13 +46,15 @@ pub(crate) struct Decision {
 impl FaultState {
     /// Injected rules first (in order, each for its remaining `times`),
     /// then the random fail rate.
-    pub(crate) fn decide(&mut self, path: &str) -> Option<Decision> {
+    pub(crate) fn decide(&mut self, method: &str, path: &str) -> Option<Decision> {
         let alternate = self.rng.gen_bool(0.5);
-        if let Some(rule) = self
-            .rules
-            .iter_mut()
-            .find(|r| r.times > 0 && r.path_contains.as_deref().is_none_or(|p| path.contains(p)))
-        {
+        if let Some(rule) = self.rules.iter_mut().find(|r| {
+            r.times > 0
+                && r.path_contains.as_deref().is_none_or(|p| path.contains(p))
+                && r.method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
+        }) {
             rule.times -= 1;
             let kind = rule.fault.clone();
             self.rules.retain(|r| r.times > 0);

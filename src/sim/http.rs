@@ -16,8 +16,8 @@ use super::routes::params::{parse_php_query, urldecode};
 use super::routes::{HttpRequest, respond};
 use super::{FaultKind, Inner, RecordedRequest, lock};
 
-/// Body size accepted for form-encoded requests (OAuth in `$_POST`).
-const MAX_FORM_BYTES: usize = 1 << 20;
+/// Body size accepted for form-encoded and JSON requests.
+const MAX_BODY_BYTES: usize = 8 << 20;
 
 /// How long a truncated response stalls before its connection drops.
 const TRUNCATE_PAUSE: Duration = Duration::from_millis(10);
@@ -34,25 +34,36 @@ pub(super) async fn serve(
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
     let (latency, decision) = {
         let mut f = lock(&inner.faults);
-        let decision = f.decide(&raw_path);
+        let decision = f.decide(&method, &raw_path);
         (f.latency, decision)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let is_form = parts
+    let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let form = if is_form {
-        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    let is_json = content_type.starts_with("application/json");
+    let bytes = if is_form || is_json {
+        axum::body::to_bytes(body, MAX_BODY_BYTES)
             .await
-            .unwrap_or_default();
+            .unwrap_or_default()
+    } else {
+        Bytes::new()
+    };
+    let form = if is_form {
         parse_php_query(&String::from_utf8_lossy(&bytes))
     } else {
         Vec::new()
     };
+    // WordPress parses a JSON body only when there is one; an empty body
+    // is no parameters, not an error.
+    let json = (is_json && !bytes.iter().all(u8::is_ascii_whitespace))
+        .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|_| ()));
     let authorization = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -69,6 +80,8 @@ pub(super) async fn serve(
                     raw_query: &raw_query,
                     authorization: authorization.as_deref(),
                     form,
+                    json,
+                    trusted: false,
                 },
             );
             (reply.status, reply.headers, reply.body)
@@ -80,6 +93,10 @@ pub(super) async fn serve(
     } else {
         status
     };
+    // The store has answered (and committed); the answer is held back.
+    if let Some(FaultKind::SlowAnswer { delay_ms }) = &fault {
+        tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
+    }
     lock(&inner.requests).push(RecordedRequest {
         method,
         path: urldecode(&raw_path.replace('+', "%2B")),

@@ -14,11 +14,14 @@
 //! - `render/`: typed state → WooCommerce JSON; `json.rs`: PHP byte layout
 //! - `routes/`: endpoints, arguments, paging, errors; `auth.rs`: OAuth
 //! - `faults.rs`: latency, error pages, truncation, resets; `pricing.rs`: totals
+//! - `routes/writes/`: REST writes; `webhooks/`: subscriptions' deliveries
+//! - `handle.rs`: what tests may ask of a running sim beyond HTTP
 
 mod auth;
 mod clock;
 mod data;
 mod faults;
+mod handle;
 mod http;
 mod json;
 mod model;
@@ -26,6 +29,7 @@ mod mutate;
 mod pricing;
 mod render;
 mod routes;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -37,11 +41,16 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use self::auth::KeyRing;
 use self::clock::{DAY_SECS, SimClock, system_now};
 use self::faults::{ConnKill, FaultState, SimListener};
 use self::model::{OrderStatus, PostStatus, Store};
+use self::mutate::Tx;
+
+pub use self::handle::SimResource;
+pub use self::webhooks::{DeliveryOutcome, DeliveryRecord, WebhookConfig, WebhookFaults};
 
 /// How a sim is built.
 #[derive(Debug, Clone)]
@@ -71,6 +80,8 @@ pub struct SimConfig {
     /// `rest_no_route`.
     pub refunds_endpoint: bool,
     pub faults: FaultConfig,
+    /// Webhook delivery settings (queue, timeout, auto-disable, faults).
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for SimConfig {
@@ -88,6 +99,7 @@ impl Default for SimConfig {
             variations_endpoint: true,
             refunds_endpoint: true,
             faults: FaultConfig::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -121,15 +133,52 @@ pub enum FaultKind {
     /// The connection drops before any byte of the response. The request
     /// *was* processed (the ambiguous case).
     Reset,
+    /// The store processes (and commits) the request at once, then holds
+    /// the answer back for `delay_ms`: a client with a shorter timeout
+    /// gives up on a write that happened.
+    SlowAnswer { delay_ms: u64 },
 }
 
 /// A deterministic fault: the next `times` requests whose path contains
-/// `path_contains` (any path when `None`) get `fault`.
+/// `path_contains` (any path when `None`) and whose method is `method`
+/// (any when `None`) get `fault`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultRule {
     pub path_contains: Option<String>,
+    /// `POST`, `PUT`, `DELETE`...; compared case-insensitively.
+    pub method: Option<String>,
     pub fault: FaultKind,
     pub times: usize,
+}
+
+impl FaultRule {
+    /// `fault` on the next request, any method, any path.
+    pub fn new(fault: FaultKind) -> Self {
+        Self {
+            path_contains: None,
+            method: None,
+            fault,
+            times: 1,
+        }
+    }
+
+    /// Only requests whose path contains `path` (e.g. `/wc/v3/orders`).
+    pub fn path(mut self, path: &str) -> Self {
+        self.path_contains = Some(path.to_owned());
+        self
+    }
+
+    /// Only requests with this method (e.g. `POST`).
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_owned());
+        self
+    }
+
+    /// The next `n` matching requests (a burst).
+    pub fn times(mut self, n: usize) -> Self {
+        self.times = n;
+        self
+    }
 }
 
 /// One request as the sim saw it.
@@ -185,6 +234,8 @@ pub(crate) struct Shop {
     pub keys: Mutex<KeyRing>,
     pub variations_endpoint: bool,
     pub refunds_endpoint: bool,
+    /// Webhook deliveries waiting or in flight.
+    pub hooks: webhooks::Hub,
 }
 
 pub(crate) struct Inner {
@@ -242,6 +293,7 @@ impl Sim {
                 }),
                 variations_endpoint: config.variations_endpoint,
                 refunds_endpoint: config.refunds_endpoint,
+                hooks: webhooks::Hub::new(&config.webhooks, config.seed),
             },
             faults: Mutex::new(FaultState {
                 latency: config.faults.latency,
@@ -264,6 +316,8 @@ impl Sim {
                 })
                 .await;
         });
+        let hooks_stop = CancellationToken::new();
+        tokio::spawn(webhooks::run(inner.clone(), hooks_stop.clone()));
         Ok(SimHandle {
             inner,
             addr,
@@ -271,6 +325,7 @@ impl Sim {
             consumer_secret: config.consumer_secret,
             stop: Some(stop_tx),
             task: Some(task),
+            hooks_stop,
         })
     }
 }
@@ -283,6 +338,8 @@ pub struct SimHandle {
     consumer_secret: String,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// Stops the webhook delivery worker.
+    hooks_stop: CancellationToken,
 }
 
 impl SimHandle {
@@ -335,7 +392,9 @@ impl SimHandle {
         self.inner.shop.clock.set_offset(secs);
     }
 
-    fn write<R>(&self, f: impl FnOnce(&mut Store, i64) -> R) -> R {
+    /// One unit of work on the store at the store's clock; the webhooks it
+    /// fires are queued as a REST request's would be.
+    fn write<R>(&self, f: impl FnOnce(&mut Tx<'_>) -> R) -> R {
         let now = self.inner.shop.clock.now();
         let mut store = self
             .inner
@@ -343,7 +402,11 @@ impl SimHandle {
             .store
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        f(&mut store, now)
+        let mut tx = Tx::new(&mut store, now);
+        let out = f(&mut tx);
+        let (changes, pings) = (tx.changes, tx.pings);
+        self.inner.shop.hooks.dispatch(&store, &changes, &pings);
+        out
     }
 
     fn read<R>(&self, f: impl FnOnce(&Store) -> R) -> R {
@@ -369,27 +432,28 @@ impl SimHandle {
         price: &str,
         stock: Option<i64>,
     ) -> i64 {
-        self.write(|s, now| mutate::add_simple_product(s, now, name, sku, price, stock))
+        self.write(|tx| mutate::add_simple_product(tx, name, sku, price, stock))
     }
 
     /// Sets the stock of a product or variation (managing it from now on).
     pub fn set_product_stock(&self, id: i64, qty: i64) {
-        self.write(|s, now| mutate::set_stock(s, now, id, qty));
+        self.write(|tx| mutate::set_stock(tx, id, qty));
     }
 
     /// Sets the regular price of a product or variation.
     pub fn set_product_price(&self, id: i64, regular: &str) {
-        self.write(|s, now| mutate::set_price(s, now, id, regular));
+        self.write(|tx| mutate::set_price(tx, id, regular));
     }
 
-    /// Moves a product (and its variations) to the trash.
+    /// Moves a product (and its variations) to the trash, firing
+    /// `product.deleted`.
     pub fn trash_product(&self, id: i64) {
-        self.write(|s, now| mutate::trash_product(s, now, id));
+        self.write(|tx| mutate::trash_product(tx, id));
     }
 
-    /// Deletes a product permanently, with its variations.
+    /// Deletes a product permanently, with its variations (no webhook).
     pub fn delete_product(&self, id: i64) {
-        self.write(|s, _| mutate::delete_product(s, id));
+        self.write(|tx| mutate::delete_product(tx, id));
     }
 
     /// Product ids, ascending; `status` filters by `post_status`
@@ -447,6 +511,7 @@ impl SimHandle {
 
     /// Stops accepting, lets in-flight requests finish, and waits.
     pub async fn shutdown(mut self) {
+        self.hooks_stop.cancel();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -458,6 +523,7 @@ impl SimHandle {
 
 impl Drop for SimHandle {
     fn drop(&mut self) {
+        self.hooks_stop.cancel();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

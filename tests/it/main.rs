@@ -8,3 +8,4 @@ mod resume;
 mod sim_behaviour;
 mod sim_client;
 mod sim_fixtures;
+mod sim_writes;

@@ -41,7 +41,7 @@ pub(super) fn purchasable(store: &Store) -> Vec<(i64, i64)> {
     out
 }
 
-pub(super) fn item_meta(
+pub(crate) fn item_meta(
     ids: &mut i64,
     key: &str,
     value: &str,
@@ -58,7 +58,7 @@ pub(super) fn item_meta(
 }
 
 /// An order line for one product or variation; unpriced.
-pub(super) fn new_line(
+pub(crate) fn new_line(
     store: &mut Store,
     product_id: i64,
     variation_id: i64,

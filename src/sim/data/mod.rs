@@ -24,6 +24,7 @@ use rand_chacha::ChaCha8Rng;
 use super::clock::{DAY_SECS, Ts};
 use super::model::{Ids, Store};
 
+pub(crate) use cart::{item_meta, new_line};
 pub(crate) use catalog::trash_meta;
 pub(crate) use variations::refresh_parent_stock;
 
@@ -134,6 +135,7 @@ pub(crate) fn generate(sizes: Sizes, home: &str, anchor: Ts) -> Store {
         orders: BTreeMap::new(),
         refunds: BTreeMap::new(),
         skus: HashMap::new(),
+        webhooks: BTreeMap::new(),
     };
     taxonomy::taxonomies(&mut store, &mut phase_rng(sizes.seed, 1), sizes.products);
     catalog::products(

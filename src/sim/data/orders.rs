@@ -329,6 +329,7 @@ fn build_order(
         fee_lines: fees,
         coupon_lines: coupons,
         refund_ids: vec![],
+        stock_reduced: reduces_stock,
     };
     let (coupon_lines, fee_lines) = (order.coupon_lines.clone(), order.fee_lines.clone());
     pricing::order_totals(&mut order, &coupon_lines, &fee_lines);

@@ -47,6 +47,8 @@ pub(crate) struct Ids {
     pub order_meta: i64,
     /// `wp_usermeta` rows exposed as customer `meta_data`.
     pub user_meta: i64,
+    /// `wc_webhooks`.
+    pub webhook: i64,
 }
 
 impl Default for Ids {
@@ -64,6 +66,7 @@ impl Default for Ids {
             order_meta: 1,
             // WordPress writes a dozen rows for the administrator first.
             user_meta: 20,
+            webhook: 1,
         }
     }
 }
@@ -210,6 +213,56 @@ pub(crate) struct Store {
     pub refunds: BTreeMap<i64, Refund>,
     /// SKU → product or variation id (non-empty SKUs are unique).
     pub skus: HashMap<String, i64>,
+    /// Webhook subscriptions (`wc_webhooks`), created over REST.
+    pub webhooks: BTreeMap<i64, Webhook>,
+}
+
+/// A webhook's `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WebhookStatus {
+    /// Delivers.
+    Active,
+    /// Set by an administrator: nothing is delivered.
+    Paused,
+    /// Set by WooCommerce after repeated failed deliveries (or by hand).
+    Disabled,
+}
+
+impl WebhookStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            WebhookStatus::Active => "active",
+            WebhookStatus::Paused => "paused",
+            WebhookStatus::Disabled => "disabled",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(WebhookStatus::Active),
+            "paused" => Some(WebhookStatus::Paused),
+            "disabled" => Some(WebhookStatus::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// A webhook subscription as `wc_webhooks` keeps it.
+#[derive(Debug, Clone)]
+pub(crate) struct Webhook {
+    pub id: i64,
+    pub name: String,
+    pub status: WebhookStatus,
+    /// `product.updated`, `order.created`, ...
+    pub topic: String,
+    pub delivery_url: String,
+    pub secret: String,
+    pub created: Ts,
+    /// `None` until the first change after creation (the captured create
+    /// response prints `null`).
+    pub modified: Option<Ts>,
+    /// Consecutive failed deliveries; any success resets it.
+    pub failure_count: u32,
 }
 
 impl Store {

@@ -177,6 +177,9 @@ pub(crate) struct Order {
     pub coupon_lines: Vec<CouponLine>,
     /// Refund ids, newest first (as `get_refunds()` returns them).
     pub refund_ids: Vec<i64>,
+    /// The order-level "stock reduced" flag (`_order_stock_reduced`): set
+    /// when the order took its stock, cleared when it gave it back.
+    pub stock_reduced: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -9,6 +9,7 @@ mod config;
 mod orders;
 mod people;
 mod terms;
+mod webhooks;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -25,6 +26,7 @@ pub(crate) use config::{
 pub(crate) use orders::{order, refund};
 pub(crate) use people::customer;
 pub(crate) use terms::{attribute, attribute_term, category, tag};
+pub(crate) use webhooks::webhook;
 
 /// What every renderer needs to know about the request context.
 #[derive(Clone, Copy)]

@@ -7,23 +7,26 @@
 
 mod config;
 mod filters;
-mod list;
+pub(crate) mod list;
 mod orders;
 pub(crate) mod params;
 mod people;
 mod products;
 mod table;
 mod terms;
+pub(crate) mod writes;
 
 use serde_json::{Value, json};
 
 use self::list::{Listed, filter_fields, link_header, parse_fields};
 use self::params::{Params, PhpValue, parse_php_query, urldecode};
 use self::table::{Gate, Kind, match_route, routes};
+use self::writes::{WriteCall, merge_params};
 use super::Shop;
 use super::auth::{self, AuthRequest, Caller};
 use super::json::to_php_json;
 use super::model::Store;
+use super::mutate::Tx;
 use super::render::Ctx;
 
 /// A WordPress REST error: `{"code","message","data"}`. Small on purpose
@@ -59,7 +62,7 @@ impl ApiError {
         Self::new(404, code, message.to_owned())
     }
 
-    fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         json!({ "code": self.code, "message": self.message, "data": *self.data })
     }
 }
@@ -90,6 +93,11 @@ pub(crate) struct HttpRequest<'a> {
     pub authorization: Option<&'a str>,
     /// `application/x-www-form-urlencoded` body parameters (`$_POST`).
     pub form: Vec<(String, PhpValue)>,
+    /// An `application/json` body: parsed, or `Err` when it is not JSON.
+    pub json: Option<Result<Value, ()>>,
+    /// In-process calls from `SimHandle`: authenticated as the key's owner
+    /// without OAuth (no nonce, no signature).
+    pub trusted: bool,
 }
 
 /// A finished response, before faults and latency.
@@ -112,6 +120,7 @@ fn no_route() -> ApiError {
 struct Headers {
     link: String,
     totals: Option<(usize, usize)>,
+    location: Option<String>,
     allow: Option<&'static [&'static str]>,
     authenticated: bool,
     method_is_get: bool,
@@ -136,6 +145,9 @@ impl Headers {
         if let Some((total, pages)) = self.totals {
             h.push(("x-wp-total", total.to_string()));
             h.push(("x-wp-totalpages", pages.to_string()));
+        }
+        if let Some(l) = self.location {
+            h.push(("location", l));
         }
         // Allow lists the methods the *current user* may use: none for a
         // logged-out request (see `rest_send_allow_header`).
@@ -163,6 +175,32 @@ fn html_not_found() -> HttpReply {
         headers: vec![("content-type", "text/html; charset=UTF-8".to_owned())],
         body: b"<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"UTF-8\"><title>Page not found</title></head><body class=\"error404\"><h1>Oops! That page can&rsquo;t be found.</h1></body></html>\n".to_vec(),
     }
+}
+
+/// The permission error of a write without credentials.
+fn write_denied(kind: Kind, pattern: &str, method: &str) -> ApiError {
+    let (code, message) = if pattern.ends_with("batch") {
+        (
+            "woocommerce_rest_cannot_batch",
+            "Sorry, you are not allowed to batch manipulate this resource.",
+        )
+    } else if kind == Kind::Collection {
+        (
+            "woocommerce_rest_cannot_create",
+            "Sorry, you are not allowed to create resources.",
+        )
+    } else if method == "DELETE" {
+        (
+            "woocommerce_rest_cannot_delete",
+            "Sorry, you are not allowed to delete this resource.",
+        )
+    } else {
+        (
+            "woocommerce_rest_cannot_edit",
+            "Sorry, you are not allowed to edit this resource.",
+        )
+    };
+    ApiError::new(401, code, message.to_owned())
 }
 
 /// Serves one request against the shop.
@@ -194,6 +232,7 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
             headers: Headers {
                 link: discovery.clone(),
                 totals: None,
+                location: None,
                 allow,
                 authenticated,
                 method_is_get,
@@ -203,7 +242,9 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
         };
 
     // 1. Authentication (`rest_authentication_errors`), for wc/ routes only.
-    let caller = if trimmed.starts_with("wc/") || trimmed.starts_with("wc-") {
+    let caller = if req.trusted {
+        Caller::Key
+    } else if trimmed.starts_with("wc/") || trimmed.starts_with("wc-") {
         let auth_req = AuthRequest {
             method: req.method,
             raw_path: req.raw_path,
@@ -266,16 +307,78 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
     if !gated || !route.methods.contains(&method) {
         return error_reply(no_route(), authenticated, None);
     }
-    let Some(handler) = route.handler.filter(|_| method == "GET") else {
-        let e = ApiError::new(
-            501,
-            "possync_sim_not_implemented",
-            format!(
-                "The simulated store does not implement {} {} yet.",
-                req.method, route.pattern
-            ),
-        );
-        return error_reply(e, authenticated, Some(route.methods));
+    if method != "GET" {
+        let Some(write) = route.write else {
+            let e = ApiError::new(
+                501,
+                "possync_sim_not_implemented",
+                format!(
+                    "The simulated store does not implement {} {} yet.",
+                    req.method, route.pattern
+                ),
+            );
+            return error_reply(e, authenticated, Some(route.methods));
+        };
+        if !authenticated {
+            return error_reply(write_denied(route.kind, route.pattern, method), false, None);
+        }
+        let input = match &req.json {
+            Some(Err(())) => {
+                let e = ApiError::with_data(
+                    400,
+                    "rest_invalid_json",
+                    "Invalid JSON body passed.".to_owned(),
+                    json!({ "status": 400, "json_error_code": 4, "json_error_message": "Syntax error" }),
+                );
+                return error_reply(e, true, Some(route.methods));
+            }
+            Some(Ok(v)) => merge_params(&query, &req.form, Some(v)),
+            None => merge_params(&query, &req.form, None),
+        };
+        let params = Params {
+            list: query.clone(),
+        };
+        let mut store = shop
+            .store
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut call = WriteCall {
+            tx: Tx::new(&mut store, now),
+            ctx: Ctx {
+                home: &shop.home,
+                now,
+            },
+            method,
+            path: captured,
+            input,
+        };
+        let result = write(&mut call);
+        let (changes, pings) = (call.tx.changes, call.tx.pings);
+        // Deliveries are queued with the request's commit, whatever
+        // happens to the answer afterwards.
+        shop.hooks.dispatch(&store, &changes, &pings);
+        drop(store);
+        let out = match result {
+            Ok(out) => out,
+            Err(e) => return error_reply(e, true, Some(route.methods)),
+        };
+        let fields = parse_fields(&params);
+        return HttpReply {
+            status: out.status,
+            headers: Headers {
+                link: discovery.clone(),
+                totals: None,
+                location: out.location,
+                allow: Some(route.methods),
+                authenticated: true,
+                method_is_get,
+            }
+            .into_vec(),
+            body: to_php_json(&filter_fields(out.body, fields.as_ref())),
+        };
+    }
+    let Some(handler) = route.handler else {
+        return error_reply(no_route(), authenticated, None);
     };
 
     // 3. Arguments, before any permission check (`respond_to_request`).
@@ -345,6 +448,7 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
         headers: Headers {
             link,
             totals,
+            location: None,
             allow: Some(route.methods),
             authenticated,
             method_is_get,

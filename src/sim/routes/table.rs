@@ -3,6 +3,7 @@
 
 use super::list::SINGLE_ARGS;
 use super::params::Arg;
+use super::writes::{self, WriteHandler, webhooks::WEBHOOK_ARGS};
 use super::{ApiError, Call, Out, config, orders, people, products, terms};
 use Kind::{Collection, CrudItem, Item};
 
@@ -32,7 +33,10 @@ pub(super) struct Route {
     pub(super) kind: Kind,
     pub(super) gate: Gate,
     pub(super) args: &'static [Arg],
+    /// The `GET` handler.
     pub(super) handler: Option<Handler>,
+    /// The handler of every other method the route has.
+    pub(super) write: Option<WriteHandler>,
 }
 
 const COLLECTION: &[&str] = &["GET", "POST"];
@@ -54,6 +58,14 @@ const fn route(
         gate: Gate::Always,
         args,
         handler: Some(handler),
+        write: None,
+    }
+}
+
+const fn writable(r: Route, write: WriteHandler) -> Route {
+    Route {
+        write: Some(write),
+        ..r
     }
 }
 
@@ -65,14 +77,15 @@ const fn batch(pattern: &'static str) -> Route {
         gate: Gate::Always,
         args: &[],
         handler: None,
+        write: None,
     }
 }
 
 /// Every route, in WordPress registration order (first match wins).
 #[rustfmt::skip]
 static ROUTES: &[Route] = &[
-    route("products", COLLECTION, Collection, products::PRODUCT_ARGS, products::list_products),
-    batch("products/batch"),
+    writable(route("products", COLLECTION, Collection, products::PRODUCT_ARGS, products::list_products), writes::products_collection),
+    writable(batch("products/batch"), writes::products_batch),
     route("products/categories", COLLECTION, Collection, terms::TERM_ARGS_CATEGORIES, terms::list_categories),
     route("products/categories/{id}", ITEM, Item, SINGLE_ARGS, terms::get_category),
     route("products/tags", COLLECTION, Collection, terms::TERM_ARGS, terms::list_tags),
@@ -81,19 +94,19 @@ static ROUTES: &[Route] = &[
     route("products/attributes/{id}", ITEM, Item, SINGLE_ARGS, terms::get_attribute),
     route("products/attributes/{id}/terms", COLLECTION, Collection, terms::TERM_ARGS, terms::list_attribute_terms),
     route("products/attributes/{id}/terms/{id}", ITEM, Item, SINGLE_ARGS, terms::get_attribute_term),
-    route("products/{id}", ITEM, CrudItem, SINGLE_ARGS, products::get_product),
-    route("products/{id}/variations", COLLECTION, Collection, products::VARIATION_ARGS, products::list_product_variations),
-    batch("products/{id}/variations/batch"),
-    route("products/{id}/variations/{id}", ITEM, CrudItem, SINGLE_ARGS, products::get_variation),
+    writable(route("products/{id}", ITEM, CrudItem, SINGLE_ARGS, products::get_product), writes::product_item),
+    writable(route("products/{id}/variations", COLLECTION, Collection, products::VARIATION_ARGS, products::list_product_variations), writes::variations_collection),
+    writable(batch("products/{id}/variations/batch"), writes::variations_batch),
+    writable(route("products/{id}/variations/{id}", ITEM, CrudItem, SINGLE_ARGS, products::get_variation), writes::variation_item),
     Route { gate: Gate::VariationsEndpoint, ..route("variations", GET, Collection, products::VARIATION_ARGS, products::list_all_variations) },
-    route("customers", COLLECTION, Collection, people::CUSTOMER_ARGS, people::list_customers),
-    batch("customers/batch"),
-    route("customers/{id}", ITEM, Item, SINGLE_ARGS, people::get_customer),
-    route("orders", COLLECTION, Collection, orders::ORDER_ARGS, orders::list_orders),
-    batch("orders/batch"),
-    route("orders/{id}", ITEM, Item, SINGLE_ARGS, orders::get_order),
-    route("orders/{id}/refunds", COLLECTION, Collection, orders::REFUND_ARGS, orders::list_order_refunds),
-    route("orders/{id}/refunds/{id}", &["GET", "DELETE"], Item, SINGLE_ARGS, orders::get_order_refund),
+    writable(route("customers", COLLECTION, Collection, people::CUSTOMER_ARGS, people::list_customers), writes::customers_collection),
+    writable(batch("customers/batch"), writes::customers_batch),
+    writable(route("customers/{id}", ITEM, Item, SINGLE_ARGS, people::get_customer), writes::customer_item),
+    writable(route("orders", COLLECTION, Collection, orders::ORDER_ARGS, orders::list_orders), writes::orders_collection),
+    writable(batch("orders/batch"), writes::orders_batch),
+    writable(route("orders/{id}", ITEM, Item, SINGLE_ARGS, orders::get_order), writes::order_item),
+    writable(route("orders/{id}/refunds", COLLECTION, Collection, orders::REFUND_ARGS, orders::list_order_refunds), writes::refunds_collection),
+    writable(route("orders/{id}/refunds/{id}", &["GET", "DELETE"], Item, SINGLE_ARGS, orders::get_order_refund), writes::refund_item),
     Route { gate: Gate::RefundsEndpoint, ..route("refunds", GET, Collection, orders::REFUND_ARGS, orders::list_refunds) },
     route("taxes", COLLECTION, Collection, config::TAX_ARGS, config::list_taxes),
     batch("taxes/batch"),
@@ -114,6 +127,9 @@ static ROUTES: &[Route] = &[
     route("data/countries/{code}", GET, Item, SINGLE_ARGS, config::get_country),
     route("data/currencies/current", GET, Item, SINGLE_ARGS, config::get_current_currency),
     route("system_status", GET, Item, SINGLE_ARGS, config::get_system_status),
+    writable(route("webhooks", COLLECTION, Collection, WEBHOOK_ARGS, writes::list_webhooks), writes::webhooks_collection),
+    writable(batch("webhooks/batch"), writes::webhooks_batch),
+    writable(route("webhooks/{id}", ITEM, Item, SINGLE_ARGS, writes::get_webhook), writes::webhook_item),
 ];
 
 pub(super) fn routes() -> &'static [Route] {

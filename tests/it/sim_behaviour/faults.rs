@@ -16,6 +16,7 @@ async fn sim_faults_are_observable_at_the_client() {
     let inject = |fault: FaultKind| {
         sim.inject(FaultRule {
             path_contains: Some("/products".to_owned()),
+            method: None,
             fault,
             times: 1,
         })
@@ -91,6 +92,7 @@ async fn sim_faults_before_the_store_leave_the_nonce_unused_and_after_it_use_it(
     let (sim, c) = spawn(SimConfig::default()).await;
     sim.inject(FaultRule {
         path_contains: None,
+        method: None,
         fault: FaultKind::BadGateway,
         times: 1,
     });
@@ -103,6 +105,7 @@ async fn sim_faults_before_the_store_leave_the_nonce_unused_and_after_it_use_it(
     );
     sim.inject(FaultRule {
         path_contains: None,
+        method: None,
         fault: FaultKind::Reset,
         times: 1,
     });
