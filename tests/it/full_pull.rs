@@ -202,6 +202,7 @@ async fn a_failed_resource_removes_nothing_and_the_others_complete() {
     .unwrap();
     t.sim.inject(FaultRule {
         path_contains: Some("/wc/v3/products".to_owned()),
+        method: None,
         fault: FaultKind::HtmlBeforeJson,
         times: 10_000,
     });
