@@ -46,8 +46,9 @@ const PRUNE: &str = "
 DELETE FROM webhook_inbox
 WHERE state NOT IN ('pending', 'refetch') AND id <= (SELECT MAX(id) FROM webhook_inbox) - :keep";
 const COUNTERS: &str = "SELECT name, value FROM webhook_counters";
-const COUNT_WAITING: &str =
-    "SELECT COUNT(*) FROM webhook_inbox WHERE state IN ('pending', 'refetch')";
+const COUNT_WAITING: &str = "
+SELECT COUNT(*) FILTER (WHERE state = 'pending'), COUNT(*) FILTER (WHERE state = 'refetch')
+FROM webhook_inbox WHERE state IN ('pending', 'refetch')";
 const RECENT_FAILURES: &str = "
 SELECT id, received_at, topic, error FROM webhook_inbox
 WHERE state = 'failed' ORDER BY id DESC LIMIT :limit";
@@ -88,8 +89,10 @@ pub struct WebhookStats {
     pub refetched: i64,
     /// Signed but not understood.
     pub failed: i64,
-    /// Stored and not yet settled.
+    /// Stored and not yet applied.
     pub waiting: i64,
+    /// Naming an object gone upstream, waiting for the shop to be asked.
+    pub awaiting_refetch: i64,
     /// When the last delivery arrived (unix ms).
     pub last_delivery_at: Option<i64>,
     /// The latest failures, newest first.
@@ -301,7 +304,8 @@ pub fn stats(conn: &Connection, failures: i64) -> Result<WebhookStats, StoreErro
             _ => {}
         }
     }
-    out.waiting = conn.query_row(COUNT_WAITING, [], |r| r.get(0))?;
+    (out.waiting, out.awaiting_refetch) =
+        conn.query_row(COUNT_WAITING, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let mut stmt = conn.prepare_cached(RECENT_FAILURES)?;
     out.recent_failures = stmt
         .query_map(named_params! { ":limit": failures }, |r| {

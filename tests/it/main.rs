@@ -9,3 +9,4 @@ mod sim_behaviour;
 mod sim_client;
 mod sim_fixtures;
 mod sim_writes;
+mod webhooks;

@@ -39,7 +39,12 @@ impl Secrets {
             configured,
             current: RwLock::new(Arc::new(list)),
             store,
-            last_reload: Mutex::new(Instant::now()),
+            // The first miss may reload at once.
+            last_reload: Mutex::new(
+                Instant::now()
+                    .checked_sub(RELOAD_EVERY)
+                    .unwrap_or_else(Instant::now),
+            ),
         })
     }
 
