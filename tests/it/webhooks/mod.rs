@@ -5,6 +5,7 @@
 mod apply;
 mod fixtures;
 mod receiver;
+mod refetch;
 mod subscriptions;
 
 use std::path::{Path, PathBuf};
