@@ -4,15 +4,16 @@
 //! so a delivery must be answered quickly, and only once it is durable.
 //! Each delivery goes to one task that writes whatever has queued up in a
 //! single transaction (one fsync for many deliveries) and then answers them
-//! all. A full pull shares the writer thread, so a delivery waits at most
-//! for the page being committed plus its own batch.
+//! all. A full pull shares the writer thread; these writes take its urgent
+//! lane, so a delivery waits at most for the page being committed plus its
+//! own batch.
 
 use std::sync::Arc;
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::domain::webhooks::ReceivedDelivery;
-use crate::store::{Store, inbox};
+use crate::store::{Lane, Store, inbox};
 
 /// Deliveries written in one transaction at most.
 const MAX_BATCH: usize = 1024;
@@ -70,7 +71,10 @@ async fn write_batches(store: Store, mut rx: mpsc::Receiver<Job>, stored: Arc<No
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let jobs = std::mem::take(&mut batch);
         let (deliveries, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
-        let result = store.write(move |tx| inbox::insert(tx, &deliveries)).await;
+        // Urgent: the shop is waiting on these, the pull's pages are not.
+        let result = store
+            .write_in(Lane::Urgent, move |tx| inbox::insert(tx, &deliveries))
+            .await;
         match result {
             Ok(()) => {
                 for r in replies {

@@ -5,7 +5,10 @@ use serde_json::Value;
 
 use super::{Agent, fixtures_dir};
 
-fn captured() -> Vec<(String, Vec<(String, String)>, Vec<u8>)> {
+/// A captured delivery: file name, headers in order, raw body.
+type Captured = (String, Vec<(String, String)>, Vec<u8>);
+
+fn captured() -> Vec<Captured> {
     let mut names: Vec<String> = std::fs::read_dir(fixtures_dir())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
