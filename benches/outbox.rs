@@ -11,14 +11,12 @@
 
 use std::time::{Duration, Instant};
 
-use possync::config::{Config, StoreConfig, SyncConfig, TillConfig};
+use possync::config::{Config, StoreConfig, TillConfig};
 use possync::domain::outbox::EntryState;
 use possync::sim::{FaultKind, Sim, SimConfig};
 use possync::store::outbox;
 use possync::sync::engine::InitialPull;
-use possync::upstream::woo::auth::AuthMode;
 use possync::{App, AppOptions};
-use secrecy::SecretString;
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -64,24 +62,21 @@ async fn run(sales: usize, concurrency: usize, latency: Duration) {
         })
         .collect();
     let dir = tempfile::tempdir().unwrap();
+    let store = StoreConfig::oauth1(
+        sim.url().parse().unwrap(),
+        sim.consumer_key(),
+        sim.consumer_secret(),
+    );
     let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_path_buf(),
-        store: Some(StoreConfig {
-            url: sim.url().parse().unwrap(),
-            home_url: None,
-            consumer_key: SecretString::from(sim.consumer_key().to_owned()),
-            consumer_secret: SecretString::from(sim.consumer_secret().to_owned()),
-            auth: AuthMode::OAuth1,
-            verify_tls: true,
-            timeout: Duration::from_secs(30),
-        }),
-        sync: SyncConfig::default(),
-        lookup: Default::default(),
         till: TillConfig {
             replay_concurrency: concurrency,
             ..TillConfig::default()
         },
+        ..Config::new(
+            "127.0.0.1:0".parse().unwrap(),
+            dir.path().to_path_buf(),
+            Some(store),
+        )
     };
     let app = App::spawn(
         config,

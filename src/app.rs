@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::api::webhooks::Receiver;
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::domain::time::unix_millis_now;
@@ -24,7 +25,12 @@ use crate::sync::engine::{self, InitialPull};
 use crate::sync::progress::{PullProgress, PullState};
 use crate::sync::pull::PullOptions;
 use crate::sync::replay::{self, ReplayOptions, ReplayWaker};
+use crate::sync::webhooks::apply::Mirror;
+use crate::sync::webhooks::ingest::Inbox;
+use crate::sync::webhooks::secrets::Secrets;
+use crate::sync::webhooks::worker;
 use crate::upstream::woo::client::WooClient;
+use crate::upstream::woo::webhook;
 
 /// How long shutdown waits for tasks to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
@@ -90,6 +96,26 @@ impl App {
             tracing::warn!("no store configured: serving the replica as it is");
         }
 
+        // Webhooks: deliveries are stored by one group-commit task (it ends
+        // when the server, which holds the inbox, is gone) and applied by a
+        // worker that asks the shop about objects gone before delivery.
+        let stored = Arc::new(Notify::new());
+        let (inbox, inbox_writer) = Inbox::spawn(store.clone(), Arc::clone(&stored));
+        tracker.spawn(inbox_writer);
+        let secrets = Secrets::load(store.clone(), config.webhooks.secret.clone()).await?;
+        let refetch_client = config.store.as_ref().map(WooClient::new).transpose()?;
+        tracker.spawn(worker::run(
+            store.clone(),
+            refetch_client,
+            webhook::instruction,
+            Mirror {
+                product_statuses: config.sync.product_statuses.clone(),
+                order_statuses: config.sync.order_statuses.clone(),
+            },
+            stored,
+            token.child_token(),
+        ));
+
         let state = AppState {
             store: store.clone(),
             progress: progress_rx.clone(),
@@ -98,6 +124,10 @@ impl App {
             lookup: Arc::new(config.lookup.clone()),
             till: Arc::new(config.till.settings.clone()),
             replay: waker,
+            webhooks: Some(Receiver {
+                inbox,
+                secrets: Arc::new(secrets),
+            }),
         };
         let router = api::router(state);
         let server_token = token.clone();

@@ -28,6 +28,7 @@ mod demo;
 mod outbox;
 mod progress_bars;
 mod sim;
+mod webhooks;
 
 /// Offline-first sync agent for point-of-sale terminals: keeps a local
 /// replica of a WooCommerce store for the till.
@@ -55,6 +56,8 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// List, retry or discard the changes waiting to go to the shop
     Outbox(outbox::OutboxArgs),
+    /// Manage the shop's webhook subscriptions to this agent
+    Webhooks(webhooks::WebhooksArgs),
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +122,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             Command::Status(args) => show_status(cli.config, args),
             Command::Sim(args) => sim::run(args).await,
             Command::Outbox(args) => outbox::run(cli.config, args),
+            Command::Webhooks(args) => webhooks::run(cli.config, args).await,
         }
     })
 }

@@ -20,6 +20,8 @@ mod lookup;
 pub use lookup::LookupConfig;
 mod till;
 pub use till::TillConfig;
+mod webhooks;
+pub use webhooks::WebhooksConfig;
 
 /// The default config file, read when present and no `--config` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "possync.toml";
@@ -109,6 +111,8 @@ pub struct Config {
     pub lookup: LookupConfig,
     /// How this till books sales and replays them.
     pub till: TillConfig,
+    /// Webhook receiving.
+    pub webhooks: WebhooksConfig,
 }
 
 /// How to reach the online store.
@@ -125,6 +129,22 @@ pub struct StoreConfig {
     pub auth: AuthMode,
     pub verify_tls: bool,
     pub timeout: Duration,
+}
+
+impl StoreConfig {
+    /// A store reached over plain HTTP with OAuth 1.0a (the simulated store,
+    /// a shop on the LAN), with the default timeout.
+    pub fn oauth1(url: Url, consumer_key: &str, consumer_secret: &str) -> StoreConfig {
+        StoreConfig {
+            url,
+            home_url: None,
+            consumer_key: SecretString::from(consumer_key.to_owned()),
+            consumer_secret: SecretString::from(consumer_secret.to_owned()),
+            auth: AuthMode::OAuth1,
+            verify_tls: true,
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+        }
+    }
 }
 
 /// What to mirror and how hard to pull.
@@ -215,9 +235,25 @@ pub struct ConfigView {
     pub max_records: u64,
     pub till: crate::domain::till::TillSettings,
     pub replay_concurrency: usize,
+    pub webhook_secret_set: bool,
 }
 
 impl Config {
+    /// A configuration with every section at its default: the starting
+    /// point for code that builds one (demo, tests, benchmarks) rather than
+    /// loading a file, so a new section never breaks them.
+    pub fn new(listen: SocketAddr, data_dir: PathBuf, store: Option<StoreConfig>) -> Config {
+        Config {
+            listen,
+            data_dir,
+            store,
+            sync: SyncConfig::default(),
+            lookup: LookupConfig::default(),
+            till: TillConfig::default(),
+            webhooks: WebhooksConfig::default(),
+        }
+    }
+
     /// Loads `path` (or `possync.toml` if it exists when `path` is `None`),
     /// overlays the `POSSYNC_*` variables of `env`, then `flags` (pairs of a
     /// dotted key such as `listen` and its value), and validates the result.
@@ -306,6 +342,7 @@ impl Config {
             max_records: self.sync.max_records,
             till: self.till.settings.clone(),
             replay_concurrency: self.till.replay_concurrency,
+            webhook_secret_set: self.webhooks.secret.is_some(),
         }
     }
 }
@@ -515,6 +552,11 @@ const KEYS: &[Key] = &[
         env: "POSSYNC_TILL_REPLAY_CONCURRENCY",
         kind: Kind::Int,
     },
+    Key {
+        path: "webhooks.secret",
+        env: "POSSYNC_WEBHOOKS_SECRET",
+        kind: Kind::Str,
+    },
 ];
 
 /// Sets `key` in `table` from a string given in the environment or a flag.
@@ -573,6 +615,7 @@ struct RawConfig {
     schedule: Option<RawSchedule>,
     lookup: Option<lookup::RawLookup>,
     till: Option<till::RawTill>,
+    webhooks: Option<webhooks::RawWebhooks>,
 }
 
 #[derive(Deserialize, Default)]
@@ -676,6 +719,11 @@ impl RawConfig {
             .map(till::RawTill::validate)
             .transpose()?
             .unwrap_or_default();
+        let webhooks = self
+            .webhooks
+            .map(webhooks::RawWebhooks::validate)
+            .transpose()?
+            .unwrap_or_default();
         Ok(Config {
             listen,
             data_dir,
@@ -683,6 +731,7 @@ impl RawConfig {
             sync,
             lookup,
             till,
+            webhooks,
         })
     }
 }

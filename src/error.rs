@@ -53,3 +53,13 @@ impl Error {
         }
     }
 }
+
+impl From<crate::sync::webhooks::WebhookError> for Error {
+    fn from(e: crate::sync::webhooks::WebhookError) -> Self {
+        use crate::sync::webhooks::WebhookError;
+        match e {
+            WebhookError::Upstream(e) => Error::Upstream(e),
+            WebhookError::Store(e) => Error::Store(e),
+        }
+    }
+}

@@ -15,12 +15,15 @@ use super::{ApiError, AppState};
 use crate::config::ConfigView;
 use crate::domain::time::unix_millis_now;
 use crate::store::events::{self, Event};
+use crate::store::inbox::{self, WebhookStats};
 use crate::store::status::{self, Summary};
 use crate::sync::progress::PullProgress;
 
 const PAGE: &str = include_str!("assets/status.html");
 /// Events shown on the page.
 const RECENT_EVENTS: i64 = 30;
+/// Failed webhook deliveries listed on the page.
+const RECENT_FAILED_DELIVERIES: i64 = 5;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -45,6 +48,7 @@ struct SyncStatus {
     config: ConfigView,
     pull: PullProgress,
     replica: Summary,
+    webhooks: WebhookStats,
     events: Vec<Event>,
 }
 
@@ -56,9 +60,15 @@ struct Agent {
 }
 
 async fn sync_status(State(state): State<AppState>) -> Result<Json<SyncStatus>, ApiError> {
-    let (replica, events) = state
+    let (replica, webhooks, events) = state
         .store
-        .read(|c| Ok((status::summary(c)?, events::recent(c, RECENT_EVENTS)?)))
+        .read(|c| {
+            Ok((
+                status::summary(c)?,
+                inbox::stats(c, RECENT_FAILED_DELIVERIES)?,
+                events::recent(c, RECENT_EVENTS)?,
+            ))
+        })
         .await?;
     Ok(Json(SyncStatus {
         agent: Agent {
@@ -69,6 +79,7 @@ async fn sync_status(State(state): State<AppState>) -> Result<Json<SyncStatus>, 
         config: (*state.config).clone(),
         pull: state.progress.borrow().clone(),
         replica,
+        webhooks,
         events,
     }))
 }

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::ApiError;
+use super::{ApiError, MAX_BODY_BYTES};
 use crate::domain::customers::Address;
 use crate::domain::outbox::{CustomerFields, CustomerRef};
 use crate::domain::till::ProductSel;
@@ -34,7 +34,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             .await
             .map_err(|e: BytesRejection| {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::TooLarge
+                    ApiError::TooLarge(MAX_BODY_BYTES)
                 } else {
                     ApiError::BadRequest(format!("cannot read the request body: {e}"))
                 }

@@ -10,6 +10,7 @@ mod outbox;
 mod people;
 mod sales;
 mod stock;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -45,11 +46,13 @@ pub struct AppState {
     pub till: Arc<TillSettings>,
     /// Wakes the outbox replayer when a change is queued.
     pub replay: ReplayWaker,
+    /// The webhook receiver; `None` serves no deliveries.
+    pub webhooks: Option<webhooks::Receiver>,
 }
 
 /// The whole router.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let local = Router::new()
         .merge(health::routes())
         .merge(backoffice::routes())
         .merge(lookup::routes())
@@ -57,8 +60,13 @@ pub fn router(state: AppState) -> Router {
         .merge(people::routes())
         .merge(stock::routes())
         .merge(outbox::routes())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    Router::new()
+        .merge(local)
+        // Its own body limit (2 MiB): a large order is bigger than the
+        // local API's requests.
+        .merge(webhooks::routes())
         .fallback(not_found)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -80,12 +88,18 @@ pub enum ApiError {
     /// 503: the replica cannot be read right now.
     #[error("the local replica is unavailable: {0}")]
     Unavailable(#[from] StoreError),
-    /// 400: the body is not JSON (or cannot be read).
+    /// 400: the request could not be read (not JSON, unreadable body).
     #[error("{0}")]
     BadRequest(String),
-    /// 413: the body is larger than [`MAX_BODY_BYTES`].
-    #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
-    TooLarge,
+    /// 401: a webhook delivery without a valid signature.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 413: the body is larger than accepted.
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// 503: the request cannot be taken right now.
+    #[error("{0}")]
+    Busy(String),
     /// 422: a field has a wrong shape or value; `field` is its path.
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
@@ -109,9 +123,10 @@ impl ApiError {
         match self {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
         }
@@ -123,7 +138,9 @@ impl ApiError {
             ApiError::InvalidParameter { .. } => "invalid_parameter",
             ApiError::Unavailable(_) => "replica_unavailable",
             ApiError::BadRequest(_) => "malformed_request",
-            ApiError::TooLarge => "too_large",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::Busy(_) => "busy",
             ApiError::Invalid { .. } => "invalid",
             ApiError::Conflict { code, .. } => code,
         }

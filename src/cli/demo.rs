@@ -7,16 +7,14 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use secrecy::SecretString;
 
 use crate::app::{App, AppOptions};
-use crate::config::{Config, LookupConfig, StoreConfig, SyncConfig};
+use crate::config::{Config, StoreConfig};
 use crate::error::Error;
 use crate::sim::{Sim, SimConfig};
 use crate::store::status;
 use crate::sync::engine::InitialPull;
 use crate::sync::progress::PullState;
-use crate::upstream::woo::auth::AuthMode;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -74,22 +72,11 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
         .url()
         .parse()
         .map_err(|e| Error::Usage(format!("simulated store URL: {e}")))?;
-    let config = Config {
-        listen: args.listen,
-        data_dir: data_dir.clone(),
-        store: Some(StoreConfig {
-            url,
-            home_url: None,
-            consumer_key: SecretString::from(key),
-            consumer_secret: SecretString::from(secret),
-            auth: AuthMode::OAuth1,
-            verify_tls: true,
-            timeout: Duration::from_secs(30),
-        }),
-        sync: SyncConfig::default(),
-        lookup: LookupConfig::default(),
-        till: Default::default(),
-    };
+    let config = Config::new(
+        args.listen,
+        data_dir.clone(),
+        Some(StoreConfig::oauth1(url, &key, &secret)),
+    );
     let app = App::spawn(
         config,
         AppOptions {

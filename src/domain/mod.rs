@@ -14,6 +14,7 @@ pub mod resource;
 pub mod shop;
 pub mod till;
 pub mod time;
+pub mod webhooks;
 
 pub use resource::Resource;
 pub use time::GmtTime;

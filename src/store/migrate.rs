@@ -11,17 +11,21 @@ use rusqlite_migration::{M, Migrations};
 
 use super::StoreError;
 
-/// The migration files, in order. The position in this list is the schema
-/// version a file brings the database to.
-const FILES: &[&str] = &[
-    include_str!("../../migrations/0001_init.sql"),
-    include_str!("../../migrations/0002_lookup.sql"),
-    include_str!("../../migrations/0003_outbox.sql"),
-    include_str!("../../migrations/0005_delta.sql"),
+/// The migration files with their numbers, in ascending order. Branches add
+/// files under numbers reserved ahead (0002 lookup, 0003 outbox, 0004
+/// webhooks); each entry names its number so that a merge puts every file
+/// in its place, and a test checks the list against `migrations/`: ascending
+/// numbers, no file missing. The schema version is the list's length.
+const FILES: &[(u32, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_lookup.sql")),
+    (3, include_str!("../../migrations/0003_outbox.sql")),
+    (4, include_str!("../../migrations/0004_webhooks.sql")),
+    (5, include_str!("../../migrations/0005_delta.sql")),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| Migrations::new(FILES.iter().map(|sql| M::up(sql)).collect()));
+    LazyLock::new(|| Migrations::new(FILES.iter().map(|(_, sql)| M::up(sql)).collect()));
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: usize = FILES.len();
@@ -59,6 +63,32 @@ mod tests {
     #[test]
     fn migrations_validate() {
         MIGRATIONS.validate().unwrap();
+    }
+
+    #[test]
+    fn every_migration_file_is_listed_once_in_number_order() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut on_disk: Vec<(u32, String)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .map(|n| (n[..4].parse().expect("NNNN_name.sql"), n))
+            .collect();
+        on_disk.sort();
+        let listed: Vec<u32> = FILES.iter().map(|(n, _)| *n).collect();
+        assert!(
+            listed.windows(2).all(|w| w[0] < w[1]),
+            "migrations listed out of order: {listed:?}"
+        );
+        assert_eq!(
+            on_disk.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            listed,
+            "migrations/ holds {on_disk:?}"
+        );
+        for ((_, name), (_, sql)) in on_disk.iter().zip(FILES) {
+            let text = std::fs::read_to_string(dir.join(name)).unwrap();
+            assert_eq!(&text, sql, "{name} is listed under another number");
+        }
     }
 
     #[test]

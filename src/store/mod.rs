@@ -14,26 +14,33 @@
 pub mod apply;
 pub mod catalog;
 pub mod customers;
+pub mod deletes;
 pub mod delta;
 pub mod dump;
 pub mod events;
+pub mod inbox;
 pub mod lookup;
 mod migrate;
 pub mod orders;
 pub mod outbox;
+mod queue;
 pub mod shop;
 pub mod status;
+pub mod subscriptions;
 pub mod sync_state;
 pub mod till;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 use tokio::sync::{Semaphore, oneshot};
 
 pub use migrate::SCHEMA_VERSION;
+pub use queue::Lane;
+
+use queue::{Job, Queue};
 
 /// How many read connections the pool keeps.
 const READ_CONNECTIONS: usize = 4;
@@ -83,7 +90,10 @@ pub enum StoreError {
     Panicked,
 }
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+/// The transaction a [`Store::write`] closure receives. Callers compose
+/// table-family functions over it (one unit of atomicity) without writing
+/// SQL themselves.
+pub type Tx<'conn> = Transaction<'conn>;
 
 /// How a batch of mirrored rows is written.
 #[derive(Debug, Clone, Copy)]
@@ -108,7 +118,7 @@ pub struct Store {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<mpsc::Sender<Job>>,
+    writer: Arc<Queue>,
     readers: Mutex<Vec<Connection>>,
     read_permits: Semaphore,
 }
@@ -142,13 +152,14 @@ impl Store {
         for _ in 0..READ_CONNECTIONS {
             readers.push(open_connection(path, true)?);
         }
-        let (tx, rx) = mpsc::channel::<Job>();
+        let queue = Arc::new(Queue::default());
+        let jobs = Arc::clone(&queue);
         std::thread::Builder::new()
             .name("possync-db-writer".to_owned())
             .spawn(move || {
                 let mut conn = writer;
-                // Ends when every Store handle (and so every sender) is gone.
-                while let Ok(job) = rx.recv() {
+                // Ends when every Store handle is gone (the queue closes).
+                while let Some(job) = jobs.pop() {
                     job(&mut conn);
                 }
             })
@@ -159,7 +170,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                writer: Mutex::new(tx),
+                writer: queue,
                 readers: Mutex::new(readers),
                 read_permits: Semaphore::new(READ_CONNECTIONS),
             }),
@@ -179,6 +190,16 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
+        self.write_in(Lane::Normal, f).await
+    }
+
+    /// [`Store::write`] in a given lane: an urgent write runs before the
+    /// normal writes queued, after the transaction in progress.
+    pub async fn write_in<T, F>(&self, lane: Lane, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
         let (done_tx, done_rx) = oneshot::channel();
         let job: Job = Box::new(move |conn: &mut Connection| {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -192,12 +213,9 @@ impl Store {
             .unwrap_or(Err(StoreError::Panicked));
             let _ = done_tx.send(outcome);
         });
-        self.inner
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Closed)?
-            .send(job)
-            .map_err(|_| StoreError::Closed)?;
+        if !self.inner.writer.push(lane, job) {
+            return Err(StoreError::Closed);
+        }
         done_rx.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -226,6 +244,12 @@ impl Store {
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.inner.with_reader(f)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.writer.close();
     }
 }
 

@@ -1,6 +1,7 @@
 //! The agent's sync task: runs the full pull when the replica needs one (and
 //! keeps retrying, with backoff, while the shop is unreachable), then runs
-//! the delta timetable (`schedule`) until shutdown.
+//! the delta timetable (`schedule`) and, beside it, the hourly check of the
+//! webhook subscriptions, until shutdown.
 
 use std::time::Duration;
 
@@ -11,9 +12,10 @@ use super::backoff::RetryPolicy;
 use super::progress::ProgressTx;
 use super::pull::{self, PullOptions};
 use super::schedule;
+use super::webhooks::subscriptions::{CHECK_EVERY, watch_subscriptions};
 use crate::config::Schedule;
 use crate::store::{Store, sync_state};
-use crate::upstream::Upstream;
+use crate::upstream::{Upstream, WebhookAdmin};
 
 /// Delay before the first retry of a failed pull; doubles up to the cap.
 const PULL_RETRY_BASE: Duration = Duration::from_secs(5);
@@ -34,7 +36,7 @@ pub enum InitialPull {
 /// Runs until `token` is cancelled: the full pull when needed, then the
 /// delta timetable (not when `initial` is `Never`: the replica is then
 /// served as it is).
-pub async fn run<U: Upstream>(
+pub async fn run<U: Upstream + WebhookAdmin>(
     upstream: U,
     store: Store,
     opts: PullOptions,
@@ -55,7 +57,11 @@ pub async fn run<U: Upstream>(
         token.cancelled().await;
         return;
     }
-    schedule::run(&upstream, &store, &opts, &schedule, &token).await;
+    // A subscription the shop disabled is re-enabled within the hour.
+    tokio::join!(
+        schedule::run(&upstream, &store, &opts, &schedule, &token),
+        watch_subscriptions(&upstream, &store, CHECK_EVERY, &token),
+    );
 }
 
 /// Retries the full pull until it completes or shutdown is asked. Finished

@@ -6,6 +6,7 @@
 //! - `progress`: what a running pull reports to the page and the terminal;
 //! - `backoff`: the one retry delay policy;
 //! - `replay`: the outbox replayer (exactly once, dependency order).
+//! - `webhooks`: deliveries stored, applied and settled; subscriptions.
 
 pub mod backoff;
 pub mod delta;
@@ -15,6 +16,7 @@ pub mod pull;
 pub mod replay;
 pub mod schedule;
 pub mod sweep;
+pub mod webhooks;
 
 use crate::domain::Resource;
 use crate::store::StoreError;

@@ -11,7 +11,10 @@ pub mod writes;
 use std::future::Future;
 use std::time::Duration;
 
+use secrecy::SecretString;
+
 use crate::domain::batch::{Records, Snapshot};
+use crate::domain::webhooks::{Subscription, SubscriptionStatus, Topic};
 use crate::domain::{GmtTime, Resource, UpstreamId};
 
 /// A failure talking to the shop, classified.
@@ -195,4 +198,49 @@ pub trait Upstream: Send + Sync + 'static {
         &self,
         query: &PageQuery,
     ) -> impl Future<Output = Result<StampPage, UpstreamError>> + Send;
+    /// Fetches one object by id (products, variations, orders, customers);
+    /// `None` when the shop says it does not exist.
+    fn fetch_one(
+        &self,
+        resource: Resource,
+        id: UpstreamId,
+    ) -> impl Future<Output = Result<Option<Records>, UpstreamError>> + Send;
+}
+
+/// A change to a webhook subscription.
+#[derive(Debug, Default)]
+pub struct SubscriptionChange {
+    pub status: Option<SubscriptionStatus>,
+    pub secret: Option<SecretString>,
+    pub name: Option<String>,
+}
+
+/// A shop's webhook subscriptions.
+pub trait WebhookAdmin: Send + Sync + 'static {
+    /// Every subscription on the shop.
+    fn list_webhooks(
+        &self,
+    ) -> impl Future<Output = Result<Vec<Subscription>, UpstreamError>> + Send;
+
+    /// Subscribes `delivery_url` to `topic`, signed with `secret`.
+    fn create_webhook(
+        &self,
+        name: &str,
+        topic: Topic,
+        delivery_url: &str,
+        secret: &SecretString,
+    ) -> impl Future<Output = Result<Subscription, UpstreamError>> + Send;
+
+    /// Changes a subscription.
+    fn update_webhook(
+        &self,
+        id: UpstreamId,
+        change: &SubscriptionChange,
+    ) -> impl Future<Output = Result<Subscription, UpstreamError>> + Send;
+
+    /// Deletes a subscription for good.
+    fn delete_webhook(
+        &self,
+        id: UpstreamId,
+    ) -> impl Future<Output = Result<(), UpstreamError>> + Send;
 }

@@ -12,3 +12,4 @@ mod sim_behaviour;
 mod sim_client;
 mod sim_fixtures;
 mod sim_writes;
+mod webhooks;

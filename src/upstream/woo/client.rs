@@ -506,6 +506,21 @@ impl Upstream for WooClient {
             total_pages: answer.info.total_pages,
         })
     }
+
+    async fn fetch_one(
+        &self,
+        resource: Resource,
+        id: crate::domain::UpstreamId,
+    ) -> Result<Option<Records>, UpstreamError> {
+        let path = super::webhook::object_path(resource, id)
+            .ok_or_else(|| UpstreamError::Setup(format!("{resource} is not fetched one by one")))?;
+        match self.get(&path, &[]).await {
+            Ok(answer) => super::webhook::object(resource, answer.body).map(Some),
+            // An unknown route is a broken store, not a missing object.
+            Err(UpstreamError::NotFound { code, .. }) if code != "rest_no_route" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,5 +4,7 @@ pub mod auth;
 pub mod classify;
 pub mod client;
 pub mod paging;
+pub mod webhook;
+pub mod webhook_admin;
 pub mod wire;
 pub mod writes;

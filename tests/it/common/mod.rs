@@ -9,15 +9,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use possync::config::{Config, LookupConfig, StoreConfig, SyncConfig};
+use possync::config::{Config, StoreConfig, SyncConfig};
 use possync::domain::Resource;
 use possync::sim::{Sim, SimConfig, SimHandle};
 use possync::store::{Store, dump};
 use possync::sync::engine::InitialPull;
 use possync::sync::progress::{PullProgress, PullState};
-use possync::upstream::woo::auth::AuthMode;
 use possync::{App, AppOptions, RunningApp};
-use secrecy::SecretString;
 
 /// How often conditions are re-checked.
 const POLL_TICK: Duration = Duration::from_millis(10);
@@ -59,26 +57,22 @@ pub fn small_sim() -> SimConfig {
 
 /// An agent configuration pointing at `sim`, with its data in `dir`.
 pub fn agent_config(sim: &SimHandle, dir: &Path) -> Config {
+    let store = StoreConfig {
+        timeout: Duration::from_secs(10),
+        ..StoreConfig::oauth1(
+            sim.url().parse().unwrap(),
+            sim.consumer_key(),
+            sim.consumer_secret(),
+        )
+    };
     Config {
-        listen: any_port(),
-        data_dir: dir.to_path_buf(),
-        store: Some(StoreConfig {
-            url: sim.url().parse().unwrap(),
-            home_url: None,
-            consumer_key: SecretString::from(sim.consumer_key().to_owned()),
-            consumer_secret: SecretString::from(sim.consumer_secret().to_owned()),
-            auth: AuthMode::OAuth1,
-            verify_tls: true,
-            timeout: Duration::from_secs(10),
-        }),
         sync: SyncConfig {
             page_size: 10,
             concurrency: 3,
             order_window_days: 0,
             ..SyncConfig::default()
         },
-        lookup: LookupConfig::default(),
-        till: Default::default(),
+        ..Config::new(any_port(), dir.to_path_buf(), Some(store))
     }
 }
 

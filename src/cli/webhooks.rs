@@ -1,0 +1,135 @@
+//! `possync webhooks …`: the agent's webhook subscriptions on the shop.
+//! Secrets are generated and stored in the replica, never printed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use url::Url;
+
+use super::{data_dir_flag, load_config};
+use crate::api::webhooks::WOOCOMMERCE_PATH;
+use crate::domain::webhooks::SubscriptionStatus;
+use crate::error::Error;
+use crate::store::Store;
+use crate::sync::webhooks::subscriptions::{self, Installed};
+use crate::upstream::woo::client::WooClient;
+
+#[derive(Debug, Args)]
+pub struct WebhooksArgs {
+    /// Where the replica lives [default: possync-data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: WebhooksAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksAction {
+    /// Subscribe this agent to product, order and customer changes (idempotent)
+    Install {
+        /// The address the shop reaches this agent at, e.g. https://till1.example.com
+        #[arg(long, value_name = "URL")]
+        public_url: String,
+    },
+    /// Show this agent's subscriptions and their status on the shop
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop deliveries (the subscriptions stay)
+    Pause,
+    /// Start deliveries again
+    Resume,
+    /// Delete this agent's subscriptions from the shop
+    Remove,
+}
+
+/// The delivery URL for a public base URL.
+pub fn delivery_url(public_url: &str) -> Result<String, Error> {
+    let url = Url::parse(public_url.trim())
+        .map_err(|e| Error::Usage(format!("--public-url must be a URL ({e})")))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(Error::Usage(
+            "--public-url must start with https:// or http://".to_owned(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Usage(
+            "--public-url must not carry a query or fragment".to_owned(),
+        ));
+    }
+    // WordPress delivers only to ports 80, 443 and 8080 by default.
+    if let Some(port) = url.port()
+        && ![80, 443, 8080].contains(&port)
+    {
+        eprintln!(
+            "possync: note: WordPress delivers webhooks only to ports 80, 443 and 8080 unless the shop allows others"
+        );
+    }
+    Ok(format!(
+        "{}{WOOCOMMERCE_PATH}",
+        url.as_str().trim_end_matches('/')
+    ))
+}
+
+pub(super) async fn run(config: Option<PathBuf>, args: WebhooksArgs) -> Result<ExitCode, Error> {
+    let flags: Vec<_> = data_dir_flag(&args.data_dir).into_iter().collect();
+    let config = load_config(config, &flags)?;
+    let client = WooClient::new(config.store()?)?;
+    let path = config.database_path();
+    let store = tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .map_err(|_| crate::store::StoreError::Panicked)??;
+    match args.action {
+        WebhooksAction::Install { public_url } => {
+            let url = delivery_url(&public_url)?;
+            let done = subscriptions::install(&client, &store, &url).await?;
+            for (topic, what) in &done {
+                let what = match what {
+                    Installed::Created => "created",
+                    Installed::Updated => "updated",
+                    Installed::Unchanged => "unchanged",
+                };
+                println!("{:<18} {what}", topic.to_string());
+            }
+            println!("deliveries go to {url}; secrets are kept in the replica");
+        }
+        WebhooksAction::List { json } => {
+            let subs = subscriptions::list(&client, &store).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&subs).unwrap_or_default()
+                );
+            } else if subs.is_empty() {
+                println!("no subscriptions; run `possync webhooks install --public-url URL`");
+            } else {
+                println!("{:>6}  {:<18} {:<9} delivery url", "id", "topic", "status");
+                for s in subs {
+                    let status = s
+                        .upstream_status
+                        .map_or("missing", SubscriptionStatus::as_str);
+                    println!(
+                        "{:>6}  {:<18} {:<9} {}",
+                        s.id, s.topic, status, s.delivery_url
+                    );
+                }
+            }
+        }
+        WebhooksAction::Pause => {
+            let n = subscriptions::set_all(&client, &store, SubscriptionStatus::Paused).await?;
+            println!("{n} subscriptions paused");
+        }
+        WebhooksAction::Resume => {
+            let n = subscriptions::set_all(&client, &store, SubscriptionStatus::Active).await?;
+            println!("{n} subscriptions active");
+        }
+        WebhooksAction::Remove => {
+            let n = subscriptions::remove_all(&client, &store).await?;
+            println!("{n} subscriptions removed");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

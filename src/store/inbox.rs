@@ -1,0 +1,321 @@
+//! The webhook inbox: every verified delivery, stored raw before it is
+//! parsed, then marked with what became of it. Deduplication is on the
+//! version a delivery carries (resource, id, date_modified_gmt), never on the
+//! shop's delivery id, which is not unique.
+//!
+//! Running totals live in `webhook_counters`, so pruning old rows does not
+//! change what the status page reports.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, named_params};
+use serde::Serialize;
+
+use super::StoreError;
+use crate::domain::webhooks::{DeliveryState, ReceivedDelivery, VersionKey};
+use crate::domain::{GmtTime, Resource, UpstreamId};
+
+/// Processed rows kept for deduplication and inspection.
+pub const KEEP_PROCESSED: i64 = 50_000;
+
+const INSERT: &str = "
+INSERT INTO webhook_inbox (received_at, topic, webhook_id, delivery_id, body)
+VALUES (:at, :topic, :webhook_id, :delivery_id, :body)";
+const BUMP: &str = "UPDATE webhook_counters SET value = value + :n WHERE name = :name";
+const LAST_RECEIVED: &str =
+    "UPDATE webhook_counters SET value = MAX(value, :at) WHERE name = 'last_received_at'";
+const PENDING: &str = "
+SELECT id, topic, body FROM webhook_inbox
+WHERE state = 'pending' AND id > :after ORDER BY id LIMIT :limit";
+const MARK: &str = "
+UPDATE webhook_inbox SET state = :state, resource = :resource, object_id = :object_id,
+    date_modified_gmt = :modified, error = :error, processed_at = :now
+WHERE id = :id";
+const MARK_REFETCHED: &str = "
+UPDATE webhook_inbox SET state = 'applied', processed_at = :now WHERE id = :id AND state = 'refetch'";
+const SEEN_VERSION: &str = "
+SELECT 1 FROM webhook_inbox
+WHERE resource = :resource AND object_id = :object_id AND date_modified_gmt IS :modified
+  AND state IN ('applied', 'stale') AND id <> :id
+LIMIT 1";
+const LAST_APPLIED_WAS_DELETE: &str = "
+SELECT date_modified_gmt IS NULL FROM webhook_inbox
+WHERE resource = :resource AND object_id = :object_id AND state IN ('applied', 'stale') AND id <> :id
+ORDER BY id DESC LIMIT 1";
+const REFETCH_WAITING: &str = "
+SELECT id, resource FROM webhook_inbox WHERE state = 'refetch' ORDER BY id";
+const PRUNE: &str = "
+DELETE FROM webhook_inbox
+WHERE state NOT IN ('pending', 'refetch') AND id <= (SELECT MAX(id) FROM webhook_inbox) - :keep";
+const COUNTERS: &str = "SELECT name, value FROM webhook_counters";
+const COUNT_WAITING: &str = "
+SELECT COUNT(*) FILTER (WHERE state = 'pending'), COUNT(*) FILTER (WHERE state = 'refetch')
+FROM webhook_inbox WHERE state IN ('pending', 'refetch')";
+const RECENT_FAILURES: &str = "
+SELECT id, received_at, topic, error FROM webhook_inbox
+WHERE state = 'failed' ORDER BY id DESC LIMIT :limit";
+const TOMBSTONE: &str = "
+INSERT INTO webhook_tombstones (resource, object_id, date_modified_gmt, deleted_at)
+VALUES (:resource, :object_id, :modified, :now)
+ON CONFLICT (resource, object_id) DO UPDATE SET
+    date_modified_gmt = MAX(date_modified_gmt, excluded.date_modified_gmt),
+    deleted_at = excluded.deleted_at";
+const TOMBSTONE_COVERS: &str = "
+SELECT 1 FROM webhook_tombstones
+WHERE resource = :resource AND object_id = :object_id AND date_modified_gmt >= :modified";
+const CLEAR_TOMBSTONE: &str =
+    "DELETE FROM webhook_tombstones WHERE resource = :resource AND object_id = :object_id";
+
+/// A stored delivery waiting to be applied.
+#[derive(Debug, Clone)]
+pub struct InboxItem {
+    pub id: i64,
+    pub topic: String,
+    pub body: Vec<u8>,
+}
+
+/// Webhook totals for the status page.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct WebhookStats {
+    /// Verified deliveries stored.
+    pub received: i64,
+    /// Written to the replica.
+    pub applied: i64,
+    /// Older than (or as new as) what the replica held.
+    pub stale: i64,
+    /// The same version of the same object, delivered again.
+    pub duplicates: i64,
+    /// About objects the replica does not mirror.
+    pub ignored: i64,
+    /// Objects gone upstream, settled by asking the shop.
+    pub refetched: i64,
+    /// Signed but not understood.
+    pub failed: i64,
+    /// Stored and not yet applied.
+    pub waiting: i64,
+    /// Naming an object gone upstream, waiting for the shop to be asked.
+    pub awaiting_refetch: i64,
+    /// When the last delivery arrived (unix ms).
+    pub last_delivery_at: Option<i64>,
+    /// The latest failures, newest first.
+    pub recent_failures: Vec<FailedDelivery>,
+}
+
+/// A delivery kept as failed, with the reason.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FailedDelivery {
+    pub id: i64,
+    pub received_at: i64,
+    pub topic: String,
+    pub error: Option<String>,
+}
+
+fn counter(state: DeliveryState) -> Option<&'static str> {
+    Some(match state {
+        DeliveryState::Applied => "applied",
+        DeliveryState::Stale => "stale",
+        DeliveryState::Duplicate => "duplicates",
+        DeliveryState::Ignored => "ignored",
+        DeliveryState::Failed => "failed",
+        DeliveryState::Pending | DeliveryState::Refetch => return None,
+    })
+}
+
+/// Stores verified deliveries, in order.
+pub fn insert(tx: &Transaction<'_>, deliveries: &[ReceivedDelivery]) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(INSERT)?;
+    let mut last = 0;
+    for d in deliveries {
+        stmt.execute(named_params! {
+            ":at": d.received_at,
+            ":topic": d.topic,
+            ":webhook_id": d.webhook_id,
+            ":delivery_id": d.delivery_id,
+            ":body": d.body,
+        })?;
+        last = last.max(d.received_at);
+    }
+    bump(tx, "received", deliveries.len() as i64)?;
+    tx.prepare_cached(LAST_RECEIVED)?
+        .execute(named_params! { ":at": last })?;
+    Ok(())
+}
+
+fn bump(tx: &Transaction<'_>, name: &str, n: i64) -> Result<(), StoreError> {
+    tx.prepare_cached(BUMP)?
+        .execute(named_params! { ":n": n, ":name": name })?;
+    Ok(())
+}
+
+/// Deliveries waiting to be applied, oldest first, after inbox id `after`.
+pub fn pending(conn: &Connection, after: i64, limit: i64) -> Result<Vec<InboxItem>, StoreError> {
+    let mut stmt = conn.prepare_cached(PENDING)?;
+    let rows = stmt
+        .query_map(named_params! { ":after": after, ":limit": limit }, |r| {
+            Ok(InboxItem {
+                id: r.get(0)?,
+                topic: r.get(1)?,
+                body: r.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Records what became of a delivery, with the version it carried.
+pub fn mark(
+    tx: &Transaction<'_>,
+    id: i64,
+    state: DeliveryState,
+    key: Option<&VersionKey>,
+    error: Option<&str>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(MARK)?.execute(named_params! {
+        ":id": id,
+        ":state": state.as_str(),
+        ":resource": key.map(|k| k.resource.as_str()),
+        ":object_id": key.map(|k| k.id),
+        ":modified": key.and_then(|k| k.modified).map(|t| t.to_string()),
+        ":error": error,
+        ":now": now_ms,
+    })?;
+    if let Some(name) = counter(state) {
+        bump(tx, name, 1)?;
+    }
+    Ok(())
+}
+
+/// Marks deliveries waiting for a refetch as settled.
+pub fn mark_refetched(tx: &Transaction<'_>, ids: &[i64], now_ms: i64) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(MARK_REFETCHED)?;
+    for id in ids {
+        stmt.execute(named_params! { ":id": id, ":now": now_ms })?;
+    }
+    bump(tx, "refetched", ids.len() as i64)
+}
+
+/// Whether this version of this object was already taken from an earlier
+/// delivery (inbox row `id` excluded). A deletion counts as seen when the
+/// last delivery applied for the object was a deletion too.
+pub fn seen(tx: &Transaction<'_>, id: i64, key: &VersionKey) -> Result<bool, StoreError> {
+    let params = named_params! {
+        ":resource": key.resource.as_str(), ":object_id": key.id, ":id": id,
+        ":modified": key.modified.map(|t| t.to_string()),
+    };
+    if key.modified.is_none() {
+        let last: Option<bool> = tx
+            .prepare_cached(LAST_APPLIED_WAS_DELETE)?
+            .query_row(
+                named_params! { ":resource": key.resource.as_str(), ":object_id": key.id, ":id": id },
+                |r| r.get(0),
+            )
+            .optional()?;
+        return Ok(last == Some(true));
+    }
+    Ok(tx
+        .prepare_cached(SEEN_VERSION)?
+        .query_row(params, |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Deliveries waiting for a refetch, with their resource.
+pub fn refetch_waiting(conn: &Connection) -> Result<Vec<(i64, Resource)>, StoreError> {
+    let mut stmt = conn.prepare_cached(REFETCH_WAITING)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, r)| r.and_then(|r| r.parse().ok()).map(|r| (id, r)))
+        .collect())
+}
+
+/// Drops the oldest processed rows beyond [`KEEP_PROCESSED`].
+pub fn prune(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tx.prepare_cached(PRUNE)?
+        .execute(named_params! { ":keep": KEEP_PROCESSED })?;
+    Ok(())
+}
+
+/// Remembers that `id` was removed at version `modified`.
+pub fn tombstone(
+    tx: &Transaction<'_>,
+    resource: Resource,
+    id: UpstreamId,
+    modified: GmtTime,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(TOMBSTONE)?.execute(named_params! {
+        ":resource": resource.as_str(), ":object_id": id,
+        ":modified": modified.to_string(), ":now": now_ms,
+    })?;
+    Ok(())
+}
+
+/// Whether a removal recorded for `id` is at least as new as `modified`.
+pub fn tombstoned(
+    tx: &Transaction<'_>,
+    resource: Resource,
+    id: UpstreamId,
+    modified: GmtTime,
+) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached(TOMBSTONE_COVERS)?
+        .query_row(
+            named_params! {
+                ":resource": resource.as_str(), ":object_id": id, ":modified": modified.to_string(),
+            },
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// Forgets a removal (a newer version of the object came back).
+pub fn clear_tombstone(
+    tx: &Transaction<'_>,
+    resource: Resource,
+    id: UpstreamId,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(CLEAR_TOMBSTONE)?
+        .execute(named_params! { ":resource": resource.as_str(), ":object_id": id })?;
+    Ok(())
+}
+
+/// Totals, waiting count, last delivery time and the latest failures.
+pub fn stats(conn: &Connection, failures: i64) -> Result<WebhookStats, StoreError> {
+    let mut out = WebhookStats::default();
+    let mut stmt = conn.prepare_cached(COUNTERS)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    for (name, value) in rows {
+        match name.as_str() {
+            "received" => out.received = value,
+            "applied" => out.applied = value,
+            "stale" => out.stale = value,
+            "duplicates" => out.duplicates = value,
+            "ignored" => out.ignored = value,
+            "refetched" => out.refetched = value,
+            "failed" => out.failed = value,
+            "last_received_at" => out.last_delivery_at = (value > 0).then_some(value),
+            _ => {}
+        }
+    }
+    (out.waiting, out.awaiting_refetch) =
+        conn.query_row(COUNT_WAITING, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let mut stmt = conn.prepare_cached(RECENT_FAILURES)?;
+    out.recent_failures = stmt
+        .query_map(named_params! { ":limit": failures }, |r| {
+            Ok(FailedDelivery {
+                id: r.get(0)?,
+                received_at: r.get(1)?,
+                topic: r.get(2)?,
+                error: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(out)
+}

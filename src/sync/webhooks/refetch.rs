@@ -1,0 +1,157 @@
+//! Settling deliveries whose object was gone when the shop built them.
+//!
+//! Such a payload is the shop's REST error and does not say which object it
+//! was about. So the replica asks: it lists the ids the shop still has for
+//! that resource (cheap, ids only), and re-fetches by id each object it
+//! holds that the list lacks; one the shop no longer has is removed, one it
+//! still has is written back through the same guard.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::apply::{self, Mirror};
+use crate::domain::time::unix_millis_now;
+use crate::domain::{Resource, UpstreamId};
+use crate::store::events::{self, Level};
+use crate::store::{Store, deletes, inbox};
+use crate::sync::SyncError;
+use crate::upstream::{Filter, PageQuery, Scope, Upstream};
+
+/// Ids asked per page.
+const ID_PAGE: u8 = 100;
+/// Objects re-fetched one by one per check at most; the deletion sweep
+/// covers anything beyond.
+const MAX_REFETCH: usize = 100;
+
+/// Settles every waiting delivery. Returns `false` when something must be
+/// tried again later (the shop failed).
+pub async fn settle<U: Upstream>(upstream: &U, store: &Store, mirror: &Mirror) -> bool {
+    let waiting = match store.read(inbox::refetch_waiting).await {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the webhook inbox");
+            return false;
+        }
+    };
+    let mut by_resource: BTreeMap<Resource, Vec<i64>> = BTreeMap::new();
+    for (id, resource) in waiting {
+        by_resource.entry(resource).or_default().push(id);
+    }
+    let mut all_done = true;
+    for (resource, ids) in by_resource {
+        match check(upstream, store, resource, mirror).await {
+            Ok(removed) => {
+                let n = ids.len();
+                let written = store
+                    .write(move |tx| {
+                        let now = unix_millis_now();
+                        inbox::mark_refetched(tx, &ids, now)?;
+                        events::append(
+                            tx,
+                            now,
+                            Level::Info,
+                            "webhook_refetch",
+                            Some(resource.as_str()),
+                            &format!(
+                                "{n} webhook deliveries named {resource} gone upstream; checked the shop and removed {removed}"
+                            ),
+                        )
+                    })
+                    .await;
+                if let Err(e) = written {
+                    tracing::error!(error = %e, "cannot record a webhook refetch");
+                    all_done = false;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(%resource, error = %e, "webhook refetch failed; will retry");
+                all_done = false;
+            }
+        }
+    }
+    all_done
+}
+
+/// Compares ids with the shop and re-fetches the ones it lacks; returns how
+/// many objects were removed.
+async fn check<U: Upstream>(
+    upstream: &U,
+    store: &Store,
+    resource: Resource,
+    mirror: &Mirror,
+) -> Result<usize, SyncError> {
+    let local = store.read(move |c| deletes::ids(c, resource)).await?;
+    if local.is_empty() {
+        return Ok(0);
+    }
+    let remote = upstream_ids(upstream, resource, mirror).await?;
+    let missing: Vec<UpstreamId> = local
+        .into_iter()
+        .filter(|id| !remote.contains(id))
+        .take(MAX_REFETCH)
+        .collect();
+    let mut removed = 0;
+    for id in missing {
+        let found = upstream
+            .fetch_one(resource, id)
+            .await
+            .map_err(|source| SyncError::Upstream { resource, source })?;
+        let mirror = mirror.clone();
+        let gone = store
+            .write(move |tx| {
+                let now = unix_millis_now();
+                match found {
+                    None => {
+                        apply::remove(tx, resource, id, now)?;
+                        Ok(true)
+                    }
+                    Some(records) => {
+                        let Some(key) = apply::version_of(&records) else {
+                            return Ok(false);
+                        };
+                        let kept = mirror.keeps(&records);
+                        apply::write_version(tx, &records, &key, &mirror, now)?;
+                        Ok(!kept)
+                    }
+                }
+            })
+            .await?;
+        removed += usize::from(gone);
+    }
+    Ok(removed)
+}
+
+async fn upstream_ids<U: Upstream>(
+    upstream: &U,
+    resource: Resource,
+    mirror: &Mirror,
+) -> Result<HashSet<UpstreamId>, SyncError> {
+    let statuses = match resource {
+        Resource::Products => mirror.product_statuses.clone(),
+        Resource::Orders => mirror.order_statuses.clone(),
+        _ => Vec::new(),
+    };
+    let mut ids = HashSet::new();
+    let mut page = 1;
+    loop {
+        let query = PageQuery {
+            resource,
+            scope: Scope::All,
+            filter: Filter {
+                statuses: statuses.clone(),
+                ..Filter::default()
+            },
+            page,
+            per_page: ID_PAGE,
+        };
+        let got = upstream
+            .id_page(&query)
+            .await
+            .map_err(|source| SyncError::Upstream { resource, source })?;
+        let n = got.ids.len();
+        ids.extend(got.ids);
+        if n == 0 || page >= got.total_pages.unwrap_or(1) {
+            return Ok(ids);
+        }
+        page += 1;
+    }
+}

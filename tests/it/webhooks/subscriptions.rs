@@ -1,0 +1,130 @@
+//! Subscriptions against the simulated store: install is idempotent, the
+//! shop's deliveries reach the replica, a subscription the shop disabled is
+//! re-enabled with an event, pause/resume/remove do what they say.
+
+use std::time::Duration;
+
+use possync::domain::webhooks::SubscriptionStatus;
+use possync::sim::SimResource;
+use possync::store::events;
+use possync::sync::webhooks::check_subscriptions;
+use possync::sync::webhooks::subscriptions::{self, Installed};
+use possync::upstream::woo::client::WooClient;
+use serde_json::{Value, json};
+
+use super::PATH;
+use crate::common::{TestApp, assert_completed, small_sim, wait_for};
+
+#[tokio::test]
+async fn install_is_idempotent_deliveries_apply_and_a_disabled_hook_is_reenabled() {
+    let t = TestApp::spawn(small_sim(), |_| {}).await;
+    assert_completed(&t.pulled().await);
+    let cfg = crate::common::agent_config(&t.sim, t.dir.path());
+    let client = WooClient::new(cfg.store.as_ref().unwrap()).unwrap();
+    let store = t.store().clone();
+    let url = format!("{}{PATH}", t.app.url());
+
+    let first = subscriptions::install(&client, &store, &url).await.unwrap();
+    assert_eq!(first.len(), 12);
+    assert!(
+        first.iter().all(|(_, w)| *w == Installed::Created),
+        "{first:?}"
+    );
+    let again = subscriptions::install(&client, &store, &url).await.unwrap();
+    assert!(
+        again.iter().all(|(_, w)| *w == Installed::Unchanged),
+        "{again:?}"
+    );
+    let hooks = t.sim.snapshot_json(SimResource::Webhooks);
+    assert_eq!(hooks.len(), 12, "no duplicate subscriptions");
+    assert!(hooks.iter().all(|h| h["delivery_url"] == url.as_str()));
+    t.sim.deliveries_settled().await;
+    assert!(
+        t.sim
+            .deliveries()
+            .iter()
+            .all(|d| d.outcome == possync::sim::DeliveryOutcome::Status(200)),
+        "pings answered 200"
+    );
+
+    // The shop changes a product; its delivery reaches the replica.
+    let id = t.sim.product_ids(Some("publish"))[0];
+    t.sim
+        .update_product(id, json!({"name": "Renamed at the shop"}))
+        .unwrap();
+    let store2 = store.clone();
+    wait_for(
+        "the webhook to update the replica",
+        Duration::from_secs(10),
+        || {
+            let store = store2.clone();
+            async move {
+                let rows = store
+                    .read(|c| {
+                        possync::store::dump::raw_rows(c, possync::domain::Resource::Products)
+                    })
+                    .await
+                    .unwrap();
+                rows.iter()
+                    .find(|(k, _)| *k == id.to_string())
+                    .map(|(_, raw)| serde_json::from_str::<Value>(raw).unwrap())
+                    .filter(|v| v["name"] == "Renamed at the shop")
+            }
+        },
+    )
+    .await;
+    let stats = store
+        .read(|c| possync::store::inbox::stats(c, 5))
+        .await
+        .unwrap();
+    assert!(stats.applied >= 1 && stats.failed == 0, "{stats:?}");
+
+    // The shop disables one after failures; the hourly check re-enables it.
+    let hook = hooks[0]["id"].as_i64().unwrap();
+    assert!(t.sim.set_webhook_status(hook, "disabled"));
+    let report = check_subscriptions(&client, &store).await.unwrap();
+    assert_eq!(report.reenabled, 1, "{report:?}");
+    assert_eq!(t.sim.webhook_status(hook).as_deref(), Some("active"));
+    let recent = store.read(|c| events::recent(c, 10)).await.unwrap();
+    assert!(
+        recent
+            .iter()
+            .any(|e| e.kind == "webhook_subscription" && e.message.contains("re-enabled")),
+        "{recent:?}"
+    );
+
+    // Pause, resume, list, remove.
+    assert_eq!(
+        subscriptions::set_all(&client, &store, SubscriptionStatus::Paused)
+            .await
+            .unwrap(),
+        12
+    );
+    assert_eq!(t.sim.webhook_status(hook).as_deref(), Some("paused"));
+    assert_eq!(
+        check_subscriptions(&client, &store).await.unwrap().paused,
+        12,
+        "a paused hook is left paused"
+    );
+    subscriptions::set_all(&client, &store, SubscriptionStatus::Active)
+        .await
+        .unwrap();
+    let listed = subscriptions::list(&client, &store).await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .all(|s| s.upstream_status == Some(SubscriptionStatus::Active))
+    );
+    assert_eq!(
+        subscriptions::remove_all(&client, &store).await.unwrap(),
+        12
+    );
+    assert!(t.sim.snapshot_json(SimResource::Webhooks).is_empty());
+    assert!(
+        subscriptions::list(&client, &store)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    t.stop().await;
+}
