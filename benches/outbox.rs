@@ -77,6 +77,7 @@ async fn run(sales: usize, concurrency: usize, latency: Duration) {
             timeout: Duration::from_secs(30),
         }),
         sync: SyncConfig::default(),
+        lookup: Default::default(),
         till: TillConfig {
             replay_concurrency: concurrency,
             ..TillConfig::default()

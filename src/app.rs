@@ -81,6 +81,7 @@ impl App {
                 client,
                 store.clone(),
                 PullOptions::from_config(&config.sync),
+                config.sync.schedule.clone(),
                 progress_tx,
                 token.child_token(),
                 options.initial_pull,
@@ -94,6 +95,7 @@ impl App {
             progress: progress_rx.clone(),
             config: Arc::new(config.view()),
             started_at: unix_millis_now(),
+            lookup: Arc::new(config.lookup.clone()),
             till: Arc::new(config.till.settings.clone()),
             replay: waker,
         };
@@ -120,9 +122,24 @@ impl App {
 
 async fn open_store(config: &Config) -> Result<Store, StoreError> {
     let path = config.database_path();
-    tokio::task::spawn_blocking(move || Store::open(&path))
+    let store = tokio::task::spawn_blocking(move || Store::open(&path))
         .await
-        .map_err(|_| StoreError::Panicked)?
+        .map_err(|_| StoreError::Panicked)??;
+    configure_lookups(&store, config).await?;
+    Ok(store)
+}
+
+/// Points the barcode index at the configured meta keys (re-indexing the
+/// catalog when they changed since the last start).
+pub(crate) async fn configure_lookups(store: &Store, config: &Config) -> Result<(), StoreError> {
+    let keys = config.lookup.barcode_meta_keys.clone();
+    let changed = store
+        .write(move |tx| crate::store::lookup::index::set_barcode_keys(tx, &keys))
+        .await?;
+    if changed {
+        tracing::info!("barcode meta keys changed: the catalog was re-indexed");
+    }
+    Ok(())
 }
 
 /// A running agent.

@@ -21,6 +21,7 @@ use crate::sync::SyncError;
 use crate::sync::engine::InitialPull;
 use crate::sync::progress::PullProgress;
 use crate::sync::pull::{self, PullOptions};
+use crate::sync::schedule::{self, Job};
 use crate::upstream::woo::client::WooClient;
 
 mod demo;
@@ -67,10 +68,18 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["full", "delta"])))]
 pub struct SyncArgs {
     /// Pull every resource in full (resuming an interrupted pull)
-    #[arg(long, required = true)]
+    #[arg(long)]
     pub full: bool,
+    /// Run one cycle of delta polls and sweeps (after a full pull) and exit
+    #[arg(long, conflicts_with_all = ["resources"])]
+    pub delta: bool,
+    /// With --delta: only these jobs (metadata, products, variations, orders,
+    /// customers, sweep), comma-separated
+    #[arg(long, value_delimiter = ',', value_name = "LIST", requires = "delta")]
+    pub jobs: Vec<Job>,
     /// Where the replica lives [default: possync-data]
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -105,6 +114,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         match cli.command {
             Command::Demo(args) => demo::run(args).await,
             Command::Run(args) => run_agent(cli.config, args).await,
+            Command::Sync(args) if args.delta => sync_delta(cli.config, args).await,
             Command::Sync(args) => sync_full(cli.config, args).await,
             Command::Status(args) => show_status(cli.config, args),
             Command::Sim(args) => sim::run(args).await,
@@ -182,8 +192,8 @@ async fn run_agent(config: Option<PathBuf>, args: RunArgs) -> Result<ExitCode, E
     Ok(ExitCode::SUCCESS)
 }
 
-async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, Error> {
-    debug_assert!(args.full);
+/// One cycle of every delta job, in order; stops at the first failure.
+async fn sync_delta(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, Error> {
     let flags: Vec<_> = data_dir_flag(&args.data_dir).into_iter().collect();
     let config = load_config(config, &flags)?;
     let store_cfg = config.store()?;
@@ -191,6 +201,64 @@ async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, 
     let store = tokio::task::spawn_blocking(move || Store::open(&path))
         .await
         .map_err(|_| crate::store::StoreError::Panicked)??;
+    if store.read(crate::store::sync_state::pull_needed).await? {
+        return Err(Error::Usage(
+            "the replica has not been pulled in full yet: run `possync sync --full` first"
+                .to_owned(),
+        ));
+    }
+    let client = WooClient::new(store_cfg)?;
+    let opts = PullOptions::from_config(&config.sync);
+    let token = shutdown_token();
+    let delta = crate::sync::delta::Delta {
+        upstream: &client,
+        store: &store,
+        opts: &opts,
+        overlap: config.sync.schedule.overlap,
+        token: &token,
+    };
+    let started = Instant::now();
+    let jobs: Vec<Job> = if args.jobs.is_empty() {
+        Job::ALL.to_vec()
+    } else {
+        Job::ALL
+            .into_iter()
+            .filter(|j| args.jobs.contains(j))
+            .collect()
+    };
+    for job in jobs {
+        let report = match schedule::run_job(&delta, job).await {
+            Ok(r) => r,
+            Err(SyncError::Cancelled) => {
+                eprintln!("possync: interrupted");
+                return Ok(ExitCode::from(130));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        println!(
+            "{:<28} {:>6} fetched {:>6} removed",
+            job.name(),
+            report.fetched,
+            report.removed
+        );
+    }
+    println!(
+        "delta cycle in {:.1} s with {} requests",
+        started.elapsed().as_secs_f64(),
+        client.requests_sent()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, Error> {
+    let flags: Vec<_> = data_dir_flag(&args.data_dir).into_iter().collect();
+    let config = load_config(config, &flags)?;
+    let store_cfg = config.store()?;
+    let path = config.database_path();
+    let store = tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .map_err(|_| crate::store::StoreError::Panicked)??;
+    crate::app::configure_lookups(&store, &config).await?;
     let client = WooClient::new(store_cfg)?;
     let mut opts = PullOptions::from_config(&config.sync);
     if !args.resources.is_empty() {
@@ -275,6 +343,7 @@ fn show_status(config: Option<PathBuf>, args: StatusArgs) -> Result<ExitCode, Er
             "counts": summary.counts,
             "store": summary.store,
             "resources": summary.resources,
+            "freshness": summary.freshness,
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return Ok(ExitCode::SUCCESS);
@@ -298,8 +367,8 @@ fn show_status(config: Option<PathBuf>, args: StatusArgs) -> Result<ExitCode, Er
     }
     println!();
     println!(
-        "{:<17} {:>9} {:>9}  {:<28} note",
-        "resource", "local", "upstream", "last full pull"
+        "{:<17} {:>9} {:>9} {:>9}  {:<28} {:<16} note",
+        "resource", "local", "upstream", "complete", "last full pull", "verified"
     );
     let now = unix_millis_now();
     for resource in Resource::ALL {
@@ -314,12 +383,25 @@ fn show_status(config: Option<PathBuf>, args: StatusArgs) -> Result<ExitCode, Er
         let note = state
             .and_then(|s| s.last_error.as_deref().or(s.last_warning.as_deref()))
             .unwrap_or("");
+        let fresh = summary.freshness.iter().find(|f| f.resource == resource);
+        // The last sweep's count is fresher than the full pull's.
+        let upstream = fresh
+            .and_then(|f| f.upstream_count)
+            .map_or(upstream, |n| n.to_string());
+        let complete = fresh
+            .and_then(|f| f.complete_pct)
+            .map_or_else(|| "—".to_owned(), |p| format!("{p:.1} %"));
+        let verified = fresh
+            .and_then(|f| f.verified_at)
+            .map_or_else(|| "never".to_owned(), |at| age(at, now));
         println!(
-            "{:<17} {:>9} {:>9}  {:<28} {}",
+            "{:<17} {:>9} {:>9} {:>9}  {:<28} {:<16} {}",
             resource.as_str(),
             local,
             upstream,
+            complete,
             when,
+            verified,
             note
         );
     }
@@ -329,12 +411,20 @@ fn show_status(config: Option<PathBuf>, args: StatusArgs) -> Result<ExitCode, Er
 /// `2026-11-23 10:00:01Z (3 min ago)`.
 fn format_when(at_ms: i64, now_ms: i64) -> String {
     let t = crate::domain::GmtTime::from_unix(at_ms / 1000);
+    format!(
+        "{}Z ({})",
+        t.to_string().replace('T', " "),
+        age(at_ms, now_ms)
+    )
+}
+
+/// `3 min ago`.
+fn age(at_ms: i64, now_ms: i64) -> String {
     let ago = (now_ms - at_ms).max(0) / 1000;
-    let rel = match ago {
+    match ago {
         0..=59 => format!("{ago} s ago"),
         60..=3599 => format!("{} min ago", ago / 60),
         3600..=86_399 => format!("{} h ago", ago / 3600),
         _ => format!("{} d ago", ago / 86_400),
-    };
-    format!("{}Z ({rel})", t.to_string().replace('T', " "))
+    }
 }

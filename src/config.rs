@@ -16,6 +16,8 @@ use url::Url;
 
 use crate::upstream::woo::auth::AuthMode;
 
+mod lookup;
+pub use lookup::LookupConfig;
 mod till;
 pub use till::TillConfig;
 
@@ -103,6 +105,8 @@ pub struct Config {
     /// The online store; absent until configured.
     pub store: Option<StoreConfig>,
     pub sync: SyncConfig,
+    /// How till lookups read the replica.
+    pub lookup: LookupConfig,
     /// How this till books sales and replays them.
     pub till: TillConfig,
 }
@@ -138,6 +142,42 @@ pub struct SyncConfig {
     pub order_window_days: u32,
     /// At most this many records per resource; 0 = all.
     pub max_records: u64,
+    /// How often `possync run` polls and sweeps (the `[schedule]` section).
+    pub schedule: Schedule,
+}
+
+/// The delta-sync timetable (`[schedule]` in the file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub products: Duration,
+    pub variations: Duration,
+    pub orders: Duration,
+    pub customers: Duration,
+    /// Categories, tags, attributes, taxes, shipping, gateways, settings.
+    pub metadata: Duration,
+    /// Deletion and completeness sweep.
+    pub sweep: Duration,
+    /// How far before the cursor each poll asks again (`modified_after =
+    /// cursor - overlap`): covers clock skew and slow writers upstream.
+    pub overlap: Duration,
+    /// Each interval is drawn within ± this share of itself, so tills do
+    /// not poll the shop in lockstep.
+    pub jitter: f64,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            products: Duration::from_secs(30),
+            variations: Duration::from_secs(30),
+            orders: Duration::from_secs(30),
+            customers: Duration::from_secs(300),
+            metadata: Duration::from_secs(3600),
+            sweep: Duration::from_secs(6 * 3600),
+            overlap: Duration::from_secs(120),
+            jitter: 0.1,
+        }
+    }
 }
 
 impl Default for SyncConfig {
@@ -152,6 +192,7 @@ impl Default for SyncConfig {
                 .collect(),
             order_window_days: DEFAULT_ORDER_WINDOW_DAYS,
             max_records: 0,
+            schedule: Schedule::default(),
         }
     }
 }
@@ -395,6 +436,61 @@ const KEYS: &[Key] = &[
         kind: Kind::Int,
     },
     Key {
+        path: "schedule.products_secs",
+        env: "POSSYNC_SCHEDULE_PRODUCTS_SECS",
+        kind: Kind::Int,
+    },
+    Key {
+        path: "schedule.variations_secs",
+        env: "POSSYNC_SCHEDULE_VARIATIONS_SECS",
+        kind: Kind::Int,
+    },
+    Key {
+        path: "schedule.orders_secs",
+        env: "POSSYNC_SCHEDULE_ORDERS_SECS",
+        kind: Kind::Int,
+    },
+    Key {
+        path: "schedule.customers_secs",
+        env: "POSSYNC_SCHEDULE_CUSTOMERS_SECS",
+        kind: Kind::Int,
+    },
+    Key {
+        path: "schedule.metadata_secs",
+        env: "POSSYNC_SCHEDULE_METADATA_SECS",
+        kind: Kind::Int,
+    },
+    Key {
+        path: "schedule.sweep_secs",
+        env: "POSSYNC_SCHEDULE_SWEEP_SECS",
+        kind: Kind::Int,
+    },
+    Key {
+        path: "schedule.overlap_secs",
+        env: "POSSYNC_SCHEDULE_OVERLAP_SECS",
+        kind: Kind::Int,
+    },
+    Key {
+        path: "schedule.jitter_pct",
+        env: "POSSYNC_SCHEDULE_JITTER_PCT",
+        kind: Kind::Int,
+    },
+    Key {
+        path: "lookup.barcode_meta_keys",
+        env: "POSSYNC_LOOKUP_BARCODE_META_KEYS",
+        kind: Kind::List,
+    },
+    Key {
+        path: "lookup.pickup_statuses",
+        env: "POSSYNC_LOOKUP_PICKUP_STATUSES",
+        kind: Kind::List,
+    },
+    Key {
+        path: "lookup.pickup_shipping_methods",
+        env: "POSSYNC_LOOKUP_PICKUP_SHIPPING_METHODS",
+        kind: Kind::List,
+    },
+    Key {
         path: "till.id",
         env: "POSSYNC_TILL_ID",
         kind: Kind::Str,
@@ -474,7 +570,55 @@ struct RawConfig {
     data_dir: Option<PathBuf>,
     store: Option<RawStore>,
     sync: Option<RawSync>,
+    schedule: Option<RawSchedule>,
+    lookup: Option<lookup::RawLookup>,
     till: Option<till::RawTill>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    products_secs: Option<i64>,
+    variations_secs: Option<i64>,
+    orders_secs: Option<i64>,
+    customers_secs: Option<i64>,
+    metadata_secs: Option<i64>,
+    sweep_secs: Option<i64>,
+    overlap_secs: Option<i64>,
+    jitter_pct: Option<i64>,
+}
+
+/// A week: the longest interval that still makes sense.
+const MAX_INTERVAL_SECS: i64 = 7 * 24 * 3600;
+
+impl RawSchedule {
+    fn validate(self) -> Result<Schedule, ConfigError> {
+        let d = Schedule::default();
+        let secs = |field: &str, v: Option<i64>, lo: i64, default: Duration| {
+            in_range(field, v, lo, MAX_INTERVAL_SECS, default.as_secs() as i64)
+                .map(|n| Duration::from_secs(n as u64))
+        };
+        Ok(Schedule {
+            products: secs("schedule.products_secs", self.products_secs, 1, d.products)?,
+            variations: secs(
+                "schedule.variations_secs",
+                self.variations_secs,
+                1,
+                d.variations,
+            )?,
+            orders: secs("schedule.orders_secs", self.orders_secs, 1, d.orders)?,
+            customers: secs(
+                "schedule.customers_secs",
+                self.customers_secs,
+                1,
+                d.customers,
+            )?,
+            metadata: secs("schedule.metadata_secs", self.metadata_secs, 1, d.metadata)?,
+            sweep: secs("schedule.sweep_secs", self.sweep_secs, 1, d.sweep)?,
+            overlap: secs("schedule.overlap_secs", self.overlap_secs, 0, d.overlap)?,
+            jitter: in_range("schedule.jitter_pct", self.jitter_pct, 0, 50, 10)? as f64 / 100.0,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -517,11 +661,16 @@ impl RawConfig {
             return Err(ConfigError::invalid("data_dir", "must not be empty"));
         }
         let store = self.store.map(RawStore::validate).transpose()?;
-        let sync = self
+        let mut sync = self
             .sync
             .map(RawSync::validate)
             .transpose()?
             .unwrap_or_default();
+        sync.schedule = self.schedule.unwrap_or_default().validate()?;
+        let lookup = match self.lookup {
+            Some(raw) => raw.validate(&sync.order_statuses)?,
+            None => LookupConfig::default(),
+        };
         let till = self
             .till
             .map(till::RawTill::validate)
@@ -532,6 +681,7 @@ impl RawConfig {
             data_dir,
             store,
             sync,
+            lookup,
             till,
         })
     }
@@ -746,6 +896,7 @@ impl RawSync {
             )?,
             order_window_days: window as u32,
             max_records: max_records as u64,
+            schedule: Schedule::default(),
         })
     }
 }
@@ -871,6 +1022,14 @@ mod tests {
     #[case::page_size_too_big(
         "[sync]\npage_size = 250",
         "sync.page_size must be between 1 and 100 (got 250)"
+    )]
+    #[case::schedule_zero(
+        "[schedule]\nproducts_secs = 0",
+        "schedule.products_secs must be between 1 and 604800 (got 0)"
+    )]
+    #[case::schedule_jitter(
+        "[schedule]\njitter_pct = 80",
+        "schedule.jitter_pct must be between 0 and 50 (got 80)"
     )]
     #[case::page_size_zero(
         "[sync]\npage_size = 0",

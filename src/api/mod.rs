@@ -5,6 +5,7 @@
 mod backoffice;
 mod health;
 mod input;
+mod lookup;
 mod outbox;
 mod people;
 mod sales;
@@ -19,7 +20,7 @@ use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::ConfigView;
+use crate::config::{ConfigView, LookupConfig};
 use crate::domain::outbox::Refusal;
 use crate::domain::till::TillSettings;
 use crate::store::{Store, StoreError};
@@ -38,6 +39,8 @@ pub struct AppState {
     pub config: Arc<ConfigView>,
     /// When the agent started (unix ms).
     pub started_at: i64,
+    /// How till lookups read the replica (pickup statuses and methods).
+    pub lookup: Arc<LookupConfig>,
     /// How this till books its sales.
     pub till: Arc<TillSettings>,
     /// Wakes the outbox replayer when a change is queued.
@@ -49,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(backoffice::routes())
+        .merge(lookup::routes())
         .merge(sales::routes())
         .merge(people::routes())
         .merge(stock::routes())
@@ -69,6 +73,10 @@ pub enum ApiError {
     /// 404: the endpoint or object does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// 400: a query parameter or path segment is malformed, out of range,
+    /// unknown or repeated. Nothing was read or changed.
+    #[error("{field}: {reason}")]
+    InvalidParameter { field: String, reason: String },
     /// 503: the replica cannot be read right now.
     #[error("the local replica is unavailable: {0}")]
     Unavailable(#[from] StoreError),
@@ -100,6 +108,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -111,6 +120,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             ApiError::NotFound(_) => "not_found",
+            ApiError::InvalidParameter { .. } => "invalid_parameter",
             ApiError::Unavailable(_) => "replica_unavailable",
             ApiError::BadRequest(_) => "malformed_request",
             ApiError::TooLarge => "too_large",
@@ -129,7 +139,7 @@ impl IntoResponse for ApiError {
         let mut body = serde_json::json!({
             "error": { "code": self.code(), "message": self.to_string() }
         });
-        if let ApiError::Invalid { field, .. } = &self {
+        if let ApiError::Invalid { field, .. } | ApiError::InvalidParameter { field, .. } = &self {
             body["error"]["field"] = serde_json::json!(field);
         }
         (status, axum::Json(body)).into_response()

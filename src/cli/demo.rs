@@ -10,7 +10,7 @@ use clap::Args;
 use secrecy::SecretString;
 
 use crate::app::{App, AppOptions};
-use crate::config::{Config, StoreConfig, SyncConfig};
+use crate::config::{Config, LookupConfig, StoreConfig, SyncConfig};
 use crate::error::Error;
 use crate::sim::{Sim, SimConfig};
 use crate::store::status;
@@ -87,6 +87,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
             timeout: Duration::from_secs(30),
         }),
         sync: SyncConfig::default(),
+        lookup: LookupConfig::default(),
         till: Default::default(),
     };
     let app = App::spawn(

@@ -7,6 +7,7 @@
 pub mod batch;
 pub mod catalog;
 pub mod customers;
+pub mod lookup;
 pub mod orders;
 pub mod outbox;
 pub mod resource;
@@ -21,6 +22,16 @@ use serde::{Deserialize, Serialize};
 
 /// An upstream object id (WooCommerce post, user, term or zone id).
 pub type UpstreamId = i64;
+
+/// One object's identity and version: what a cheap listing
+/// (`_fields=id,date_modified_gmt`) tells, and what the replica compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Stamp {
+    pub id: UpstreamId,
+    /// `date_modified_gmt` (refunds: their creation date); `None` when the
+    /// store leaves it empty.
+    pub modified: Option<GmtTime>,
+}
 
 /// A decimal amount (price, total, tax) exactly as the shop states it.
 pub type Amount = rust_decimal::Decimal;

@@ -46,6 +46,7 @@ use tokio_util::sync::CancellationToken;
 use self::auth::KeyRing;
 use self::clock::{DAY_SECS, SimClock, system_now};
 use self::faults::{ConnKill, FaultState, SimListener};
+pub use self::faults::{FaultConfig, FaultKind, FaultRule};
 use self::model::{OrderStatus, PostStatus, Store};
 use self::mutate::Tx;
 
@@ -101,83 +102,6 @@ impl Default for SimConfig {
             faults: FaultConfig::default(),
             webhooks: WebhookConfig::default(),
         }
-    }
-}
-
-/// Faults applied to every request from the start.
-#[derive(Debug, Clone, Default)]
-pub struct FaultConfig {
-    /// Added before every response.
-    pub latency: Duration,
-    /// Probability (0..=1, seeded) that a request gets one of `kinds`.
-    pub fail_rate: f64,
-    pub kinds: Vec<FaultKind>,
-}
-
-/// What can go wrong between a client and the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FaultKind {
-    /// 500 with WordPress's "critical error" HTML page (a PHP fatal), sent
-    /// instead of the store's answer.
-    ServerError,
-    /// 502 or 503 HTML page from a proxy (nginx), instead of the store.
-    BadGateway,
-    /// 429 with `Retry-After`, from a rate limiter in front of the store.
-    TooManyRequests { retry_after_secs: u64 },
-    /// The store's real answer (status, headers) whose body starts with PHP
-    /// notices in HTML (`display_errors` on) followed by the JSON.
-    HtmlBeforeJson,
-    /// The store's answer with its full `Content-Length`, but the connection
-    /// closes after half the body. The request *was* processed.
-    Truncated,
-    /// The connection drops before any byte of the response. The request
-    /// *was* processed (the ambiguous case).
-    Reset,
-    /// The store processes (and commits) the request at once, then holds
-    /// the answer back for `delay_ms`: a client with a shorter timeout
-    /// gives up on a write that happened.
-    SlowAnswer { delay_ms: u64 },
-}
-
-/// A deterministic fault: the next `times` requests whose path contains
-/// `path_contains` (any path when `None`) and whose method is `method`
-/// (any when `None`) get `fault`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FaultRule {
-    pub path_contains: Option<String>,
-    /// `POST`, `PUT`, `DELETE`...; compared case-insensitively.
-    pub method: Option<String>,
-    pub fault: FaultKind,
-    pub times: usize,
-}
-
-impl FaultRule {
-    /// `fault` on the next request, any method, any path.
-    pub fn new(fault: FaultKind) -> Self {
-        Self {
-            path_contains: None,
-            method: None,
-            fault,
-            times: 1,
-        }
-    }
-
-    /// Only requests whose path contains `path` (e.g. `/wc/v3/orders`).
-    pub fn path(mut self, path: &str) -> Self {
-        self.path_contains = Some(path.to_owned());
-        self
-    }
-
-    /// Only requests with this method (e.g. `POST`).
-    pub fn method(mut self, method: &str) -> Self {
-        self.method = Some(method.to_owned());
-        self
-    }
-
-    /// The next `n` matching requests (a burst).
-    pub fn times(mut self, n: usize) -> Self {
-        self.times = n;
-        self
     }
 }
 

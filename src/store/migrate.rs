@@ -15,7 +15,9 @@ use super::StoreError;
 /// version a file brings the database to.
 const FILES: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0002_lookup.sql"),
     include_str!("../../migrations/0003_outbox.sql"),
+    include_str!("../../migrations/0005_delta.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
@@ -80,12 +82,9 @@ mod tests {
                 .unwrap();
         }
         let err = super::super::Store::open(&path).err().unwrap();
-        assert!(
-            err.to_string().contains(&format!(
-                "schema version 99, newer than this possync knows ({SCHEMA_VERSION})"
-            )),
-            "{err}"
-        );
+        let expected =
+            format!("schema version 99, newer than this possync knows ({SCHEMA_VERSION})");
+        assert!(err.to_string().contains(&expected), "{err}");
         let conn = Connection::open(&path).unwrap();
         let v: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))

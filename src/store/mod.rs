@@ -14,8 +14,10 @@
 pub mod apply;
 pub mod catalog;
 pub mod customers;
+pub mod delta;
 pub mod dump;
 pub mod events;
+pub mod lookup;
 mod migrate;
 pub mod orders;
 pub mod outbox;
@@ -90,9 +92,11 @@ pub struct WriteStamp {
     pub run: Option<i64>,
     /// The local time of the write (unix ms).
     pub now_ms: i64,
-    /// Whether a version exactly as new as the stored one replaces it. A full
-    /// pull re-reads upstream and lets it win on equal stamps (a stock change
-    /// made by direct SQL does not move the date); delta sync does not.
+    /// Whether a version exactly as new as the stored one replaces it. Reads
+    /// of the store (full pull, polls, sweeps) win on equal stamps: two saves
+    /// in one second share a date, and a stock change made by direct SQL
+    /// does not move it. Pushed copies (webhooks, which may arrive late and
+    /// out of order) do not.
     pub allow_equal: bool,
 }
 
@@ -129,6 +133,10 @@ impl Store {
         }
         let mut writer = open_connection(path, false)?;
         migrate::apply(&mut writer)?;
+        // Index whatever a migration (or an older binary) left unindexed.
+        let tx = writer.transaction()?;
+        lookup::index::flush(&tx)?;
+        tx.commit()?;
         restrict_permissions(path);
         let mut readers = Vec::with_capacity(READ_CONNECTIONS);
         for _ in 0..READ_CONNECTIONS {
@@ -176,6 +184,8 @@ impl Store {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let tx = conn.transaction()?;
                 let value = f(&tx)?;
+                // The search indexes follow the rows in the same commit.
+                lookup::index::flush(&tx)?;
                 tx.commit()?;
                 Ok(value)
             }))
@@ -263,6 +273,16 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
     .map_err(open_err)?;
     if read_only {
         conn.pragma_update(None, "query_only", "ON")
+            .map_err(open_err)?;
+    } else {
+        // 16 MiB of page cache (negative = KiB): a full pull upserts into
+        // several indexes per row; the default 2 MiB rereads pages from the
+        // OS on every page of 100 rows.
+        conn.pragma_update(None, "cache_size", -16_384)
+            .map_err(open_err)?;
+        // Checkpoint every ~40 MiB of WAL instead of 4 MiB: index pages
+        // rewritten by many commits are copied back once, not each time.
+        conn.pragma_update(None, "wal_autocheckpoint", 10_000)
             .map_err(open_err)?;
     }
     conn.set_prepared_statement_cache_capacity(64);

@@ -72,6 +72,8 @@ pub struct Summary {
     pub counts: Counts,
     pub store: Option<StoreInfo>,
     pub resources: Vec<ResourceState>,
+    /// Delta cursors and the last completeness sweep, per resource.
+    pub freshness: Vec<super::delta::Freshness>,
 }
 
 /// Row counts.
@@ -102,5 +104,6 @@ pub fn summary(conn: &Connection) -> Result<Summary, StoreError> {
         counts: counts(conn)?,
         store: super::shop::store_info(conn)?,
         resources: resource_states(conn)?,
+        freshness: super::delta::freshness(conn)?,
     })
 }

@@ -58,6 +58,7 @@ struct RunSql {
     delete_unseen: &'static str,
     count_seen: &'static str,
     ids_seen: &'static str,
+    delete_vanished: &'static str,
 }
 
 fn run_sql(resource: Resource) -> Option<RunSql> {
@@ -84,6 +85,13 @@ fn run_sql(resource: Resource) -> Option<RunSql> {
                     " WHERE ",
                     $filter,
                     " seen_run = :run"
+                ),
+                delete_vanished: concat!(
+                    "DELETE FROM ",
+                    $table,
+                    " WHERE ",
+                    $filter,
+                    " id = :id AND seen_run = :run"
                 ),
             }
         };
@@ -238,6 +246,9 @@ pub struct RunOutcome {
     pub upstream_total: Option<i64>,
     /// A discrepancy worth showing the manager.
     pub warning: Option<String>,
+    /// Ids this run saw that a later complete id listing no longer had
+    /// (deleted or moved out of the mirrored set while the pull ran).
+    pub vanished: Vec<i64>,
 }
 
 /// Completes a run: removes rows it did not see (unless capped), records the
@@ -250,9 +261,16 @@ pub fn complete_run(
     now_ms: i64,
 ) -> Result<usize, StoreError> {
     let removed = match (run_sql(resource), outcome.capped) {
-        (Some(sql), false) => tx
-            .prepare_cached(sql.delete_unseen)?
-            .execute(named_params! { ":run": run.id, ":started_at": run.started_at })?,
+        (Some(sql), false) => {
+            let mut removed = tx
+                .prepare_cached(sql.delete_unseen)?
+                .execute(named_params! { ":run": run.id, ":started_at": run.started_at })?;
+            let mut vanish = tx.prepare_cached(sql.delete_vanished)?;
+            for id in &outcome.vanished {
+                removed += vanish.execute(named_params! { ":id": id, ":run": run.id })?;
+            }
+            removed
+        }
         _ => 0,
     };
     tx.prepare_cached(COMPLETE_RUN)?.execute(named_params! {

@@ -1,6 +1,6 @@
 //! The agent's sync task: runs the full pull when the replica needs one (and
-//! keeps retrying, with backoff, while the shop is unreachable), then waits
-//! for shutdown. Delta polling and outbox replay hang off this task.
+//! keeps retrying, with backoff, while the shop is unreachable), then runs
+//! the delta timetable (`schedule`) until shutdown.
 
 use std::time::Duration;
 
@@ -10,6 +10,8 @@ use super::SyncError;
 use super::backoff::RetryPolicy;
 use super::progress::ProgressTx;
 use super::pull::{self, PullOptions};
+use super::schedule;
+use crate::config::Schedule;
 use crate::store::{Store, sync_state};
 use crate::upstream::Upstream;
 
@@ -29,11 +31,14 @@ pub enum InitialPull {
     Always,
 }
 
-/// Runs until `token` is cancelled.
+/// Runs until `token` is cancelled: the full pull when needed, then the
+/// delta timetable (not when `initial` is `Never`: the replica is then
+/// served as it is).
 pub async fn run<U: Upstream>(
     upstream: U,
     store: Store,
     opts: PullOptions,
+    schedule: Schedule,
     progress: ProgressTx,
     token: CancellationToken,
     initial: InitialPull,
@@ -46,7 +51,11 @@ pub async fn run<U: Upstream>(
     if needed {
         pull_until_done(&upstream, &store, &opts, &progress, &token).await;
     }
-    token.cancelled().await;
+    if initial == InitialPull::Never {
+        token.cancelled().await;
+        return;
+    }
+    schedule::run(&upstream, &store, &opts, &schedule, &token).await;
 }
 
 /// Retries the full pull until it completes or shutdown is asked. Finished

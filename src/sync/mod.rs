@@ -8,10 +8,13 @@
 //! - `replay`: the outbox replayer (exactly once, dependency order).
 
 pub mod backoff;
+pub mod delta;
 pub mod engine;
 pub mod progress;
 pub mod pull;
 pub mod replay;
+pub mod schedule;
+pub mod sweep;
 
 use crate::domain::Resource;
 use crate::store::StoreError;

@@ -242,11 +242,28 @@ enum Walk {
 }
 
 /// How a walk ended.
+/// What the completeness check concluded.
+#[derive(Default)]
+struct Completeness {
+    /// The store's count of the set, freshest known.
+    total: Option<u64>,
+    warning: Option<String>,
+    vanished: Vec<i64>,
+}
+
+/// A fresh listing of the store's ids.
+struct IdScan {
+    listed: u64,
+    vanished: Vec<i64>,
+}
+
 struct Walked {
     /// What the store last said the set holds (summed over parents).
     reported_total: Option<u64>,
     /// Whether `max_records` stopped it.
     capped: bool,
+    /// Whether the store's count changed during the walk.
+    shifted: bool,
 }
 
 struct Pull<'a, U> {
@@ -278,6 +295,7 @@ impl<U: Upstream> Pull<'_, U> {
                     capped: false,
                     upstream_total: Some(n as i64),
                     warning: None,
+                    vanished: Vec::new(),
                 };
                 sync_state::record_done(tx, resource, None, None, &outcome, now)
             })
@@ -391,21 +409,23 @@ impl<U: Upstream> Pull<'_, U> {
             Walk::All => self.walk_all(resource, &run, &filter, &done).await?,
             Walk::PerParent => self.walk_parents(resource, &run, &filter, &done).await?,
         };
-        let warning = self
+        let checked = self
             .check_completeness(resource, &run, &filter, walk, &walked)
             .await?;
+        let warning = checked.warning.clone();
         let outcome = RunOutcome {
             capped: walked.capped,
-            upstream_total: walked.reported_total.map(|n| n as i64),
-            warning: warning.clone(),
+            upstream_total: checked.total.map(|n| n as i64),
+            warning: checked.warning,
+            vanished: checked.vanished,
         };
         let finished = run.clone();
         let (removed, items) = self
             .store
             .write(move |tx| {
                 let now = unix_millis_now();
-                let items = sync_state::count_seen(tx, resource, finished.id)?;
                 let removed = sync_state::complete_run(tx, resource, &finished, &outcome, now)?;
+                let items = sync_state::count_seen(tx, resource, finished.id)?;
                 if let Some(w) = &outcome.warning {
                     events::append(
                         tx,
@@ -525,6 +545,13 @@ impl<U: Upstream> Pull<'_, U> {
             .filter(|d| d.scope == 0)
             .map(|d| d.page)
             .collect();
+        // Every count the store reported: more than one means the set changed
+        // while it was walked, and offsets may have skipped an object.
+        let mut totals: HashSet<Option<u64>> = done
+            .iter()
+            .filter(|d| d.scope == 0)
+            .map(|d| d.reported_items)
+            .collect();
         // The latest report: from the furthest page already written, if any.
         let mut reported = done
             .iter()
@@ -536,6 +563,7 @@ impl<U: Upstream> Pull<'_, U> {
                 .fetch(resource, Scope::All, filter, 1, per_page)
                 .await?;
             reported = Some((page.total_items, page.total_pages.unwrap_or(1)));
+            totals.insert(page.total_items);
             self.write_page(run, 0, 1, page, keep_on(1)).await?;
         }
         let mut planned = 1u32;
@@ -551,12 +579,17 @@ impl<U: Upstream> Pull<'_, U> {
                 .filter(|p| !done_set.contains(p))
                 .collect();
             planned = last;
+            // Each page is fetched and written inside its own future, so the
+            // other fetches keep going while one page commits (the writer
+            // thread serialises the commits). Pages in flight bound memory.
             let mut results = stream::iter(pages)
                 .map(|p| async move {
-                    (
-                        p,
-                        self.fetch(resource, Scope::All, filter, p, per_page).await,
-                    )
+                    let page = self
+                        .fetch(resource, Scope::All, filter, p, per_page)
+                        .await?;
+                    let report = (page.total_items, page.total_pages);
+                    self.write_page(run, 0, p, page, keep_on(p)).await?;
+                    Ok::<_, SyncError>(report)
                 })
                 .buffer_unordered(self.opts.concurrency);
             loop {
@@ -565,18 +598,19 @@ impl<U: Upstream> Pull<'_, U> {
                     _ = self.token.cancelled() => return Err(SyncError::Cancelled),
                     next = results.next() => next,
                 };
-                let Some((p, result)) = next else { break };
-                let page = result?;
-                if page.total_pages.is_some() {
-                    reported = Some((page.total_items, page.total_pages.unwrap_or(1)));
+                let Some(result) = next else { break };
+                let (total_items, total_pages) = result?;
+                if let Some(pages) = total_pages {
+                    reported = Some((total_items, pages));
+                    totals.insert(total_items);
                 }
-                self.write_page(run, 0, p, page, keep_on(p)).await?;
             }
         }
         let reported_total = reported.and_then(|r| r.0);
         Ok(Walked {
             reported_total,
             capped: max > 0 && reported_total.is_some_and(|t| t > max),
+            shifted: totals.len() > 1,
         })
     }
 
@@ -619,6 +653,7 @@ impl<U: Upstream> Pull<'_, U> {
         Ok(Walked {
             reported_total: Some(total),
             capped: false,
+            shifted: false,
         })
     }
 
@@ -659,9 +694,11 @@ impl<U: Upstream> Pull<'_, U> {
         }
     }
 
-    /// Compares the distinct rows seen with the store's count; repairs a
-    /// shortfall when the resource can be asked by id; describes what is
-    /// left.
+    /// Compares the distinct rows seen with the store's count. When they
+    /// differ and the resource can be listed by id, a fresh id scan settles
+    /// it: objects the run missed (the list shifted under it) are fetched,
+    /// objects it saw that are gone now are marked to be removed with the
+    /// unseen ones. Whatever is still off is described for the manager.
     async fn check_completeness(
         &self,
         resource: Resource,
@@ -669,15 +706,19 @@ impl<U: Upstream> Pull<'_, U> {
         filter: &Filter,
         walk: Walk,
         walked: &Walked,
-    ) -> Result<Option<String>, SyncError> {
-        let Some(total) = walked.reported_total else {
-            return Ok(None);
+    ) -> Result<Completeness, SyncError> {
+        let Some(mut total) = walked.reported_total else {
+            return Ok(Completeness::default());
         };
         if walked.capped {
-            return Ok(Some(format!(
-                "stopped at sync.max_records = {} of the {total} the store lists; rows beyond are not mirrored",
-                self.opts.max_records
-            )));
+            return Ok(Completeness {
+                total: Some(total),
+                warning: Some(format!(
+                    "stopped at sync.max_records = {} of the {total} the store lists; rows beyond are not mirrored",
+                    self.opts.max_records
+                )),
+                vanished: Vec::new(),
+            });
         }
         let run_id = run.id;
         let count = || {
@@ -695,25 +736,33 @@ impl<U: Upstream> Pull<'_, U> {
                     | Resource::Categories
                     | Resource::Tags
             );
-        if seen < total && repairable {
-            tracing::info!(resource = %resource, seen, total, "pulled fewer than the store lists; scanning ids");
-            self.repair(resource, run, filter).await?;
-            seen = count().await? as u64;
+        let mut vanished = Vec::new();
+        if (seen != total || walked.shifted) && repairable {
+            tracing::info!(resource = %resource, seen, total, "pulled count differs from the store's; scanning ids");
+            let scan = self.repair(resource, run, filter).await?;
+            total = scan.listed;
+            vanished = scan.vanished;
+            seen = (count().await? as u64).saturating_sub(vanished.len() as u64);
         }
-        Ok((seen != total).then(|| {
-            format!(
-                "the store lists {total} but {seen} were pulled (the store changed during the pull, or a plugin hides some from listing)"
-            )
-        }))
+        Ok(Completeness {
+            total: Some(total),
+            warning: (seen != total).then(|| {
+                format!(
+                    "the store lists {total} but {seen} were pulled (the store changed during the pull, or a plugin hides some from listing)"
+                )
+            }),
+            vanished,
+        })
     }
 
-    /// Fetches, by id, every object the store lists that this run missed.
+    /// Lists the store's ids afresh; fetches, by id, every object the run
+    /// missed and reports those it saw that the store no longer lists.
     async fn repair(
         &self,
         resource: Resource,
         run: &PullRun,
         filter: &Filter,
-    ) -> Result<(), SyncError> {
+    ) -> Result<IdScan, SyncError> {
         let mut listed: Vec<i64> = Vec::new();
         let mut page_no = 1u32;
         loop {
@@ -741,6 +790,13 @@ impl<U: Upstream> Pull<'_, U> {
             .await?
             .into_iter()
             .collect();
+        let listed_set: HashSet<i64> = listed.iter().copied().collect();
+        let mut vanished: Vec<i64> = seen
+            .iter()
+            .copied()
+            .filter(|id| !listed_set.contains(id))
+            .collect();
+        vanished.sort_unstable();
         let missing: Vec<i64> = listed.into_iter().filter(|id| !seen.contains(id)).collect();
         for chunk in missing.chunks(usize::from(REPAIR_PAGE)) {
             let by_id = Filter {
@@ -763,6 +819,9 @@ impl<U: Upstream> Pull<'_, U> {
                 })
                 .await?;
         }
-        Ok(())
+        Ok(IdScan {
+            listed: listed_set.len() as u64,
+            vanished,
+        })
     }
 }

@@ -60,6 +60,12 @@ impl UpstreamError {
         matches!(self, UpstreamError::Transient { .. })
     }
 
+    /// Whether the shop could not be reached at all (no HTTP answer: refused,
+    /// timed out, reset), as opposed to answering 429 or 5xx.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, UpstreamError::Transient { reason, .. } if !reason.starts_with("HTTP "))
+    }
+
     /// How long the shop asked us to wait, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -138,6 +144,14 @@ pub struct IdPage {
     pub total_pages: Option<u32>,
 }
 
+/// One page of `(id, version)` stamps (a cheap comparison listing).
+#[derive(Debug, Clone)]
+pub struct StampPage {
+    pub stamps: Vec<crate::domain::Stamp>,
+    pub total_items: Option<u64>,
+    pub total_pages: Option<u32>,
+}
+
 /// What the shop's version supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capabilities {
@@ -175,4 +189,10 @@ pub trait Upstream: Send + Sync + 'static {
         &self,
         query: &PageQuery,
     ) -> impl Future<Output = Result<IdPage, UpstreamError>> + Send;
+
+    /// Fetches one page of ids with their modification dates.
+    fn stamp_page(
+        &self,
+        query: &PageQuery,
+    ) -> impl Future<Output = Result<StampPage, UpstreamError>> + Send;
 }

@@ -1,7 +1,14 @@
 //! One integration-test binary (see conventions: tests/it/main.rs).
 
+mod api;
+mod cli;
 mod common;
+mod delta;
+mod full_pull;
+mod lookups;
 mod outbox;
+mod resume;
 mod sim_behaviour;
 mod sim_client;
 mod sim_fixtures;
+mod sim_writes;

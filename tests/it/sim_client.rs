@@ -31,6 +31,7 @@ pub struct SimClient {
     pub method: SignatureMethod,
 }
 
+#[derive(Debug)]
 pub struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
@@ -170,6 +171,57 @@ impl SimClient {
     pub async fn get(&self, route: &str, query: &[(&str, &str)]) -> Reply {
         let (url, auth) = self.signed(route, query, now_unix(), &new_nonce());
         self.send(&url, auth.as_deref()).await
+    }
+
+    /// A signed request of any method with an optional JSON body (bodies
+    /// are not part of an OAuth 1.0a signature). `Err` when no answer came.
+    pub async fn try_write(
+        &self,
+        method: &str,
+        route: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Reply, reqwest::Error> {
+        let path = format!("/wp-json/wc/v3/{route}");
+        let query: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let signing_url = format!("{}{path}", self.signing_base);
+        let oauth = oauth1_params(&OAuthRequest {
+            method,
+            signing_url: &signing_url,
+            query: &query,
+            consumer_key: &self.key,
+            consumer_secret: &self.secret,
+            timestamp: now_unix(),
+            nonce: &new_nonce(),
+            signature_method: self.method,
+        });
+        let mut all = query;
+        all.extend(oauth);
+        let url = format!("{}{path}?{}", self.base, encode_query(&all));
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut req = self.http.request(method, &url);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await?.to_vec();
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// A signed write that must get an answer.
+    pub async fn write(&self, method: &str, route: &str, body: Option<&Value>) -> Reply {
+        self.try_write(method, route, &[], body)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {route}: no answer: {e}"))
     }
 
     /// A GET without any credentials.

@@ -13,6 +13,7 @@ mod orders;
 mod products;
 mod refunds;
 mod stock;
+mod variations;
 
 use super::SimCounts;
 use super::clock::Ts;
@@ -23,10 +24,9 @@ pub(crate) use catalog::{
 };
 pub(crate) use customers::{create_customer, delete_customer, update_customer};
 pub(crate) use orders::{create_order, delete_order, trash_order, update_order};
-pub(crate) use products::{
-    create_product, create_variation, delete_variation, update_product, update_variation,
-};
+pub(crate) use products::{create_product, update_product};
 pub(crate) use refunds::{create_refund, delete_refund};
+pub(crate) use variations::{create_variation, delete_variation, update_variation};
 
 /// The resource part of a webhook topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

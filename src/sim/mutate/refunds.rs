@@ -124,11 +124,7 @@ pub(crate) fn create_refund(
     // again when the gateway refuses, so its id is spent.
     let id = Ids::next(&mut tx.store.ids.post);
     if inp.bool("api_refund") != Some(false) {
-        let known = tx
-            .store
-            .enabled_gateways
-            .iter()
-            .any(|g| *g == order.payment_method);
+        let known = tx.store.enabled_gateways.contains(&order.payment_method);
         // None of the store's gateways (bacs, cheque, cod) refunds by API.
         return Err(cannot_refund(if known {
             "The payment gateway for this order does not support automatic refunds."

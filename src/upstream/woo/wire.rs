@@ -1048,10 +1048,9 @@ fn parse_list<W: DeserializeOwned, T>(
         .into_iter()
         .map(|item| {
             let (value, raw) = split_raw(item);
-            let shown = value.clone();
-            W::deserialize(value)
+            W::deserialize(&value)
                 .map(|w| convert(w, raw))
-                .map_err(|e| malformed(what, &shown, e))
+                .map_err(|e| malformed(what, &value, e))
         })
         .collect()
 }
@@ -1063,10 +1062,26 @@ fn parse_one<W: DeserializeOwned, T>(
     convert: impl Fn(W, RawJson) -> T,
 ) -> Result<T, UpstreamError> {
     let (value, raw) = split_raw(body);
-    let shown = value.clone();
-    W::deserialize(value)
+    W::deserialize(&value)
         .map(|w| convert(w, raw))
-        .map_err(|e| malformed(what, &shown, e))
+        .map_err(|e| malformed(what, &value, e))
+}
+
+/// `[{"id":1,"date_modified_gmt":"…"}]` → stamps; `None` if not that shape.
+/// An empty or `false` date is an unknown version, not an error.
+pub fn stamps(body: &Value, date_field: &str) -> Option<Vec<crate::domain::Stamp>> {
+    body.as_array()?
+        .iter()
+        .map(|v| {
+            Some(crate::domain::Stamp {
+                id: v.get("id")?.as_i64()?,
+                modified: v
+                    .get(date_field)
+                    .and_then(Value::as_str)
+                    .and_then(GmtTime::parse),
+            })
+        })
+        .collect()
 }
 
 pub fn products(body: Value) -> Result<Vec<catalog::Product>, UpstreamError> {

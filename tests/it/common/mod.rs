@@ -9,9 +9,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use possync::config::{Config, StoreConfig, SyncConfig};
+use possync::config::{Config, LookupConfig, StoreConfig, SyncConfig};
+use possync::domain::Resource;
 use possync::sim::{Sim, SimConfig, SimHandle};
-use possync::store::Store;
+use possync::store::{Store, dump};
 use possync::sync::engine::InitialPull;
 use possync::sync::progress::{PullProgress, PullState};
 use possync::upstream::woo::auth::AuthMode;
@@ -76,6 +77,7 @@ pub fn agent_config(sim: &SimHandle, dir: &Path) -> Config {
             order_window_days: 0,
             ..SyncConfig::default()
         },
+        lookup: LookupConfig::default(),
         till: Default::default(),
     }
 }
@@ -92,11 +94,12 @@ impl TestApp {
     /// Starts `sim`, then an agent configured by `config` that pulls at once.
     pub async fn spawn(sim: SimConfig, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let sim = Sim::spawn(sim).await.expect("sim starts");
-        Self::with_sim(sim, tweak).await
+        Self::spawn_with_sim(sim, tweak).await
     }
 
-    /// Starts an agent against a sim already running (and arranged).
-    pub async fn with_sim(sim: SimHandle, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    /// Starts an agent that pulls at once from an already running `sim`
+    /// (which a test may have changed first).
+    pub async fn spawn_with_sim(sim: SimHandle, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut config = agent_config(&sim, dir.path());
         tweak(&mut config);
@@ -143,6 +146,57 @@ impl TestApp {
             .unwrap();
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Stops the agent and starts a new one on the same replica and sim,
+    /// pulling at once.
+    pub async fn restart(self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let TestApp {
+            app,
+            sim,
+            dir,
+            http,
+        } = self;
+        app.shutdown().await;
+        let mut config = agent_config(&sim, dir.path());
+        tweak(&mut config);
+        let app = App::spawn(
+            config,
+            AppOptions {
+                initial_pull: InitialPull::Always,
+            },
+        )
+        .await
+        .expect("agent restarts");
+        TestApp {
+            app,
+            sim,
+            dir,
+            http,
+        }
+    }
+
+    /// The ids (or keys) of `resource` in the replica, in order.
+    pub async fn replica_keys(&self, resource: Resource) -> Vec<String> {
+        self.store()
+            .read(move |c| dump::raw_rows(c, resource))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// The numeric ids of `resource` in the replica, ascending.
+    pub async fn replica_ids(&self, resource: Resource) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .replica_keys(resource)
+            .await
+            .iter()
+            .map(|k| k.parse().expect("numeric id"))
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Sends `body` (JSON, or raw text when it is a string starting with

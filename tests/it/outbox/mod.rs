@@ -35,7 +35,7 @@ pub async fn till(tweak: impl FnOnce(&mut Config)) -> (TestApp, Shelf) {
         cap: sim.add_simple_product("Till cap", "TILL-CAP", "15.00", Some(5)),
         gift: sim.add_simple_product("Gift wrap", "TILL-GIFT", "25.00", None),
     };
-    let t = TestApp::with_sim(sim, tweak).await;
+    let t = TestApp::spawn_with_sim(sim, tweak).await;
     assert_completed(&t.pulled().await);
     (t, shelf)
 }

@@ -2,7 +2,7 @@
 //! (`tests/fixtures/woocommerce/rest`): same field names, order and JSON
 //! types per resource, same headers, same error bodies.
 
-mod shape;
+pub(crate) mod shape;
 
 use std::collections::BTreeSet;
 

@@ -44,7 +44,8 @@ fn check_one(name: &str, ty: Ty, v: &Value) -> Option<(&'static str, String)> {
     let not = |t: &str| Some(("rest_invalid_type", format!("{name} is not of type {t}.")));
     match ty {
         Ty::Any => None,
-        Ty::Str => (!v.is_string()).then(|| ()).and_then(|_| not("string")),
+        Ty::Str if v.is_string() => None,
+        Ty::Str => not("string"),
         Ty::Int => match is_numeric(v) {
             Some(f) if f.round() == f => None,
             _ => not("integer"),

@@ -1,0 +1,149 @@
+//! The local HTTP server as the back office and the till see it, and the
+//! `possync demo` command end to end.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::cli::possync;
+use crate::common::{TestApp, assert_completed, small_sim, wait_for};
+
+#[tokio::test]
+async fn health_status_page_and_errors() {
+    let t = TestApp::spawn(small_sim(), |_| {}).await;
+    assert_completed(&t.pulled().await);
+
+    let (status, health) = t.get_json("/healthz").await;
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "ok");
+    assert!(health["schema"].as_i64().unwrap() >= 1);
+
+    let (status, body) = t.get_json("/api/sync/status").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["pull"]["state"], "completed");
+    assert_eq!(
+        body["replica"]["counts"]["customers"],
+        t.sim.customer_ids().len()
+    );
+    let text = body.to_string();
+    assert!(
+        !text.contains(t.sim.consumer_secret()) && !text.contains(t.sim.consumer_key()),
+        "no key or secret on the status API"
+    );
+    assert_eq!(body["config"]["consumer_secret_set"], true);
+
+    let page = t
+        .http
+        .get(format!("{}/", t.app.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("/api/sync/status"),
+        "the page reads the status API"
+    );
+
+    let (status, body) = t.get_json("/no/such/thing").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "not_found");
+    assert!(body["error"]["message"].is_string());
+
+    // Only GET is served on read-only routes.
+    let res = t
+        .http
+        .post(format!("{}/api/sync/status", t.app.url()))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn demo_pulls_a_simulated_shop_serves_status_and_stops_cleanly_on_ctrl_c() {
+    let mut child = possync()
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--products",
+            "120",
+            "--customers",
+            "20",
+            "--orders",
+            "40",
+            "--latency-ms",
+            "0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut replica = None;
+    let mut url = None;
+    while url.is_none() {
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.recv())
+            .await
+            .expect("demo prints its addresses")
+            .expect("demo keeps running");
+        if let Some(p) = line.trim().strip_prefix("replica:") {
+            replica = Some(std::path::PathBuf::from(p.trim()));
+        }
+        if let Some(u) = line.trim().strip_prefix("status page:") {
+            url = Some(u.trim().trim_end_matches('/').to_owned());
+        }
+    }
+    let (url, replica) = (url.unwrap(), replica.expect("replica path printed"));
+    let http = reqwest::Client::new();
+    let status = wait_for("the demo pull", Duration::from_secs(60), || {
+        let http = http.clone();
+        let url = url.clone();
+        async move {
+            let body: serde_json::Value = http
+                .get(format!("{url}/api/sync/status"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (body["pull"]["state"] == "completed").then_some(body)
+        }
+    })
+    .await;
+    assert!(status["replica"]["counts"]["products"].as_i64().unwrap() > 50);
+    let health = http.get(format!("{url}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(replica.exists());
+
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(exit.success(), "Ctrl-C ends the demo cleanly: {exit:?}");
+    assert!(
+        !replica.parent().unwrap().exists(),
+        "the demo's temporary replica is removed"
+    );
+}

@@ -1,0 +1,284 @@
+//! The `possync` binary as a user runs it: help, errors and exit codes,
+//! `sync --full`, `status`, and what never shows in its output.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use possync::sim::{Sim, SimHandle};
+use serde_json::Value;
+
+use crate::common::small_sim;
+
+/// The built `possync` binary.
+pub fn possync() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_possync"));
+    // Never pick up a developer's own configuration or log filter.
+    cmd.env_remove("POSSYNC_CONFIG")
+        .env_remove("POSSYNC_LOG")
+        .env_remove("RUST_LOG");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("POSSYNC_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// Writes a configuration for `sim` into `dir` and returns its path.
+pub fn write_config(sim: &SimHandle, dir: &Path, sync: &str) -> std::path::PathBuf {
+    let path = dir.join("possync.toml");
+    let text = format!(
+        r#"data_dir = "{data}"
+
+[store]
+url = "{url}"
+consumer_key = "{key}"
+consumer_secret = "{secret}"
+auth = "oauth1"
+timeout_secs = 10
+
+[sync]
+order_window_days = 0
+{sync}
+"#,
+        data = dir.join("data").display(),
+        url = sim.url(),
+        key = sim.consumer_key(),
+        secret = sim.consumer_secret(),
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_lists_every_command() {
+    let out = possync().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let (stdout, _) = text(&out);
+    for cmd in ["demo", "run", "sync", "status", "sim"] {
+        assert!(
+            stdout.lines().any(|l| l.trim_start().starts_with(cmd)),
+            "{cmd} missing from:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let out = possync().arg("sync").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "sync without --full");
+    let out = possync().arg("frobnicate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_bad_config_value_exits_2_with_one_line_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("possync.toml");
+    std::fs::write(
+        &path,
+        "[store]\nurl = \"https://shop.example\"\nconsumer_key = \"ck_a\"\nconsumer_secret = \"cs_topsecret\"\n[sync]\npage_size = 500\n",
+    )
+    .unwrap();
+    let out = possync()
+        .args(["status", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let (stdout, stderr) = text(&out);
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("sync.page_size"), "{stderr}");
+    assert!(!stderr.contains("cs_topsecret"));
+
+    // An environment override is validated the same way.
+    let out = possync()
+        .args(["status", "--config"])
+        .arg(&path)
+        .env("POSSYNC_SYNC_PAGE_SIZE", "abc")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let (_, stderr) = text(&out);
+    assert!(stderr.contains("POSSYNC_SYNC_PAGE_SIZE"), "{stderr}");
+
+    let out = possync()
+        .args(["status", "--config"])
+        .arg(dir.path().join("missing.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("missing.toml"), "{}", text(&out).1);
+}
+
+#[tokio::test]
+async fn sync_full_then_status_and_no_secret_in_any_output() {
+    let sim = Sim::spawn(small_sim()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(&sim, dir.path(), "page_size = 20");
+    let secret = sim.consumer_secret().to_owned();
+
+    let sync = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || {
+            possync()
+                .args(["sync", "--full", "--config"])
+                .arg(&config)
+                .env("POSSYNC_LOG", "debug")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    let (stdout, stderr) = text(&sync);
+    assert!(sync.status.success(), "{stdout}\n{stderr}");
+    assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
+    assert!(
+        !stderr.contains("oauth_signature="),
+        "no signed URL is logged"
+    );
+    let products = sim.product_ids(Some("publish")).len();
+    assert!(
+        stdout.contains("products") && stdout.contains(&products.to_string()),
+        "summary per resource:\n{stdout}"
+    );
+
+    let status = possync()
+        .args(["status", "--json", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", text(&status).1);
+    let json: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(json["counts"]["products"], products);
+    assert_eq!(json["counts"]["customers"], sim.customer_ids().len());
+    let products_row = json["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == "products")
+        .unwrap();
+    assert!(products_row["last_full_pull_at"].is_number());
+
+    let table = possync()
+        .args(["status", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&table);
+    assert!(table.status.success());
+    assert!(stdout.contains("products") && stdout.contains(&products.to_string()));
+    assert!(!stdout.contains(&secret));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_store_fails_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::spawn(small_sim()).await.unwrap();
+    let config = write_config(&sim, dir.path(), "");
+    // Nothing listens there any more.
+    sim.shutdown().await;
+    let out = tokio::task::spawn_blocking(move || {
+        possync()
+            .args([
+                "sync",
+                "--full",
+                "--quiet",
+                "--resources",
+                "products",
+                "--config",
+            ])
+            .arg(&config)
+            .env("POSSYNC_STORE_TIMEOUT_SECS", "2")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let (_, stderr) = text(&out);
+    let last = stderr.trim().lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("possync:") || last.starts_with("error"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn sync_delta_needs_a_full_pull_first_then_runs_each_job() {
+    let sim = Sim::spawn(small_sim()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(&sim, dir.path(), "");
+    let run = |args: &'static [&'static str]| {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || {
+            possync()
+                .args(args)
+                .arg("--config")
+                .arg(&config)
+                .output()
+                .unwrap()
+        })
+    };
+    let early = run(&["sync", "--delta"]).await.unwrap();
+    assert_eq!(early.status.code(), Some(2));
+    assert!(text(&early).1.contains("sync --full"), "{}", text(&early).1);
+
+    assert!(
+        run(&["sync", "--full", "--quiet"])
+            .await
+            .unwrap()
+            .status
+            .success()
+    );
+    let ids = sim.product_ids(Some("publish"));
+    sim.trash_product(ids[0]);
+    let delta = run(&["sync", "--delta"]).await.unwrap();
+    let (stdout, stderr) = text(&delta);
+    assert!(delta.status.success(), "{stdout}\n{stderr}");
+    for job in [
+        "metadata refresh",
+        "poll products",
+        "poll orders",
+        "customer sweep",
+        "completeness sweep",
+    ] {
+        assert!(stdout.contains(job), "{job} missing:\n{stdout}");
+    }
+    let products_line = stdout
+        .lines()
+        .find(|l| l.starts_with("poll products"))
+        .unwrap();
+    assert!(products_line.contains("1 removed"), "{products_line}");
+
+    let only = run(&["sync", "--delta", "--jobs", "sweep"]).await.unwrap();
+    let (stdout, _) = text(&only);
+    assert!(only.status.success());
+    assert!(stdout.contains("completeness sweep") && !stdout.contains("poll products"));
+
+    let status = possync()
+        .args(["status", "--json", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let products = json["freshness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource"] == "products")
+        .unwrap()
+        .clone();
+    assert_eq!(products["complete_pct"], 100.0, "{products}");
+    sim.shutdown().await;
+}

@@ -1,0 +1,79 @@
+//! Lookups are answered while a full pull writes: reads use their own
+//! connections (WAL) and never wait for the writer.
+
+use std::time::{Duration, Instant};
+
+use possync::sim::{FaultConfig, Sim, SimConfig};
+use possync::sync::progress::PullState;
+
+use crate::common::{TestApp, assert_completed, small_sim, wait_for};
+
+/// A lookup slower than this during a pull means it waited for a write.
+const MAX_LOOKUP: Duration = Duration::from_millis(500);
+
+#[tokio::test]
+async fn lookups_are_answered_during_a_full_pull() {
+    // A slow shop, so the pull writes page after page for a while.
+    let sim = Sim::spawn(SimConfig {
+        products: 300,
+        customers: 150,
+        orders: 200,
+        faults: FaultConfig {
+            latency: Duration::from_millis(15),
+            ..FaultConfig::default()
+        },
+        ..small_sim()
+    })
+    .await
+    .unwrap();
+    let torch = sim.add_simple_product("Crème Brûlée Torch", "CRB-Torch-1", "12.50", Some(7));
+    let t = TestApp::spawn_with_sim(sim, |_| {}).await;
+    let progress = t.app.progress();
+    wait_for("the pull to start", Duration::from_secs(10), || {
+        let state = progress.borrow().state;
+        async move { (state != PullState::Idle).then_some(()) }
+    })
+    .await;
+
+    let paths = [
+        "/api/products?q=torch",
+        "/api/products?sku=crb-torch-1",
+        "/api/products?barcode=5000000000001",
+        "/api/customers?q=a",
+        "/api/orders?q=1",
+        "/api/pickups",
+    ];
+    let mut answered_during_pull = 0;
+    let mut worst = Duration::ZERO;
+    let mut last_total = 0;
+    while progress.borrow().state == PullState::Running {
+        for path in paths {
+            let started = Instant::now();
+            let (status, body) = t.get_json(path).await;
+            let took = started.elapsed();
+            assert_eq!(status, 200, "GET {path} during the pull: {body}");
+            worst = worst.max(took);
+            if progress.borrow().state == PullState::Running {
+                answered_during_pull += 1;
+            }
+        }
+        // What a till sees only grows while the catalog arrives.
+        let (_, all) = t.get_json("/api/products?per_page=1").await;
+        let total = all["total"].as_i64().unwrap();
+        assert!(total >= last_total, "{total} < {last_total}");
+        last_total = total;
+    }
+    assert_completed(&t.pulled().await);
+    assert!(
+        answered_during_pull >= 20,
+        "only {answered_during_pull} lookups were answered while the pull ran"
+    );
+    assert!(
+        worst < MAX_LOOKUP,
+        "a lookup took {worst:?} during the pull"
+    );
+    // And once it is over, the product that arrived is found.
+    let (_, page) = t.get_json("/api/products?sku=CRB-TORCH-1").await;
+    assert_eq!(page["items"][0]["id"], torch);
+    t.stop().await;
+}

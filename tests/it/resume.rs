@@ -1,0 +1,171 @@
+//! A full pull killed with SIGKILL resumes from the pages it had not
+//! finished, and ends with the same replica as an uninterrupted pull.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use possync::domain::Resource;
+use possync::sim::{FaultConfig, Sim, SimConfig};
+use possync::store::dump;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::cli::{possync, write_config};
+use crate::common::{any_port, wait_for};
+
+const SYNC: &str = "page_size = 10\nconcurrency = 1";
+
+fn open(db: &Path) -> Option<Connection> {
+    Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()
+}
+
+/// Product pages the current products run has committed.
+fn done_product_pages(db: &Path) -> Option<(i64, BTreeSet<i64>)> {
+    let conn = open(db)?;
+    let run: i64 = conn
+        .query_row(
+            "SELECT id FROM pull_runs WHERE resource = 'products' AND state = 'running'",
+            [],
+            |r| r.get(0),
+        )
+        .ok()?;
+    let mut stmt = conn
+        .prepare("SELECT page FROM pull_pages WHERE run_id = ?1 AND scope = 0")
+        .ok()?;
+    let pages = stmt
+        .query_map([run], |r| r.get(0))
+        .ok()?
+        .collect::<Result<BTreeSet<i64>, _>>()
+        .ok()?;
+    Some((run, pages))
+}
+
+fn full_dump(db: &Path) -> Vec<(Resource, Vec<(String, String)>)> {
+    let conn = open(db).expect("replica exists");
+    Resource::ALL
+        .into_iter()
+        .map(|r| (r, dump::raw_rows(&conn, r).unwrap()))
+        .collect()
+}
+
+/// `page` of every product listing request (by-id and id-only scans aside).
+fn product_pages_requested(sim: &possync::sim::SimHandle) -> Vec<i64> {
+    sim.requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/wc/v3/products"))
+        .filter(|r| {
+            !r.query
+                .iter()
+                .any(|(k, _)| k == "include" || k == "_fields")
+        })
+        .filter(|r| r.query.iter().any(|(k, _)| k == "orderby"))
+        .map(|r| {
+            r.query
+                .iter()
+                .find(|(k, _)| k == "page")
+                .map_or(1, |(_, v)| v.parse().unwrap())
+        })
+        .collect()
+}
+
+async fn sync_to_completion(config: &Path) {
+    let config = config.to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        possync()
+            .args(["sync", "--full", "--quiet", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_pull_killed_with_sigkill_resumes_without_refetching_finished_pages() {
+    let sim = Sim::spawn(SimConfig {
+        listen: any_port(),
+        seed: 11,
+        products: 160,
+        customers: 20,
+        orders: 30,
+        faults: FaultConfig {
+            latency: Duration::from_millis(40),
+            ..FaultConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(&sim, dir.path(), SYNC);
+    let db = dir.path().join("data").join("replica.db");
+
+    let mut child = possync()
+        .args(["sync", "--full", "--quiet", "--config"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("five product pages", Duration::from_secs(60), || async {
+        done_product_pages(&db).filter(|(_, p)| p.len() >= 5)
+    })
+    .await;
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed, not finished");
+
+    let (run_before, done) = done_product_pages(&db).expect("the run is still open");
+    let total_pages = sim.product_ids(Some("publish")).len().div_ceil(10);
+    assert!(done.len() < total_pages, "killed midway: {done:?}");
+    sim.clear_requests();
+
+    sync_to_completion(&config).await;
+    let refetched: Vec<i64> = product_pages_requested(&sim)
+        .into_iter()
+        .filter(|p| done.contains(p))
+        .collect();
+    assert!(
+        refetched.is_empty(),
+        "pages {refetched:?} were finished before the kill and fetched again"
+    );
+    let conn = open(&db).unwrap();
+    let (state, run_after): (String, i64) = conn
+        .query_row(
+            "SELECT state, id FROM pull_runs WHERE resource = 'products' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (state.as_str(), run_after),
+        ("completed", run_before),
+        "the same run resumed"
+    );
+
+    // The same replica as a pull that was never interrupted.
+    let other = tempfile::tempdir().unwrap();
+    let other_config = write_config(&sim, other.path(), SYNC);
+    sync_to_completion(&other_config).await;
+    let resumed = full_dump(&db);
+    let uninterrupted = full_dump(&other.path().join("data").join("replica.db"));
+    for ((r, a), (_, b)) in resumed.iter().zip(&uninterrupted) {
+        assert_eq!(a.len(), b.len(), "{r}: row counts differ");
+        assert!(a == b, "{r}: replicas differ");
+    }
+    assert!(
+        resumed
+            .iter()
+            .any(|(r, rows)| *r == Resource::Products && rows.len() > 100)
+    );
+    sim.shutdown().await;
+}
