@@ -70,25 +70,32 @@ pub fn run(config: Option<PathBuf>, args: OutboxArgs) -> Result<ExitCode, Error>
             }
             Ok(ExitCode::SUCCESS)
         }
-        Action::Retry { id } => change(&store, &id, manage::retry, "queued to send now"),
-        Action::Discard { id } => change(&store, &id, manage::discard, "discarded"),
+        Action::Retry { id } => change(&store, &id, false),
+        Action::Discard { id } => change(&store, &id, true),
     }
 }
 
-type Change = fn(
-    &rusqlite::Transaction<'_>,
-    Uuid,
-    i64,
-) -> Result<Result<OutboxEntry, Refusal>, crate::store::StoreError>;
-
-fn change(store: &Store, id: &str, f: Change, done: &str) -> Result<ExitCode, Error> {
+/// Retries (or, with `discard`, discards) one entry.
+fn change(store: &Store, id: &str, discard: bool) -> Result<ExitCode, Error> {
     let id = Uuid::parse_str(id.trim())
         .map_err(|_| Error::Usage(format!("{id:?} is not an outbox entry id")))?;
     let handle = tokio::runtime::Handle::current();
     let store = store.clone();
-    let result = tokio::task::block_in_place(|| {
-        handle.block_on(store.write(move |tx| f(tx, id, unix_millis_now())))
+    let result: Result<OutboxEntry, Refusal> = tokio::task::block_in_place(|| {
+        handle.block_on(store.write(move |tx| {
+            let now = unix_millis_now();
+            if discard {
+                manage::discard(tx, id, now)
+            } else {
+                manage::retry(tx, id, now)
+            }
+        }))
     })?;
+    let done = if discard {
+        "discarded"
+    } else {
+        "queued to send now"
+    };
     match result {
         Ok(entry) => {
             println!("{} ({}): {done}", entry.label, entry.id);

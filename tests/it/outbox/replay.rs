@@ -272,3 +272,45 @@ async fn a_stock_adjustment_is_read_set_and_read_back_and_a_concurrent_change_is
     assert!(parked.error_message.unwrap().contains("from 10 to 4"));
     t.stop().await;
 }
+
+#[tokio::test]
+async fn an_oversell_found_after_replay_is_reported_to_the_manager() {
+    let (t, shelf) = till(|_| {}).await;
+    // Another till sold most of the caps meanwhile.
+    t.sim.set_product_stock(shelf.cap, 1);
+    let (status, sold) = t.post_json("/api/orders", sale(shelf.cap, 3)).await;
+    assert_eq!(status, 201, "{sold}");
+    wait_state(&t, uuid(&sold["outbox_id"]), EntryState::Confirmed, WITHIN).await;
+    assert_eq!(t.sim.product_stock(shelf.cap), Some(-2));
+    let cap = shelf.cap;
+    let events = super::super::common::wait_for("the oversell event", WITHIN, || async {
+        let found: Vec<String> = t
+            .store()
+            .read(|c| possync::store::events::recent(c, 50))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "oversell")
+            .map(|e| e.message)
+            .collect();
+        (!found.is_empty()).then_some(found)
+    })
+    .await;
+    assert!(
+        events[0].contains(&format!("product {cap} is at -2")),
+        "{events:?}"
+    );
+    let stock: Option<i64> = t
+        .store()
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT stock_quantity FROM products WHERE id = ?1",
+                [cap],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(stock, Some(-2), "the replica follows the shop");
+    t.stop().await;
+}
