@@ -359,7 +359,8 @@ impl<U: Upstream> Delta<'_, U> {
             .store
             .read(move |c| delta::local_stamps(c, resource))
             .await?;
-        let diff = diff_stamps(&local, &upstream);
+        let mut diff = diff_stamps(&local, &upstream);
+        diff.changed = self.with_recent(resource, diff.changed, &upstream).await?;
         let fetched = self
             .fetch_ids(resource, &Filter::default(), &diff.changed)
             .await?;
@@ -368,14 +369,38 @@ impl<U: Upstream> Delta<'_, U> {
             .store
             .write(move |tx| delta::delete_ids(tx, resource, &gone))
             .await? as u64;
+        let newest = upstream.iter().filter_map(|s| s.modified).max();
         self.store
-            .write(move |tx| delta::advance_cursor(tx, resource, None, unix_millis_now()))
+            .write(move |tx| delta::advance_cursor(tx, resource, newest, unix_millis_now()))
             .await?;
         Ok(DeltaReport {
             fetched,
             removed,
             cursor: None,
         })
+    }
+
+    /// Adds to `changed` every object the store modified within the overlap
+    /// before the resource's cursor or later: two saves in the same second
+    /// share one stamp, so a matching stamp proves nothing for them.
+    pub(super) async fn with_recent(
+        &self,
+        resource: Resource,
+        mut changed: Vec<UpstreamId>,
+        upstream: &[Stamp],
+    ) -> Result<Vec<UpstreamId>, SyncError> {
+        if let Some(cursor) = self.store.read(move |c| delta::cursor(c, resource)).await? {
+            let since = cursor.minus(self.overlap);
+            changed.extend(
+                upstream
+                    .iter()
+                    .filter(|s| s.modified.is_some_and(|m| m >= since))
+                    .map(|s| s.id),
+            );
+            changed.sort_unstable();
+            changed.dedup();
+        }
+        Ok(changed)
     }
 
     /// Refreshes the small resources whole (which also removes what the

@@ -73,7 +73,8 @@ impl<U: Upstream> Delta<'_, U> {
                 .copied()
                 .collect()
         };
-        let diff = diff_stamps(&in_buckets(&local), &in_buckets(&upstream));
+        let mut diff = diff_stamps(&in_buckets(&local), &in_buckets(&upstream));
+        diff.changed = self.with_recent(resource, diff.changed, &upstream).await?;
         let fetched = if diff.changed.is_empty() {
             0
         } else if resource == Resource::Variations || resource == Resource::Refunds {

@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod common;
+mod convergence;
 mod delta;
 mod full_pull;
 mod lookups;

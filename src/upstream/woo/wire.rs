@@ -1172,10 +1172,19 @@ pub fn orders(body: Value) -> Result<Vec<orders::Order>, UpstreamError> {
 
 /// Refunds; `order_id` is given when listed under one order (those items
 /// carry no `parent_id`).
+/// Refunds from the flat `/refunds` list, or from one order's refunds
+/// (`order_id`). The order's route leaves out `parent_id` (it is in the
+/// path); it is added so that a refund is kept in one shape whichever route
+/// brought it.
 pub fn refunds(
-    body: Value,
+    mut body: Value,
     order_id: Option<UpstreamId>,
 ) -> Result<Vec<orders::Refund>, UpstreamError> {
+    if let (Some(order), Value::Array(items)) = (order_id, &mut body) {
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            item.entry("parent_id").or_insert(Value::from(order));
+        }
+    }
     parse_list(body, "refund", |w: WRefund, raw| {
         refund_from(w, raw, order_id)
     })

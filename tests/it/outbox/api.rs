@@ -62,9 +62,10 @@ async fn a_sale_is_stored_with_its_local_number_and_queued_before_the_answer() {
 
     let (_, second) = t.post_json("/api/orders", sale(shelf.gift, 1)).await;
     assert_eq!(second["number"], "T9-000002");
-    let (status, list) = t.send("GET", "/api/outbox?state=queued", None).await;
+    // Replay may already be sending or have confirmed them: list them all.
+    let (status, list) = t.send("GET", "/api/outbox", None).await;
     assert_eq!(status, 200);
-    assert!(!list["entries"].as_array().unwrap().is_empty(), "{list}");
+    assert!(list["entries"].as_array().unwrap().len() >= 2, "{list}");
     t.stop().await;
 }
 
