@@ -179,7 +179,7 @@ pub async fn run(args: SimArgs) -> Result<ExitCode, Error> {
     );
     println!("  consumer key:    {key}");
     println!("  consumer secret: {secret}");
-    println!("  REST writes and webhooks (POST /wp-json/wc/v3/webhooks) are live");
+    println!("  REST writes and webhook subscriptions are live");
     println!(
         "point possync at it with POSSYNC_STORE_URL={} and the keys above; Ctrl-C stops it",
         sim.url()

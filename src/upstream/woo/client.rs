@@ -28,7 +28,13 @@ use crate::upstream::{
 };
 
 /// The REST namespace, below the shop's address.
-const REST_PREFIX: &str = "/wp-json/wc/v3";
+pub const REST_PREFIX: &str = "/wp-json/wc/v3";
+
+/// Whether `path` points into WordPress's REST API rather than at the shop
+/// (a common mistake when copying the store address).
+pub fn is_rest_path(path: &str) -> bool {
+    path.contains("/wp-json")
+}
 /// Page size used for small lists fetched whole (terms of one attribute).
 const SMALL_LIST_PAGE: u8 = 100;
 
