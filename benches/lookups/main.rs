@@ -307,6 +307,9 @@ async fn known_from(store: &Store) -> seed::Known {
 }
 
 /// The agent binary, run as a till runs it.
+/// The longest schedule interval, in seconds.
+const WEEK: &str = "604800";
+
 struct Agent {
     child: Child,
     url: String,
@@ -329,6 +332,14 @@ impl Agent {
             .env("POSSYNC_STORE_CONSUMER_KEY", sim.consumer_key())
             .env("POSSYNC_STORE_CONSUMER_SECRET", sim.consumer_secret())
             .env("POSSYNC_SYNC_ORDER_WINDOW_DAYS", "0")
+            // The seeded catalog is not the simulated shop's: no delta job
+            // (a sweep would remove it) may run while lookups are measured.
+            .env("POSSYNC_SCHEDULE_PRODUCTS_SECS", WEEK)
+            .env("POSSYNC_SCHEDULE_VARIATIONS_SECS", WEEK)
+            .env("POSSYNC_SCHEDULE_ORDERS_SECS", WEEK)
+            .env("POSSYNC_SCHEDULE_CUSTOMERS_SECS", WEEK)
+            .env("POSSYNC_SCHEDULE_METADATA_SECS", WEEK)
+            .env("POSSYNC_SCHEDULE_SWEEP_SECS", WEEK)
             .env("POSSYNC_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()

@@ -410,8 +410,9 @@ pub async fn seed(store: &Store) -> Known {
             .unwrap();
     }
     eprintln!("  orders: {ORDERS} in {:.1?}", t.elapsed());
+    let now = possync::domain::time::unix_millis_now();
     store
-        .write(|tx| {
+        .write(move |tx| {
             let outcome = RunOutcome {
                 capped: false,
                 upstream_total: None,
@@ -419,7 +420,8 @@ pub async fn seed(store: &Store) -> Known {
                 vanished: Vec::new(),
             };
             for r in Resource::ALL {
-                sync_state::record_done(tx, r, None, None, &outcome, 0)?;
+                // Pulled "now": the agent's timetable counts from here.
+                sync_state::record_done(tx, r, None, None, &outcome, now)?;
             }
             Ok(())
         })

@@ -1,5 +1,6 @@
-//! Lookups are answered while a full pull writes: reads use their own
-//! connections (WAL) and never wait for the writer.
+//! Lookups are answered while a full pull writes and a burst of webhook
+//! deliveries arrives: reads use their own connections (WAL) and never wait
+//! for the writer.
 
 use std::time::{Duration, Instant};
 
@@ -7,6 +8,10 @@ use possync::sim::{FaultConfig, Sim, SimConfig};
 use possync::sync::progress::PullState;
 
 use crate::common::{TestApp, assert_completed, small_sim, wait_for};
+use crate::webhooks::{HAND_SECRET, PATH, signed_headers};
+
+/// Webhook deliveries sent while the pull runs.
+const BURST: usize = 150;
 
 /// A lookup slower than this during a pull means it waited for a write.
 const MAX_LOOKUP: Duration = Duration::from_millis(500);
@@ -27,7 +32,11 @@ async fn lookups_are_answered_during_a_full_pull() {
     .await
     .unwrap();
     let torch = sim.add_simple_product("Crème Brûlée Torch", "CRB-Torch-1", "12.50", Some(7));
-    let t = TestApp::spawn_with_sim(sim, |_| {}).await;
+    let product = sim.product(torch).expect("the torch exists");
+    let t = TestApp::spawn_with_sim(sim, |c| {
+        c.webhooks.secret = Some(secrecy::SecretString::from(HAND_SECRET.to_owned()));
+    })
+    .await;
     let progress = t.app.progress();
     wait_for("the pull to start", Duration::from_secs(10), || {
         let state = progress.borrow().state;
@@ -43,6 +52,23 @@ async fn lookups_are_answered_during_a_full_pull() {
         "/api/orders?q=1",
         "/api/pickups",
     ];
+    // A burst of signed deliveries, sent while the lookups below run.
+    let burst = {
+        let http = t.http.clone();
+        let url = format!("{}{PATH}", t.app.url());
+        let body = serde_json::to_vec(&product).unwrap();
+        tokio::spawn(async move {
+            let mut statuses = Vec::with_capacity(BURST);
+            for _ in 0..BURST {
+                let mut req = http.post(&url).body(body.clone());
+                for (k, v) in signed_headers("product.updated", &body, HAND_SECRET) {
+                    req = req.header(k, v);
+                }
+                statuses.push(req.send().await.map(|r| r.status().as_u16()).unwrap_or(0));
+            }
+            statuses
+        })
+    };
     let mut answered_during_pull = 0;
     let mut worst = Duration::ZERO;
     let mut last_total = 0;
@@ -64,6 +90,11 @@ async fn lookups_are_answered_during_a_full_pull() {
         last_total = total;
     }
     assert_completed(&t.pulled().await);
+    let statuses = burst.await.unwrap();
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "every delivery of the burst is taken: {statuses:?}"
+    );
     assert!(
         answered_during_pull >= 20,
         "only {answered_during_pull} lookups were answered while the pull ran"
