@@ -24,18 +24,17 @@ use futures::{StreamExt, stream};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::SyncError;
 use super::progress::PullProgress;
 use super::pull::{self, PullOptions};
+use super::{SyncError, cancellable, upstream_failed};
 use crate::domain::batch::Records;
 use crate::domain::time::unix_millis_now;
 use crate::domain::{GmtTime, Resource, Stamp, UpstreamId};
 use crate::store::{Store, WriteStamp, apply, delta, sync_state};
-use crate::upstream::{Filter, PageQuery, Scope, Upstream, UpstreamError};
+use crate::upstream::{Filter, Page, PageQuery, Scope, Upstream};
 
 /// Largest page WooCommerce serves; deltas and sweeps always use it.
 pub(super) const PAGE: u8 = 100;
-const SECONDS_PER_DAY: i64 = 86_400;
 
 /// The small resources refreshed whole by the metadata job.
 pub const METADATA: [Resource; 9] = [
@@ -61,18 +60,6 @@ pub struct DeltaReport {
     pub cursor: Option<GmtTime>,
 }
 
-/// Runs `fut` unless shutdown comes first.
-pub(super) async fn cancellable<T>(
-    token: &CancellationToken,
-    fut: impl Future<Output = Result<T, UpstreamError>>,
-) -> Result<Result<T, UpstreamError>, SyncError> {
-    tokio::select! {
-        biased;
-        _ = token.cancelled() => Err(SyncError::Cancelled),
-        r = fut => Ok(r),
-    }
-}
-
 /// Everything a delta job needs.
 pub struct Delta<'a, U> {
     pub upstream: &'a U,
@@ -83,14 +70,12 @@ pub struct Delta<'a, U> {
 }
 
 impl<U: Upstream> Delta<'_, U> {
-    fn up(resource: Resource) -> impl Fn(UpstreamError) -> SyncError {
-        move |source| SyncError::Upstream { resource, source }
-    }
-
-    async fn variations_endpoint(&self) -> Result<bool, SyncError> {
+    /// Whether the store has the flat list named `name` (recorded by the
+    /// full pull's probe; assumed until it says otherwise).
+    pub(super) async fn capability(&self, name: &'static str) -> Result<bool, SyncError> {
         let known = self
             .store
-            .read(|c| sync_state::capability(c, "variations_endpoint"))
+            .read(move |c| sync_state::capability(c, name))
             .await?;
         Ok(known.as_deref() != Some("false"))
     }
@@ -111,16 +96,14 @@ impl<U: Upstream> Delta<'_, U> {
 
     /// Orders created before this are outside the mirrored window.
     pub(super) fn window_start(&self) -> Option<GmtTime> {
-        (self.opts.order_window_days > 0).then(|| {
-            GmtTime::now().plus_secs(-(i64::from(self.opts.order_window_days) * SECONDS_PER_DAY))
-        })
+        self.opts.order_window_start(GmtTime::now())
     }
 
     /// Polls one resource with a modified filter (products, variations,
     /// orders). On stores without `GET /variations`, variations follow their
     /// changed parents instead; refunds follow their changed orders.
     pub async fn poll(&self, resource: Resource) -> Result<DeltaReport, SyncError> {
-        if resource == Resource::Variations && !self.variations_endpoint().await? {
+        if resource == Resource::Variations && !self.capability("variations_endpoint").await? {
             // Saving a variation saves its parent: the products poll re-reads
             // the variations of every changed variable product.
             return Ok(DeltaReport::default());
@@ -143,16 +126,7 @@ impl<U: Upstream> Delta<'_, U> {
         };
         let mut page_no = 1u32;
         loop {
-            let query = PageQuery {
-                resource,
-                scope: Scope::All,
-                filter: filter.clone(),
-                page: page_no,
-                per_page: PAGE,
-            };
-            let page = cancellable(self.token, self.upstream.page(&query))
-                .await?
-                .map_err(Self::up(resource))?;
+            let page = self.page(resource, Scope::All, &filter, page_no).await?;
             let last = page.total_pages.unwrap_or(1);
             let n = page.records.len();
             for stamp in stamps_of(&page.records) {
@@ -180,7 +154,7 @@ impl<U: Upstream> Delta<'_, U> {
                 .await? as u64;
         }
         match resource {
-            Resource::Products if !self.variations_endpoint().await? => {
+            Resource::Products if !self.capability("variations_endpoint").await? => {
                 report.removed += self
                     .refresh_children(Resource::Variations, &changed_parents)
                     .await?;
@@ -197,6 +171,26 @@ impl<U: Upstream> Delta<'_, U> {
             .await?;
         report.cursor = self.store.read(move |c| delta::cursor(c, resource)).await?;
         Ok(report)
+    }
+
+    /// One page of `resource`, at the largest page size.
+    async fn page(
+        &self,
+        resource: Resource,
+        scope: Scope,
+        filter: &Filter,
+        page: u32,
+    ) -> Result<Page, SyncError> {
+        let query = PageQuery {
+            resource,
+            scope,
+            filter: filter.clone(),
+            page,
+            per_page: PAGE,
+        };
+        cancellable(self.token, self.upstream.page(&query))
+            .await?
+            .map_err(upstream_failed(resource))
     }
 
     /// Writes fetched objects through the guard and removes those that
@@ -253,7 +247,7 @@ impl<U: Upstream> Delta<'_, U> {
         };
         let first = cancellable(self.token, self.upstream.stamp_page(&query(1)))
             .await?
-            .map_err(Self::up(resource))?;
+            .map_err(upstream_failed(resource))?;
         let last = first.total_pages.unwrap_or(1);
         let mut out = first.stamps;
         let mut rest = stream::iter(2..=last)
@@ -269,7 +263,7 @@ impl<U: Upstream> Delta<'_, U> {
                 next = rest.next() => next,
             };
             let Some(page) = next else { break };
-            out.extend(page.map_err(Self::up(resource))?.stamps);
+            out.extend(page.map_err(upstream_failed(resource))?.stamps);
         }
         // A set that grew during the listing may repeat an id across pages.
         out.sort_unstable_by_key(|s| s.id);
@@ -288,19 +282,11 @@ impl<U: Upstream> Delta<'_, U> {
         let statuses = self.mirrored_statuses(resource);
         let mut fetched = 0;
         for chunk in ids.chunks(usize::from(PAGE)) {
-            let query = PageQuery {
-                resource,
-                scope: Scope::All,
-                filter: Filter {
-                    include: chunk.to_vec(),
-                    ..filter.clone()
-                },
-                page: 1,
-                per_page: PAGE,
+            let by_id = Filter {
+                include: chunk.to_vec(),
+                ..filter.clone()
             };
-            let page = cancellable(self.token, self.upstream.page(&query))
-                .await?
-                .map_err(Self::up(resource))?;
+            let page = self.page(resource, Scope::All, &by_id, 1).await?;
             let (keep, gone) = split_by_status(page.records, &statuses);
             fetched += keep.len() as u64;
             self.write(keep, gone).await?;
@@ -321,16 +307,9 @@ impl<U: Upstream> Delta<'_, U> {
             let mut seen: Vec<UpstreamId> = Vec::new();
             let mut page_no = 1u32;
             loop {
-                let query = PageQuery {
-                    resource,
-                    scope: Scope::Parent(parent),
-                    filter: Filter::default(),
-                    page: page_no,
-                    per_page: PAGE,
-                };
-                let page = cancellable(self.token, self.upstream.page(&query))
-                    .await?
-                    .map_err(Self::up(resource))?;
+                let page = self
+                    .page(resource, Scope::Parent(parent), &Filter::default(), page_no)
+                    .await?;
                 let last = page.total_pages.unwrap_or(1);
                 let n = page.records.len();
                 seen.extend(stamps_of(&page.records).iter().map(|s| s.id));

@@ -49,3 +49,20 @@ impl SyncError {
         matches!(self, SyncError::Upstream { source, .. } if source.is_auth())
     }
 }
+
+/// Races `fut` against shutdown: `Err(Cancelled)` if `token` fires first.
+pub(crate) async fn cancellable<T>(
+    token: &tokio_util::sync::CancellationToken,
+    fut: impl Future<Output = Result<T, UpstreamError>>,
+) -> Result<Result<T, UpstreamError>, SyncError> {
+    tokio::select! {
+        biased;
+        _ = token.cancelled() => Err(SyncError::Cancelled),
+        r = fut => Ok(r),
+    }
+}
+
+/// Turns a failure of the shop into the sync error of `resource`.
+pub(crate) fn upstream_failed(resource: Resource) -> impl Fn(UpstreamError) -> SyncError {
+    move |source| SyncError::Upstream { resource, source }
+}

@@ -14,21 +14,20 @@
 //! pull did not see removed.
 
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
 use std::time::Instant;
 
 use futures::{StreamExt, stream};
 use tokio_util::sync::CancellationToken;
 
-use super::SyncError;
 use super::progress::{ProgressTx, PullProgress, PullState, StepState, update};
+use super::{SyncError, cancellable, upstream_failed};
 use crate::config::SyncConfig;
 use crate::domain::time::unix_millis_now;
 use crate::domain::{GmtTime, Resource};
 use crate::store::events::{self, Level};
 use crate::store::sync_state::{self, DonePage, PullRun, RunOutcome};
 use crate::store::{Store, WriteStamp, apply, catalog, orders};
-use crate::upstream::{Capabilities, Filter, Page, PageQuery, Scope, Upstream, UpstreamError};
+use crate::upstream::{Capabilities, Filter, Page, PageQuery, Scope, Upstream};
 
 /// Ids asked per request when repairing a shortfall (WooCommerce's maximum).
 const REPAIR_PAGE: u8 = 100;
@@ -61,6 +60,13 @@ impl PullOptions {
             max_records: sync.max_records,
             resources: Resource::ALL.to_vec(),
         }
+    }
+
+    /// Orders created before this, counted back from `from`, are outside
+    /// the mirrored window; `None` when all orders are mirrored.
+    pub fn order_window_start(&self, from: GmtTime) -> Option<GmtTime> {
+        (self.order_window_days > 0)
+            .then(|| from.plus_secs(-(i64::from(self.order_window_days) * SECONDS_PER_DAY)))
     }
 }
 
@@ -219,18 +225,6 @@ async fn run_inner<U: Upstream>(
     }
 }
 
-/// Races `fut` against cancellation.
-async fn cancellable<T>(
-    token: &CancellationToken,
-    fut: impl Future<Output = Result<T, UpstreamError>>,
-) -> Result<Result<T, UpstreamError>, SyncError> {
-    tokio::select! {
-        biased;
-        _ = token.cancelled() => Err(SyncError::Cancelled),
-        r = fut => Ok(r),
-    }
-}
-
 /// How a paged resource is walked on this store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Walk {
@@ -278,14 +272,10 @@ struct Pull<'a, U> {
 }
 
 impl<U: Upstream> Pull<'_, U> {
-    fn up(resource: Resource) -> impl Fn(UpstreamError) -> SyncError {
-        move |source| SyncError::Upstream { resource, source }
-    }
-
     async fn snapshot(&self, resource: Resource) -> Result<ResourceReport, SyncError> {
         let snapshot = cancellable(self.token, self.upstream.snapshot(resource))
             .await?
-            .map_err(Self::up(resource))?;
+            .map_err(upstream_failed(resource))?;
         let n = snapshot.len() as u64;
         self.store
             .write(move |tx| {
@@ -343,10 +333,7 @@ impl<U: Upstream> Pull<'_, U> {
     /// began, so a resumed run asks exactly what it asked before.
     fn filter(&self, resource: Resource, run: &PullRun) -> Filter {
         let o = self.opts;
-        let window_start = (o.order_window_days > 0).then(|| {
-            GmtTime::from_unix(run.started_at / 1000)
-                .plus_secs(-(i64::from(o.order_window_days) * SECONDS_PER_DAY))
-        });
+        let window_start = o.order_window_start(GmtTime::from_unix(run.started_at / 1000));
         match resource {
             Resource::Products => Filter {
                 statuses: o.product_statuses.clone(),
@@ -474,7 +461,7 @@ impl<U: Upstream> Pull<'_, U> {
         };
         cancellable(self.token, self.upstream.page(&query))
             .await?
-            .map_err(Self::up(resource))
+            .map_err(upstream_failed(resource))
     }
 
     /// Writes one page and marks it done, in one transaction.
@@ -775,7 +762,7 @@ impl<U: Upstream> Pull<'_, U> {
             };
             let ids = cancellable(self.token, self.upstream.id_page(&query))
                 .await?
-                .map_err(Self::up(resource))?;
+                .map_err(upstream_failed(resource))?;
             let n = ids.ids.len();
             listed.extend(ids.ids);
             if n == 0 || page_no >= ids.total_pages.unwrap_or(1) {

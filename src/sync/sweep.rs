@@ -17,8 +17,8 @@ use super::SyncError;
 use super::delta::{Delta, DeltaReport, diff_stamps};
 use crate::domain::time::unix_millis_now;
 use crate::domain::{Resource, Stamp, UpstreamId};
+use crate::store::catalog;
 use crate::store::delta::{self as store_delta, SweepVerdict};
-use crate::store::{catalog, sync_state};
 use crate::upstream::{Filter, Scope, Upstream};
 
 /// Ids per digest bucket.
@@ -159,14 +159,6 @@ impl<U: Upstream> Delta<'_, U> {
             );
         }
         Ok(Some((all, filter)))
-    }
-
-    async fn capability(&self, name: &'static str) -> Result<bool, SyncError> {
-        let known = self
-            .store
-            .read(move |c| sync_state::capability(c, name))
-            .await?;
-        Ok(known.as_deref() != Some("false"))
     }
 }
 
