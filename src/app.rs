@@ -150,7 +150,9 @@ impl App {
     }
 }
 
-async fn open_store(config: &Config) -> Result<Store, StoreError> {
+/// Opens the configured replica off the async runtime (migrations may run)
+/// and applies the lookup settings to it.
+pub(crate) async fn open_store(config: &Config) -> Result<Store, StoreError> {
     let path = config.database_path();
     let store = tokio::task::spawn_blocking(move || Store::open(&path))
         .await

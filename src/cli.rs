@@ -201,10 +201,7 @@ async fn sync_delta(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode,
     let flags: Vec<_> = data_dir_flag(&args.data_dir).into_iter().collect();
     let config = load_config(config, &flags)?;
     let store_cfg = config.store()?;
-    let path = config.database_path();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path))
-        .await
-        .map_err(|_| crate::store::StoreError::Panicked)??;
+    let store = crate::app::open_store(&config).await?;
     if store.read(crate::store::sync_state::pull_needed).await? {
         return Err(Error::Usage(
             "the replica has not been pulled in full yet: run `possync sync --full` first"
@@ -258,11 +255,7 @@ async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, 
     let flags: Vec<_> = data_dir_flag(&args.data_dir).into_iter().collect();
     let config = load_config(config, &flags)?;
     let store_cfg = config.store()?;
-    let path = config.database_path();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path))
-        .await
-        .map_err(|_| crate::store::StoreError::Panicked)??;
-    crate::app::configure_lookups(&store, &config).await?;
+    let store = crate::app::open_store(&config).await?;
     let client = WooClient::new(store_cfg)?;
     let mut opts = PullOptions::from_config(&config.sync);
     if !args.resources.is_empty() {

@@ -11,7 +11,6 @@ use super::{data_dir_flag, load_config};
 use crate::api::webhooks::WOOCOMMERCE_PATH;
 use crate::domain::webhooks::SubscriptionStatus;
 use crate::error::Error;
-use crate::store::Store;
 use crate::sync::webhooks::subscriptions::{self, Installed};
 use crate::upstream::woo::client::WooClient;
 
@@ -78,10 +77,7 @@ pub(super) async fn run(config: Option<PathBuf>, args: WebhooksArgs) -> Result<E
     let flags: Vec<_> = data_dir_flag(&args.data_dir).into_iter().collect();
     let config = load_config(config, &flags)?;
     let client = WooClient::new(config.store()?)?;
-    let path = config.database_path();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path))
-        .await
-        .map_err(|_| crate::store::StoreError::Panicked)??;
+    let store = crate::app::open_store(&config).await?;
     match args.action {
         WebhooksAction::Install { public_url } => {
             let url = delivery_url(&public_url)?;
