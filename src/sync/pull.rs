@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use futures::{StreamExt, stream};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::progress::{ProgressTx, PullProgress, PullState, StepState, update};
@@ -32,7 +32,7 @@ use crate::store::{Store, WriteStamp, apply, catalog, orders};
 use crate::upstream::{Capabilities, Filter, Page, PageQuery, Scope, Upstream};
 
 /// Pages written in one transaction at most.
-const WRITE_BATCH: usize = 16;
+const WRITE_BATCH: usize = 8;
 /// Ids asked per request when repairing a shortfall (WooCommerce's maximum).
 const REPAIR_PAGE: u8 = 100;
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -61,9 +61,6 @@ impl Fetched {
         }
     }
 }
-
-/// A page for the writer and where to say how its write went.
-type ToWrite = (Fetched, oneshot::Sender<Result<(), String>>);
 
 /// What a full pull fetches and how hard it pulls.
 #[derive(Debug, Clone)]
@@ -545,35 +542,20 @@ impl<U: Upstream> Pull<'_, U> {
         Ok(())
     }
 
-    /// Writes the pages sent to it as they come: whatever arrived while
+    /// Writes the pages sent to it as they come: whatever queued up while
     /// the previous write ran goes in the next transaction, so pages fetched
-    /// faster than they commit share commits. Ends when `stop` fires.
+    /// faster than they commit share commits. Ends when the queue closes,
+    /// or at the first failed write (dropping the queue stops the walk).
     async fn page_writer(
         &self,
         run: &PullRun,
-        mut pages: mpsc::Receiver<ToWrite>,
-        mut stop: oneshot::Receiver<()>,
-    ) {
+        mut pages: mpsc::Receiver<Fetched>,
+    ) -> Result<(), SyncError> {
         let mut batch = Vec::with_capacity(WRITE_BATCH);
-        loop {
-            let received = tokio::select! {
-                biased;
-                n = pages.recv_many(&mut batch, WRITE_BATCH) => n,
-                _ = &mut stop => 0,
-            };
-            if received == 0 {
-                break;
-            }
-            let (fetched, replies): (Vec<Fetched>, Vec<_>) =
-                std::mem::take(&mut batch).into_iter().unzip();
-            let outcome = self.write_pages(run, fetched).await;
-            for reply in replies {
-                let _ = reply.send(match &outcome {
-                    Ok(()) => Ok(()),
-                    Err(e) => Err(e.to_string()),
-                });
-            }
+        while pages.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+            self.write_pages(run, std::mem::take(&mut batch)).await?;
         }
+        Ok(())
     }
 
     /// Walks one collection: page 1 for the count, then the rest in
@@ -613,42 +595,34 @@ impl<U: Upstream> Pull<'_, U> {
             .filter(|d| d.scope == 0)
             .max_by_key(|d| d.page)
             .map(|d| (d.reported_items, d.reported_pages.unwrap_or(1)));
-        // Pages are written by one writer, batched, while fetches go on.
-        let (to_writer, writer_rx) = mpsc::channel::<ToWrite>(self.opts.concurrency.max(1));
-        let write = |page_no: u32, page: Page| {
-            let to_writer = to_writer.clone();
+        // Fetched pages go to one writer and the fetches go on: pages that
+        // queue up while a write runs share the next transaction. The queue
+        // holds `concurrency` pages, so memory stays bounded.
+        let (to_writer, writer_rx) = mpsc::channel::<Fetched>(self.opts.concurrency.max(1));
+        let walk = {
+            let (reported, totals, done_set) = (&mut reported, &mut totals, &done_set);
             async move {
-                let (reply, done) = oneshot::channel();
-                let fetched = Fetched::new(0, page_no, page, keep_on(page_no));
-                to_writer
-                    .send((fetched, reply))
-                    .await
-                    .map_err(|_| SyncError::Cancelled)?;
-                match done.await {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(message)) => Err(SyncError::PageWrite(message)),
-                    Err(_) => Err(SyncError::Cancelled),
+                let write = |page_no: u32, page: Page| {
+                    let to_writer = &to_writer;
+                    async move {
+                        let fetched = Fetched::new(0, page_no, page, keep_on(page_no));
+                        // Refused only once the writer has stopped on an
+                        // error, which it reports itself.
+                        to_writer
+                            .send(fetched)
+                            .await
+                            .map_err(|_| SyncError::Cancelled)
+                    }
+                };
+                // Page 1 gives the count.
+                if !done_set.contains(&1) {
+                    let page = self
+                        .fetch(resource, Scope::All, filter, 1, per_page)
+                        .await?;
+                    *reported = Some((page.total_items, page.total_pages.unwrap_or(1)));
+                    totals.insert(page.total_items);
+                    write(1, page).await?;
                 }
-            }
-        };
-        let walk = async {
-            // Page 1 gives the count; it is written while the rest are fetched.
-            let mut first = None;
-            if !done_set.contains(&1) {
-                let page = self
-                    .fetch(resource, Scope::All, filter, 1, per_page)
-                    .await?;
-                reported = Some((page.total_items, page.total_pages.unwrap_or(1)));
-                totals.insert(page.total_items);
-                first = Some(write(1, page));
-            }
-            let first_written = async {
-                match first {
-                    Some(f) => f.await,
-                    None => Ok(()),
-                }
-            };
-            let rest = async {
                 let mut planned = 1u32;
                 loop {
                     let mut last = reported.map_or(1, |r| r.1);
@@ -662,9 +636,6 @@ impl<U: Upstream> Pull<'_, U> {
                         .filter(|p| !done_set.contains(p))
                         .collect();
                     planned = last;
-                    // Each page is fetched and handed to the writer inside its
-                    // own future, so the other fetches keep going while pages
-                    // commit. Pages in flight bound memory.
                     let mut results = stream::iter(pages)
                         .map(|p| async move {
                             let page = self
@@ -684,25 +655,18 @@ impl<U: Upstream> Pull<'_, U> {
                         let Some(result) = next else { break };
                         let (total_items, total_pages) = result?;
                         if let Some(pages) = total_pages {
-                            reported = Some((total_items, pages));
+                            *reported = Some((total_items, pages));
                             totals.insert(total_items);
                         }
                     }
                 }
                 Ok::<_, SyncError>(())
-            };
-            let (first, rest) = tokio::join!(first_written, rest);
-            first.and(rest)
+            }
         };
-        // Once the walk is over every page it handed over is written (each
-        // page's future waits for its write), so the writer may stop.
-        let (stop, stopped) = oneshot::channel::<()>();
-        let walked = async {
-            let outcome = walk.await;
-            let _ = stop.send(());
-            outcome
-        };
-        let (walked, ()) = tokio::join!(walked, self.page_writer(run, writer_rx, stopped));
+        // The writer ends once the walk is over (its queue closes) and
+        // every page handed over is written, also when the walk failed.
+        let (walked, written) = tokio::join!(walk, self.page_writer(run, writer_rx));
+        written?;
         walked?;
         let reported_total = reported.and_then(|r| r.0);
         Ok(Walked {
