@@ -3,16 +3,11 @@
 
 use std::time::Duration;
 
-use possync::config::Config;
 use possync::domain::Resource;
 use possync::sim::{FaultKind, FaultRule};
-use possync::sync::delta::Delta;
-use possync::sync::pull::PullOptions;
-use possync::sync::schedule::{self, Job};
-use possync::upstream::woo::client::WooClient;
-use tokio_util::sync::CancellationToken;
+use possync::sync::schedule::Job;
 
-use crate::common::{TestApp, agent_config, assert_completed, small_sim, wait_for};
+use crate::common::{TestApp, assert_completed, small_sim, wait_for};
 
 /// Runs one `sync --delta` cycle in-process against the test's agent replica.
 async fn cycle(t: &TestApp) {
@@ -23,20 +18,7 @@ async fn cycle(t: &TestApp) {
 
 /// Runs one delta job in-process against the test's agent replica.
 async fn run(t: &TestApp, job: Job) {
-    let config: Config = agent_config(&t.sim, t.dir.path());
-    let client = WooClient::new(config.store.as_ref().unwrap()).unwrap();
-    let opts = PullOptions::from_config(&config.sync);
-    let token = CancellationToken::new();
-    let d = Delta {
-        upstream: &client,
-        store: t.store(),
-        opts: &opts,
-        overlap: config.sync.schedule.overlap,
-        token: &token,
-    };
-    schedule::run_job(&d, job)
-        .await
-        .unwrap_or_else(|e| panic!("{}: {e}", job.name()));
+    t.run_job(job).await;
 }
 
 async fn regular_price(t: &TestApp, id: i64) -> Option<String> {

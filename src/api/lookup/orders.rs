@@ -1,12 +1,14 @@
 //! `GET /api/orders`, `/api/orders/{id}` (returns desk) and `/api/pickups`.
+//! Orders are the shop's (mirrored) and this till's own sales (see
+//! `store::lookup::local_orders`).
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 
 use super::super::{ApiError, AppState};
-use super::params::{Params, bad, path_id};
+use super::params::{Params, bad};
 use crate::config::ORDER_STATUSES;
-use crate::domain::lookup::query::{OrderQuery, OrderSort, SearchText};
+use crate::domain::lookup::query::{OrderKey, OrderQuery, OrderSort, SearchText};
 use crate::domain::lookup::views::{OrderDetail, OrderSummary, Page};
 use crate::store::lookup::orders;
 
@@ -84,12 +86,17 @@ pub(super) async fn one(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<OrderDetail>, ApiError> {
-    let id = path_id(&id)?;
+    let key = OrderKey::parse(&id).map_err(|reason| bad("id", reason))?;
     Params::parse(raw.as_deref(), &[])?;
+    let missing = match &key {
+        OrderKey::Upstream(id) => format!("order {id} is not in the replica"),
+        OrderKey::Local(id) => format!("no sale {id} at this till"),
+        OrderKey::Receipt(n) => format!("no sale with receipt number {n:?} at this till"),
+    };
     state
         .store
-        .read(move |c| orders::order(c, id))
+        .read(move |c| orders::find(c, &key))
         .await?
         .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("order {id} is not in the replica")))
+        .ok_or(ApiError::NotFound(missing))
 }

@@ -2,6 +2,8 @@
 //! orders. Each `parse` returns the reason a value is refused, in words the
 //! API puts after the parameter's name (`per_page: must be ...`).
 
+use uuid::Uuid;
+
 /// Items per page when none is asked for.
 pub const DEFAULT_PER_PAGE: u32 = 20;
 /// The largest page.
@@ -71,6 +73,9 @@ pub struct SearchText {
     /// prefix), when the text looks like a phone number (`020 7946-0018`),
     /// to match however the number was written.
     pub digits: Option<String>,
+    /// The text as typed (trimmed), for what is matched whole rather than
+    /// word by word: a receipt number such as `POS1-000123`.
+    pub raw: String,
 }
 
 impl SearchText {
@@ -104,7 +109,11 @@ impl SearchText {
         let same_as_the_word = words.len() == 1 && words[0] == digits;
         let digits = (phone_like && digits.len() >= MIN_PHONE_DIGITS && !same_as_the_word)
             .then(|| digits.to_owned());
-        Ok(SearchText { words, digits })
+        Ok(SearchText {
+            words,
+            digits,
+            raw: s.to_owned(),
+        })
     }
 }
 
@@ -143,6 +152,49 @@ pub fn parse_id(s: &str) -> Result<i64, String> {
     match s.trim().parse::<i64>() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err("must be a positive whole number".to_owned()),
+    }
+}
+
+/// Longest receipt number taken in a path.
+pub const MAX_RECEIPT_CHARS: usize = 64;
+
+/// An order as a till names it in `/api/orders/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderKey {
+    /// A positive whole number: the shop's order id (failing that, a
+    /// receipt number made of digits only, from a till without a prefix).
+    Upstream(i64),
+    /// A sale made at this till, by its id.
+    Local(Uuid),
+    /// A sale made at this till, by its receipt number, in any case.
+    Receipt(String),
+}
+
+impl OrderKey {
+    pub fn parse(s: &str) -> Result<OrderKey, String> {
+        let s = s.trim();
+        if let Ok(u) = Uuid::parse_str(s) {
+            return Ok(OrderKey::Local(u));
+        }
+        // A number written as a number is an id; digits with leading
+        // zeros (`000123`) are a receipt number.
+        if let Ok(n) = s.parse::<i64>()
+            && n.to_string() == s
+        {
+            return match n {
+                1.. => Ok(OrderKey::Upstream(n)),
+                _ => Err("must be a positive whole number".to_owned()),
+            };
+        }
+        if s.is_empty() {
+            return Err("must not be empty".to_owned());
+        }
+        if s.chars().count() > MAX_RECEIPT_CHARS || s.chars().any(char::is_control) {
+            return Err(format!(
+                "must be an order id, a sale's id or a receipt number of at most {MAX_RECEIPT_CHARS} printable characters"
+            ));
+        }
+        Ok(OrderKey::Receipt(s.to_owned()))
     }
 }
 
@@ -296,6 +348,28 @@ mod tests {
             PageRequest::parse_per_page(input),
             expected.map_err(str::to_owned)
         );
+    }
+
+    #[test]
+    fn search_text_keeps_what_was_typed_for_receipt_numbers() {
+        assert_eq!(SearchText::parse("  t9-000001 ").unwrap().raw, "t9-000001");
+    }
+
+    #[rstest]
+    #[case::an_id("1042", Ok(OrderKey::Upstream(1042)))]
+    #[case::a_sale_id(
+        "0b8a3f4e-58c8-4a6e-9d3c-4d8e2f1a7b6c",
+        Ok(OrderKey::Local(Uuid::parse_str("0b8a3f4e-58c8-4a6e-9d3c-4d8e2f1a7b6c").unwrap()))
+    )]
+    #[case::a_receipt_number("POS1-000123", Ok(OrderKey::Receipt("POS1-000123".into())))]
+    #[case::digits_with_leading_zeros_are_a_receipt("000123", Ok(OrderKey::Receipt("000123".into())))]
+    #[case::zero("0", Err("must be a positive whole number".to_owned()))]
+    #[case::negative("-5", Err("must be a positive whole number".to_owned()))]
+    #[case::control("T9\u{7}1", Err(format!("must be an order id, a sale's id or a receipt number of at most {MAX_RECEIPT_CHARS} printable characters")))]
+    #[case::too_long(&"A".repeat(65), Err(format!("must be an order id, a sale's id or a receipt number of at most {MAX_RECEIPT_CHARS} printable characters")))]
+    #[case::too_big_for_an_id(&"9".repeat(20), Ok(OrderKey::Receipt("9".repeat(20))))]
+    fn order_keys_say_which_order(#[case] input: &str, #[case] expected: Result<OrderKey, String>) {
+        assert_eq!(OrderKey::parse(input), expected);
     }
 
     #[test]

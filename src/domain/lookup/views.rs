@@ -3,11 +3,13 @@
 //! the local API's own shapes (serialized as they are), not upstream's.
 
 use serde::Serialize;
+use uuid::Uuid;
 
 use super::pricing::PriceView;
 use super::stock::StockView;
 use crate::domain::catalog::{Image, ProductAttribute};
 use crate::domain::customers::Address;
+use crate::domain::outbox::EntryState;
 use crate::domain::{Amount, GmtTime, UpstreamId};
 
 /// One page of a listing, with the total number of matches.
@@ -99,10 +101,27 @@ pub struct CustomerDetail {
     pub recent_orders: Vec<OrderSummary>,
 }
 
+/// Where an order's details come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderSource {
+    /// The shop's order, mirrored in the replica (it may have been sold at
+    /// this till: then `local_id` and `local_number` say so).
+    Upstream,
+    /// A sale as this till recorded it: the shop has not confirmed it yet,
+    /// its order is outside the mirrored window, or the till asked for it by
+    /// its local id or receipt number.
+    Local,
+}
+
 /// An order in a result list.
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderSummary {
-    pub id: UpstreamId,
+    pub source: OrderSource,
+    /// The shop's order id; `None` for a sale the shop has not confirmed.
+    pub id: Option<UpstreamId>,
+    /// The shop's order number; for a sale the shop has not confirmed, its
+    /// receipt number.
     pub number: String,
     pub status: String,
     pub currency: String,
@@ -116,11 +135,22 @@ pub struct OrderSummary {
     pub item_count: i64,
     /// Shipping methods of the order (`local_pickup`, ...).
     pub shipping_methods: Vec<String>,
+    /// The sale's id at this till, when it was sold here.
+    pub local_id: Option<Uuid>,
+    /// The sale's receipt number at this till (`POS1-000123`), when it was
+    /// sold here.
+    pub local_number: Option<String>,
+    /// Where a sale made here is on its way to the shop (`queued`,
+    /// `sending`, `unknown`, `confirmed`, `rejected`); `None` for an order
+    /// not sold here.
+    pub sync_state: Option<EntryState>,
 }
 
 /// A product line with what is left to refund.
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderLineView {
+    /// The shop's line item id; in a sale's local view, its line number
+    /// (what a return posted to the same path names).
     pub id: UpstreamId,
     pub name: String,
     pub product_id: UpstreamId,
@@ -132,8 +162,12 @@ pub struct OrderLineView {
     pub total: Amount,
     pub total_tax: Amount,
     pub tax_class: String,
-    /// Units already refunded upstream.
+    /// Units given back: the refunds the replica mirrors, plus this till's
+    /// returns it does not mirror yet (each return counted once).
     pub refunded_quantity: i64,
+    /// Of `refunded_quantity`, the units of this till's returns that the
+    /// replica does not show as refunds yet.
+    pub pending_refund_quantity: i64,
     /// Units that can still be returned.
     pub refundable_quantity: i64,
 }
@@ -178,6 +212,34 @@ pub struct RefundView {
     pub lines: Vec<RefundLineView>,
 }
 
+/// A line of a return made at this till.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalRefundLineView {
+    /// The returned line: its `id` among the order's `line_items`.
+    pub line_id: Option<UpstreamId>,
+    pub product_id: UpstreamId,
+    pub variation_id: UpstreamId,
+    pub quantity: i64,
+    pub amount: Amount,
+}
+
+/// A return made at this till that the replica does not show among the
+/// order's refunds yet.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalRefundView {
+    pub id: Uuid,
+    /// The shop's refund id, once it confirmed the return.
+    pub upstream_id: Option<UpstreamId>,
+    pub amount: Amount,
+    pub reason: String,
+    pub restock: bool,
+    pub date_created_gmt: Option<GmtTime>,
+    /// Where the return is on its way to the shop; a `rejected` one is
+    /// listed but not counted in the lines' refunded quantities.
+    pub sync_state: EntryState,
+    pub lines: Vec<LocalRefundLineView>,
+}
+
 /// An order with its lines and refunds.
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderDetail {
@@ -197,5 +259,8 @@ pub struct OrderDetail {
     pub shipping_lines: Vec<ShippingLineView>,
     pub fee_lines: Vec<FeeLineView>,
     pub coupon_codes: Vec<String>,
+    /// The refunds the replica mirrors from the shop.
     pub refunds: Vec<RefundView>,
+    /// This till's returns of the order not among `refunds` yet.
+    pub local_refunds: Vec<LocalRefundView>,
 }

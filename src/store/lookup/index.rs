@@ -39,6 +39,7 @@ macro_rules! digits {
         )
     };
 }
+pub(super) use digits;
 
 /// The words of a phone number plus its digits, the digits without a
 /// leading country code of one to three digits, and its last seven and

@@ -1,6 +1,7 @@
 //! Till lookups over the replica: products by barcode, SKU or text,
-//! customers, orders and pickups; and the search indexes behind them
-//! ([`index`]), kept in step with every write.
+//! customers, orders (the shop's and this till's own sales) and pickups;
+//! and the search indexes behind them ([`index`]), kept in step with every
+//! write.
 //!
 //! Reads only (apart from `index`): each function takes a `&Connection`
 //! from the read pool, so lookups run beside sync writes (WAL) and never
@@ -8,6 +9,7 @@
 
 pub mod customers;
 pub mod index;
+pub mod local_orders;
 pub mod orders;
 pub mod products;
 

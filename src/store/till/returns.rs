@@ -13,28 +13,36 @@ use crate::domain::{Amount, UpstreamId, money};
 use crate::store::{StoreError, outbox};
 
 const LOCAL_ORDER: &str = "
-SELECT o.number_text, o.total, o.outbox_id, e.state FROM local_orders o
+SELECT o.number_text, o.total, o.outbox_id, e.state, o.upstream_id FROM local_orders o
 JOIN outbox e ON e.id = o.outbox_id WHERE o.id = :id";
 const LOCAL_ORDER_BY_UPSTREAM: &str = "SELECT id FROM local_orders WHERE upstream_id = :id";
 const LOCAL_LINES: &str = "
-SELECT line_no, product_id, variation_id, stock_id, quantity, total FROM local_order_lines
-WHERE order_id = :id ORDER BY line_no";
+SELECT line_no, product_id, variation_id, stock_id, quantity, total, upstream_line_id
+FROM local_order_lines WHERE order_id = :id ORDER BY line_no";
 const REPLICA_ORDER: &str =
     "SELECT number, status, total, refund_summary FROM orders WHERE id = :id";
+const REPLICA_REFUND_SUMMARY: &str = "SELECT refund_summary FROM orders WHERE id = :id";
 const REPLICA_LINES: &str = "
 SELECT id, product_id, variation_id, quantity, total, total_tax FROM order_line_items
 WHERE order_id = :id ORDER BY id";
-const REPLICA_RETURNED: &str = "
-SELECT COALESCE(SUM(-l.quantity), 0) FROM refund_line_items l JOIN refunds r ON r.id = l.refund_id
-WHERE r.order_id = :order AND l.refunded_item_id = :line";
-/// Returns made at this till on one order line, discarded and refused ones
-/// aside, and those the replica already mirrors back (counted there).
-const LOCAL_RETURNED: &str = "
-SELECT COALESCE(SUM(l.quantity), 0) FROM local_refund_lines l JOIN local_refunds r ON r.id = l.refund_id
+/// Units of one line given back by the refunds the replica mirrors (on the
+/// shop's order and line item; upstream quantities are negative).
+const MIRRORED_RETURNED: &str = "
+SELECT COALESCE(SUM(ABS(l.quantity)), 0) FROM refund_line_items l JOIN refunds r ON r.id = l.refund_id
+WHERE r.order_id = :order AND l.refunded_item_id = :item";
+/// Units of one line given back by this till's returns that the replica
+/// does not mirror yet. A return the shop confirmed carries its refund's id
+/// (`upstream_id`); once that refund is mirrored it is counted there, not
+/// here. Discarded and refused returns give nothing back. A till sale's
+/// line is named by its line number, a shop order's by its line item id.
+const PENDING_RETURNED: &str = "
+SELECT COALESCE(SUM(l.quantity), 0) FROM local_refunds r
+JOIN local_refund_lines l ON l.refund_id = r.id
 JOIN outbox e ON e.id = r.outbox_id
-WHERE e.state NOT IN ('discarded', 'rejected') AND l.line_ref = :line
-  AND (r.upstream_id IS NULL OR r.upstream_id NOT IN (SELECT id FROM refunds))
-  AND (r.order_local_id = :local OR r.order_id = :upstream)";
+WHERE ((r.order_local_id = :local AND l.line_ref = :line_no)
+       OR (r.order_id = :order AND l.line_ref = :item))
+  AND e.state NOT IN ('discarded', 'rejected')
+  AND NOT EXISTS (SELECT 1 FROM refunds m WHERE m.id = r.upstream_id)";
 const LOCAL_REFUNDED: &str = "
 SELECT r.amount FROM local_refunds r JOIN outbox e ON e.id = r.outbox_id
 WHERE e.state NOT IN ('discarded', 'rejected')
@@ -53,11 +61,80 @@ const INSERT_COMPLETION: &str = "
 INSERT INTO local_completions (id, outbox_id, order_local_id, order_id, created_at)
 VALUES (:id, :outbox_id, :local, :upstream, :now)";
 
+/// One order line, by every name a return can give it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineKeys {
+    /// The shop's order and line item, once the shop has them.
+    pub order: Option<UpstreamId>,
+    pub item: Option<UpstreamId>,
+    /// A till sale (its local id) and the line's number in it.
+    pub local: Option<Uuid>,
+    pub line_no: Option<i64>,
+}
+
+/// Units of a line given back so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Returned {
+    /// Every return, each counted once.
+    pub total: i64,
+    /// Of `total`, this till's returns that the replica does not mirror yet.
+    pub pending: i64,
+}
+
+/// What has been given back of one line: the shop's refunds mirrored in the
+/// replica and this till's returns not mirrored yet. The returns desk shows
+/// it and a new return is checked against it, so both agree.
+pub fn returned_units(conn: &Connection, line: &LineKeys) -> Result<Returned, StoreError> {
+    let mirrored: i64 = match (line.order, line.item) {
+        (Some(order), Some(item)) => conn
+            .prepare_cached(MIRRORED_RETURNED)?
+            .query_row(named_params! { ":order": order, ":item": item }, |r| {
+                r.get(0)
+            })?,
+        _ => 0,
+    };
+    let pending: i64 = conn.prepare_cached(PENDING_RETURNED)?.query_row(
+        named_params! {
+            ":local": line.local.map(|u| u.to_string()), ":line_no": line.line_no,
+            ":order": line.order, ":item": line.item,
+        },
+        |r| r.get(0),
+    )?;
+    Ok(Returned {
+        total: mirrored + pending,
+        pending,
+    })
+}
+
+/// What the shop's refunds of `order` add up to, as listed on the order.
+fn mirrored_refunds_total(conn: &Connection, order: UpstreamId) -> Result<Amount, StoreError> {
+    let summary: Option<String> = conn
+        .prepare_cached(REPLICA_REFUND_SUMMARY)?
+        .query_row(named_params! { ":id": order }, |r| r.get(0))
+        .optional()?;
+    Ok(refund_summary_total(summary.as_deref().unwrap_or("[]")))
+}
+
+fn refund_summary_total(json: &str) -> Amount {
+    serde_json::from_str::<Vec<RefundSummary>>(json)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.total.abs())
+        .sum()
+}
+
 struct OrderLine {
+    /// What the till names the line by: the local line number of a sale
+    /// asked for by its local id, else the shop's line item id.
+    selected_by: Option<UpstreamId>,
+    /// What the return records: the local line number of a till sale, or
+    /// the shop's line item id.
     line_ref: UpstreamId,
+    keys: LineKeys,
     product_id: UpstreamId,
     variation_id: UpstreamId,
     stock_id: UpstreamId,
+    /// Units sold on the line.
     quantity: i64,
     /// What one unit cost the customer.
     unit_amount: Amount,
@@ -86,29 +163,44 @@ pub fn parse_order_ref(s: &str) -> Option<OrderRef> {
 
 fn order_info(conn: &Connection, r: OrderRef) -> Result<Option<OrderInfo>, StoreError> {
     match r {
-        OrderRef::Local(id) => local_order_info(conn, id),
+        OrderRef::Local(id) => local_order_info(conn, id, LineNames::Local),
         OrderRef::Upstream(id) => {
             let local: Option<String> = conn
                 .prepare_cached(LOCAL_ORDER_BY_UPSTREAM)?
                 .query_row(named_params! { ":id": id }, |r| r.get(0))
                 .optional()?;
+            // A sale made here, asked for by the shop's id: the till names
+            // its lines as that order shows them (`GET /api/orders/{id}`).
             match local.and_then(|s| Uuid::parse_str(&s).ok()) {
-                Some(local) => local_order_info(conn, local),
+                Some(local) => local_order_info(conn, local, LineNames::Upstream),
                 None => replica_order_info(conn, id),
             }
         }
     }
 }
 
-fn local_order_info(conn: &Connection, id: Uuid) -> Result<Option<OrderInfo>, StoreError> {
+/// How a till names the lines of one of its own sales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineNames {
+    /// By line number (the sale asked for by its local id).
+    Local,
+    /// By the shop's line item id (the sale asked for by the shop's id).
+    Upstream,
+}
+
+fn local_order_info(
+    conn: &Connection,
+    id: Uuid,
+    names: LineNames,
+) -> Result<Option<OrderInfo>, StoreError> {
     let key = id.to_string();
-    let row: Option<(String, String, String, String)> = conn
+    let row: Option<(String, String, String, String, Option<UpstreamId>)> = conn
         .prepare_cached(LOCAL_ORDER)?
         .query_row(named_params! { ":id": key }, |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
         .optional()?;
-    let Some((number, total, entry, state)) = row else {
+    let Some((number, total, entry, state, upstream)) = row else {
         return Ok(None);
     };
     if state == "discarded" {
@@ -117,11 +209,23 @@ fn local_order_info(conn: &Connection, id: Uuid) -> Result<Option<OrderInfo>, St
     let mut stmt = conn.prepare_cached(LOCAL_LINES)?;
     let lines = stmt
         .query_map(named_params! { ":id": key }, |r| {
+            let line_no: UpstreamId = r.get(0)?;
             let qty: i64 = r.get(4)?;
             let total: String = r.get(5)?;
             let total: Amount = total.parse().unwrap_or_default();
+            let item: Option<UpstreamId> = r.get(6)?;
             Ok(OrderLine {
-                line_ref: r.get(0)?,
+                selected_by: match names {
+                    LineNames::Local => Some(line_no),
+                    LineNames::Upstream => item,
+                },
+                line_ref: line_no,
+                keys: LineKeys {
+                    order: upstream,
+                    item,
+                    local: Some(id),
+                    line_no: Some(line_no),
+                },
                 product_id: r.get(1)?,
                 variation_id: r.get(2)?,
                 stock_id: r.get(3)?,
@@ -131,11 +235,17 @@ fn local_order_info(conn: &Connection, id: Uuid) -> Result<Option<OrderInfo>, St
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let completed = has_completion(conn, Some(&key), None)?;
+    // Refunds the shop made of the sale's order (at this till and since
+    // mirrored, or at the shop) count against what is left to refund.
+    let refunded_upstream = match upstream {
+        Some(order) => mirrored_refunds_total(conn, order)?,
+        None => Amount::ZERO,
+    };
     Ok(Some(OrderInfo {
         reference: OrderRef::Local(id),
         label: number,
         sale_entry: Uuid::parse_str(&entry).ok(),
-        total: total.parse().unwrap_or_default(),
+        total: total.parse::<Amount>().unwrap_or_default() - refunded_upstream,
         completed,
         lines,
     }))
@@ -151,11 +261,7 @@ fn replica_order_info(conn: &Connection, id: UpstreamId) -> Result<Option<OrderI
     let Some((number, status, total, refunds)) = row else {
         return Ok(None);
     };
-    let refunded: Amount = serde_json::from_str::<Vec<RefundSummary>>(&refunds)
-        .unwrap_or_default()
-        .iter()
-        .map(|r| r.total.abs())
-        .sum();
+    let refunded = refund_summary_total(&refunds);
     let mut stmt = conn.prepare_cached(REPLICA_LINES)?;
     let raw = stmt
         .query_map(named_params! { ":id": id }, |r| {
@@ -187,17 +293,18 @@ fn replica_order_info(conn: &Connection, id: UpstreamId) -> Result<Option<OrderI
                 }
             }
         };
-        let returned: i64 = conn
-            .prepare_cached(REPLICA_RETURNED)?
-            .query_row(named_params! { ":order": id, ":line": line_id }, |r| {
-                r.get(0)
-            })?;
         lines.push(OrderLine {
+            selected_by: Some(line_id),
             line_ref: line_id,
+            keys: LineKeys {
+                order: Some(id),
+                item: Some(line_id),
+                ..LineKeys::default()
+            },
             product_id,
             variation_id,
             stock_id,
-            quantity: qty - returned,
+            quantity: qty,
             unit_amount: gross / Amount::from(qty.max(1)),
         });
     }
@@ -258,7 +365,7 @@ pub fn record_return(
     for (i, l) in req.lines.iter().enumerate() {
         let field = format!("lines[{i}]");
         let found = match &l.line {
-            LineSel::Line(n) => info.lines.iter().find(|o| o.line_ref == *n),
+            LineSel::Line(n) => info.lines.iter().find(|o| o.selected_by == Some(*n)),
             LineSel::Product(sel) => {
                 let p = match resolve_product(tx, sel, &field)? {
                     Ok(p) => p,
@@ -281,11 +388,7 @@ pub fn record_return(
                 "names a line already returned above",
             )));
         }
-        let pending: i64 = tx.prepare_cached(LOCAL_RETURNED)?.query_row(
-            named_params! { ":line": line.line_ref, ":local": local, ":upstream": upstream },
-            |r| r.get(0),
-        )?;
-        let left = line.quantity - pending;
+        let left = line.quantity - returned_units(tx, &line.keys)?.total;
         if l.quantity > left {
             return Ok(Err(Refusal::invalid(
                 format!("{field}.quantity"),

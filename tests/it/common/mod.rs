@@ -13,9 +13,14 @@ use possync::config::{Config, StoreConfig, SyncConfig};
 use possync::domain::Resource;
 use possync::sim::{Sim, SimConfig, SimHandle};
 use possync::store::{Store, dump};
+use possync::sync::delta::Delta;
 use possync::sync::engine::InitialPull;
 use possync::sync::progress::{PullProgress, PullState};
+use possync::sync::pull::PullOptions;
+use possync::sync::schedule::{self, Job};
+use possync::upstream::woo::client::WooClient;
 use possync::{App, AppOptions, RunningApp};
+use tokio_util::sync::CancellationToken;
 
 /// How often conditions are re-checked.
 const POLL_TICK: Duration = Duration::from_millis(10);
@@ -140,6 +145,25 @@ impl TestApp {
             .unwrap();
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Runs one delta job (a `sync --delta` step) in-process against the
+    /// agent's replica, now rather than when its scheduler would.
+    pub async fn run_job(&self, job: Job) {
+        let config: Config = agent_config(&self.sim, self.dir.path());
+        let client = WooClient::new(config.store.as_ref().unwrap()).unwrap();
+        let opts = PullOptions::from_config(&config.sync);
+        let token = CancellationToken::new();
+        let d = Delta {
+            upstream: &client,
+            store: self.store(),
+            opts: &opts,
+            overlap: config.sync.schedule.overlap,
+            token: &token,
+        };
+        schedule::run_job(&d, job)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", job.name()));
     }
 
     /// Stops the agent and starts a new one on the same replica and sim,

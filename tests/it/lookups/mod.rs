@@ -4,6 +4,7 @@
 mod bad_input;
 mod catalog;
 mod during_pull;
+mod own_sales;
 mod people;
 
 use serde_json::Value;
