@@ -20,7 +20,7 @@ use serde_json::json;
 use super::{ApiError, AppState};
 use crate::domain::time::unix_millis_now;
 use crate::domain::webhooks::ReceivedDelivery;
-use crate::sync::webhooks::ingest::{Inbox, IngestError};
+use crate::store::inbox::{Inbox, IngestError};
 use crate::sync::webhooks::secrets::Secrets;
 use crate::upstream::woo::webhook;
 

@@ -22,6 +22,7 @@ const FILES: &[(u32, &str)] = &[
     (3, include_str!("../../migrations/0003_outbox.sql")),
     (4, include_str!("../../migrations/0004_webhooks.sql")),
     (5, include_str!("../../migrations/0005_delta.sql")),
+    (6, include_str!("../../migrations/0006_inbox_file.sql")),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -127,11 +127,7 @@ impl Agent {
     }
 
     pub async fn stats(&self) -> WebhookStats {
-        self.app
-            .store()
-            .read(|c| possync::store::inbox::stats(c, 10))
-            .await
-            .unwrap()
+        self.app.store().inbox().stats(10).await.unwrap()
     }
 
     /// Waits until no stored delivery is left to apply.
