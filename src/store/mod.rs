@@ -321,6 +321,10 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
         // rewritten by many commits are copied back once, not each time.
         conn.pragma_update(None, "wal_autocheckpoint", 10_000)
             .map_err(open_err)?;
+        // Statement journals (an upsert whose triggers write other tables
+        // keeps one per statement) in memory rather than in temp files.
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(open_err)?;
     }
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
@@ -394,6 +398,76 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(n, 0);
+    }
+
+    /// Writes queued behind a busy writer: a failing or panicking one
+    /// among them leaves only its own work out.
+    #[tokio::test]
+    async fn queued_writes_fail_alone() {
+        let (_dir, store) = temp_store();
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        // Holds the writer until the next writes are queued behind it.
+        let writer = store.clone();
+        let gate = tokio::spawn(async move {
+            writer
+                .write(move |_| {
+                    entered_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    Ok(())
+                })
+                .await
+        });
+        tokio::task::spawn_blocking(move || entered_rx.recv().unwrap())
+            .await
+            .unwrap();
+        let insert = |message: &'static str, level: &'static str| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(move |tx| {
+                        tx.execute(
+                            "INSERT INTO events (at, level, kind, message) VALUES (1, ?1, 't', ?2)",
+                            [level, message],
+                        )?;
+                        if message == "panics" {
+                            panic!("a write that panics");
+                        }
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        let writes = [
+            insert("first", "info"),
+            insert("bad level", "bogus"),
+            insert("panics", "info"),
+            insert("last", "info"),
+        ];
+        // Every write is queued before the writer is let go (a write job
+        // is queued synchronously when its future first runs).
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        release_tx.send(()).unwrap();
+        gate.await.unwrap().unwrap();
+        let mut outcomes = Vec::new();
+        for w in writes {
+            outcomes.push(w.await.unwrap());
+        }
+        assert!(outcomes[0].is_ok());
+        assert!(matches!(outcomes[1], Err(StoreError::Sqlite(_))));
+        assert!(matches!(outcomes[2], Err(StoreError::Panicked)));
+        assert!(outcomes[3].is_ok());
+        let kept: Vec<String> = store
+            .read(|c| {
+                let mut st = c.prepare("SELECT message FROM events ORDER BY message")?;
+                let rows = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                Ok(rows)
+            })
+            .await
+            .unwrap();
+        assert_eq!(kept, ["first", "last"]);
     }
 
     #[tokio::test]

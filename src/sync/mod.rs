@@ -35,6 +35,10 @@ pub enum SyncError {
     /// The replica could not be written or read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Pulled pages could not be written (the replica's error, shared by
+    /// every page written in the same transaction).
+    #[error("cannot write pulled pages: {0}")]
+    PageWrite(String),
     /// Shutdown was asked for; progress so far is kept and resumes next time.
     #[error("stopped before finishing; the next pull resumes where this one stopped")]
     Cancelled,

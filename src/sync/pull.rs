@@ -2,10 +2,11 @@
 //!
 //! Small resources are fetched whole and replaced in one transaction. Paged
 //! resources are walked in stable id order: the first page gives the page
-//! count, the rest are fetched `concurrency` at a time and each page is
-//! written in its own transaction together with the mark that it is done, so
-//! a pull killed at any moment resumes from the pages it had not finished.
-//! Memory holds at most the pages in flight.
+//! count, the rest are fetched `concurrency` at a time. One writer writes
+//! each page together with the mark that it is done; pages that arrive
+//! while a write runs share the next transaction (one commit and one index
+//! flush for several pages). A pull killed at any moment thus resumes from
+//! the pages it had not finished. Memory holds at most the pages in flight.
 //!
 //! Nothing is removed midway. When a resource's walk completes, the distinct
 //! rows seen are counted against the store's `X-WP-Total`; a shortfall (pages
@@ -17,6 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use futures::{StreamExt, stream};
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::progress::{ProgressTx, PullProgress, PullState, StepState, update};
@@ -29,9 +31,39 @@ use crate::store::sync_state::{self, DonePage, PullRun, RunOutcome};
 use crate::store::{Store, WriteStamp, apply, catalog, orders};
 use crate::upstream::{Capabilities, Filter, Page, PageQuery, Scope, Upstream};
 
+/// Pages written in one transaction at most.
+const WRITE_BATCH: usize = 16;
 /// Ids asked per request when repairing a shortfall (WooCommerce's maximum).
 const REPAIR_PAGE: u8 = 100;
 const SECONDS_PER_DAY: i64 = 86_400;
+
+/// A fetched page on its way to the replica, with the mark that says so.
+struct Fetched {
+    records: crate::domain::batch::Records,
+    done: DonePage,
+}
+
+impl Fetched {
+    /// `keep`: the records of the page within `sync.max_records`.
+    fn new(scope: i64, page_no: u32, mut page: Page, keep: Option<usize>) -> Self {
+        if let Some(k) = keep {
+            page.records.truncate(k);
+        }
+        Fetched {
+            done: DonePage {
+                scope,
+                page: page_no,
+                items: page.records.len(),
+                reported_items: page.total_items,
+                reported_pages: page.total_pages,
+            },
+            records: page.records,
+        }
+    }
+}
+
+/// A page for the writer and where to say how its write went.
+type ToWrite = (Fetched, oneshot::Sender<Result<(), String>>);
 
 /// What a full pull fetches and how hard it pulls.
 #[derive(Debug, Clone)]
@@ -470,21 +502,21 @@ impl<U: Upstream> Pull<'_, U> {
         run: &PullRun,
         scope: i64,
         page_no: u32,
-        mut page: Page,
+        page: Page,
         keep: Option<usize>,
     ) -> Result<(), SyncError> {
-        if let Some(k) = keep {
-            page.records.truncate(k);
-        }
-        let done = DonePage {
-            scope,
-            page: page_no,
-            items: page.records.len(),
-            reported_items: page.total_items,
-            reported_pages: page.total_pages,
-        };
-        let (run_id, records) = (run.id, page.records);
-        let resource = records.resource();
+        self.write_pages(run, vec![Fetched::new(scope, page_no, page, keep)])
+            .await
+    }
+
+    /// Writes pages and marks them done, all in one transaction (one
+    /// commit, one index flush for the lot).
+    async fn write_pages(&self, run: &PullRun, pages: Vec<Fetched>) -> Result<(), SyncError> {
+        let run_id = run.id;
+        let written: Vec<(Resource, i64, DonePage)> = pages
+            .iter()
+            .map(|f| (f.records.resource(), f.done.scope, f.done))
+            .collect();
         self.store
             .write(move |tx| {
                 let now = unix_millis_now();
@@ -493,19 +525,55 @@ impl<U: Upstream> Pull<'_, U> {
                     now_ms: now,
                     allow_equal: true,
                 };
-                apply::write_records(tx, stamp, &records)?;
-                sync_state::mark_page_done(tx, run_id, &done, now)
+                for f in &pages {
+                    apply::write_records(tx, stamp, &f.records)?;
+                    sync_state::mark_page_done(tx, run_id, &f.done, now)?;
+                }
+                Ok(())
             })
             .await?;
-        update(self.progress, resource, |p| {
-            p.pages_done += 1;
-            p.items_done += done.items as u64;
-            if scope == 0 {
-                p.items_total = done.reported_items.or(p.items_total);
-                p.pages_total = done.reported_pages.map(u64::from).or(p.pages_total);
-            }
-        });
+        for (resource, scope, done) in written {
+            update(self.progress, resource, |p| {
+                p.pages_done += 1;
+                p.items_done += done.items as u64;
+                if scope == 0 {
+                    p.items_total = done.reported_items.or(p.items_total);
+                    p.pages_total = done.reported_pages.map(u64::from).or(p.pages_total);
+                }
+            });
+        }
         Ok(())
+    }
+
+    /// Writes the pages sent to it as they come: whatever arrived while
+    /// the previous write ran goes in the next transaction, so pages fetched
+    /// faster than they commit share commits. Ends when `stop` fires.
+    async fn page_writer(
+        &self,
+        run: &PullRun,
+        mut pages: mpsc::Receiver<ToWrite>,
+        mut stop: oneshot::Receiver<()>,
+    ) {
+        let mut batch = Vec::with_capacity(WRITE_BATCH);
+        loop {
+            let received = tokio::select! {
+                biased;
+                n = pages.recv_many(&mut batch, WRITE_BATCH) => n,
+                _ = &mut stop => 0,
+            };
+            if received == 0 {
+                break;
+            }
+            let (fetched, replies): (Vec<Fetched>, Vec<_>) =
+                std::mem::take(&mut batch).into_iter().unzip();
+            let outcome = self.write_pages(run, fetched).await;
+            for reply in replies {
+                let _ = reply.send(match &outcome {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                });
+            }
+        }
     }
 
     /// Walks one collection: page 1 for the count, then the rest in
@@ -545,54 +613,97 @@ impl<U: Upstream> Pull<'_, U> {
             .filter(|d| d.scope == 0)
             .max_by_key(|d| d.page)
             .map(|d| (d.reported_items, d.reported_pages.unwrap_or(1)));
-        if !done_set.contains(&1) {
-            let page = self
-                .fetch(resource, Scope::All, filter, 1, per_page)
-                .await?;
-            reported = Some((page.total_items, page.total_pages.unwrap_or(1)));
-            totals.insert(page.total_items);
-            self.write_page(run, 0, 1, page, keep_on(1)).await?;
-        }
-        let mut planned = 1u32;
-        loop {
-            let mut last = reported.map_or(1, |r| r.1);
-            if let Some(cap) = cap_pages {
-                last = last.min(cap);
-            }
-            if last <= planned {
-                break;
-            }
-            let pages: Vec<u32> = (planned + 1..=last)
-                .filter(|p| !done_set.contains(p))
-                .collect();
-            planned = last;
-            // Each page is fetched and written inside its own future, so the
-            // other fetches keep going while one page commits (the writer
-            // thread serialises the commits). Pages in flight bound memory.
-            let mut results = stream::iter(pages)
-                .map(|p| async move {
-                    let page = self
-                        .fetch(resource, Scope::All, filter, p, per_page)
-                        .await?;
-                    let report = (page.total_items, page.total_pages);
-                    self.write_page(run, 0, p, page, keep_on(p)).await?;
-                    Ok::<_, SyncError>(report)
-                })
-                .buffer_unordered(self.opts.concurrency);
-            loop {
-                let next = tokio::select! {
-                    biased;
-                    _ = self.token.cancelled() => return Err(SyncError::Cancelled),
-                    next = results.next() => next,
-                };
-                let Some(result) = next else { break };
-                let (total_items, total_pages) = result?;
-                if let Some(pages) = total_pages {
-                    reported = Some((total_items, pages));
-                    totals.insert(total_items);
+        // Pages are written by one writer, batched, while fetches go on.
+        let (to_writer, writer_rx) = mpsc::channel::<ToWrite>(self.opts.concurrency.max(1));
+        let write = |page_no: u32, page: Page| {
+            let to_writer = to_writer.clone();
+            async move {
+                let (reply, done) = oneshot::channel();
+                let fetched = Fetched::new(0, page_no, page, keep_on(page_no));
+                to_writer
+                    .send((fetched, reply))
+                    .await
+                    .map_err(|_| SyncError::Cancelled)?;
+                match done.await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(message)) => Err(SyncError::PageWrite(message)),
+                    Err(_) => Err(SyncError::Cancelled),
                 }
             }
-        }
+        };
+        let walk = async {
+            // Page 1 gives the count; it is written while the rest are fetched.
+            let mut first = None;
+            if !done_set.contains(&1) {
+                let page = self
+                    .fetch(resource, Scope::All, filter, 1, per_page)
+                    .await?;
+                reported = Some((page.total_items, page.total_pages.unwrap_or(1)));
+                totals.insert(page.total_items);
+                first = Some(write(1, page));
+            }
+            let first_written = async {
+                match first {
+                    Some(f) => f.await,
+                    None => Ok(()),
+                }
+            };
+            let rest = async {
+                let mut planned = 1u32;
+                loop {
+                    let mut last = reported.map_or(1, |r| r.1);
+                    if let Some(cap) = cap_pages {
+                        last = last.min(cap);
+                    }
+                    if last <= planned {
+                        break;
+                    }
+                    let pages: Vec<u32> = (planned + 1..=last)
+                        .filter(|p| !done_set.contains(p))
+                        .collect();
+                    planned = last;
+                    // Each page is fetched and handed to the writer inside its
+                    // own future, so the other fetches keep going while pages
+                    // commit. Pages in flight bound memory.
+                    let mut results = stream::iter(pages)
+                        .map(|p| async move {
+                            let page = self
+                                .fetch(resource, Scope::All, filter, p, per_page)
+                                .await?;
+                            let report = (page.total_items, page.total_pages);
+                            write(p, page).await?;
+                            Ok::<_, SyncError>(report)
+                        })
+                        .buffer_unordered(self.opts.concurrency);
+                    loop {
+                        let next = tokio::select! {
+                            biased;
+                            _ = self.token.cancelled() => return Err(SyncError::Cancelled),
+                            next = results.next() => next,
+                        };
+                        let Some(result) = next else { break };
+                        let (total_items, total_pages) = result?;
+                        if let Some(pages) = total_pages {
+                            reported = Some((total_items, pages));
+                            totals.insert(total_items);
+                        }
+                    }
+                }
+                Ok::<_, SyncError>(())
+            };
+            let (first, rest) = tokio::join!(first_written, rest);
+            first.and(rest)
+        };
+        // Once the walk is over every page it handed over is written (each
+        // page's future waits for its write), so the writer may stop.
+        let (stop, stopped) = oneshot::channel::<()>();
+        let walked = async {
+            let outcome = walk.await;
+            let _ = stop.send(());
+            outcome
+        };
+        let (walked, ()) = tokio::join!(walked, self.page_writer(run, writer_rx, stopped));
+        walked?;
         let reported_total = reported.and_then(|r| r.0);
         Ok(Walked {
             reported_total,

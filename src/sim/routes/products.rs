@@ -216,6 +216,14 @@ pub(crate) fn list_products(c: &Call<'_>) -> Result<Out, ApiError> {
         .map(|t| vec![t.to_owned()])
         .or_else(|| p.list("include_types"));
     let exclude_types = p.list("exclude_types").unwrap_or_default();
+    // Read once per request, not once per candidate row.
+    let slug = p.str("slug");
+    let featured = p.bool("featured");
+    let sale = p.bool("on_sale");
+    let stock_status = p.str("stock_status");
+    let is_virtual = p.bool("virtual");
+    let downloadable = p.bool("downloadable");
+    let priced = min_price.is_some() || max_price.is_some();
 
     let mut rows: Vec<Row<'_>> = store.products.values().map(Row::P).collect();
     if skus.is_some() {
@@ -246,19 +254,22 @@ pub(crate) fn list_products(c: &Call<'_>) -> Result<Out, ApiError> {
         }
         match row {
             Row::P(x) => {
-                let price = product_price(store, x, now);
+                // A variable product's price walks its children: only when asked.
+                let price = if priced {
+                    product_price(store, x, now)
+                } else {
+                    None
+                };
                 types
                     .as_ref()
                     .is_none_or(|t| t.iter().any(|t| t == x.kind.as_str()))
                     && !exclude_types.iter().any(|t| t == x.kind.as_str())
-                    && p.str("slug").is_none_or(|s| s == x.slug)
-                    && p.bool("featured").is_none_or(|f| f == x.featured)
-                    && p.bool("on_sale")
-                        .is_none_or(|f| f == on_sale(store, x, now))
-                    && p.str("stock_status")
-                        .is_none_or(|s| s == x.stock.status.as_str())
-                    && p.bool("virtual").is_none_or(|f| f == x.is_virtual)
-                    && p.bool("downloadable").is_none_or(|f| f == x.downloadable)
+                    && slug.is_none_or(|s| s == x.slug)
+                    && featured.is_none_or(|f| f == x.featured)
+                    && sale.is_none_or(|f| f == on_sale(store, x, now))
+                    && stock_status.is_none_or(|s| s == x.stock.status.as_str())
+                    && is_virtual.is_none_or(|f| f == x.is_virtual)
+                    && downloadable.is_none_or(|f| f == x.downloadable)
                     && tax_class.is_none_or(|t| t == x.tax_class)
                     && category.is_none_or(|cat| x.category_ids.contains(&cat))
                     && tag.is_none_or(|t| x.tag_ids.contains(&t))
@@ -277,10 +288,8 @@ pub(crate) fn list_products(c: &Call<'_>) -> Result<Out, ApiError> {
                 types.is_none()
                     && category.is_none()
                     && tag.is_none()
-                    && p.bool("on_sale")
-                        .is_none_or(|f| f == v.pricing.on_sale(now))
-                    && p.str("stock_status")
-                        .is_none_or(|s| s == v.stock.status.as_str())
+                    && sale.is_none_or(|f| f == v.pricing.on_sale(now))
+                    && stock_status.is_none_or(|s| s == v.stock.status.as_str())
                     && tax_class.is_none_or(|t| t == v.tax_class)
                     && search.is_none()
             }
@@ -361,32 +370,35 @@ fn list_variations(c: &Call<'_>, parent: Option<i64>) -> Result<Out, ApiError> {
     let tax_class = p
         .str("tax_class")
         .map(|c| if c == "standard" { "" } else { c });
+    let search_sku = p.str("search_sku");
+    let sale = p.bool("on_sale");
+    let stock_status = p.str("stock_status");
+    let priced = min_price.is_some() || max_price.is_some();
     let mut rows: Vec<&Variation> = store
         .variations
         .values()
         .filter(|v| parent.is_none_or(|pid| v.parent_id == pid))
         .filter(|v| {
-            let price = v.pricing.active(now);
+            let price = if priced { v.pricing.active(now) } else { None };
             statuses.contains(&v.status)
                 && (include.is_empty() || include.contains(&v.id))
                 && !exclude.contains(&v.id)
                 && (parents.is_empty() || parents.contains(&v.parent_id))
                 && dates.matches(v.created, v.modified)
                 && skus.as_ref().is_none_or(|s| s.contains(&v.sku))
-                && p.str("search_sku").is_none_or(|s| contains_ci(&v.sku, s))
-                && p.bool("on_sale")
-                    .is_none_or(|f| f == v.pricing.on_sale(now))
-                && p.str("stock_status")
-                    .is_none_or(|s| s == v.stock.status.as_str())
+                && search_sku.is_none_or(|s| contains_ci(&v.sku, s))
+                && sale.is_none_or(|f| f == v.pricing.on_sale(now))
+                && stock_status.is_none_or(|s| s == v.stock.status.as_str())
                 && tax_class.is_none_or(|t| t == v.tax_class)
                 && min_price.is_none_or(|m| price.is_some_and(|pr| pr >= m))
                 && max_price.is_none_or(|m| price.is_some_and(|pr| pr <= m))
         })
         .collect();
     let desc = descending(p, true);
+    let orderby = p.str("orderby").unwrap_or("date");
     rows.sort_by(|a, b| {
         let by_id = a.id.cmp(&b.id);
-        match p.str("orderby").unwrap_or("date") {
+        match orderby {
             "id" | "title" | "slug" => directed(by_id, desc),
             "include" => include_rank(&include, a.id).cmp(&include_rank(&include, b.id)),
             "modified" => directed(a.modified.cmp(&b.modified).then(by_id), desc),

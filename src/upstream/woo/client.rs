@@ -38,13 +38,16 @@ pub fn is_rest_path(path: &str) -> bool {
 /// Page size used for small lists fetched whole (terms of one attribute).
 const SMALL_LIST_PAGE: u8 = 100;
 
-/// One successful answer.
+/// One successful answer, its body read as `B`.
 #[derive(Debug)]
-pub(super) struct Answer {
-    pub(super) body: Value,
+pub(super) struct Answered<B> {
+    pub(super) body: B,
     pub(super) info: PageInfo,
     pub(super) server_time: Option<GmtTime>,
 }
+
+/// An answer whose body is parsed JSON.
+pub(super) type Answer = Answered<Value>;
 
 /// A WooCommerce store, reached over HTTP.
 pub struct WooClient {
@@ -113,9 +116,20 @@ impl WooClient {
         path: &str,
         query: &[(String, String)],
     ) -> Result<Answer, UpstreamError> {
+        self.get_as(path, query, classify::json_body).await
+    }
+
+    /// [`WooClient::get`] with the body read by `read` (pages are read
+    /// straight into records, see `records`).
+    pub(super) async fn get_as<B>(
+        &self,
+        path: &str,
+        query: &[(String, String)],
+        read: impl Fn(&[u8]) -> Result<B, UpstreamError>,
+    ) -> Result<Answered<B>, UpstreamError> {
         let mut attempt = 0;
         loop {
-            match self.get_once(path, query).await {
+            match self.get_once(path, query, &read).await {
                 Err(e) if e.is_transient() && attempt + 1 < self.retry.max_attempts() => {
                     if e.retry_after()
                         .is_some_and(|w| w > self.retry.max_retry_after())
@@ -183,11 +197,12 @@ impl WooClient {
         self.requests.fetch_add(1, Ordering::Relaxed);
     }
 
-    async fn get_once(
+    async fn get_once<B>(
         &self,
         path: &str,
         query: &[(String, String)],
-    ) -> Result<Answer, UpstreamError> {
+        read: &impl Fn(&[u8]) -> Result<B, UpstreamError>,
+    ) -> Result<Answered<B>, UpstreamError> {
         let request = self.authorized(reqwest::Method::GET, path, query);
         self.requests.fetch_add(1, Ordering::Relaxed);
         let response = request.send().await.map_err(classify::transport)?;
@@ -203,8 +218,8 @@ impl WooClient {
                 snippet: String::new(),
             });
         }
-        Ok(Answer {
-            body: classify::json_body(&body)?,
+        Ok(Answered {
+            body: read(&body)?,
             info: page_info(&headers),
             server_time: server_time(&headers),
         })
@@ -395,7 +410,19 @@ fn page_params(q: &PageQuery) -> Vec<(String, String)> {
     p
 }
 
-fn records(resource: Resource, scope: Scope, body: Value) -> Result<Records, UpstreamError> {
+/// A page's records, read from its body. The large resources are read
+/// straight from the bytes; the rest through a parsed tree.
+fn records(resource: Resource, scope: Scope, body: &[u8]) -> Result<Records, UpstreamError> {
+    Ok(match resource {
+        Resource::Products => Records::Products(wire::products_body(body)?),
+        Resource::Variations => Records::Variations(wire::variations_body(body)?),
+        Resource::Customers => Records::Customers(wire::customers_body(body)?),
+        Resource::Orders => Records::Orders(wire::orders_body(body)?),
+        _ => records_from(resource, scope, classify::json_body(body)?)?,
+    })
+}
+
+fn records_from(resource: Resource, scope: Scope, body: Value) -> Result<Records, UpstreamError> {
     Ok(match resource {
         Resource::Products => Records::Products(wire::products(body)?),
         Resource::Variations => Records::Variations(wire::variations(body)?),
@@ -460,9 +487,13 @@ impl Upstream for WooClient {
 
     async fn page(&self, query: &PageQuery) -> Result<Page, UpstreamError> {
         let path = collection_path(query.resource, query.scope)?;
-        let answer = self.get(&path, &page_params(query)).await?;
+        let answer = self
+            .get_as(&path, &page_params(query), |body| {
+                records(query.resource, query.scope, body)
+            })
+            .await?;
         Ok(Page {
-            records: records(query.resource, query.scope, answer.body)?,
+            records: answer.body,
             total_items: answer.info.total_items,
             total_pages: answer.info.total_pages,
             server_time: answer.server_time,

@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::domain::catalog::{
     self, Attribute, AttributeTerm, Category, Image, ManageStock, ProductAttribute, ProductKind,
@@ -1055,6 +1056,89 @@ fn parse_list<W: DeserializeOwned, T>(
         .collect()
 }
 
+/// [`parse_list`] straight from a response body, for the large pages of a
+/// pull: each object is cut out of the body as text (nothing re-serialised,
+/// no intermediate tree), its `_links` member dropped, and the typed view
+/// read from that text. A body that is not a JSON list takes the slow path,
+/// which reports it exactly as [`parse_list`] does.
+fn parse_list_body<W: DeserializeOwned, T>(
+    body: &[u8],
+    what: &str,
+    convert: impl Fn(W, RawJson) -> T,
+) -> Result<Vec<T>, UpstreamError> {
+    let items = std::str::from_utf8(body)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Vec<&RawValue>>(text).ok());
+    let Some(items) = items else {
+        return parse_list(super::classify::json_body(body)?, what, convert);
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let raw = without_links(item);
+            serde_json::from_str::<W>(raw.as_str())
+                .map(|w| convert(w, raw))
+                .map_err(|e| {
+                    let value = serde_json::from_str(item.get()).unwrap_or(Value::Null);
+                    malformed(what, &value, e)
+                })
+        })
+        .collect()
+}
+
+/// An object's JSON text without its top-level `_links` member (the same
+/// text otherwise, escapes and all). Anything but an object is kept whole.
+fn without_links(item: &RawValue) -> RawJson {
+    let text = item.get();
+    if !text.contains("\"_links\"") {
+        return RawJson(text.to_owned());
+    }
+    match serde_json::from_str::<Members<'_>>(text) {
+        Ok(Members(members)) => {
+            let mut out = String::with_capacity(text.len());
+            out.push('{');
+            for (key, value) in members.iter().filter(|(k, _)| k != "_links") {
+                if out.len() > 1 {
+                    out.push(',');
+                }
+                // A key is a plain string: serialising it cannot fail.
+                out.push_str(&serde_json::to_string(key).unwrap_or_default());
+                out.push(':');
+                out.push_str(value.get());
+            }
+            out.push('}');
+            RawJson(out)
+        }
+        Err(_) => RawJson(text.to_owned()),
+    }
+}
+
+/// An object's members in order, their values left as text.
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Members<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Members<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Members<'a>, M::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(48));
+                while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+                    members.push(entry);
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
 /// Parses a single object with `convert`.
 fn parse_one<W: DeserializeOwned, T>(
     body: Value,
@@ -1082,6 +1166,25 @@ pub fn stamps(body: &Value, date_field: &str) -> Option<Vec<crate::domain::Stamp
             })
         })
         .collect()
+}
+
+/// Products from a page's body as received (see [`parse_list_body`]).
+pub fn products_body(body: &[u8]) -> Result<Vec<catalog::Product>, UpstreamError> {
+    parse_list_body(body, "product", |w: WProduct, raw| {
+        product_from(w, raw, false)
+    })
+}
+
+/// Variations from a page's body as received.
+pub fn variations_body(body: &[u8]) -> Result<Vec<catalog::Product>, UpstreamError> {
+    parse_list_body(body, "variation", |w: WProduct, raw| {
+        product_from(w, raw, true)
+    })
+}
+
+/// Orders from a page's body as received.
+pub fn orders_body(body: &[u8]) -> Result<Vec<orders::Order>, UpstreamError> {
+    parse_list_body(body, "order", order_from)
 }
 
 pub fn products(body: Value) -> Result<Vec<catalog::Product>, UpstreamError> {
@@ -1148,8 +1251,8 @@ pub fn attribute_terms(body: Value) -> Result<Vec<AttributeTerm>, UpstreamError>
     })
 }
 
-pub fn customers(body: Value) -> Result<Vec<customers::Customer>, UpstreamError> {
-    parse_list(body, "customer", |w: WCustomer, raw| customers::Customer {
+fn customer_from(w: WCustomer, raw: RawJson) -> customers::Customer {
+    customers::Customer {
         id: w.id,
         email: w.email,
         first_name: w.first_name,
@@ -1163,7 +1266,16 @@ pub fn customers(body: Value) -> Result<Vec<customers::Customer>, UpstreamError>
         date_created: w.date_created_gmt,
         date_modified: w.date_modified_gmt,
         raw,
-    })
+    }
+}
+
+pub fn customers(body: Value) -> Result<Vec<customers::Customer>, UpstreamError> {
+    parse_list(body, "customer", customer_from)
+}
+
+/// Customers from a page's body as received.
+pub fn customers_body(body: &[u8]) -> Result<Vec<customers::Customer>, UpstreamError> {
+    parse_list_body(body, "customer", customer_from)
 }
 
 pub fn orders(body: Value) -> Result<Vec<orders::Order>, UpstreamError> {

@@ -290,3 +290,74 @@ fn a_wrongly_typed_field_names_the_object() {
     let e = products(serde_json::json!({"code": "x"})).unwrap_err();
     assert!(e.to_string().contains("expected a list of products"), "{e}");
 }
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/woocommerce/rest/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Pages read straight from the body give what the parsed-tree path
+/// gives: the same records, and raw JSON equal to the object without its
+/// `_links` (escapes as the store sent them).
+#[test]
+fn pages_read_from_the_body_match_the_parsed_path() {
+    let body = fixture_bytes("products_per100_all");
+    let fast = products_body(&body).unwrap();
+    let slow = products(serde_json::from_slice(&body).unwrap()).unwrap();
+    assert_eq!(fast.len(), slow.len());
+    assert!(!fast.is_empty());
+    for (f, s) in fast.iter().zip(&slow) {
+        let f_raw: Value = serde_json::from_str(f.raw.as_str()).unwrap();
+        let s_raw: Value = serde_json::from_str(s.raw.as_str()).unwrap();
+        assert_eq!(f_raw, s_raw, "product {}", f.id);
+        assert!(f_raw.get("_links").is_none());
+        let mut f = f.clone();
+        f.raw = s.raw.clone();
+        assert_eq!(&f, s);
+    }
+}
+
+#[test]
+fn links_are_cut_from_the_top_level_only() {
+    let body = br#"[{"id":7,"name":"Caf\u00e9 \/ Bar","meta_data":[{"key":"_links","value":"kept"}],"_links":{"self":[{"href":"x"}]}}]"#;
+    let p = &products_body(body).unwrap()[0];
+    assert_eq!(
+        p.raw.as_str(),
+        r#"{"id":7,"name":"Caf\u00e9 \/ Bar","meta_data":[{"key":"_links","value":"kept"}]}"#
+    );
+    assert_eq!(p.name, "Café / Bar");
+}
+
+#[test]
+fn a_body_that_is_not_a_list_is_reported_as_on_the_parsed_path() {
+    for body in [
+        &b"<br />\n<b>Notice</b>: Undefined index in x.php<br />\n[]"[..],
+        b"<html><body>Maintenance</body></html>",
+        b"{\"code\":\"x\",\"message\":\"y\"}",
+        b"[{\"id\":1}",
+        b"",
+    ] {
+        let fast = products_body(body).unwrap_err().to_string();
+        let slow = super::super::classify::json_body(body)
+            .and_then(products)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(fast, slow, "{}", String::from_utf8_lossy(body));
+    }
+}
+
+#[test]
+fn a_wrongly_typed_object_names_it_on_both_paths() {
+    let body = br#"[{"id":5,"name":{"not":"text"}}]"#;
+    let fast = products_body(body).unwrap_err().to_string();
+    let slow = products(serde_json::from_slice(body).unwrap())
+        .unwrap_err()
+        .to_string();
+    // The same message; the body path also says where in the object.
+    for message in [&fast, &slow] {
+        assert!(message.contains("product 5: expected text"), "{message}");
+    }
+}
