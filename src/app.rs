@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -26,7 +26,6 @@ use crate::sync::progress::{PullProgress, PullState};
 use crate::sync::pull::PullOptions;
 use crate::sync::replay::{self, ReplayOptions, ReplayWaker};
 use crate::sync::webhooks::apply::Mirror;
-use crate::sync::webhooks::ingest::Inbox;
 use crate::sync::webhooks::secrets::Secrets;
 use crate::sync::webhooks::worker;
 use crate::upstream::woo::client::WooClient;
@@ -96,12 +95,10 @@ impl App {
             tracing::warn!("no store configured: serving the replica as it is");
         }
 
-        // Webhooks: deliveries are stored by one group-commit task (it ends
-        // when the server, which holds the inbox, is gone) and applied by a
-        // worker that asks the shop about objects gone before delivery.
-        let stored = Arc::new(Notify::new());
-        let (inbox, inbox_writer) = Inbox::spawn(store.clone(), Arc::clone(&stored));
-        tracker.spawn(inbox_writer);
+        // Webhooks: deliveries are stored by the inbox's own writer thread
+        // (group commit, in a file beside the replica: never behind the
+        // replica's writer) and applied by a worker that asks the shop about
+        // objects gone before delivery.
         let secrets = Secrets::load(store.clone(), config.webhooks.secret.clone()).await?;
         let refetch_client = config.store.as_ref().map(WooClient::new).transpose()?;
         tracker.spawn(worker::run(
@@ -112,7 +109,6 @@ impl App {
                 product_statuses: config.sync.product_statuses.clone(),
                 order_statuses: config.sync.order_statuses.clone(),
             },
-            stored,
             token.child_token(),
         ));
 
@@ -125,7 +121,7 @@ impl App {
             till: Arc::new(config.till.settings.clone()),
             replay: waker,
             webhooks: Some(Receiver {
-                inbox,
+                inbox: store.inbox().clone(),
                 secrets: Arc::new(secrets),
             }),
         };

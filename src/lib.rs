@@ -9,7 +9,8 @@
 //! - [`cli`]: the command line (demo, run, sync, status, sim, outbox) and signals
 //! - [`config`]: `possync.toml` + `POSSYNC_*` overrides, validated
 //! - [`domain`]: our own types (products, customers, orders, store settings)
-//! - [`store`]: the SQLite replica and the till's outbox; the only module with SQL
+//! - [`store`]: the SQLite replica, the till's outbox and the webhook inbox (a file of
+//!   its own); the only module with SQL
 //! - [`upstream`]: the `Upstream` trait; [`upstream::woo`] speaks WooCommerce
 //! - [`sync`]: full pull, progress, retry policy, outbox replay, the agent's sync task
 //! - [`api`]: the local HTTP server: status page, `/healthz`, JSON API (till writes, outbox)

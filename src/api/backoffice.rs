@@ -15,7 +15,7 @@ use super::{ApiError, AppState};
 use crate::config::ConfigView;
 use crate::domain::time::unix_millis_now;
 use crate::store::events::{self, Event};
-use crate::store::inbox::{self, WebhookStats};
+use crate::store::inbox::WebhookStats;
 use crate::store::status::{self, Summary};
 use crate::sync::progress::PullProgress;
 
@@ -60,16 +60,12 @@ struct Agent {
 }
 
 async fn sync_status(State(state): State<AppState>) -> Result<Json<SyncStatus>, ApiError> {
-    let (replica, webhooks, events) = state
+    // The inbox is a file of its own: read beside the replica.
+    let replica = state
         .store
-        .read(|c| {
-            Ok((
-                status::summary(c)?,
-                inbox::stats(c, RECENT_FAILED_DELIVERIES)?,
-                events::recent(c, RECENT_EVENTS)?,
-            ))
-        })
-        .await?;
+        .read(|c| Ok((status::summary(c)?, events::recent(c, RECENT_EVENTS)?)));
+    let webhooks = state.store.inbox().stats(RECENT_FAILED_DELIVERIES);
+    let ((replica, events), webhooks) = tokio::try_join!(replica, webhooks)?;
     Ok(Json(SyncStatus {
         agent: Agent {
             version: env!("CARGO_PKG_VERSION"),

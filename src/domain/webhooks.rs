@@ -130,7 +130,7 @@ pub enum Instruction {
 
 /// The key deliveries are deduplicated on: the same version of the same
 /// object (the delivery id is not unique, so it cannot be the key).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct VersionKey {
     pub resource: Resource,
     pub id: UpstreamId,
@@ -231,6 +231,34 @@ impl DeliveryState {
             DeliveryState::Failed => "failed",
         }
     }
+
+    /// The state named by [`DeliveryState::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            DeliveryState::Pending,
+            DeliveryState::Applied,
+            DeliveryState::Stale,
+            DeliveryState::Duplicate,
+            DeliveryState::Ignored,
+            DeliveryState::Refetch,
+            DeliveryState::Failed,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
+    }
+}
+
+/// What became of one stored delivery once the worker took it: recorded in
+/// the inbox, and until then in the replica beside the changes it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The delivery's id in the inbox.
+    pub inbox_id: i64,
+    pub state: DeliveryState,
+    /// The version the delivery carried, once parsed.
+    pub key: Option<VersionKey>,
+    /// Why it failed, was ignored, or waits for a refetch.
+    pub error: Option<String>,
 }
 
 #[cfg(test)]
@@ -247,5 +275,21 @@ mod tests {
         assert!("coupon.updated".parse::<Topic>().is_err());
         assert!("product.published".parse::<Topic>().is_err());
         assert!("nonsense".parse::<Topic>().is_err());
+    }
+
+    #[test]
+    fn delivery_states_round_trip() {
+        for s in [
+            "pending",
+            "applied",
+            "stale",
+            "duplicate",
+            "ignored",
+            "refetch",
+            "failed",
+        ] {
+            assert_eq!(DeliveryState::parse(s).map(DeliveryState::as_str), Some(s));
+        }
+        assert_eq!(DeliveryState::parse("lost"), None);
     }
 }

@@ -26,6 +26,7 @@ const FILES: &[(u32, &str)] = &[
         6,
         include_str!("../../migrations/0006_local_orders_lookup.sql"),
     ),
+    (7, include_str!("../../migrations/0007_inbox_file.sql")),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

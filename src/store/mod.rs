@@ -10,6 +10,9 @@
 //! Table families (`catalog`, `customers`, `orders`, `shop`, `sync_state`,
 //! `events`) are plain functions over `&Transaction` or `&Connection`, so they
 //! compose into one transaction.
+//!
+//! Webhook deliveries are not in the replica: [`inbox`] keeps them in a
+//! second file beside it, with its own writer, opened with the replica.
 
 pub mod apply;
 pub mod catalog;
@@ -123,6 +126,7 @@ struct Inner {
     writer: Arc<Queue>,
     readers: Mutex<Vec<Connection>>,
     read_permits: Semaphore,
+    inbox: inbox::Inbox,
 }
 
 impl Store {
@@ -144,6 +148,9 @@ impl Store {
             migrate::check_not_newer(&probe, path)?;
         }
         let mut writer = open_connection(path, false)?;
+        // Before the replica's migrations: an older replica's deliveries
+        // move into the inbox file before its tables are dropped.
+        let inbox = inbox::Inbox::open(path, &writer)?;
         migrate::apply(&mut writer)?;
         // Index whatever a migration (or an older binary) left unindexed.
         let tx = writer.transaction()?;
@@ -175,6 +182,7 @@ impl Store {
                 writer: queue,
                 readers: Mutex::new(readers),
                 read_permits: Semaphore::new(READ_CONNECTIONS),
+                inbox,
             }),
         })
     }
@@ -182,6 +190,11 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// The webhook inbox, in its own file beside the replica.
+    pub fn inbox(&self) -> &inbox::Inbox {
+        &self.inner.inbox
     }
 
     /// Runs `f` in one transaction on the writer thread and commits it

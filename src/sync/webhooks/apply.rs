@@ -2,15 +2,20 @@
 //! same guarded upserts as the pull (an older or equal version never
 //! replaces what the replica holds).
 //!
-//! One transaction per drained batch: each delivery's outcome (applied,
-//! stale, duplicate, ignored, failed, waiting for a refetch) is recorded
-//! with its effect, so a crash never applies a delivery twice or loses one.
+//! One replica transaction per drained batch: the changes, and each
+//! delivery's outcome (applied, stale, duplicate, ignored, failed, waiting
+//! for a refetch) in the replica's journal. The outcomes are marked in the
+//! inbox file afterwards; the journal covers a stop in between, so a crash
+//! never applies a delivery twice or loses one (see [`super::worker`]).
+
+use std::collections::{HashMap, HashSet};
 
 use crate::domain::batch::Records;
-use crate::domain::webhooks::{DeliveryState, Instruction, VersionKey};
+use crate::domain::webhooks::{DeliveryState, Instruction, Outcome, VersionKey};
 use crate::domain::{Resource, UpstreamId};
 use crate::store::deletes::{self, Removed};
-use crate::store::{StoreError, Tx, WriteStamp, apply, inbox};
+use crate::store::inbox::{journal, tombstones};
+use crate::store::{StoreError, Tx, WriteStamp, apply};
 
 /// Parses a delivery's topic and body (the upstream's wire format).
 pub type Parser = fn(&str, &[u8]) -> Result<Instruction, String>;
@@ -66,6 +71,10 @@ pub fn version_of(records: &Records) -> Option<VersionKey> {
 pub struct Parsed {
     pub inbox_id: i64,
     pub outcome: Result<Instruction, String>,
+    /// Whether the version it carries was taken from an earlier delivery
+    /// already marked in the inbox ([`crate::store::inbox::seen`]); looked up before the
+    /// replica's transaction, as the inbox is another file.
+    pub seen_before: bool,
 }
 
 /// What a batch did, for logs and tests.
@@ -79,37 +88,86 @@ pub struct BatchOutcome {
     pub refetch: usize,
 }
 
-/// Applies parsed deliveries in one transaction.
+impl BatchOutcome {
+    /// Counts `outcomes` in.
+    pub fn add(&mut self, outcomes: &[Outcome]) {
+        for o in outcomes {
+            match o.state {
+                DeliveryState::Applied => self.applied += 1,
+                DeliveryState::Stale => self.stale += 1,
+                DeliveryState::Duplicate => self.duplicates += 1,
+                DeliveryState::Ignored => self.ignored += 1,
+                DeliveryState::Failed => self.failed += 1,
+                DeliveryState::Refetch => self.refetch += 1,
+                DeliveryState::Pending => {}
+            }
+        }
+    }
+}
+
+/// The version a parsed delivery is deduplicated on, if it has one.
+pub fn key_of(instruction: &Instruction) -> Option<VersionKey> {
+    match instruction {
+        Instruction::Delete { resource, id } => Some(VersionKey {
+            resource: *resource,
+            id: *id,
+            modified: None,
+        }),
+        Instruction::Upsert(records) => version_of(records),
+        Instruction::Gone { .. } | Instruction::Ignore { .. } => None,
+    }
+}
+
+/// Versions taken by earlier deliveries of the batch being applied: they
+/// are not marked in the inbox until the batch commits.
+#[derive(Default)]
+struct Taken {
+    versions: HashSet<VersionKey>,
+    /// Per object, whether the last delivery taken was a deletion.
+    last_was_delete: HashMap<(Resource, UpstreamId), bool>,
+}
+
+impl Taken {
+    /// [`crate::store::inbox::seen`] over the inbox (`before`) and this batch.
+    fn seen(&self, key: &VersionKey, before: bool) -> bool {
+        if key.modified.is_none() {
+            // This batch's deliveries are later than any in the inbox.
+            return self
+                .last_was_delete
+                .get(&(key.resource, key.id))
+                .copied()
+                .unwrap_or(before);
+        }
+        before || self.versions.contains(key)
+    }
+
+    fn note(&mut self, key: &VersionKey, state: DeliveryState) {
+        if matches!(state, DeliveryState::Applied | DeliveryState::Stale) {
+            self.versions.insert(key.clone());
+            self.last_was_delete
+                .insert((key.resource, key.id), key.modified.is_none());
+        }
+    }
+}
+
+/// Applies parsed deliveries in the replica's transaction `tx` and returns
+/// what became of each, in order. The outcomes are also written to the
+/// replica's journal in the same transaction (replacing the previous
+/// batch's, which the caller has marked); the caller then marks them in the
+/// inbox.
 pub fn apply_batch(
     tx: &Tx<'_>,
     items: &[Parsed],
     mirror: &Mirror,
     now_ms: i64,
-) -> Result<BatchOutcome, StoreError> {
-    let mut out = BatchOutcome::default();
+) -> Result<Vec<Outcome>, StoreError> {
+    let mut taken = Taken::default();
+    let mut outcomes = Vec::with_capacity(items.len());
     for item in items {
-        let state = match &item.outcome {
-            Err(reason) => {
-                inbox::mark(
-                    tx,
-                    item.inbox_id,
-                    DeliveryState::Failed,
-                    None,
-                    Some(reason),
-                    now_ms,
-                )?;
-                DeliveryState::Failed
-            }
+        let (state, key, error) = match &item.outcome {
+            Err(reason) => (DeliveryState::Failed, None, Some(reason.clone())),
             Ok(Instruction::Ignore { reason }) => {
-                inbox::mark(
-                    tx,
-                    item.inbox_id,
-                    DeliveryState::Ignored,
-                    None,
-                    Some(reason),
-                    now_ms,
-                )?;
-                DeliveryState::Ignored
+                (DeliveryState::Ignored, None, Some(reason.clone()))
             }
             Ok(Instruction::Gone { resource, code }) => {
                 let key = VersionKey {
@@ -117,57 +175,50 @@ pub fn apply_batch(
                     id: 0,
                     modified: None,
                 };
-                inbox::mark(
-                    tx,
-                    item.inbox_id,
-                    DeliveryState::Refetch,
-                    Some(&key),
-                    Some(code),
-                    now_ms,
-                )?;
-                DeliveryState::Refetch
+                (DeliveryState::Refetch, Some(key), Some(code.clone()))
             }
             Ok(Instruction::Delete { resource, id }) => {
-                delete_one(tx, item.inbox_id, *resource, *id, now_ms)?
+                let key = VersionKey {
+                    resource: *resource,
+                    id: *id,
+                    modified: None,
+                };
+                let state = if taken.seen(&key, item.seen_before) {
+                    DeliveryState::Duplicate
+                } else {
+                    remove(tx, *resource, *id, now_ms)?;
+                    DeliveryState::Applied
+                };
+                (state, Some(key), None)
             }
-            Ok(Instruction::Upsert(records)) => {
-                upsert_one(tx, item.inbox_id, records, mirror, now_ms)?
-            }
+            Ok(Instruction::Upsert(records)) => match version_of(records) {
+                None => (
+                    DeliveryState::Failed,
+                    None,
+                    Some("the delivery holds no object".to_owned()),
+                ),
+                Some(key) => {
+                    let state = if taken.seen(&key, item.seen_before) {
+                        DeliveryState::Duplicate
+                    } else {
+                        write_version(tx, records, &key, mirror, now_ms)?
+                    };
+                    (state, Some(key), None)
+                }
+            },
         };
-        match state {
-            DeliveryState::Applied => out.applied += 1,
-            DeliveryState::Stale => out.stale += 1,
-            DeliveryState::Duplicate => out.duplicates += 1,
-            DeliveryState::Ignored => out.ignored += 1,
-            DeliveryState::Failed => out.failed += 1,
-            DeliveryState::Refetch => out.refetch += 1,
-            DeliveryState::Pending => {}
+        if let Some(key) = &key {
+            taken.note(key, state);
         }
+        outcomes.push(Outcome {
+            inbox_id: item.inbox_id,
+            state,
+            key,
+            error,
+        });
     }
-    inbox::prune(tx)?;
-    Ok(out)
-}
-
-fn delete_one(
-    tx: &Tx<'_>,
-    inbox_id: i64,
-    resource: Resource,
-    id: UpstreamId,
-    now_ms: i64,
-) -> Result<DeliveryState, StoreError> {
-    let key = VersionKey {
-        resource,
-        id,
-        modified: None,
-    };
-    let state = if inbox::seen(tx, inbox_id, &key)? {
-        DeliveryState::Duplicate
-    } else {
-        remove(tx, resource, id, now_ms)?;
-        DeliveryState::Applied
-    };
-    inbox::mark(tx, inbox_id, state, Some(&key), None, now_ms)?;
-    Ok(state)
+    journal::replace(tx, &outcomes)?;
+    Ok(outcomes)
 }
 
 /// Removes an object and remembers the version it had.
@@ -180,7 +231,7 @@ pub fn remove(
     if let Removed::Was(Some(modified)) = deletes::remove(tx, resource, id)? {
         // Products and variations share one id space and one table.
         let family = family(resource);
-        inbox::tombstone(tx, family, id, modified, now_ms)?;
+        tombstones::record(tx, family, id, modified, now_ms)?;
     }
     Ok(())
 }
@@ -190,34 +241,6 @@ fn family(resource: Resource) -> Resource {
         Resource::Variations => Resource::Products,
         other => other,
     }
-}
-
-fn upsert_one(
-    tx: &Tx<'_>,
-    inbox_id: i64,
-    records: &Records,
-    mirror: &Mirror,
-    now_ms: i64,
-) -> Result<DeliveryState, StoreError> {
-    let Some(key) = version_of(records) else {
-        let reason = "the delivery holds no object";
-        inbox::mark(
-            tx,
-            inbox_id,
-            DeliveryState::Failed,
-            None,
-            Some(reason),
-            now_ms,
-        )?;
-        return Ok(DeliveryState::Failed);
-    };
-    let state = if inbox::seen(tx, inbox_id, &key)? {
-        DeliveryState::Duplicate
-    } else {
-        write_version(tx, records, &key, mirror, now_ms)?
-    };
-    inbox::mark(tx, inbox_id, state, Some(&key), None, now_ms)?;
-    Ok(state)
 }
 
 /// Writes one object version (or removes it when it left the mirrored set),
@@ -231,7 +254,7 @@ pub fn write_version(
 ) -> Result<DeliveryState, StoreError> {
     let family = family(key.resource);
     if let Some(modified) = key.modified
-        && inbox::tombstoned(tx, family, key.id, modified)?
+        && tombstones::covers(tx, family, key.id, modified)?
     {
         return Ok(DeliveryState::Stale);
     }
@@ -248,6 +271,6 @@ pub fn write_version(
     if done.written == 0 {
         return Ok(DeliveryState::Stale);
     }
-    inbox::clear_tombstone(tx, family, key.id)?;
+    tombstones::clear(tx, family, key.id)?;
     Ok(DeliveryState::Applied)
 }

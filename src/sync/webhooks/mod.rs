@@ -1,5 +1,6 @@
 //! Webhooks, in the project's terms: deliveries are hints that an object
-//! changed. Verified deliveries are stored raw ([`ingest`]), applied in
+//! changed. Verified deliveries are stored raw in the inbox, a database file
+//! of its own with its own writer ([`crate::store::inbox`]), applied in
 //! order by a worker through the same date guard as the pull ([`apply`],
 //! [`worker`]), and objects gone by delivery time are settled by asking the
 //! shop ([`refetch`]). [`subscriptions`] installs and watches the agent's
@@ -8,7 +9,6 @@
 //! Polling stays the source of truth: a lost delivery is only a delay.
 
 pub mod apply;
-pub mod ingest;
 pub mod refetch;
 pub mod secrets;
 pub mod subscriptions;

@@ -25,7 +25,7 @@ const MAX_REFETCH: usize = 100;
 /// Settles every waiting delivery. Returns `false` when something must be
 /// tried again later (the shop failed).
 pub async fn settle<U: Upstream>(upstream: &U, store: &Store, mirror: &Mirror) -> bool {
-    let waiting = match store.read(inbox::refetch_waiting).await {
+    let waiting = match store.inbox().read(inbox::refetch_waiting).await {
         Ok(w) => w,
         Err(e) => {
             tracing::error!(error = %e, "cannot read the webhook inbox");
@@ -41,22 +41,29 @@ pub async fn settle<U: Upstream>(upstream: &U, store: &Store, mirror: &Mirror) -
         match check(upstream, store, resource, mirror).await {
             Ok(removed) => {
                 let n = ids.len();
-                let written = store
-                    .write(move |tx| {
-                        let now = unix_millis_now();
-                        inbox::mark_refetched(tx, &ids, now)?;
-                        events::append(
-                            tx,
-                            now,
-                            Level::Info,
-                            "webhook_refetch",
-                            Some(resource.as_str()),
-                            &format!(
-                                "{n} webhook deliveries named {resource} gone upstream; checked the shop and removed {removed}"
-                            ),
-                        )
-                    })
-                    .await;
+                // The marks first, the event after: a stop in between loses
+                // the event line, never repeats the check's claim.
+                let written = async {
+                    store
+                        .inbox()
+                        .write(move |tx| inbox::mark_refetched(tx, &ids, unix_millis_now()))
+                        .await?;
+                    store
+                        .write(move |tx| {
+                            events::append(
+                                tx,
+                                unix_millis_now(),
+                                Level::Info,
+                                "webhook_refetch",
+                                Some(resource.as_str()),
+                                &format!(
+                                    "{n} webhook deliveries named {resource} gone upstream; checked the shop and removed {removed}"
+                                ),
+                            )
+                        })
+                        .await
+                }
+                .await;
                 if let Err(e) = written {
                     tracing::error!(error = %e, "cannot record a webhook refetch");
                     all_done = false;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::Agent;
 
-fn product(id: i64, name: &str, modified: &str, status: &str) -> Vec<u8> {
+pub(super) fn product(id: i64, name: &str, modified: &str, status: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "id": id, "name": name, "slug": name.to_lowercase(), "type": "simple", "status": status,
         "sku": format!("SKU-{id}"), "price": "1.00", "regular_price": "1.00",
@@ -18,7 +18,7 @@ fn product(id: i64, name: &str, modified: &str, status: &str) -> Vec<u8> {
     .unwrap()
 }
 
-async fn names(agent: &Agent) -> Vec<(String, String)> {
+pub(super) async fn names(agent: &Agent) -> Vec<(String, String)> {
     agent
         .app
         .store()

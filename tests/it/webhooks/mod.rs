@@ -4,6 +4,7 @@
 
 mod apply;
 mod fixtures;
+mod inbox;
 mod receiver;
 mod refetch;
 mod subscriptions;
@@ -78,6 +79,12 @@ impl Agent {
             store.write(move |tx| save(tx, &sub, 0)).await.unwrap();
         }
         drop(store);
+        Agent::start(dir).await
+    }
+
+    /// Starts an agent on the data directory `dir` as it is (deliveries
+    /// signed with the hand-made secret are taken).
+    pub async fn start(dir: tempfile::TempDir) -> Agent {
         let app = App::spawn(
             config(dir.path()),
             AppOptions {
@@ -127,11 +134,7 @@ impl Agent {
     }
 
     pub async fn stats(&self) -> WebhookStats {
-        self.app
-            .store()
-            .read(|c| possync::store::inbox::stats(c, 10))
-            .await
-            .unwrap()
+        self.app.store().inbox().stats(10).await.unwrap()
     }
 
     /// Waits until no stored delivery is left to apply.

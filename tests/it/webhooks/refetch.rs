@@ -33,10 +33,7 @@ async fn an_object_gone_before_delivery_is_found_by_id_and_removed() {
     let stats = wait_for("the refetch to settle", Duration::from_secs(20), || {
         let store = store.clone();
         async move {
-            let s = store
-                .read(|c| possync::store::inbox::stats(c, 5))
-                .await
-                .unwrap();
+            let s = store.inbox().stats(5).await.unwrap();
             (s.refetched == 1 && s.awaiting_refetch == 0).then_some(s)
         }
     })

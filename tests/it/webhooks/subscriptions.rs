@@ -73,10 +73,19 @@ async fn install_is_idempotent_deliveries_apply_and_a_disabled_hook_is_reenabled
         },
     )
     .await;
-    let stats = store
-        .read(|c| possync::store::inbox::stats(c, 5))
-        .await
-        .unwrap();
+    // The outcome is recorded in the inbox just after the replica's commit.
+    let stats = wait_for(
+        "the delivery's outcome in the inbox",
+        Duration::from_secs(10),
+        || {
+            let store = store2.clone();
+            async move {
+                let s = store.inbox().stats(5).await.unwrap();
+                (s.received >= 1 && s.waiting == 0).then_some(s)
+            }
+        },
+    )
+    .await;
     assert!(stats.applied >= 1 && stats.failed == 0, "{stats:?}");
 
     // The shop disables one after failures; the hourly check re-enables it.

@@ -3,15 +3,47 @@
 //! version a delivery carries (resource, id, date_modified_gmt), never on the
 //! shop's delivery id, which is not unique.
 //!
-//! Running totals live in `webhook_counters`, so pruning old rows does not
-//! change what the status page reports.
+//! # Its own database file
+//!
+//! The inbox is not in the replica. It is a second SQLite file beside it
+//! (`replica.db` → `replica.inbox.db`, mode 0600, WAL, `synchronous=FULL`)
+//! with its own writer thread ([`Inbox`]). The shop waits for the answer to
+//! a delivery, and the answer may only be sent once the delivery is durable;
+//! in the replica that commit queued behind whatever the replica's writer
+//! was in (a full-pull page, a batch of applied deliveries, a WAL
+//! checkpoint), hundreds of milliseconds during a pull. Here it waits for
+//! nothing but other deliveries (group commit: one fsync per batch) and, at
+//! most, one small outcome write. Checkpoints of the inbox file run on a
+//! thread of their own, so they do not hold up a commit either.
+//!
+//! Applying crosses the two files, so it takes two transactions (see
+//! `sync::webhooks::worker`): the changes go into the replica together with
+//! a [`journal`] of the outcomes, then the outcomes are marked here. A stop
+//! between the two is repaired from the journal at the next start, so no
+//! delivery is applied twice. Tombstones of deleted objects stay in the
+//! replica ([`tombstones`]), read in the same transaction as the changes.
+//!
+//! The functions in this file run on the inbox file's connections; those in
+//! [`journal`] and [`tombstones`] on the replica's. Running totals live in
+//! `webhook_counters`, so pruning old rows does not change what the status
+//! page reports.
+
+mod db;
+pub mod journal;
+mod schema;
+#[cfg(test)]
+mod tests;
+pub mod tombstones;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, named_params};
 use serde::Serialize;
 
+pub use db::{Inbox, IngestError};
+pub use schema::INBOX_SCHEMA_VERSION;
+
 use super::StoreError;
-use crate::domain::webhooks::{DeliveryState, ReceivedDelivery, VersionKey};
-use crate::domain::{GmtTime, Resource, UpstreamId};
+use crate::domain::Resource;
+use crate::domain::webhooks::{DeliveryState, Outcome, ReceivedDelivery, VersionKey};
 
 /// Processed rows kept for deduplication and inspection.
 pub const KEEP_PROCESSED: i64 = 50_000;
@@ -25,10 +57,12 @@ const LAST_RECEIVED: &str =
 const PENDING: &str = "
 SELECT id, topic, body FROM webhook_inbox
 WHERE state = 'pending' AND id > :after ORDER BY id LIMIT :limit";
+// Only a pending row takes an outcome: marking again (after a stop between
+// the replica's commit and this one) changes nothing and counts nothing.
 const MARK: &str = "
 UPDATE webhook_inbox SET state = :state, resource = :resource, object_id = :object_id,
     date_modified_gmt = :modified, error = :error, processed_at = :now
-WHERE id = :id";
+WHERE id = :id AND state = 'pending'";
 const MARK_REFETCHED: &str = "
 UPDATE webhook_inbox SET state = 'applied', processed_at = :now WHERE id = :id AND state = 'refetch'";
 const SEEN_VERSION: &str = "
@@ -40,6 +74,7 @@ const LAST_APPLIED_WAS_DELETE: &str = "
 SELECT date_modified_gmt IS NULL FROM webhook_inbox
 WHERE resource = :resource AND object_id = :object_id AND state IN ('applied', 'stale') AND id <> :id
 ORDER BY id DESC LIMIT 1";
+const IS_PENDING: &str = "SELECT 1 FROM webhook_inbox WHERE id = :id AND state = 'pending'";
 const REFETCH_WAITING: &str = "
 SELECT id, resource FROM webhook_inbox WHERE state = 'refetch' ORDER BY id";
 const PRUNE: &str = "
@@ -52,17 +87,6 @@ FROM webhook_inbox WHERE state IN ('pending', 'refetch')";
 const RECENT_FAILURES: &str = "
 SELECT id, received_at, topic, error FROM webhook_inbox
 WHERE state = 'failed' ORDER BY id DESC LIMIT :limit";
-const TOMBSTONE: &str = "
-INSERT INTO webhook_tombstones (resource, object_id, date_modified_gmt, deleted_at)
-VALUES (:resource, :object_id, :modified, :now)
-ON CONFLICT (resource, object_id) DO UPDATE SET
-    date_modified_gmt = MAX(date_modified_gmt, excluded.date_modified_gmt),
-    deleted_at = excluded.deleted_at";
-const TOMBSTONE_COVERS: &str = "
-SELECT 1 FROM webhook_tombstones
-WHERE resource = :resource AND object_id = :object_id AND date_modified_gmt >= :modified";
-const CLEAR_TOMBSTONE: &str =
-    "DELETE FROM webhook_tombstones WHERE resource = :resource AND object_id = :object_id";
 
 /// A stored delivery waiting to be applied.
 #[derive(Debug, Clone)]
@@ -119,8 +143,9 @@ fn counter(state: DeliveryState) -> Option<&'static str> {
     })
 }
 
-/// Stores verified deliveries, in order.
-pub fn insert(tx: &Transaction<'_>, deliveries: &[ReceivedDelivery]) -> Result<(), StoreError> {
+/// Stores verified deliveries, in order. Run by the inbox's writer thread,
+/// one transaction per batch of deliveries.
+fn insert(tx: &Transaction<'_>, deliveries: &[ReceivedDelivery]) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(INSERT)?;
     let mut last = 0;
     for d in deliveries {
@@ -140,8 +165,10 @@ pub fn insert(tx: &Transaction<'_>, deliveries: &[ReceivedDelivery]) -> Result<(
 }
 
 fn bump(tx: &Transaction<'_>, name: &str, n: i64) -> Result<(), StoreError> {
-    tx.prepare_cached(BUMP)?
-        .execute(named_params! { ":n": n, ":name": name })?;
+    if n != 0 {
+        tx.prepare_cached(BUMP)?
+            .execute(named_params! { ":n": n, ":name": name })?;
+    }
     Ok(())
 }
 
@@ -160,49 +187,66 @@ pub fn pending(conn: &Connection, after: i64, limit: i64) -> Result<Vec<InboxIte
     Ok(rows)
 }
 
-/// Records what became of a delivery, with the version it carried.
-pub fn mark(
-    tx: &Transaction<'_>,
-    id: i64,
-    state: DeliveryState,
-    key: Option<&VersionKey>,
-    error: Option<&str>,
-    now_ms: i64,
-) -> Result<(), StoreError> {
-    tx.prepare_cached(MARK)?.execute(named_params! {
-        ":id": id,
-        ":state": state.as_str(),
-        ":resource": key.map(|k| k.resource.as_str()),
-        ":object_id": key.map(|k| k.id),
-        ":modified": key.and_then(|k| k.modified).map(|t| t.to_string()),
-        ":error": error,
-        ":now": now_ms,
-    })?;
-    if let Some(name) = counter(state) {
-        bump(tx, name, 1)?;
+/// Whether any of the deliveries `ids` is still pending.
+pub fn any_pending(conn: &Connection, ids: &[i64]) -> Result<bool, StoreError> {
+    let mut stmt = conn.prepare_cached(IS_PENDING)?;
+    for id in ids {
+        if stmt.exists(named_params! { ":id": id })? {
+            return Ok(true);
+        }
     }
-    Ok(())
+    Ok(false)
+}
+
+/// Records what became of deliveries, with the versions they carried.
+/// Deliveries no longer pending (already marked) are left as they are, so
+/// marking the same outcomes twice counts them once. Returns how many rows
+/// took their outcome.
+pub fn mark(tx: &Transaction<'_>, outcomes: &[Outcome], now_ms: i64) -> Result<usize, StoreError> {
+    let mut stmt = tx.prepare_cached(MARK)?;
+    let mut counted: Vec<(&'static str, i64)> = Vec::new();
+    let mut changed = 0;
+    for o in outcomes {
+        let key = o.key.as_ref();
+        let n = stmt.execute(named_params! {
+            ":id": o.inbox_id,
+            ":state": o.state.as_str(),
+            ":resource": key.map(|k| k.resource.as_str()),
+            ":object_id": key.map(|k| k.id),
+            ":modified": key.and_then(|k| k.modified).map(|t| t.to_string()),
+            ":error": o.error,
+            ":now": now_ms,
+        })?;
+        changed += n;
+        if let Some(name) = counter(o.state).filter(|_| n > 0) {
+            match counted.iter_mut().find(|(c, _)| *c == name) {
+                Some((_, total)) => *total += 1,
+                None => counted.push((name, 1)),
+            }
+        }
+    }
+    for (name, n) in counted {
+        bump(tx, name, n)?;
+    }
+    Ok(changed)
 }
 
 /// Marks deliveries waiting for a refetch as settled.
 pub fn mark_refetched(tx: &Transaction<'_>, ids: &[i64], now_ms: i64) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(MARK_REFETCHED)?;
+    let mut settled = 0;
     for id in ids {
-        stmt.execute(named_params! { ":id": id, ":now": now_ms })?;
+        settled += stmt.execute(named_params! { ":id": id, ":now": now_ms })?;
     }
-    bump(tx, "refetched", ids.len() as i64)
+    bump(tx, "refetched", settled as i64)
 }
 
 /// Whether this version of this object was already taken from an earlier
 /// delivery (inbox row `id` excluded). A deletion counts as seen when the
 /// last delivery applied for the object was a deletion too.
-pub fn seen(tx: &Transaction<'_>, id: i64, key: &VersionKey) -> Result<bool, StoreError> {
-    let params = named_params! {
-        ":resource": key.resource.as_str(), ":object_id": key.id, ":id": id,
-        ":modified": key.modified.map(|t| t.to_string()),
-    };
+pub fn seen(conn: &Connection, id: i64, key: &VersionKey) -> Result<bool, StoreError> {
     if key.modified.is_none() {
-        let last: Option<bool> = tx
+        let last: Option<bool> = conn
             .prepare_cached(LAST_APPLIED_WAS_DELETE)?
             .query_row(
                 named_params! { ":resource": key.resource.as_str(), ":object_id": key.id, ":id": id },
@@ -211,7 +255,11 @@ pub fn seen(tx: &Transaction<'_>, id: i64, key: &VersionKey) -> Result<bool, Sto
             .optional()?;
         return Ok(last == Some(true));
     }
-    Ok(tx
+    let params = named_params! {
+        ":resource": key.resource.as_str(), ":object_id": key.id, ":id": id,
+        ":modified": key.modified.map(|t| t.to_string()),
+    };
+    Ok(conn
         .prepare_cached(SEEN_VERSION)?
         .query_row(params, |_| Ok(()))
         .optional()?
@@ -239,53 +287,17 @@ pub fn prune(tx: &Transaction<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Remembers that `id` was removed at version `modified`.
-pub fn tombstone(
-    tx: &Transaction<'_>,
-    resource: Resource,
-    id: UpstreamId,
-    modified: GmtTime,
-    now_ms: i64,
-) -> Result<(), StoreError> {
-    tx.prepare_cached(TOMBSTONE)?.execute(named_params! {
-        ":resource": resource.as_str(), ":object_id": id,
-        ":modified": modified.to_string(), ":now": now_ms,
-    })?;
-    Ok(())
-}
-
-/// Whether a removal recorded for `id` is at least as new as `modified`.
-pub fn tombstoned(
-    tx: &Transaction<'_>,
-    resource: Resource,
-    id: UpstreamId,
-    modified: GmtTime,
-) -> Result<bool, StoreError> {
-    Ok(tx
-        .prepare_cached(TOMBSTONE_COVERS)?
-        .query_row(
-            named_params! {
-                ":resource": resource.as_str(), ":object_id": id, ":modified": modified.to_string(),
-            },
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
-}
-
-/// Forgets a removal (a newer version of the object came back).
-pub fn clear_tombstone(
-    tx: &Transaction<'_>,
-    resource: Resource,
-    id: UpstreamId,
-) -> Result<(), StoreError> {
-    tx.prepare_cached(CLEAR_TOMBSTONE)?
-        .execute(named_params! { ":resource": resource.as_str(), ":object_id": id })?;
-    Ok(())
-}
-
 /// Totals, waiting count, last delivery time and the latest failures.
 pub fn stats(conn: &Connection, failures: i64) -> Result<WebhookStats, StoreError> {
+    // One snapshot: totals and waiting rows change together when a batch
+    // is marked, and must not be read on either side of that commit.
+    let snapshot = conn.unchecked_transaction()?;
+    let out = stats_in(&snapshot, failures)?;
+    snapshot.commit()?;
+    Ok(out)
+}
+
+fn stats_in(conn: &Connection, failures: i64) -> Result<WebhookStats, StoreError> {
     let mut out = WebhookStats::default();
     let mut stmt = conn.prepare_cached(COUNTERS)?;
     let rows = stmt

@@ -1,0 +1,480 @@
+//! The inbox file's handle: one writer thread that owns the write
+//! connection, a few read connections used through the blocking pool, and a
+//! checkpointer thread.
+//!
+//! The writer serves two kinds of work. Deliveries ([`Inbox::store`]) join
+//! a queue the thread drains whole (up to [`MAX_BATCH`]) into one
+//! transaction, so one fsync covers every delivery that arrived while the
+//! previous commit ran, and each caller is answered straight from the thread
+//! once its batch is durable. Closures ([`Inbox::write`]: the worker's
+//! outcome marks, refetch marks) run one per turn between delivery batches,
+//! so a delivery waits at most for one of those small transactions and its
+//! own batch. The thread is a plain OS thread, not the runtime's blocking
+//! pool, so it never queues behind other blocking work.
+//!
+//! Automatic checkpoints are off on the writer: a checkpoint copies the WAL
+//! into the database file and fsyncs it, which would stall the commit that
+//! triggers it. A separate connection checkpoints in `PASSIVE` mode (it
+//! never blocks the writer) after commits, at most once per
+//! [`CHECKPOINT_EVERY`].
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction};
+use tokio::sync::{Notify, Semaphore, oneshot};
+
+use super::{journal, schema};
+use crate::domain::webhooks::ReceivedDelivery;
+use crate::store::{StoreError, restrict_permissions};
+
+/// Deliveries written in one transaction at most.
+const MAX_BATCH: usize = 1024;
+/// Deliveries waiting to be written before new ones are turned away (the
+/// shop then sees a 503 and the poll catches up).
+const QUEUE_DEPTH: usize = 8192;
+/// Read connections: the webhook worker and the status page.
+const READ_CONNECTIONS: usize = 2;
+/// How long a connection waits on a lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Checkpoints run at most this often, when something was committed.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// The writer's page cache, in KiB: rows are appended and read back once,
+/// so a large cache buys nothing.
+const WRITER_CACHE_KIB: i64 = 2048;
+
+/// Why a delivery could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// More deliveries are waiting than the inbox takes at once.
+    #[error("the webhook inbox is full; try again later")]
+    Busy,
+    /// The inbox writer has stopped (shutdown).
+    #[error("the webhook inbox is closed")]
+    Closed,
+    /// The write failed (the message of the store error, shared by every
+    /// delivery of the batch).
+    #[error("cannot store the delivery: {0}")]
+    Store(String),
+}
+
+/// A handle to the inbox file. Cheap to clone; the threads stop once every
+/// handle is gone, after writing what was queued.
+#[derive(Clone)]
+pub struct Inbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    queue: Arc<Queue>,
+    stored: Arc<Notify>,
+    readers: Mutex<Vec<Connection>>,
+    read_permits: Semaphore,
+}
+
+type Reply = oneshot::Sender<Result<(), String>>;
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// The inbox file that goes with the replica at `replica`:
+/// `replica.db` → `replica.inbox.db`.
+pub(in crate::store) fn path_beside(replica: &Path) -> PathBuf {
+    replica.with_extension("inbox.db")
+}
+
+impl Inbox {
+    /// Opens (creating if needed) the inbox file beside the replica at
+    /// `replica_path`, applies its migrations, moves in the deliveries an
+    /// older replica kept itself (`replica` is the replica's write
+    /// connection, before its own migrations run) and starts the threads.
+    /// Blocking: part of `Store::open`.
+    pub(in crate::store) fn open(
+        replica_path: &Path,
+        replica: &Connection,
+    ) -> Result<Inbox, StoreError> {
+        let path = path_beside(replica_path);
+        {
+            let probe = Connection::open(&path).map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
+            // Before the WAL and shared-memory files exist: SQLite gives
+            // them the database file's mode.
+            restrict_permissions(&path);
+            schema::check_not_newer(&probe, &path)?;
+        }
+        let mut writer = open_connection(&path, Role::Writer)?;
+        let fresh = schema::apply(&mut writer)?;
+        let carried = schema::carry_over(replica, &mut writer)?;
+        if carried > 0 {
+            tracing::info!(
+                deliveries = carried,
+                inbox = %path.display(),
+                "webhook deliveries moved from the replica to the inbox file"
+            );
+        }
+        if fresh {
+            journal::forget(replica)?;
+        }
+        let mut readers = Vec::with_capacity(READ_CONNECTIONS);
+        for _ in 0..READ_CONNECTIONS {
+            readers.push(open_connection(&path, Role::Reader)?);
+        }
+        let checkpoints = Arc::new(Checkpoints::default());
+        let checkpointer = open_connection(&path, Role::Checkpointer)?;
+        let queue = Arc::new(Queue::default());
+        let stored = Arc::new(Notify::new());
+        let spawn_err = |source| StoreError::DataDir {
+            path: path.clone(),
+            source,
+        };
+        {
+            let checkpoints = Arc::clone(&checkpoints);
+            std::thread::Builder::new()
+                .name("possync-inbox-checkpoint".to_owned())
+                .spawn(move || checkpoints.run(&checkpointer))
+                .map_err(spawn_err)?;
+        }
+        {
+            let (queue, stored) = (Arc::clone(&queue), Arc::clone(&stored));
+            std::thread::Builder::new()
+                .name("possync-inbox-writer".to_owned())
+                .spawn(move || {
+                    let mut conn = writer;
+                    // Ends when every Inbox handle is gone (the queue closes).
+                    while let Some(work) = queue.next() {
+                        if !work.deliveries.is_empty() {
+                            commit_deliveries(&mut conn, work.deliveries, &stored);
+                            checkpoints.committed();
+                        }
+                        if let Some(job) = work.job {
+                            job(&mut conn);
+                            checkpoints.committed();
+                        }
+                    }
+                    checkpoints.close();
+                })
+                .map_err(spawn_err)?;
+        }
+        Ok(Inbox {
+            inner: Arc::new(Inner {
+                path,
+                queue,
+                stored,
+                readers: Mutex::new(readers),
+                read_permits: Semaphore::new(READ_CONNECTIONS),
+            }),
+        })
+    }
+
+    /// The inbox file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Stores one verified delivery; returns once it is committed (fsynced),
+    /// together with the others that queued up meanwhile.
+    pub async fn store(&self, delivery: ReceivedDelivery) -> Result<(), IngestError> {
+        let (reply, answer) = oneshot::channel();
+        self.inner.queue.push_delivery(delivery, reply)?;
+        answer
+            .await
+            .map_err(|_| IngestError::Closed)?
+            .map_err(IngestError::Store)
+    }
+
+    /// Notified after each batch of deliveries is committed.
+    pub fn stored(&self) -> &Notify {
+        &self.inner.stored
+    }
+
+    /// Runs `f` in one transaction on the inbox's writer thread, between two
+    /// batches of deliveries, and commits it. If `f` fails or panics,
+    /// nothing it did is kept. Keep it short: deliveries wait for it.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (done_tx, done_rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn: &mut Connection| {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let tx = conn.transaction()?;
+                let value = f(&tx)?;
+                tx.commit()?;
+                Ok(value)
+            }))
+            .unwrap_or(Err(StoreError::Panicked));
+            let _ = done_tx.send(outcome);
+        });
+        if !self.inner.queue.push_job(job) {
+            return Err(StoreError::Closed);
+        }
+        done_rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `f` on a read connection on the blocking pool; it sees the last
+    /// committed state and never waits for the writer.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let _permit = self
+            .inner
+            .read_permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || inner.with_reader(f))
+            .await
+            .map_err(|_| StoreError::Panicked)?
+    }
+
+    /// Totals for the status page, with the latest `failures`.
+    pub async fn stats(&self, failures: i64) -> Result<super::WebhookStats, StoreError> {
+        self.read(move |c| super::stats(c, failures)).await
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
+impl Inner {
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self
+            .readers
+            .lock()
+            .map_err(|_| StoreError::Closed)?
+            .pop()
+            .map_or_else(|| open_connection(&self.path, Role::Reader), Ok)?;
+        let out = f(&conn);
+        if let Ok(mut pool) = self.readers.lock() {
+            pool.push(conn);
+        }
+        out
+    }
+}
+
+/// Writes one batch of deliveries in one transaction and answers each.
+fn commit_deliveries(
+    conn: &mut Connection,
+    batch: Vec<(ReceivedDelivery, Reply)>,
+    stored: &Notify,
+) {
+    let (deliveries, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let tx = conn.transaction()?;
+        super::insert(&tx, &deliveries)?;
+        tx.commit()?;
+        Ok::<_, StoreError>(())
+    }))
+    .unwrap_or(Err(StoreError::Panicked));
+    match result {
+        Ok(()) => {
+            for r in replies {
+                let _ = r.send(Ok(()));
+            }
+            stored.notify_one();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot store webhook deliveries");
+            let text = e.to_string();
+            for r in replies {
+                let _ = r.send(Err(text.clone()));
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Writer,
+    Reader,
+    Checkpointer,
+}
+
+fn open_connection(path: &Path, role: Role) -> Result<Connection, StoreError> {
+    let open_err = |source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+    match role {
+        Role::Writer => {
+            // Pragmas go before any transaction (journal_mode cannot change
+            // inside one).
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(open_err)?;
+            // FULL: a delivery is answered 200 once committed, and the shop
+            // never sends it again; it must survive power loss.
+            conn.pragma_update(None, "synchronous", "FULL")
+                .map_err(open_err)?;
+            conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
+                .map_err(open_err)?;
+            // The checkpointer thread does this, off the commit path.
+            conn.pragma_update(None, "wal_autocheckpoint", 0)
+                .map_err(open_err)?;
+        }
+        Role::Reader => {
+            conn.pragma_update(None, "query_only", "ON")
+                .map_err(open_err)?;
+        }
+        Role::Checkpointer => {
+            // Sync the WAL before copying it and the file after.
+            conn.pragma_update(None, "synchronous", "FULL")
+                .map_err(open_err)?;
+        }
+    }
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
+}
+
+/// Deliveries and closures waiting for the writer.
+#[derive(Default)]
+struct Queue {
+    waiting: Mutex<Waiting>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct Waiting {
+    deliveries: VecDeque<(ReceivedDelivery, Reply)>,
+    jobs: VecDeque<Job>,
+    closed: bool,
+}
+
+/// One turn of the writer: a batch of deliveries, then at most one closure.
+struct Work {
+    deliveries: Vec<(ReceivedDelivery, Reply)>,
+    job: Option<Job>,
+}
+
+impl Queue {
+    fn push_delivery(&self, delivery: ReceivedDelivery, reply: Reply) -> Result<(), IngestError> {
+        let mut w = self.waiting.lock().map_err(|_| IngestError::Closed)?;
+        if w.closed {
+            return Err(IngestError::Closed);
+        }
+        if w.deliveries.len() >= QUEUE_DEPTH {
+            return Err(IngestError::Busy);
+        }
+        w.deliveries.push_back((delivery, reply));
+        drop(w);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// Adds a closure; `false` once closed.
+    fn push_job(&self, job: Job) -> bool {
+        let Ok(mut w) = self.waiting.lock() else {
+            return false;
+        };
+        if w.closed {
+            return false;
+        }
+        w.jobs.push_back(job);
+        drop(w);
+        self.ready.notify_one();
+        true
+    }
+
+    /// The next turn's work; `None` once closed and empty.
+    fn next(&self) -> Option<Work> {
+        let mut w = self.waiting.lock().ok()?;
+        loop {
+            if !w.deliveries.is_empty() || !w.jobs.is_empty() {
+                let n = w.deliveries.len().min(MAX_BATCH);
+                let deliveries = w.deliveries.drain(..n).collect();
+                let job = w.jobs.pop_front();
+                return Some(Work { deliveries, job });
+            }
+            if w.closed {
+                return None;
+            }
+            w = self.ready.wait(w).ok()?;
+        }
+    }
+
+    /// No new work; the writer finishes what is queued and stops.
+    fn close(&self) {
+        if let Ok(mut w) = self.waiting.lock() {
+            w.closed = true;
+        }
+        self.ready.notify_all();
+    }
+}
+
+/// Tells the checkpointer thread that the WAL grew.
+#[derive(Default)]
+struct Checkpoints {
+    state: Mutex<CheckpointState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct CheckpointState {
+    dirty: bool,
+    closed: bool,
+}
+
+impl Checkpoints {
+    fn committed(&self) {
+        if let Ok(mut s) = self.state.lock()
+            && !s.dirty
+        {
+            s.dirty = true;
+            self.wake.notify_one();
+        }
+    }
+
+    fn close(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.closed = true;
+        }
+        self.wake.notify_one();
+    }
+
+    /// The checkpointer thread: a passive checkpoint after commits, paced.
+    /// Closing the last connection checkpoints what is left.
+    fn run(&self, conn: &Connection) {
+        loop {
+            {
+                let Ok(s) = self.state.lock() else { return };
+                let Ok(mut s) = self.wake.wait_while(s, |s| !s.dirty && !s.closed) else {
+                    return;
+                };
+                if s.closed {
+                    return;
+                }
+                s.dirty = false;
+            }
+            // PASSIVE copies what it can without waiting for (or blocking)
+            // the writer or readers.
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "cannot checkpoint the webhook inbox");
+            }
+            let Ok(s) = self.state.lock() else { return };
+            if self
+                .wake
+                .wait_timeout_while(s, CHECKPOINT_EVERY, |s| !s.closed)
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+}
