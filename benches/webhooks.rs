@@ -9,14 +9,15 @@
 //! - *flat out*: 64 deliveries in flight (closed loop), the sustained rate.
 //!
 //! Run with `cargo bench --bench webhooks` (add `-- --quick` for 2,000
-//! products, `-- --no-pull` for the receiver alone). The sim, the agent and
-//! the load all share this machine and this process.
+//! products, `-- --no-pull` for the receiver alone). The simulated store
+//! runs as its own process at nice 10 (standing in for the shop's own
+//! machine); the agent and the load share this process, on separate async
+//! runtimes. All share the machine's cores.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use possync::config::{Config, StoreConfig, SyncConfig, WebhooksConfig};
-use possync::sim::{Sim, SimConfig, SimHandle};
 use possync::sync::engine::InitialPull;
 use possync::sync::progress::PullState;
 use possync::upstream::woo::webhook;
@@ -49,12 +50,63 @@ fn delivery(template: &Value, n: u64) -> (String, Vec<u8>) {
     (sig, body)
 }
 
-async fn spawn_agent(sim: &SimHandle, dir: &std::path::Path, pull: bool) -> RunningApp {
-    let store = StoreConfig::oauth1(
-        sim.url().parse().expect("url"),
-        sim.consumer_key(),
-        sim.consumer_secret(),
-    );
+const SHOP_KEY: &str = "ck_bench_webhooks";
+const SHOP_SECRET: &str = "cs_bench_webhooks";
+
+/// The simulated store in its own process, at a lower CPU priority (nice
+/// 10): in the field the shop is another machine, so its rendering must
+/// not take the agent's share of this one. Killed on drop.
+struct Shop {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Shop {
+    fn start(products: usize, latency_ms: u64) -> Shop {
+        use std::io::BufRead;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut child = std::process::Command::new("nice")
+            .args(["-n", "10", env!("CARGO_BIN_EXE_possync"), "sim"])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--products", &products.to_string(), "--seed", "1"])
+            .args(["--customers", "0", "--orders", "0"])
+            .args(["--consumer-key", SHOP_KEY, "--consumer-secret", SHOP_SECRET])
+            .args(["--latency-ms", &latency_ms.to_string()])
+            .env_remove("POSSYNC_LOG")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the simulated store");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut banner = Vec::new();
+        let url = loop {
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("the sim stopped: {banner:?}"))
+                .expect("sim output");
+            if let Some(url) = line.strip_prefix("simulated WooCommerce store at ") {
+                break url.trim().to_owned();
+            }
+            banner.push(line);
+        };
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Shop { child, url }
+    }
+}
+
+impl Drop for Shop {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn spawn_agent(shop: &Shop, dir: &std::path::Path, pull: bool) -> RunningApp {
+    let store = StoreConfig::oauth1(shop.url.parse().expect("url"), SHOP_KEY, SHOP_SECRET);
     let config = Config {
         sync: SyncConfig {
             page_size: 100,
@@ -248,24 +300,9 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(50);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let sim = rt
-        .block_on(Sim::spawn(SimConfig {
-            seed: 1,
-            products,
-            customers: 0,
-            orders: 0,
-            faults: possync::sim::FaultConfig {
-                latency: Duration::from_millis(latency_ms),
-                ..possync::sim::FaultConfig::default()
-            },
-            ..SimConfig::default()
-        }))
-        .expect("sim starts");
-    let counts = sim.counts();
+    let shop = Shop::start(products, latency_ms);
     println!(
-        "simulated store: {} products, {} variations, {latency_ms} ms per response; {} cores",
-        counts.products,
-        counts.variations,
+        "simulated store (own process, nice 10): {products} products, {latency_ms} ms per response; {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!();
@@ -282,14 +319,18 @@ fn main() {
             .build()
             .expect("client");
         let prepared = prepare(PREPARED);
+        // The agent gets its own runtime, apart from the load's.
+        let agent_rt = tokio::runtime::Runtime::new().expect("agent runtime");
+        let app = agent_rt.block_on(spawn_agent(&shop, dir.path(), !no_pull));
+        let started = Instant::now();
         let phase = rt.block_on(async {
-            let app = spawn_agent(&sim, dir.path(), !no_pull).await;
-            let started = Instant::now();
-            let phase = if name.starts_with("paced") {
+            if name.starts_with("paced") {
                 paced(&app, http, prepared).await
             } else {
                 flat_out(&app, http, prepared).await
-            };
+            }
+        });
+        let phase = agent_rt.block_on(async {
             if !no_pull {
                 app.pull_finished().await;
             }
@@ -299,5 +340,5 @@ fn main() {
         });
         row(name, &phase.0, phase.1);
     }
-    rt.block_on(sim.shutdown());
+    drop(shop);
 }
