@@ -27,7 +27,7 @@ async fn create(
     }
     let accepted = state
         .store
-        .write(move |tx| customers::record_customer(tx, &fields, unix_millis_now()))
+        .write_urgent(move |tx| customers::record_customer(tx, &fields, unix_millis_now()))
         .await??;
     state.replay.wake();
     Ok((StatusCode::CREATED, Json(accepted)))
@@ -46,7 +46,7 @@ async fn update(
     }
     let accepted = state
         .store
-        .write(move |tx| customers::record_update(tx, &who, &change, unix_millis_now()))
+        .write_urgent(move |tx| customers::record_update(tx, &who, &change, unix_millis_now()))
         .await??;
     state.replay.wake();
     Ok(Json(accepted))

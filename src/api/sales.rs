@@ -106,7 +106,7 @@ async fn create_sale(
     let till = state.till.clone();
     let accepted = state
         .store
-        .write(move |tx| sales::record_sale(tx, &req, &till, unix_millis_now()))
+        .write_urgent(move |tx| sales::record_sale(tx, &req, &till, unix_millis_now()))
         .await??;
     state.replay.wake();
     Ok((StatusCode::CREATED, Json(accepted)))
@@ -184,7 +184,7 @@ async fn create_return(
     let req = body.parse()?;
     let accepted = state
         .store
-        .write(move |tx| returns::record_return(tx, order, &req, unix_millis_now()))
+        .write_urgent(move |tx| returns::record_return(tx, order, &req, unix_millis_now()))
         .await??;
     state.replay.wake();
     Ok((StatusCode::CREATED, Json(accepted)))
@@ -202,7 +202,7 @@ async fn complete(
     let order = order_ref(&id)?;
     let accepted = state
         .store
-        .write(move |tx| returns::record_completion(tx, order, unix_millis_now()))
+        .write_urgent(move |tx| returns::record_completion(tx, order, unix_millis_now()))
         .await??;
     state.replay.wake();
     Ok((StatusCode::CREATED, Json(accepted)))

@@ -47,7 +47,7 @@ async fn create(
     };
     let accepted = state
         .store
-        .write(move |tx| stock::record_adjustment(tx, &req, unix_millis_now()))
+        .write_urgent(move |tx| stock::record_adjustment(tx, &req, unix_millis_now()))
         .await??;
     state.replay.wake();
     Ok((StatusCode::CREATED, Json(accepted)))

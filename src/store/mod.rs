@@ -45,8 +45,6 @@ pub use queue::Lane;
 
 use queue::{Job, Queue};
 
-/// Page size of a new replica, in bytes.
-const PAGE_SIZE: i64 = 8192;
 /// How many read connections the pool keeps.
 const READ_CONNECTIONS: usize = 4;
 /// How long a connection waits on a lock before giving up.
@@ -208,6 +206,15 @@ impl Store {
         self.write_in(Lane::Normal, f).await
     }
 
+    /// [`Store::write`] ahead of queued bulk work: for what a cashier waits on.
+    pub async fn write_urgent<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.write_in(Lane::Urgent, f).await
+    }
+
     /// [`Store::write`] in a given lane: an urgent write runs before the
     /// normal writes queued, after the transaction in progress.
     pub async fn write_in<T, F>(&self, lane: Lane, f: F) -> Result<T, StoreError>
@@ -299,14 +306,6 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
     let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
     // Pragmas go before any transaction (journal_mode cannot change inside one).
-    if !read_only {
-        // A new replica gets 8 KiB pages: a product's row, raw JSON of a few
-        // KB included, then fits in one page instead of spilling into
-        // overflow pages (a third smaller file, half the WAL writes of a
-        // full pull). An existing file keeps the size it was created with.
-        conn.pragma_update(None, "page_size", PAGE_SIZE)
-            .map_err(open_err)?;
-    }
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(open_err)?;
     conn.pragma_update(None, "foreign_keys", "ON")
@@ -327,14 +326,9 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
         // OS on every page of 100 rows.
         conn.pragma_update(None, "cache_size", -16_384)
             .map_err(open_err)?;
-        // Checkpoint every ~40 MiB of WAL (5,000 pages of 8 KiB) instead of
-        // 4 MiB: index pages rewritten by many commits are copied back once,
-        // not each time.
-        conn.pragma_update(None, "wal_autocheckpoint", 5_000)
-            .map_err(open_err)?;
-        // Statement journals (an upsert whose triggers write other tables
-        // keeps one per statement) in memory rather than in temp files.
-        conn.pragma_update(None, "temp_store", "MEMORY")
+        // Checkpoint every ~40 MiB of WAL instead of 4 MiB: index pages
+        // rewritten by many commits are copied back once, not each time.
+        conn.pragma_update(None, "wal_autocheckpoint", 10_000)
             .map_err(open_err)?;
     }
     conn.set_prepared_statement_cache_capacity(64);
@@ -505,35 +499,15 @@ mod tests {
     #[test]
     fn pragmas_are_wal_with_foreign_keys() {
         let (_dir, store) = temp_store();
-        let (mode, fk, page): (String, i64, i64) = store
+        let (mode, fk): (String, i64) = store
             .read_blocking(|c| {
                 Ok((
                     c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
                     c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?,
-                    c.query_row("PRAGMA page_size", [], |r| r.get(0))?,
                 ))
             })
             .unwrap();
         assert_eq!(mode, "wal");
         assert_eq!(fk, 1);
-        assert_eq!(page, PAGE_SIZE);
-    }
-
-    /// A replica made with another page size keeps it.
-    #[test]
-    fn an_existing_replica_keeps_its_page_size() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.db");
-        {
-            let c = Connection::open(&path).unwrap();
-            c.pragma_update(None, "page_size", 4096).unwrap();
-            c.execute_batch("CREATE TABLE t (x); DROP TABLE t;")
-                .unwrap();
-        }
-        let store = Store::open(&path).unwrap();
-        let page: i64 = store
-            .read_blocking(|c| Ok(c.query_row("PRAGMA page_size", [], |r| r.get(0))?))
-            .unwrap();
-        assert_eq!(page, 4096);
     }
 }

@@ -1,6 +1,7 @@
-//! The writer thread's job queue, with two lanes: urgent jobs (storing a
-//! webhook delivery the shop waits on) run before queued bulk work (pull
-//! pages), so they wait at most for the one transaction in progress.
+//! The writer thread's job queue, with two lanes: urgent jobs (what a
+//! cashier waits on: a sale, a return, a new customer) run before queued
+//! bulk work (pull pages, polls, applied webhooks), so they wait at most for
+//! the one transaction in progress.
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};

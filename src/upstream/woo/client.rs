@@ -488,17 +488,12 @@ impl Upstream for WooClient {
     async fn page(&self, query: &PageQuery) -> Result<Page, UpstreamError> {
         let path = collection_path(query.resource, query.scope)?;
         let answer = self
-            .get_as(&path, &page_params(query), |body| Ok(body.to_vec()))
+            .get_as(&path, &page_params(query), |body| {
+                records(query.resource, query.scope, body)
+            })
             .await?;
-        // Reading a page of 100 objects takes milliseconds of CPU: off the
-        // async workers, so the receiver and the lookups stay responsive.
-        let (resource, scope) = (query.resource, query.scope);
-        let body = answer.body;
-        let records = tokio::task::spawn_blocking(move || records(resource, scope, &body))
-            .await
-            .map_err(|e| UpstreamError::Setup(format!("reading a page failed: {e}")))??;
         Ok(Page {
-            records,
+            records: answer.body,
             total_items: answer.info.total_items,
             total_pages: answer.info.total_pages,
             server_time: answer.server_time,
