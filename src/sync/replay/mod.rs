@@ -90,7 +90,7 @@ impl ReplayWaker {
 }
 
 /// Runs until `token` is cancelled. Sends in flight then get
-/// [`IN_FLIGHT_GRACE`] to finish; any still running are dropped mid-request
+/// `IN_FLIGHT_GRACE` to finish; any still running are dropped mid-request
 /// and stay `sending`, to be looked up at next start.
 pub async fn run<U: Upstream + UpstreamWrites>(
     upstream: Arc<U>,

@@ -1168,7 +1168,7 @@ pub fn stamps(body: &Value, date_field: &str) -> Option<Vec<crate::domain::Stamp
         .collect()
 }
 
-/// Products from a page's body as received (see [`parse_list_body`]).
+/// Products from a page's body as received (read as `parse_list_body` does).
 pub fn products_body(body: &[u8]) -> Result<Vec<catalog::Product>, UpstreamError> {
     parse_list_body(body, "product", |w: WProduct, raw| {
         product_from(w, raw, false)
