@@ -35,30 +35,68 @@ static MIGRATIONS: LazyLock<Migrations<'static>> =
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: usize = FILES.len();
 
-/// Refuses a database written by a newer possync. Runs before any pragma,
-/// so such a file is not modified at all.
-pub(super) fn check_not_newer(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let found: usize = conn
-        .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
-        .map_err(|source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?
+/// A database's schema version (`PRAGMA user_version`).
+pub(super) fn version(conn: &Connection) -> Result<usize, rusqlite::Error> {
+    Ok(conn
+        .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?
         .try_into()
-        .unwrap_or(usize::MAX);
-    if found > SCHEMA_VERSION {
+        .unwrap_or(usize::MAX))
+}
+
+/// Refuses a database whose schema is newer than `known`. Runs before any
+/// pragma, so such a file is not modified at all.
+pub(super) fn refuse_newer(conn: &Connection, path: &Path, known: usize) -> Result<(), StoreError> {
+    let found = version(conn).map_err(|source| StoreError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if found > known {
         return Err(StoreError::TooNew {
             path: path.to_path_buf(),
             found,
-            known: SCHEMA_VERSION,
+            known,
         });
     }
     Ok(())
 }
 
+/// Refuses a replica written by a newer possync.
+pub(super) fn check_not_newer(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    refuse_newer(conn, path, SCHEMA_VERSION)
+}
+
 /// Applies every pending migration in one transaction.
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
     MIGRATIONS.to_latest(conn).map_err(StoreError::Migrate)
+}
+
+/// Checks a migration list against its directory (below the crate root):
+/// ascending numbers, every `NNNN_name.sql` file listed under its number.
+#[cfg(test)]
+pub(super) fn assert_listed(dir: &str, files: &[(u32, &str)]) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut on_disk: Vec<(u32, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".sql"))
+        .map(|n| (n[..4].parse().expect("NNNN_name.sql"), n))
+        .collect();
+    on_disk.sort();
+    let listed: Vec<u32> = files.iter().map(|(n, _)| *n).collect();
+    assert!(
+        listed.windows(2).all(|w| w[0] < w[1]),
+        "migrations listed out of order: {listed:?}"
+    );
+    assert_eq!(
+        on_disk.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        listed,
+        "{} holds {on_disk:?}",
+        dir.display()
+    );
+    for ((_, name), (_, sql)) in on_disk.iter().zip(files) {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert_eq!(&text, sql, "{name} is listed under another number");
+    }
 }
 
 #[cfg(test)]
@@ -72,28 +110,7 @@ mod tests {
 
     #[test]
     fn every_migration_file_is_listed_once_in_number_order() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let mut on_disk: Vec<(u32, String)> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".sql"))
-            .map(|n| (n[..4].parse().expect("NNNN_name.sql"), n))
-            .collect();
-        on_disk.sort();
-        let listed: Vec<u32> = FILES.iter().map(|(n, _)| *n).collect();
-        assert!(
-            listed.windows(2).all(|w| w[0] < w[1]),
-            "migrations listed out of order: {listed:?}"
-        );
-        assert_eq!(
-            on_disk.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
-            listed,
-            "migrations/ holds {on_disk:?}"
-        );
-        for ((_, name), (_, sql)) in on_disk.iter().zip(FILES) {
-            let text = std::fs::read_to_string(dir.join(name)).unwrap();
-            assert_eq!(&text, sql, "{name} is listed under another number");
-        }
+        assert_listed("migrations", FILES);
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod lookup;
 mod migrate;
 pub mod orders;
 pub mod outbox;
+mod pool;
 mod queue;
 pub mod shop;
 pub mod status;
@@ -34,15 +35,16 @@ pub mod sync_state;
 pub mod till;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction};
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::oneshot;
 
 pub use migrate::SCHEMA_VERSION;
 pub use queue::Lane;
 
+use pool::ReadPool;
 use queue::{Job, Queue};
 
 /// How many read connections the pool keeps.
@@ -122,8 +124,7 @@ pub struct Store {
 struct Inner {
     path: PathBuf,
     writer: Arc<Queue>,
-    readers: Mutex<Vec<Connection>>,
-    read_permits: Semaphore,
+    readers: ReadPool,
     inbox: inbox::Inbox,
 }
 
@@ -155,10 +156,7 @@ impl Store {
         lookup::index::flush(&tx)?;
         tx.commit()?;
         restrict_permissions(path);
-        let mut readers = Vec::with_capacity(READ_CONNECTIONS);
-        for _ in 0..READ_CONNECTIONS {
-            readers.push(open_connection(path, true)?);
-        }
+        let readers = ReadPool::open(path, READ_CONNECTIONS, |p| open_connection(p, true))?;
         let queue = Arc::new(Queue::default());
         let jobs = Arc::clone(&queue);
         std::thread::Builder::new()
@@ -178,8 +176,7 @@ impl Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 writer: queue,
-                readers: Mutex::new(readers),
-                read_permits: Semaphore::new(READ_CONNECTIONS),
+                readers,
                 inbox,
             }),
         })
@@ -248,16 +245,7 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let _permit = self
-            .inner
-            .read_permits
-            .acquire()
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || inner.with_reader(f))
-            .await
-            .map_err(|_| StoreError::Panicked)?
+        self.inner.readers.read(f).await
     }
 
     /// A read for code that is not async (the `status` command).
@@ -265,32 +253,13 @@ impl Store {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.inner.with_reader(f)
+        self.inner.readers.read_blocking(f)
     }
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         self.writer.close();
-    }
-}
-
-impl Inner {
-    fn with_reader<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let conn = self
-            .readers
-            .lock()
-            .map_err(|_| StoreError::Closed)?
-            .pop()
-            .map_or_else(|| open_connection(&self.path, true), Ok)?;
-        let out = f(&conn);
-        if let Ok(mut pool) = self.readers.lock() {
-            pool.push(conn);
-        }
-        out
     }
 }
 

@@ -24,10 +24,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction};
-use tokio::sync::{Notify, Semaphore, oneshot};
+use tokio::sync::{Notify, oneshot};
 
 use super::{journal, schema};
 use crate::domain::webhooks::ReceivedDelivery;
+use crate::store::pool::ReadPool;
 use crate::store::{StoreError, restrict_permissions};
 
 /// Deliveries written in one transaction at most.
@@ -71,8 +72,7 @@ struct Inner {
     path: PathBuf,
     queue: Arc<Queue>,
     stored: Arc<Notify>,
-    readers: Mutex<Vec<Connection>>,
-    read_permits: Semaphore,
+    readers: ReadPool,
 }
 
 type Reply = oneshot::Sender<Result<(), String>>;
@@ -118,10 +118,9 @@ impl Inbox {
         if fresh {
             journal::forget(replica)?;
         }
-        let mut readers = Vec::with_capacity(READ_CONNECTIONS);
-        for _ in 0..READ_CONNECTIONS {
-            readers.push(open_connection(&path, Role::Reader)?);
-        }
+        let readers = ReadPool::open(&path, READ_CONNECTIONS, |p| {
+            open_connection(p, Role::Reader)
+        })?;
         let checkpoints = Arc::new(Checkpoints::default());
         let checkpointer = open_connection(&path, Role::Checkpointer)?;
         let queue = Arc::new(Queue::default());
@@ -163,8 +162,7 @@ impl Inbox {
                 path,
                 queue,
                 stored,
-                readers: Mutex::new(readers),
-                read_permits: Semaphore::new(READ_CONNECTIONS),
+                readers,
             }),
         })
     }
@@ -222,16 +220,7 @@ impl Inbox {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let _permit = self
-            .inner
-            .read_permits
-            .acquire()
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || inner.with_reader(f))
-            .await
-            .map_err(|_| StoreError::Panicked)?
+        self.inner.readers.read(f).await
     }
 
     /// Totals for the status page, with the latest `failures`.
@@ -243,25 +232,6 @@ impl Inbox {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.queue.close();
-    }
-}
-
-impl Inner {
-    fn with_reader<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let conn = self
-            .readers
-            .lock()
-            .map_err(|_| StoreError::Closed)?
-            .pop()
-            .map_or_else(|| open_connection(&self.path, Role::Reader), Ok)?;
-        let out = f(&conn);
-        if let Ok(mut pool) = self.readers.lock() {
-            pool.push(conn);
-        }
-        out
     }
 }
 

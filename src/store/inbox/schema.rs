@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use rusqlite::{Connection, named_params};
 use rusqlite_migration::{M, Migrations};
 
-use crate::store::StoreError;
+use crate::store::{StoreError, migrate};
 
 /// The inbox file's migrations with their numbers, in ascending order; a
 /// test checks the list against `migrations/inbox/`.
@@ -41,34 +41,16 @@ const CARRY_COUNTER: &str = "
 INSERT INTO webhook_counters (name, value) VALUES (:name, :value)
 ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)";
 
-fn version(conn: &Connection) -> Result<usize, rusqlite::Error> {
-    Ok(conn
-        .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?
-        .try_into()
-        .unwrap_or(usize::MAX))
-}
-
 /// Refuses an inbox file written by a newer possync. Runs before any
 /// pragma, so such a file is not modified at all.
 pub(super) fn check_not_newer(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let found = version(conn).map_err(|source| StoreError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if found > INBOX_SCHEMA_VERSION {
-        return Err(StoreError::TooNew {
-            path: path.to_path_buf(),
-            found,
-            known: INBOX_SCHEMA_VERSION,
-        });
-    }
-    Ok(())
+    migrate::refuse_newer(conn, path, INBOX_SCHEMA_VERSION)
 }
 
 /// Applies every pending migration in one transaction. Returns whether the
 /// file was new (had no schema at all).
 pub(super) fn apply(conn: &mut Connection) -> Result<bool, StoreError> {
-    let fresh = version(conn)? == 0;
+    let fresh = migrate::version(conn)? == 0;
     MIGRATIONS.to_latest(conn).map_err(StoreError::Migrate)?;
     Ok(fresh)
 }
@@ -133,25 +115,7 @@ mod tests {
 
     #[test]
     fn every_inbox_migration_file_is_listed_once_in_number_order() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/inbox");
-        let mut on_disk: Vec<(u32, String)> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".sql"))
-            .map(|n| (n[..4].parse().expect("NNNN_name.sql"), n))
-            .collect();
-        on_disk.sort();
-        let listed: Vec<u32> = FILES.iter().map(|(n, _)| *n).collect();
-        assert!(listed.windows(2).all(|w| w[0] < w[1]), "{listed:?}");
-        assert_eq!(
-            on_disk.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
-            listed,
-            "migrations/inbox/ holds {on_disk:?}"
-        );
-        for ((_, name), (_, sql)) in on_disk.iter().zip(FILES) {
-            let text = std::fs::read_to_string(dir.join(name)).unwrap();
-            assert_eq!(&text, sql, "{name} is listed under another number");
-        }
+        migrate::assert_listed("migrations/inbox", FILES);
     }
 
     #[test]
@@ -159,6 +123,6 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         assert!(apply(&mut conn).unwrap());
         assert!(!apply(&mut conn).unwrap());
-        assert_eq!(version(&conn).unwrap(), INBOX_SCHEMA_VERSION);
+        assert_eq!(migrate::version(&conn).unwrap(), INBOX_SCHEMA_VERSION);
     }
 }
