@@ -146,6 +146,24 @@ pub fn customer(conn: &Connection, id: UpstreamId) -> Result<Option<CustomerDeta
     }))
 }
 
+/// An address from a row of `first_name, last_name, company, address_1,
+/// address_2, city, state, postcode, country, email, phone`.
+pub(in crate::store) fn address_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Address> {
+    Ok(Address {
+        first_name: r.get(0)?,
+        last_name: r.get(1)?,
+        company: r.get(2)?,
+        address_1: r.get(3)?,
+        address_2: r.get(4)?,
+        city: r.get(5)?,
+        state: r.get(6)?,
+        postcode: r.get(7)?,
+        country: r.get(8)?,
+        email: r.get(9)?,
+        phone: r.get(10)?,
+    })
+}
+
 /// A billing or shipping address with `sql` (customer or order table); an
 /// absent row reads as an empty address.
 pub(super) fn address(
@@ -156,21 +174,7 @@ pub(super) fn address(
 ) -> Result<Address, StoreError> {
     let a = conn
         .prepare_cached(sql)?
-        .query_row(named_params! { ":id": owner, ":kind": kind }, |r| {
-            Ok(Address {
-                first_name: r.get(0)?,
-                last_name: r.get(1)?,
-                company: r.get(2)?,
-                address_1: r.get(3)?,
-                address_2: r.get(4)?,
-                city: r.get(5)?,
-                state: r.get(6)?,
-                postcode: r.get(7)?,
-                country: r.get(8)?,
-                email: r.get(9)?,
-                phone: r.get(10)?,
-            })
-        })
+        .query_row(named_params! { ":id": owner, ":kind": kind }, address_row)
         .optional()?;
     Ok(a.unwrap_or_default())
 }

@@ -135,21 +135,10 @@ fn replica_customer(
     let address = |kind: &str| -> Result<Option<Address>, StoreError> {
         Ok(conn
             .prepare_cached(REPLICA_ADDRESS)?
-            .query_row(named_params! { ":id": id, ":kind": kind }, |r| {
-                Ok(Address {
-                    first_name: r.get(0)?,
-                    last_name: r.get(1)?,
-                    company: r.get(2)?,
-                    address_1: r.get(3)?,
-                    address_2: r.get(4)?,
-                    city: r.get(5)?,
-                    state: r.get(6)?,
-                    postcode: r.get(7)?,
-                    country: r.get(8)?,
-                    email: r.get(9)?,
-                    phone: r.get(10)?,
-                })
-            })
+            .query_row(
+                named_params! { ":id": id, ":kind": kind },
+                super::super::lookup::customers::address_row,
+            )
             .optional()?)
     };
     Ok(Some(CustomerFields {
