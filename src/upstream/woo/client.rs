@@ -413,30 +413,21 @@ fn page_params(q: &PageQuery) -> Vec<(String, String)> {
 /// A page's records, read from its body. The large resources are read
 /// straight from the bytes; the rest through a parsed tree.
 fn records(resource: Resource, scope: Scope, body: &[u8]) -> Result<Records, UpstreamError> {
+    let tree = || classify::json_body(body);
     Ok(match resource {
         Resource::Products => Records::Products(wire::products_body(body)?),
         Resource::Variations => Records::Variations(wire::variations_body(body)?),
         Resource::Customers => Records::Customers(wire::customers_body(body)?),
         Resource::Orders => Records::Orders(wire::orders_body(body)?),
-        _ => records_from(resource, scope, classify::json_body(body)?)?,
-    })
-}
-
-fn records_from(resource: Resource, scope: Scope, body: Value) -> Result<Records, UpstreamError> {
-    Ok(match resource {
-        Resource::Products => Records::Products(wire::products(body)?),
-        Resource::Variations => Records::Variations(wire::variations(body)?),
-        Resource::Categories => Records::Categories(wire::categories(body)?),
-        Resource::Tags => Records::Tags(wire::tags(body)?),
-        Resource::TaxRates => Records::TaxRates(wire::tax_rates(body)?),
-        Resource::Customers => Records::Customers(wire::customers(body)?),
-        Resource::Orders => Records::Orders(wire::orders(body)?),
+        Resource::Categories => Records::Categories(wire::categories(tree()?)?),
+        Resource::Tags => Records::Tags(wire::tags(tree()?)?),
+        Resource::TaxRates => Records::TaxRates(wire::tax_rates(tree()?)?),
         Resource::Refunds => {
             let parent = match scope {
                 Scope::Parent(id) => Some(id),
                 Scope::All => None,
             };
-            Records::Refunds(wire::refunds(body, parent)?)
+            Records::Refunds(wire::refunds(tree()?, parent)?)
         }
         other => {
             return Err(UpstreamError::Setup(format!(
