@@ -4,9 +4,10 @@
 //!
 //! The writer serves two kinds of work. Deliveries ([`Inbox::store`]) join
 //! a queue the thread drains whole (up to [`MAX_BATCH`]) into one
-//! transaction, so one fsync covers every delivery that arrived while the
+//! transaction, so one commit covers every delivery that arrived while the
 //! previous commit ran, and each caller is answered straight from the thread
-//! once its batch is durable. Closures ([`Inbox::write`]: the worker's
+//! once its batch is committed (`synchronous=NORMAL`: see the module docs of
+//! [`crate::store::inbox`]). Closures ([`Inbox::write`]: the worker's
 //! outcome marks, refetch marks) run one per turn between delivery batches,
 //! so a delivery waits at most for one of those small transactions and its
 //! own batch. The thread is a plain OS thread, not the runtime's blocking
@@ -117,6 +118,8 @@ impl Inbox {
         }
         if fresh {
             journal::forget(replica)?;
+        } else if let Some(id) = journal::highest_id(replica)? {
+            schema::reserve_ids_through(&writer, id)?;
         }
         let readers = ReadPool::open(&path, READ_CONNECTIONS, |p| {
             open_connection(p, Role::Reader)
@@ -172,7 +175,8 @@ impl Inbox {
         &self.inner.path
     }
 
-    /// Stores one verified delivery; returns once it is committed (fsynced),
+    /// Stores one verified delivery; returns once it is committed (in the
+    /// WAL: it survives a crash of the agent, not a power cut),
     /// together with the others that queued up meanwhile.
     pub async fn store(&self, delivery: ReceivedDelivery) -> Result<(), IngestError> {
         let (reply, answer) = oneshot::channel();
@@ -289,9 +293,17 @@ fn open_connection(path: &Path, role: Role) -> Result<Connection, StoreError> {
             // inside one).
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(open_err)?;
-            // FULL: a delivery is answered 200 once committed, and the shop
-            // never sends it again; it must survive power loss.
-            conn.pragma_update(None, "synchronous", "FULL")
+            // NORMAL: a committed delivery survives the agent's crash or
+            // kill (it is in the WAL); a power cut can lose the last ones,
+            // up to the next checkpoint. A delivery is a hint, not a
+            // record: polling, the source of truth, brings the same change
+            // within a cycle (a deletion within a sweep), as it does for
+            // every delivery the shop could not make. FULL would put an
+            // fsync in every answer, and an fsync waits 20-250 ms here
+            // while the replica writes a pull (docs/benchmarks.md). Till
+            // writes (the outbox, guarantee 1) stay FULL in the replica.
+            // The journal's ids are reserved at open (see above).
+            conn.pragma_update(None, "synchronous", "NORMAL")
                 .map_err(open_err)?;
             conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
                 .map_err(open_err)?;

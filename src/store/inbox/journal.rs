@@ -26,6 +26,7 @@ VALUES (:id, :state, :resource, :object_id, :modified, :error)";
 const ENTRIES: &str = "
 SELECT inbox_id, state, resource, object_id, date_modified_gmt, error
 FROM webhook_applied ORDER BY inbox_id";
+const HIGHEST: &str = "SELECT MAX(inbox_id) FROM webhook_applied";
 const PRESENT: &str =
     "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'webhook_applied'";
 
@@ -94,4 +95,17 @@ pub(in crate::store) fn forget(conn: &Connection) -> Result<(), StoreError> {
         conn.execute(CLEAR, [])?;
     }
     Ok(())
+}
+
+/// The highest inbox id the journal names, if any. The inbox file is
+/// written with `synchronous=NORMAL`: a power cut can take its last
+/// deliveries while the replica (`FULL`) keeps the journal entries that name
+/// them. The inbox reserves ids up to this one at open, so a new delivery
+/// never takes such an id and is never marked with another's outcome.
+pub(in crate::store) fn highest_id(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    let present: i64 = conn.query_row(PRESENT, [], |r| r.get(0))?;
+    if present == 0 {
+        return Ok(None);
+    }
+    Ok(conn.query_row(HIGHEST, [], |r| r.get(0))?)
 }

@@ -6,15 +6,23 @@
 //! # Its own database file
 //!
 //! The inbox is not in the replica. It is a second SQLite file beside it
-//! (`replica.db` → `replica.inbox.db`, mode 0600, WAL, `synchronous=FULL`)
+//! (`replica.db` → `replica.inbox.db`, mode 0600, WAL, `synchronous=NORMAL`)
 //! with its own writer thread ([`Inbox`]). The shop waits for the answer to
-//! a delivery, and the answer may only be sent once the delivery is durable;
-//! in the replica that commit queued behind whatever the replica's writer
-//! was in (a full-pull page, a batch of applied deliveries, a WAL
-//! checkpoint), hundreds of milliseconds during a pull. Here it waits for
-//! nothing but other deliveries (group commit: one fsync per batch) and, at
-//! most, one small outcome write. Checkpoints of the inbox file run on a
-//! thread of their own, so they do not hold up a commit either.
+//! a delivery, and the answer is sent once the delivery is committed; in the
+//! replica that commit queued behind whatever the replica's writer was in (a
+//! full-pull page, a batch of applied deliveries, a WAL checkpoint),
+//! hundreds of milliseconds during a pull. Here it waits for nothing but
+//! other deliveries (group commit) and, at most, one small outcome write.
+//!
+//! A committed delivery survives a crash or kill of the agent. It does not
+//! wait for an fsync, which takes 20-250 ms while the replica writes a pull,
+//! so a power cut can lose the last deliveries. That is the one thing
+//! traded: a delivery is a hint, and polling (the source of truth) brings
+//! the same change within a cycle, a deletion within a sweep, as for any
+//! delivery the shop could not make. The replica's journal (below) may then
+//! name deliveries the inbox lost; their ids are reserved when the inbox
+//! opens, so no new delivery takes one. Checkpoints of the inbox file (which
+//! do fsync) run on a thread of their own, off the commit path.
 //!
 //! Applying crosses the two files, so it takes two transactions (see
 //! `sync::webhooks::worker`): the changes go into the replica together with

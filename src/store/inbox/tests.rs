@@ -265,3 +265,45 @@ async fn an_inbox_file_from_a_newer_possync_is_refused_and_untouched() {
     assert_eq!(v, 99);
     assert!(!table_exists(&conn, "webhook_inbox"));
 }
+
+#[tokio::test]
+async fn after_a_power_cut_a_new_delivery_never_takes_an_id_the_journal_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("replica.db");
+    {
+        let store = Store::open(&path).unwrap();
+        for n in 1..=2 {
+            store.inbox().store(delivery(n)).await.unwrap();
+        }
+        // Deliveries 3 and 4 were stored and applied, then a power cut took
+        // them from the inbox (not yet synced) but not from the replica.
+        store
+            .write(|tx| journal::replace(tx, &[applied(3, 30), applied(4, 40)]))
+            .await
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    store.inbox().store(delivery(5)).await.unwrap();
+    let ids: Vec<i64> = store
+        .inbox()
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT id FROM webhook_inbox ORDER BY id")?;
+            let ids = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<i64>, _>>()?;
+            Ok(ids)
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids, vec![1, 2, 5]);
+    // The journal's outcomes find nothing to mark: the new delivery stays
+    // pending (with the two before the cut), to be applied.
+    assert_eq!(
+        crate::sync::webhooks::worker::recover(&store)
+            .await
+            .unwrap(),
+        0
+    );
+    let s = store.inbox().read(|c| stats(c, 0)).await.unwrap();
+    assert_eq!((s.waiting, s.applied), (3, 0), "{s:?}");
+}
