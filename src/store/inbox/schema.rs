@@ -104,6 +104,25 @@ pub(super) fn carry_over(
     Ok(carried)
 }
 
+/// Makes the next delivery's id greater than `id` (ids of `webhook_inbox`
+/// come from its `AUTOINCREMENT` sequence). Used at open for the ids the
+/// replica's journal names: see `journal::highest_id`.
+pub(super) fn reserve_ids_through(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    let updated = tx.execute(
+        "UPDATE sqlite_sequence SET seq = MAX(seq, ?1) WHERE name = 'webhook_inbox'",
+        [id],
+    )?;
+    if updated == 0 {
+        tx.execute(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES ('webhook_inbox', ?1)",
+            [id],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,23 +144,4 @@ mod tests {
         assert!(!apply(&mut conn).unwrap());
         assert_eq!(migrate::version(&conn).unwrap(), INBOX_SCHEMA_VERSION);
     }
-}
-
-/// Makes the next delivery's id greater than `id` (ids of `webhook_inbox`
-/// come from its `AUTOINCREMENT` sequence). Used at open for the ids the
-/// replica's journal names: see `journal::highest_id`.
-pub(super) fn reserve_ids_through(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    let tx = conn.unchecked_transaction()?;
-    let updated = tx.execute(
-        "UPDATE sqlite_sequence SET seq = MAX(seq, ?1) WHERE name = 'webhook_inbox'",
-        [id],
-    )?;
-    if updated == 0 {
-        tx.execute(
-            "INSERT INTO sqlite_sequence (name, seq) VALUES ('webhook_inbox', ?1)",
-            [id],
-        )?;
-    }
-    tx.commit()?;
-    Ok(())
 }
