@@ -94,6 +94,7 @@ pub fn upsert_products(
     let mut upsert = tx.prepare_cached(UPSERT_PRODUCT)?;
     let mut out = Upserted::default();
     for p in products {
+        let rowid_before = tx.last_insert_rowid();
         let changed = upsert.execute(named_params! {
             ":id": p.id,
             ":parent_id": p.parent_id,
@@ -133,20 +134,27 @@ pub fn upsert_products(
             continue;
         }
         out.written += 1;
-        replace_links(tx, p)?;
+        // An upsert that updated leaves `last_insert_rowid` alone; one that
+        // inserted sets it to the new row's id. A new row has no links yet
+        // (they cascade away with a removed product), so there is nothing
+        // to delete first: most rows of a first pull.
+        let inserted = tx.last_insert_rowid() == p.id && rowid_before != p.id;
+        replace_links(tx, p, inserted)?;
     }
     Ok(out)
 }
 
-fn replace_links(tx: &Transaction<'_>, p: &Product) -> Result<(), StoreError> {
-    tx.prepare_cached(DELETE_PRODUCT_CATEGORIES)?
-        .execute(named_params! { ":id": p.id })?;
+fn replace_links(tx: &Transaction<'_>, p: &Product, new_row: bool) -> Result<(), StoreError> {
+    if !new_row {
+        tx.prepare_cached(DELETE_PRODUCT_CATEGORIES)?
+            .execute(named_params! { ":id": p.id })?;
+        tx.prepare_cached(DELETE_PRODUCT_TAGS)?
+            .execute(named_params! { ":id": p.id })?;
+    }
     let mut add_category = tx.prepare_cached(INSERT_PRODUCT_CATEGORY)?;
     for c in &p.category_ids {
         add_category.execute(named_params! { ":id": p.id, ":category": c })?;
     }
-    tx.prepare_cached(DELETE_PRODUCT_TAGS)?
-        .execute(named_params! { ":id": p.id })?;
     let mut add_tag = tx.prepare_cached(INSERT_PRODUCT_TAG)?;
     for t in &p.tag_ids {
         add_tag.execute(named_params! { ":id": p.id, ":tag": t })?;
