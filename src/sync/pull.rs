@@ -8,6 +8,15 @@
 //! flush for several pages). A pull killed at any moment thus resumes from
 //! the pages it had not finished. Memory holds at most the pages in flight.
 //!
+//! Products, variations, customers and orders (when each is listed whole)
+//! are pulled as a relay: the next one starts its first page as soon as the
+//! one before has started its last, and all share the `concurrency` request
+//! slots. So no round trip waits for a resource's first page alone, and the
+//! writer is not left idle while one resource's tail is written and the
+//! next one's first page is on its way. They still start in the design's
+//! order; resources that read what an earlier one wrote (categories before
+//! products, children walked per parent) wait for it to end.
+//!
 //! Nothing is removed midway. When a resource's walk completes, the distinct
 //! rows seen are counted against the store's `X-WP-Total`; a shortfall (pages
 //! shift when the store changes during a pull) is repaired with a cheap id
@@ -15,10 +24,11 @@
 //! pull did not see removed.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use futures::{StreamExt, stream};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::progress::{ProgressTx, PullProgress, PullState, StepState, update};
@@ -184,64 +194,30 @@ async fn run_inner<U: Upstream>(
         token,
         caps,
         watermark: probe.server_time.unwrap_or_else(GmtTime::now),
+        slots: Semaphore::new(opts.concurrency.max(1)),
     };
     let mut report = PullReport::default();
     let mut failures: Vec<String> = Vec::new();
-    for &resource in &opts.resources {
+    let mut rest = opts.resources.as_slice();
+    while let Some(&first) = rest.first() {
         if token.is_cancelled() {
             return Err(SyncError::Cancelled);
         }
-        update(progress, resource, |r| r.state = StepState::Running);
-        let started = Instant::now();
-        let result = if resource.is_paged() {
-            pull.paged(resource).await
+        // A run of resources that may overlap is pulled as a relay; any
+        // other resource on its own.
+        let len = if pull.overlaps(first) {
+            rest.iter().take_while(|&&r| pull.overlaps(r)).count()
         } else {
-            pull.snapshot(resource).await
+            1
         };
-        match result {
-            Ok(r) => {
-                tracing::info!(
-                    resource = %resource,
-                    items = r.items,
-                    removed = r.removed,
-                    resumed = r.resumed,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "pulled"
-                );
-                update(progress, resource, |p| {
-                    p.state = StepState::Done;
-                    p.removed = r.removed;
-                    p.message.clone_from(&r.warning);
-                });
-                report.resources.push(r);
-            }
-            Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
-            Err(e) => {
-                let message = e.to_string();
-                tracing::warn!(resource = %resource, error = %e, "pull failed");
-                update(progress, resource, |p| {
-                    p.state = StepState::Failed;
-                    p.message = Some(message.clone());
-                });
-                let text = message.clone();
-                store
-                    .write(move |tx| {
-                        let now = unix_millis_now();
-                        sync_state::record_error(tx, resource, &text, now)?;
-                        events::append(
-                            tx,
-                            now,
-                            Level::Error,
-                            "pull_failed",
-                            Some(resource.as_str()),
-                            &text,
-                        )
-                    })
-                    .await?;
-                if e.is_auth() {
-                    return Err(e);
-                }
-                failures.push(message);
+        let (group, after) = rest.split_at(len);
+        rest = after;
+        for outcome in pull.relay(group).await {
+            match outcome {
+                Ok(r) => report.resources.push(r),
+                Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
+                Err(e) if e.is_auth() => return Err(e),
+                Err(e) => failures.push(e.to_string()),
             }
         }
     }
@@ -298,9 +274,115 @@ struct Pull<'a, U> {
     caps: Capabilities,
     /// The store's clock before the pull began; seeds delta polling.
     watermark: GmtTime,
+    /// Requests in flight, over every resource pulled at once
+    /// (`sync.concurrency`).
+    slots: Semaphore,
 }
 
+/// Tells the next resource of a relay that this one has started its last
+/// page: the fetch slots it frees from then on are the next one's.
+type Tail = watch::Sender<bool>;
+
 impl<U: Upstream> Pull<'_, U> {
+    /// Whether `resource` may be walked while the one before it finishes:
+    /// a paged resource listed whole, which reads nothing the others write.
+    /// (Categories and tags go before products, whose search documents
+    /// name them; children listed per parent wait for their parents.)
+    fn overlaps(&self, resource: Resource) -> bool {
+        matches!(
+            resource,
+            Resource::Products | Resource::Variations | Resource::Customers | Resource::Orders
+        ) && self.walk_mode(resource) == Walk::All
+    }
+
+    /// Pulls `group` in its order, each resource starting as soon as the
+    /// one before has started its last page (or ended), so that the
+    /// fetch slots and the writer never wait for a resource's tail and
+    /// first page. Outcomes come back in the group's order.
+    async fn relay(&self, group: &[Resource]) -> Vec<Result<ResourceReport, SyncError>> {
+        let mut before: Option<watch::Receiver<bool>> = None;
+        // Keys the shop refused: the ones after would be refused alike.
+        let refused = AtomicBool::new(false);
+        let refused = &refused;
+        let legs = group.iter().map(|&resource| {
+            let (tail, next) = watch::channel(false);
+            let wait = before.replace(next);
+            async move {
+                if let Some(mut wait) = wait {
+                    // Closed (the one before ended, or failed) also lets it go.
+                    let _ = wait.wait_for(|&reached| reached).await;
+                }
+                if refused.load(Ordering::Relaxed) {
+                    // Reported after the refusal, which ends the pull.
+                    return Err(SyncError::Cancelled);
+                }
+                let result = self.pull_one(resource, &tail).await;
+                if result.as_ref().is_err_and(SyncError::is_auth) {
+                    refused.store(true, Ordering::Relaxed);
+                }
+                // Only now may the next one go (it reads `refused`).
+                drop(tail);
+                result
+            }
+        });
+        futures::future::join_all(legs).await
+    }
+
+    /// Pulls one resource and records how it went (progress, events).
+    async fn pull_one(&self, resource: Resource, tail: &Tail) -> Result<ResourceReport, SyncError> {
+        if self.token.is_cancelled() {
+            return Err(SyncError::Cancelled);
+        }
+        update(self.progress, resource, |r| r.state = StepState::Running);
+        let started = Instant::now();
+        let result = if resource.is_paged() {
+            self.paged(resource, tail).await
+        } else {
+            self.snapshot(resource).await
+        };
+        match &result {
+            Ok(r) => {
+                tracing::info!(
+                    resource = %resource,
+                    items = r.items,
+                    removed = r.removed,
+                    resumed = r.resumed,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "pulled"
+                );
+                update(self.progress, resource, |p| {
+                    p.state = StepState::Done;
+                    p.removed = r.removed;
+                    p.message.clone_from(&r.warning);
+                });
+            }
+            Err(SyncError::Cancelled) => {}
+            Err(e) => {
+                let message = e.to_string();
+                tracing::warn!(resource = %resource, error = %e, "pull failed");
+                update(self.progress, resource, |p| {
+                    p.state = StepState::Failed;
+                    p.message = Some(message.clone());
+                });
+                self.store
+                    .write(move |tx| {
+                        let now = unix_millis_now();
+                        sync_state::record_error(tx, resource, &message, now)?;
+                        events::append(
+                            tx,
+                            now,
+                            Level::Error,
+                            "pull_failed",
+                            Some(resource.as_str()),
+                            &message,
+                        )
+                    })
+                    .await?;
+            }
+        }
+        result
+    }
+
     async fn snapshot(&self, resource: Resource) -> Result<ResourceReport, SyncError> {
         let snapshot = cancellable(self.token, self.upstream.snapshot(resource))
             .await?
@@ -381,7 +463,7 @@ impl<U: Upstream> Pull<'_, U> {
         }
     }
 
-    async fn paged(&self, resource: Resource) -> Result<ResourceReport, SyncError> {
+    async fn paged(&self, resource: Resource, tail: &Tail) -> Result<ResourceReport, SyncError> {
         let walk = self.walk_mode(resource);
         let params = self.fingerprint(resource, walk);
         let found = {
@@ -422,7 +504,7 @@ impl<U: Upstream> Pull<'_, U> {
         });
         let filter = self.filter(resource, &run);
         let walked = match walk {
-            Walk::All => self.walk_all(resource, &run, &filter, &done).await?,
+            Walk::All => self.walk_all(resource, &run, &filter, &done, tail).await?,
             Walk::PerParent => self.walk_parents(resource, &run, &filter, &done).await?,
         };
         let checked = self
@@ -473,6 +555,16 @@ impl<U: Upstream> Pull<'_, U> {
         })
     }
 
+    /// One of the pull's request slots, held for one request.
+    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, SyncError> {
+        tokio::select! {
+            biased;
+            _ = self.token.cancelled() => Err(SyncError::Cancelled),
+            // Never closed while the pull runs.
+            slot = self.slots.acquire() => slot.map_err(|_| SyncError::Cancelled),
+        }
+    }
+
     async fn fetch(
         &self,
         resource: Resource,
@@ -488,6 +580,7 @@ impl<U: Upstream> Pull<'_, U> {
             page,
             per_page,
         };
+        let _slot = self.slot().await?;
         cancellable(self.token, self.upstream.page(&query))
             .await?
             .map_err(upstream_failed(resource))
@@ -566,6 +659,7 @@ impl<U: Upstream> Pull<'_, U> {
         run: &PullRun,
         filter: &Filter,
         done: &[DonePage],
+        tail: &Tail,
     ) -> Result<Walked, SyncError> {
         let per_page = self.opts.page_size;
         let max = self.opts.max_records;
@@ -636,7 +730,14 @@ impl<U: Upstream> Pull<'_, U> {
                         .filter(|p| !done_set.contains(p))
                         .collect();
                     planned = last;
+                    let final_page = pages.last().copied();
                     let mut results = stream::iter(pages)
+                        .map(|p| {
+                            if Some(p) == final_page {
+                                tail.send_replace(true);
+                            }
+                            p
+                        })
                         .map(|p| async move {
                             let page = self
                                 .fetch(resource, Scope::All, filter, p, per_page)
@@ -835,9 +936,11 @@ impl<U: Upstream> Pull<'_, U> {
                 page: page_no,
                 per_page: REPAIR_PAGE,
             };
+            let slot = self.slot().await?;
             let ids = cancellable(self.token, self.upstream.id_page(&query))
                 .await?
                 .map_err(upstream_failed(resource))?;
+            drop(slot);
             let n = ids.ids.len();
             listed.extend(ids.ids);
             if n == 0 || page_no >= ids.total_pages.unwrap_or(1) {

@@ -126,6 +126,36 @@ async fn a_pull_over_an_existing_replica_ends_with_exactly_the_stores_set() {
     assert_completed(&t.pulled().await);
     let before = t.replica_ids(Resource::Products).await;
     let (gone, trashed, repriced) = (before[0], before[1], before[2]);
+    // Its categories are the store's after the first pull (rows inserted)
+    // and after the second (rows updated, links replaced).
+    let recategorized = before[3];
+    let upstream_categories = |t: &TestApp| -> Vec<i64> {
+        let p = t.sim.product(recategorized).unwrap();
+        let mut ids: Vec<i64> = p["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    let first_categories = upstream_categories(&t);
+    assert!(!first_categories.is_empty());
+    assert_eq!(category_links(&t, recategorized).await, first_categories);
+    let other = t
+        .replica_ids(Resource::Categories)
+        .await
+        .into_iter()
+        .find(|id| !first_categories.contains(id))
+        .expect("a category it is not in");
+    t.sim
+        .update_product(
+            recategorized,
+            serde_json::json!({ "categories": [{ "id": other }] }),
+        )
+        .unwrap();
+    assert_eq!(upstream_categories(&t), vec![other]);
     t.sim.delete_product(gone);
     t.sim.trash_product(trashed);
     t.sim.set_product_price(repriced, "12.34");
@@ -154,7 +184,24 @@ async fn a_pull_over_an_existing_replica_ends_with_exactly_the_stores_set() {
         .await
         .unwrap();
     assert_eq!(price, "12.34");
+    assert_eq!(category_links(&t, recategorized).await, vec![other]);
     t.stop().await;
+}
+
+/// The categories the replica links a product to.
+async fn category_links(t: &TestApp, product: i64) -> Vec<i64> {
+    t.store()
+        .read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT category_id FROM product_categories WHERE product_id = ?1 ORDER BY 1",
+            )?;
+            let ids = stmt
+                .query_map([product], |r| r.get(0))?
+                .collect::<Result<Vec<i64>, _>>()?;
+            Ok(ids)
+        })
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -262,6 +309,58 @@ async fn a_product_deleted_while_the_pull_pages_loses_no_other_product() {
         "the pull ends with exactly the store's set"
     );
     assert!(p.resource(Resource::Products).unwrap().message.is_none());
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn the_next_resource_starts_while_the_one_before_finishes_its_last_pages() {
+    // Products, then variations, as a relay: the variations' first page is
+    // asked for once the products' last page is, not after the products'
+    // tail is answered and written. Each answer takes 100 ms, so both are
+    // seen running at once for at least that long.
+    let t = TestApp::spawn(
+        SimConfig {
+            faults: possync::sim::FaultConfig {
+                latency: Duration::from_millis(100),
+                ..Default::default()
+            },
+            ..small_sim()
+        },
+        |_| {},
+    )
+    .await;
+    let running = |p: &possync::sync::progress::PullProgress, r: Resource| {
+        p.resource(r).is_some_and(|r| r.state == StepState::Running)
+    };
+    let mut rx = t.app.progress();
+    let seen = rx
+        .wait_for(|p| {
+            (running(p, Resource::Products) && running(p, Resource::Variations))
+                || !matches!(p.state, PullState::Idle | PullState::Running)
+        })
+        .await
+        .unwrap()
+        .clone();
+    assert!(
+        running(&seen, Resource::Variations),
+        "variations start before the products are done: {seen:?}"
+    );
+    let products = seen.resource(Resource::Products).unwrap();
+    assert!(
+        products.pages_total.is_some_and(|n| n > 2),
+        "the products take several pages: {products:?}"
+    );
+    let p = t.pulled().await;
+    assert_completed(&p);
+    assert_eq!(
+        t.replica_ids(Resource::Products).await,
+        t.sim.product_ids(Some("publish"))
+    );
+    let counts = t.sim.counts();
+    assert_eq!(
+        t.replica_ids(Resource::Variations).await.len(),
+        counts.variations - counts.variations_trash
+    );
     t.stop().await;
 }
 
