@@ -16,13 +16,12 @@
 //! Automatic checkpoints are off on the writer: a checkpoint copies the WAL
 //! into the database file and fsyncs it, which would stall the commit that
 //! triggers it. A separate connection checkpoints in `PASSIVE` mode (it
-//! never blocks the writer) after commits, at most once per
-//! [`CHECKPOINT_EVERY`].
+//! never blocks the writer), and rarely (see [`CHECKPOINT_BYTES`]).
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 use tokio::sync::{Notify, oneshot};
@@ -41,8 +40,17 @@ const QUEUE_DEPTH: usize = 8192;
 const READ_CONNECTIONS: usize = 2;
 /// How long a connection waits on a lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-/// Checkpoints run at most this often, when something was committed.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// A checkpoint lets the next commit restart the WAL from its start, and
+/// that commit syncs the WAL's new header (SQLite does so to stay
+/// consistent after a power cut, even with `synchronous=NORMAL`): an fsync
+/// in the answer to one delivery, 20-250 ms while the replica writes a
+/// pull. So the inbox checkpoints rarely: once this many bytes of
+/// deliveries were stored since the last checkpoint...
+const CHECKPOINT_BYTES: u64 = 64 << 20;
+/// ...or once nothing was written for this long.
+const CHECKPOINT_IDLE: Duration = Duration::from_secs(30);
+/// How often the checkpointer looks, while there is something to copy.
+const CHECKPOINT_POLL: Duration = Duration::from_secs(1);
 /// The writer's page cache, in KiB: rows are appended and read back once,
 /// so a large cache buys nothing.
 const WRITER_CACHE_KIB: i64 = 2048;
@@ -148,12 +156,13 @@ impl Inbox {
                     // Ends when every Inbox handle is gone (the queue closes).
                     while let Some(work) = queue.next() {
                         if !work.deliveries.is_empty() {
+                            let bytes = work.deliveries.iter().map(|(d, _)| d.body.len()).sum();
                             commit_deliveries(&mut conn, work.deliveries, &stored);
-                            checkpoints.committed();
+                            checkpoints.committed(bytes);
                         }
                         if let Some(job) = work.job {
                             job(&mut conn);
-                            checkpoints.committed();
+                            checkpoints.committed(0);
                         }
                     }
                     checkpoints.close();
@@ -409,17 +418,33 @@ struct Checkpoints {
 
 #[derive(Default)]
 struct CheckpointState {
+    /// Something was committed since the last checkpoint.
     dirty: bool,
+    /// Delivery bytes stored since the last checkpoint.
+    bytes: u64,
+    last_commit: Option<Instant>,
     closed: bool,
 }
 
+impl CheckpointState {
+    fn due(&self) -> bool {
+        self.dirty
+            && (self.bytes >= CHECKPOINT_BYTES
+                || self
+                    .last_commit
+                    .is_none_or(|t| t.elapsed() >= CHECKPOINT_IDLE))
+    }
+}
+
 impl Checkpoints {
-    fn committed(&self) {
-        if let Ok(mut s) = self.state.lock()
-            && !s.dirty
-        {
-            s.dirty = true;
-            self.wake.notify_one();
+    fn committed(&self, bytes: usize) {
+        if let Ok(mut s) = self.state.lock() {
+            s.bytes = s.bytes.saturating_add(bytes as u64);
+            s.last_commit = Some(Instant::now());
+            if !s.dirty {
+                s.dirty = true;
+                self.wake.notify_one();
+            }
         }
     }
 
@@ -430,8 +455,9 @@ impl Checkpoints {
         self.wake.notify_one();
     }
 
-    /// The checkpointer thread: a passive checkpoint after commits, paced.
-    /// Closing the last connection checkpoints what is left.
+    /// The checkpointer thread: a passive checkpoint once one is due (see
+    /// [`CHECKPOINT_BYTES`]). Closing the last connection checkpoints what
+    /// is left.
     fn run(&self, conn: &Connection) {
         loop {
             {
@@ -439,23 +465,22 @@ impl Checkpoints {
                 let Ok(mut s) = self.wake.wait_while(s, |s| !s.dirty && !s.closed) else {
                     return;
                 };
+                while !s.closed && !s.due() {
+                    s = match self.wake.wait_timeout(s, CHECKPOINT_POLL) {
+                        Ok((s, _)) => s,
+                        Err(_) => return,
+                    };
+                }
                 if s.closed {
                     return;
                 }
                 s.dirty = false;
+                s.bytes = 0;
             }
             // PASSIVE copies what it can without waiting for (or blocking)
             // the writer or readers.
             if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                 tracing::warn!(error = %e, "cannot checkpoint the webhook inbox");
-            }
-            let Ok(s) = self.state.lock() else { return };
-            if self
-                .wake
-                .wait_timeout_while(s, CHECKPOINT_EVERY, |s| !s.closed)
-                .is_err()
-            {
-                return;
             }
         }
     }
