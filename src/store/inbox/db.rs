@@ -485,3 +485,26 @@ impl Checkpoints {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(dirty: bool, bytes: u64, idle: Duration) -> CheckpointState {
+        CheckpointState {
+            dirty,
+            bytes,
+            last_commit: Instant::now().checked_sub(idle),
+            closed: false,
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_is_due_after_many_bytes_or_a_quiet_spell_only() {
+        let busy = Duration::from_millis(10);
+        assert!(!state(false, CHECKPOINT_BYTES, CHECKPOINT_IDLE).due());
+        assert!(!state(true, CHECKPOINT_BYTES - 1, busy).due());
+        assert!(state(true, CHECKPOINT_BYTES, busy).due());
+        assert!(state(true, 1, CHECKPOINT_IDLE).due());
+    }
+}
