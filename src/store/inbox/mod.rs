@@ -22,7 +22,8 @@
 //! delivery the shop could not make. The replica's journal (below) may then
 //! name deliveries the inbox lost; their ids are reserved when the inbox
 //! opens, so no new delivery takes one. Checkpoints of the inbox file (which
-//! do fsync) run on a thread of their own, off the commit path.
+//! do fsync) run on a thread of their own, off the commit path, and rarely:
+//! the commit after each one restarts the WAL and syncs its header.
 //!
 //! Applying crosses the two files, so it takes two transactions (see
 //! `sync::webhooks::worker`): the changes go into the replica together with
