@@ -27,7 +27,7 @@ fn received(topic: &str, body: Vec<u8>) -> ReceivedDelivery {
 }
 
 #[tokio::test]
-async fn a_delivery_is_answered_and_durable_while_the_replica_writer_is_held() {
+async fn a_delivery_is_answered_and_stored_while_the_replica_writer_is_held() {
     let agent = Agent::spawn().await;
     // Arrange: a long replica transaction (a full-pull page, a checkpoint)
     // holds the replica's only writer until released.
