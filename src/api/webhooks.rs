@@ -1,9 +1,11 @@
 //! `POST /webhooks/woocommerce`: raw body → signature check → inbox → 200.
 //!
 //! The body is never parsed before its signature checks out, and a verified
-//! delivery is answered as soon as it is durable in the inbox (a worker
-//! applies it afterwards): the shop never retries a delivery and disables a
-//! subscription after repeated failures, so the answer must be quick.
+//! delivery is answered as soon as it is committed to the inbox, where it
+//! survives a crash of the agent (a worker applies it afterwards; see
+//! `store::inbox` for what a power cut may take): the shop never retries a
+//! delivery and disables a subscription after repeated failures, so the
+//! answer must be quick.
 //! The unsigned ping WooCommerce sends when a subscription is created is
 //! answered 200 and not stored.
 //!
