@@ -196,8 +196,9 @@ fn step(sim: &SimHandle, rng: &mut ChaCha8Rng, n: usize) -> String {
 /// without moving `date_modified` (so no sync can see them move) left out:
 /// a product's `total_sales`; what is computed from *other* objects when a
 /// product is rendered (`related_ids`, and a grouped product's
-/// `grouped_products` and `price_html`, which follow its children); and what
-/// an order line shows of its product *now* (SKU, parent name, image).
+/// `grouped_products`, `price_html`, `price` and `on_sale`, which follow its
+/// children); and what an order line shows of its product *now* (SKU,
+/// parent name, image).
 fn canonical(items: impl IntoIterator<Item = Value>) -> BTreeMap<i64, Value> {
     items
         .into_iter()
@@ -211,6 +212,13 @@ fn canonical(items: impl IntoIterator<Item = Value>) -> BTreeMap<i64, Value> {
                     "price_html",
                 ] {
                     m.remove(derived);
+                }
+                // A grouped product's price is its cheapest child's: a
+                // child's new price shows in it, its date does not move.
+                if m.get("type").and_then(Value::as_str) == Some("grouped") {
+                    for derived in ["price", "on_sale"] {
+                        m.remove(derived);
+                    }
                 }
                 if let Some(Value::Array(lines)) = m.get_mut("line_items") {
                     for line in lines.iter_mut().filter_map(Value::as_object_mut) {
