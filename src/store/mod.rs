@@ -39,13 +39,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction};
-use tokio::sync::oneshot;
 
 pub use migrate::SCHEMA_VERSION;
 pub use queue::Lane;
 
 use pool::ReadPool;
-use queue::{Job, Queue};
+use queue::Queue;
 
 /// How many read connections the pool keeps.
 const READ_CONNECTIONS: usize = 4;
@@ -219,23 +218,9 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let (done_tx, done_rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn: &mut Connection| {
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let tx = conn.transaction()?;
-                let value = f(&tx)?;
-                // The search indexes follow the rows in the same commit.
-                lookup::index::flush(&tx)?;
-                tx.commit()?;
-                Ok(value)
-            }))
-            .unwrap_or(Err(StoreError::Panicked));
-            let _ = done_tx.send(outcome);
-        });
-        if !self.inner.writer.push(lane, job) {
-            return Err(StoreError::Closed);
-        }
-        done_rx.await.map_err(|_| StoreError::Closed)?
+        // The search indexes follow the rows in the same commit.
+        let (job, answer) = queue::in_transaction(f, lookup::index::flush);
+        queue::answer(self.inner.writer.push(lane, job), answer).await
     }
 
     /// Runs `f` on a read connection on the blocking pool. Reads see the last

@@ -29,6 +29,7 @@ use tokio::sync::{Notify, oneshot};
 use super::{journal, schema};
 use crate::domain::webhooks::ReceivedDelivery;
 use crate::store::pool::ReadPool;
+use crate::store::queue::{self, Job};
 use crate::store::{StoreError, restrict_permissions};
 
 /// Deliveries written in one transaction at most.
@@ -85,7 +86,6 @@ struct Inner {
 }
 
 type Reply = oneshot::Sender<Result<(), String>>;
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
 /// The inbox file that goes with the replica at `replica`:
 /// `replica.db` → `replica.inbox.db`.
@@ -209,21 +209,8 @@ impl Inbox {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let (done_tx, done_rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn: &mut Connection| {
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let tx = conn.transaction()?;
-                let value = f(&tx)?;
-                tx.commit()?;
-                Ok(value)
-            }))
-            .unwrap_or(Err(StoreError::Panicked));
-            let _ = done_tx.send(outcome);
-        });
-        if !self.inner.queue.push_job(job) {
-            return Err(StoreError::Closed);
-        }
-        done_rx.await.map_err(|_| StoreError::Closed)?
+        let (job, answer) = queue::in_transaction(f, |_| Ok(()));
+        queue::answer(self.inner.queue.push_job(job), answer).await
     }
 
     /// Runs `f` on a read connection on the blocking pool; it sees the last
