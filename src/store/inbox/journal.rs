@@ -36,13 +36,13 @@ pub fn replace(tx: &Transaction<'_>, outcomes: &[Outcome]) -> Result<(), StoreEr
     tx.prepare_cached(CLEAR)?.execute([])?;
     let mut stmt = tx.prepare_cached(RECORD)?;
     for o in outcomes {
-        let key = o.key.as_ref();
+        let (resource, object_id, modified) = super::version_columns(o);
         stmt.execute(named_params! {
             ":id": o.inbox_id,
             ":state": o.state.as_str(),
-            ":resource": key.map(|k| k.resource.as_str()),
-            ":object_id": key.map(|k| k.id),
-            ":modified": key.and_then(|k| k.modified).map(|t| t.to_string()),
+            ":resource": resource,
+            ":object_id": object_id,
+            ":modified": modified,
             ":error": o.error,
         })?;
     }

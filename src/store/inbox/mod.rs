@@ -207,6 +207,20 @@ pub fn any_pending(conn: &Connection, ids: &[i64]) -> Result<bool, StoreError> {
     Ok(false)
 }
 
+/// The columns (`resource`, `object_id`, `date_modified_gmt`) of the
+/// version an outcome carries, as the inbox and the replica's journal store
+/// it.
+pub(in crate::store) fn version_columns(
+    o: &Outcome,
+) -> (Option<&'static str>, Option<i64>, Option<String>) {
+    let key = o.key.as_ref();
+    (
+        key.map(|k| k.resource.as_str()),
+        key.map(|k| k.id),
+        key.and_then(|k| k.modified).map(|t| t.to_string()),
+    )
+}
+
 /// Records what became of deliveries, with the versions they carried.
 /// Deliveries no longer pending (already marked) are left as they are, so
 /// marking the same outcomes twice counts them once. Returns how many rows
@@ -216,13 +230,13 @@ pub fn mark(tx: &Transaction<'_>, outcomes: &[Outcome], now_ms: i64) -> Result<u
     let mut counted: Vec<(&'static str, i64)> = Vec::new();
     let mut changed = 0;
     for o in outcomes {
-        let key = o.key.as_ref();
+        let (resource, object_id, modified) = version_columns(o);
         let n = stmt.execute(named_params! {
             ":id": o.inbox_id,
             ":state": o.state.as_str(),
-            ":resource": key.map(|k| k.resource.as_str()),
-            ":object_id": key.map(|k| k.id),
-            ":modified": key.and_then(|k| k.modified).map(|t| t.to_string()),
+            ":resource": resource,
+            ":object_id": object_id,
+            ":modified": modified,
             ":error": o.error,
             ":now": now_ms,
         })?;
