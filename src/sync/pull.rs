@@ -733,18 +733,19 @@ impl<U: Upstream> Pull<'_, U> {
                     let final_page = pages.last().copied();
                     let mut results = stream::iter(pages)
                         .map(|p| {
+                            // The last page is starting: the slots freed
+                            // from now on are the next resource's.
                             if Some(p) == final_page {
                                 tail.send_replace(true);
                             }
-                            p
-                        })
-                        .map(|p| async move {
-                            let page = self
-                                .fetch(resource, Scope::All, filter, p, per_page)
-                                .await?;
-                            let report = (page.total_items, page.total_pages);
-                            write(p, page).await?;
-                            Ok::<_, SyncError>(report)
+                            async move {
+                                let page = self
+                                    .fetch(resource, Scope::All, filter, p, per_page)
+                                    .await?;
+                                let report = (page.total_items, page.total_pages);
+                                write(p, page).await?;
+                                Ok::<_, SyncError>(report)
+                            }
                         })
                         .buffer_unordered(self.opts.concurrency);
                     loop {
