@@ -9,6 +9,7 @@
 use rusqlite::{Connection, OptionalExtension, Transaction, named_params};
 
 use super::StoreError;
+use super::events::{self, Level};
 use crate::domain::{GmtTime, Resource};
 
 const FIND_RUNNING: &str = "
@@ -302,17 +303,20 @@ pub fn record_done(
     Ok(())
 }
 
-/// Records the error that stopped the pull of `resource`.
+/// Records the error that stopped syncing `resource`, and says so in the
+/// event log (`level`, `kind`).
 pub fn record_error(
     tx: &Transaction<'_>,
     resource: Resource,
+    level: Level,
+    kind: &str,
     error: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
     tx.prepare_cached(UPSERT_RESOURCE_ERROR)?.execute(
         named_params! { ":resource": resource.as_str(), ":error": error, ":now": now_ms },
     )?;
-    Ok(())
+    events::append(tx, now_ms, level, kind, Some(resource.as_str()), error)
 }
 
 /// The recorded state of one resource.

@@ -367,15 +367,8 @@ impl<U: Upstream> Pull<'_, U> {
                 self.store
                     .write(move |tx| {
                         let now = unix_millis_now();
-                        sync_state::record_error(tx, resource, &message, now)?;
-                        events::append(
-                            tx,
-                            now,
-                            Level::Error,
-                            "pull_failed",
-                            Some(resource.as_str()),
-                            &message,
-                        )
+                        let kind = "pull_failed";
+                        sync_state::record_error(tx, resource, Level::Error, kind, &message, now)
                     })
                     .await?;
             }

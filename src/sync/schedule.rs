@@ -24,7 +24,7 @@ use super::sweep::SWEPT;
 use crate::config::Schedule;
 use crate::domain::Resource;
 use crate::domain::time::unix_millis_now;
-use crate::store::events::{self, Level};
+use crate::store::events::Level;
 use crate::store::{Store, delta as store_delta, sync_state};
 use crate::upstream::{Upstream, UpstreamError};
 
@@ -285,16 +285,7 @@ async fn record_failure(store: &Store, resource: Resource, error: &UpstreamError
     let _ = store
         .write(move |tx| {
             let now = unix_millis_now();
-            sync_state::record_error(tx, resource, &message, now)?;
-            events::append(
-                tx,
-                now,
-                Level::Warn,
-                "sync_failed",
-                Some(resource.as_str()),
-                &message,
-            )?;
-            Ok(())
+            sync_state::record_error(tx, resource, Level::Warn, "sync_failed", &message, now)
         })
         .await;
 }
