@@ -112,6 +112,7 @@ impl App {
             token.child_token(),
         ));
 
+        let config_for_doctor = config.clone();
         let state = AppState {
             store: store.clone(),
             progress: progress_rx.clone(),
@@ -125,7 +126,9 @@ impl App {
                 secrets: Arc::new(secrets),
             }),
         };
-        let router = api::router(state);
+        let router = api::router(state).layer(axum::Extension(api::doctor::DoctorConfig(
+            Arc::new(config_for_doctor),
+        )));
         let server_token = token.clone();
         tracker.spawn(async move {
             let served = axum::serve(listener, router)

@@ -24,7 +24,9 @@ use crate::sync::pull::{self, PullOptions};
 use crate::sync::schedule::{self, Job};
 use crate::upstream::woo::client::WooClient;
 
+mod backup;
 mod demo;
+mod doctor;
 mod outbox;
 mod progress_bars;
 mod sim;
@@ -38,6 +40,16 @@ pub struct Cli {
     /// Configuration file [default: possync.toml when present]
     #[arg(long, global = true, env = "POSSYNC_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// How log lines are written: auto (text, or journal lines under
+    /// systemd), text, journal, json
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "FORMAT"
+    )]
+    pub log_format: crate::telemetry::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -58,6 +70,12 @@ pub enum Command {
     Outbox(outbox::OutboxArgs),
     /// Manage the shop's webhook subscriptions to this agent
     Webhooks(webhooks::WebhooksArgs),
+    /// Copy the replica and its webhook inbox to PATH while the agent runs
+    Backup(backup::BackupArgs),
+    /// Replace the replica (agent stopped) with a backup made by `possync backup`
+    Restore(backup::RestoreArgs),
+    /// Check the configuration, files, disk, shop and keys: a line per check
+    Doctor(doctor::DoctorArgs),
 }
 
 #[derive(Debug, Args)]
@@ -123,6 +141,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             Command::Sim(args) => sim::run(args).await,
             Command::Outbox(args) => outbox::run(cli.config, args),
             Command::Webhooks(args) => webhooks::run(cli.config, args).await,
+            Command::Backup(args) => backup::backup(cli.config, args).await,
+            Command::Restore(args) => backup::restore(cli.config, args).await,
+            Command::Doctor(args) => doctor::run(cli.config, args).await,
         }
     })
 }

@@ -56,7 +56,11 @@ const DEFAULT_ORDER_STATUSES: &[&str] =
     &["pending", "processing", "on-hold", "completed", "refunded"];
 
 /// Environment variables that are not config keys but are still ours.
-const OTHER_ENV: &[&str] = &["POSSYNC_CONFIG", "POSSYNC_LOG"];
+const OTHER_ENV: &[&str] = &[
+    "POSSYNC_CONFIG",
+    "POSSYNC_LOG",
+    "POSSYNC_TEST_HOLD_MIGRATION",
+];
 
 /// A configuration error. The message names the field and says why.
 #[derive(Debug, thiserror::Error)]

@@ -8,6 +8,7 @@
 //! - [`app`]: wires everything; `App::spawn(config)` is used by `main` and tests
 //! - [`cli`]: the command line (demo, run, sync, status, sim, outbox) and signals
 //! - [`config`]: `possync.toml` + `POSSYNC_*` overrides, validated
+//! - [`doctor`]: `possync doctor` and `/api/doctor`: config, files, disk, shop, keys, webhooks
 //! - [`domain`]: our own types (products, customers, orders, store settings)
 //! - [`store`]: the SQLite replica, the till's outbox and the webhook inbox (a file of
 //!   its own); the only module with SQL
@@ -21,6 +22,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod doctor;
 pub mod domain;
 pub mod error;
 pub mod sim;

@@ -6,7 +6,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = possync::cli::Cli::parse();
-    possync::telemetry::init();
+    possync::telemetry::init(cli.log_format);
     match possync::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -3,6 +3,8 @@
 //! the result; errors leave as `{"error":{"code","message"}}`.
 
 mod backoffice;
+mod backup;
+pub mod doctor;
 mod health;
 mod input;
 mod lookup;
@@ -60,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .merge(people::routes())
         .merge(stock::routes())
         .merge(outbox::routes())
+        .merge(backup::routes())
+        .merge(doctor::routes())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     Router::new()
         .merge(local)
@@ -123,6 +127,7 @@ impl ApiError {
         match self {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unavailable(StoreError::DiskFull) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -136,6 +141,7 @@ impl ApiError {
         match self {
             ApiError::NotFound(_) => "not_found",
             ApiError::InvalidParameter { .. } => "invalid_parameter",
+            ApiError::Unavailable(StoreError::DiskFull) => "disk_full",
             ApiError::Unavailable(_) => "replica_unavailable",
             ApiError::BadRequest(_) => "malformed_request",
             ApiError::Unauthorized(_) => "unauthorized",

@@ -29,8 +29,38 @@ const FILES: &[(u32, &str)] = &[
     (7, include_str!("../../migrations/0007_inbox_file.sql")),
 ];
 
-static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| Migrations::new(FILES.iter().map(|(_, sql)| M::up(sql)).collect()));
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    let last = FILES.len() - 1;
+    Migrations::new(
+        FILES
+            .iter()
+            .enumerate()
+            .map(|(i, (_, sql))| {
+                if i == last {
+                    M::up_with_hook(sql, hold_for_test)
+                } else {
+                    M::up(sql)
+                }
+            })
+            .collect(),
+    )
+});
+
+/// Debug builds only, for the test that kills an upgrade midway: with
+/// `POSSYNC_TEST_HOLD_MIGRATION=FILE`, the migration transaction, once
+/// every pending file has run and before `user_version` is set and the
+/// transaction committed, creates FILE and waits there to be killed.
+/// Release builds ignore the variable.
+fn hold_for_test(_tx: &rusqlite::Transaction<'_>) -> rusqlite_migration::HookResult {
+    #[cfg(debug_assertions)]
+    if let Some(marker) = std::env::var_os("POSSYNC_TEST_HOLD_MIGRATION") {
+        let _ = std::fs::write(&marker, b"holding");
+        loop {
+            std::thread::park();
+        }
+    }
+    Ok(())
+}
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: usize = FILES.len();

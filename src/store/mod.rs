@@ -15,6 +15,7 @@
 //! second file beside it, with its own writer, opened with the replica.
 
 pub mod apply;
+pub mod backup;
 pub mod catalog;
 pub mod customers;
 pub mod deletes;
@@ -89,6 +90,19 @@ pub enum StoreError {
     /// The writer thread is gone (the agent is shutting down).
     #[error("the replica writer has stopped")]
     Closed,
+    /// A backup could not be made or restored; `reason` says why.
+    #[error("backup {path}: {reason}")]
+    Backup { path: PathBuf, reason: String },
+    /// A restore would replace sales the shop has not confirmed.
+    #[error(
+        "the replica at {path} holds {unconfirmed} sale(s) the shop has not confirmed; a restore would lose those the backup does not hold: let them reach the shop first (`possync outbox list`), or pass --force"
+    )]
+    RestoreRefused { path: PathBuf, unconfirmed: i64 },
+    /// The disk (or the replica's size limit) is full: nothing was written.
+    #[error(
+        "the till's disk is full: nothing was written; free some space on the disk holding the data directory"
+    )]
+    DiskFull,
     /// A database task panicked; its transaction was rolled back.
     #[error("a database task failed unexpectedly and was rolled back")]
     Panicked,
@@ -120,8 +134,15 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
+/// A time the disk was full: since when, and how many writes it refused.
+struct DiskFullSpell {
+    since_ms: i64,
+    refused: u64,
+}
+
 struct Inner {
     path: PathBuf,
+    disk_full: std::sync::Mutex<Option<DiskFullSpell>>,
     writer: Arc<Queue>,
     readers: ReadPool,
     inbox: inbox::Inbox,
@@ -174,6 +195,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
+                disk_full: std::sync::Mutex::new(None),
                 writer: queue,
                 readers,
                 inbox,
@@ -220,7 +242,52 @@ impl Store {
     {
         // The search indexes follow the rows in the same commit.
         let (job, answer) = queue::in_transaction(f, lookup::index::flush);
-        queue::answer(self.inner.writer.push(lane, job), answer).await
+        let result = queue::answer(self.inner.writer.push(lane, job), answer).await;
+        self.note_disk(&result);
+        result
+    }
+
+    /// Keeps track of a full disk: logged when it fills, recorded in the
+    /// events table once a write succeeds again (the table is in the file
+    /// that was full).
+    fn note_disk<T>(&self, result: &Result<T, StoreError>) {
+        let mut full = self
+            .inner
+            .disk_full
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match (result, full.as_mut()) {
+            (Err(StoreError::DiskFull), Some(spell)) => spell.refused += 1,
+            (Err(StoreError::DiskFull), None) => {
+                tracing::error!(
+                    replica = %self.inner.path.display(),
+                    "the disk is full: writes to the replica are refused until space is freed"
+                );
+                *full = Some(DiskFullSpell {
+                    since_ms: crate::domain::time::unix_millis_now(),
+                    refused: 1,
+                });
+            }
+            (Ok(_), Some(_)) => {
+                let Some(spell) = full.take() else { return };
+                drop(full);
+                let now = crate::domain::time::unix_millis_now();
+                let message = format!(
+                    "the disk was full for {} s: {} write(s) refused (sales got 507, nothing was written); writes accepted again",
+                    (now - spell.since_ms).max(0) / 1000,
+                    spell.refused
+                );
+                tracing::warn!("{message}");
+                let (job, _answer) = queue::in_transaction(
+                    move |tx| {
+                        events::append(tx, now, events::Level::Error, "disk_full", None, &message)
+                    },
+                    lookup::index::flush,
+                );
+                self.inner.writer.push(Lane::Normal, job);
+            }
+            _ => {}
+        }
     }
 
     /// Runs `f` on a read connection on the blocking pool. Reads see the last
@@ -287,6 +354,41 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, StoreErro
     }
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// The schema versions of the replica at `path` and of its inbox file
+/// (`None` for a file that does not exist), read without changing them.
+pub fn schema_versions(path: &Path) -> Result<(Option<usize>, Option<usize>), StoreError> {
+    let read = |p: &Path| -> Result<Option<usize>, StoreError> {
+        if !p.exists() {
+            return Ok(None);
+        }
+        let conn =
+            Connection::open_with_flags(p, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|source| {
+                StoreError::Open {
+                    path: p.to_path_buf(),
+                    source,
+                }
+            })?;
+        Ok(Some(migrate::version(&conn)?))
+    };
+    Ok((read(path)?, read(&inbox::db::path_beside(path))?))
+}
+
+/// The webhook subscriptions recorded in the replica at `path`, read
+/// without opening it for writing (no migration runs).
+pub fn local_subscriptions(
+    path: &Path,
+) -> Result<Vec<subscriptions::LocalSubscription>, StoreError> {
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|source| {
+            StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    subscriptions::list(&conn)
 }
 
 /// The replica holds customer data: readable by the service user only.

@@ -39,10 +39,23 @@ where
             tx.commit()?;
             Ok(value)
         }))
-        .unwrap_or(Err(StoreError::Panicked));
+        .unwrap_or(Err(StoreError::Panicked))
+        .map_err(disk_full);
         let _ = done_tx.send(outcome);
     });
     (job, done_rx)
+}
+
+/// SQLite's "database or disk is full" (a full disk, or the replica's
+/// `max_page_count`) as its own error: the transaction was rolled back, and
+/// the caller tells the user what to do about it.
+fn disk_full(e: StoreError) -> StoreError {
+    match &e {
+        StoreError::Sqlite(s) if s.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) => {
+            StoreError::DiskFull
+        }
+        _ => e,
+    }
 }
 
 /// Waits for a job's answer; [`StoreError::Closed`] when the job was never

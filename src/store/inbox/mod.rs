@@ -37,7 +37,7 @@
 //! `webhook_counters`, so pruning old rows does not change what the status
 //! page reports.
 
-mod db;
+pub(super) mod db;
 pub mod journal;
 mod schema;
 #[cfg(test)]

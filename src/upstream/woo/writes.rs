@@ -211,6 +211,26 @@ fn one<T>(list: Vec<T>, what: &str) -> Result<T, UpstreamError> {
 }
 
 impl WooClient {
+    /// Whether the API keys may write, found without writing anything: a
+    /// POST to a route that does not exist. WooCommerce checks a key's
+    /// permissions in `rest_pre_dispatch`, before any route is matched
+    /// (`WC_REST_Authentication::check_user_permissions`), so a read-only
+    /// key gets 401 ("does not have write permissions") and a read/write
+    /// key 404 `rest_no_route`.
+    pub async fn can_write(&self) -> Result<bool, UpstreamError> {
+        match self
+            .send(Method::POST, "possync-doctor-write-check", &json!({}))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(f) => match f.error {
+                UpstreamError::NotFound { .. } => Ok(true),
+                UpstreamError::Auth { .. } => Ok(false),
+                e => Err(e),
+            },
+        }
+    }
+
     /// One write, never retried here. Says whether a failure may have been
     /// applied by the shop.
     async fn send(&self, method: Method, path: &str, body: &Value) -> Result<Value, WriteFailure> {
