@@ -23,7 +23,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::backup::Backup;
+use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags, named_params};
 use serde::Serialize;
 
@@ -46,6 +46,8 @@ WHERE state IN ('queued', 'sending', 'rejected')";
 
 /// How long a copy waits on a lock the agent holds before trying again.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a copy that found the source locked waits before its next step.
+const LOCKED_RETRY: Duration = Duration::from_millis(50);
 
 /// What a backup wrote.
 #[derive(Debug, Clone, Serialize)]
@@ -231,14 +233,30 @@ fn copy_checked(
 }
 
 fn run_backup(src: &Connection, dst: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    // All pages in one step: the snapshot is one read transaction of the
-    // source, so a write meanwhile does not restart the copy.
-    Backup::new(src, dst)?
-        .run_to_completion(-1, Duration::from_millis(50), None)
-        .map_err(|e| StoreError::Backup {
-            path: path.to_path_buf(),
-            reason: format!("the copy failed: {e}"),
-        })
+    let failed = |e: rusqlite::Error| StoreError::Backup {
+        path: path.to_path_buf(),
+        reason: format!("the copy failed: {e}"),
+    };
+    let copy = Backup::new(src, dst).map_err(failed)?;
+    // All pages in one step (-1): the snapshot is one read transaction of
+    // the source, so a write meanwhile does not restart the copy.
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match copy.step(-1).map_err(failed)? {
+            StepResult::Done => return Ok(()),
+            StepResult::More => {}
+            // Busy, locked (or a state added later): wait a little.
+            _ if std::time::Instant::now() < deadline => {
+                std::thread::sleep(LOCKED_RETRY);
+            }
+            _ => {
+                return Err(StoreError::Backup {
+                    path: path.to_path_buf(),
+                    reason: format!("the database stayed locked for {BUSY_TIMEOUT:?}"),
+                });
+            }
+        }
+    }
 }
 
 fn check_integrity(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -13,4 +13,5 @@ mod sim_behaviour;
 mod sim_client;
 mod sim_fixtures;
 mod sim_writes;
+mod upkeep;
 mod webhooks;
