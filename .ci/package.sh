@@ -46,7 +46,8 @@ echo "== checks"
 check "the possync user exists (sysusers)" getent passwd possync
 check "the possync group exists" getent group possync
 version=$(runuser -u possync -- /usr/bin/possync --version 2>&1 || true)
-check "the binary runs as the possync user ($version)" test "$version" = "possync $(cargo metadata --no-deps --format-version 1 | sed -n 's/.*"name":"possync","version":"\([^"]*\)".*/\1/p')"
+want="possync $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
+check "the binary runs as the possync user ($version)" test "$version" = "$want"
 stat_is() { [ "$(stat -c '%a %U:%G' "$1")" = "$2" ]; }
 check "/etc/possync/possync.toml is 640 root:possync" stat_is /etc/possync/possync.toml "640 root:possync"
 check "/var/lib/possync is 700 possync:possync" stat_is /var/lib/possync "700 possync:possync"

@@ -176,7 +176,7 @@ fn writable(dir: &Path) -> Check {
 fn free_space(dir: &Path) -> Check {
     match nix::sys::statvfs::statvfs(dir) {
         Ok(s) => {
-            let free = s.blocks_available() as u64 * s.fragment_size() as u64;
+            let free = s.blocks_available().saturating_mul(s.fragment_size());
             let mib = free / (1024 * 1024);
             if free < MIN_FREE_BYTES {
                 Check::fail(

@@ -27,8 +27,8 @@ fn good(sim: &SimHandle, dir: &Path) -> PathBuf {
     config(
         dir,
         &sim.url(),
-        &sim.consumer_key(),
-        &sim.consumer_secret(),
+        sim.consumer_key(),
+        sim.consumer_secret(),
         &dir.join("data"),
     )
 }
@@ -92,7 +92,7 @@ async fn a_bad_key_fails_the_keys_check() {
         dir.path(),
         &sim.url(),
         "ck_0000000000000000000000000000000000000000",
-        &sim.consumer_secret(),
+        sim.consumer_secret(),
         &dir.path().join("data"),
     );
     let (code, lines) = doctor(path).await;
@@ -128,8 +128,8 @@ async fn an_unwritable_data_dir_and_a_world_readable_config_fail_their_checks() 
     let path = config(
         dir.path(),
         &sim.url(),
-        &sim.consumer_key(),
-        &sim.consumer_secret(),
+        sim.consumer_key(),
+        sim.consumer_secret(),
         &blocker.join("data"),
     );
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -164,7 +164,7 @@ async fn the_page_answers_the_same_checks_as_json() {
         "{names:?}"
     );
     assert!(
-        !body.to_string().contains(&t.sim.consumer_secret()),
+        !body.to_string().contains(t.sim.consumer_secret()),
         "no secret in the answer"
     );
     t.stop().await;
