@@ -6,15 +6,17 @@
 //! # Layout
 //!
 //! - [`app`]: wires everything; `App::spawn(config)` is used by `main` and tests
-//! - [`cli`]: the command line (demo, run, sync, status, sim, outbox) and signals
+//! - [`cli`]: the command line (demo, run, sync, status, sim, outbox, webhooks, backup,
+//!   restore, doctor) and signals
 //! - [`config`]: `possync.toml` + `POSSYNC_*` overrides, validated
 //! - [`doctor`]: `possync doctor` and `/api/doctor`: config, files, disk, shop, keys, webhooks
 //! - [`domain`]: our own types (products, customers, orders, store settings)
 //! - [`store`]: the SQLite replica, the till's outbox and the webhook inbox (a file of
-//!   its own); the only module with SQL
+//!   its own), backups and restores of both; the only module with SQL
 //! - [`upstream`]: the `Upstream` trait; [`upstream::woo`] speaks WooCommerce
 //! - [`sync`]: full pull, progress, retry policy, outbox replay, the agent's sync task
-//! - [`api`]: the local HTTP server: status page, `/healthz`, JSON API (till writes, outbox)
+//! - [`api`]: the local HTTP server: status page, `/healthz`, JSON API (till writes, outbox),
+//!   backup download, doctor
 //! - [`sim`]: a WooCommerce-compatible simulated store for demo, tests, benchmarks
 //! - [`error`], [`telemetry`]: the crate error with exit codes; log set-up
 

@@ -169,3 +169,40 @@ async fn the_page_answers_the_same_checks_as_json() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_subscription_the_shop_disabled_fails_the_webhooks_check() {
+    use possync::sync::webhooks::subscriptions;
+    use possync::upstream::woo::client::WooClient;
+    let (t, _) = crate::outbox::till(|_| {}).await;
+    let cfg = crate::common::agent_config(&t.sim, t.dir.path());
+    let client = WooClient::new(cfg.store.as_ref().unwrap()).unwrap();
+    let url = format!("{}/webhooks/woocommerce", t.app.url());
+    subscriptions::install(&client, t.store(), &url)
+        .await
+        .unwrap();
+    let (_, body) = t.get_json("/api/doctor").await;
+    let webhooks = |body: &serde_json::Value| {
+        body["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "webhooks")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(webhooks(&body)["ok"], true, "{body:#}");
+    let hooks = t.sim.snapshot_json(possync::sim::SimResource::Webhooks);
+    let id = hooks[0]["id"].as_i64().unwrap();
+    assert!(t.sim.set_webhook_status(id, "disabled"));
+    let (_, body) = t.get_json("/api/doctor").await;
+    let check = webhooks(&body);
+    assert_eq!(check["ok"], false, "{body:#}");
+    assert_eq!(body["ok"], false);
+    let detail = check["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("disabled") && detail.contains("1 of"),
+        "{detail}"
+    );
+    t.stop().await;
+}
