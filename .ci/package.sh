@@ -21,7 +21,6 @@ echo "== packaging tools"
 need=()
 command -v lintian >/dev/null || need+=(lintian)
 command -v systemd-analyze >/dev/null || need+=(systemd)
-command -v adduser >/dev/null || need+=(adduser)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
@@ -34,7 +33,7 @@ cargo deb --version
 echo "== build"
 t0=$(date +%s)
 cargo build --release --locked
-cargo deb --no-build --no-strip
+cargo deb --no-build --strip
 deb=$(ls -t target/debian/possync_*.deb | head -n1)
 echo "built $deb in $(( $(date +%s) - t0 )) s"
 
@@ -43,8 +42,8 @@ if dpkg-query -W possync >/dev/null 2>&1; then dpkg -P possync >/dev/null; fi
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./$deb" >/dev/null
 
 echo "== checks"
-check "the possync user exists (sysusers)" getent passwd possync
-check "the possync group exists" getent group possync
+check "the possync user exists (sysusers)" bash -c 'getent passwd possync >/dev/null'
+check "the possync group exists" bash -c 'getent group possync >/dev/null'
 version=$(runuser -u possync -- /usr/bin/possync --version 2>&1 || true)
 want="possync $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
 check "the binary runs as the possync user ($version)" test "$version" = "$want"
@@ -57,11 +56,11 @@ doctor=$(runuser -u possync -- /usr/bin/possync --config /etc/possync/possync.to
 echo "$doctor" | sed 's/^/    /'
 check "possync doctor (as possync) reads the config" grep -qE '^ok +config_file +mode 640' <<<"$doctor"
 check "possync doctor (as possync) writes /var/lib/possync" grep -qE '^ok +data_dir ' <<<"$doctor"
-verify=$(systemd-analyze verify /lib/systemd/system/possync.service 2>&1) && ok=1 || ok=0
+verify=$(systemd-analyze verify /usr/lib/systemd/system/possync.service 2>&1) && ok=1 || ok=0
 [ -n "$verify" ] && echo "$verify" | sed 's/^/    /'
 check "systemd-analyze verify accepts the unit" test "$ok" = 1 -a -z "$verify"
 check "the unit can write the state directory (StateDirectory, ReadWritePaths)" \
-  grep -qx 'ReadWritePaths=/var/lib/possync' /lib/systemd/system/possync.service
+  grep -qx 'ReadWritePaths=/var/lib/possync' /usr/lib/systemd/system/possync.service
 lint=$(lintian --fail-on error,warning --suppress-tags-from-file /dev/null "$deb" 2>&1) && ok=1 || ok=0
 [ -n "$lint" ] && echo "$lint" | sed 's/^/    /'
 check "lintian: no error or warning left (others overridden with a reason)" test "$ok" = 1
