@@ -99,6 +99,15 @@ async fn a_replica_of_the_previous_release_is_migrated_and_every_entry_replayed_
     let db = copy_fixture(dir.path());
     assert_eq!(version(&db), PREVIOUS_VERSION);
     let before = entries(&db);
+    let sold: Vec<i64> = Connection::open(&db)
+        .unwrap()
+        .prepare("SELECT DISTINCT product_id FROM local_order_lines")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(sold, [mug], "the fixture was made against this sim");
     let (queued, unknown, confirmed) = (
         with_state(&before, "queued"),
         with_state(&before, "unknown"),
