@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::batch::{self, BatchOps};
-use super::schema::{self, DELETE, WEBHOOK};
+use super::schema::{self, Route};
 use super::{WriteCall, WriteOut};
 use crate::sim::clock::fmt_gmt;
 use crate::sim::model::{Ids, Webhook, WebhookStatus};
@@ -255,7 +255,7 @@ fn delete(c: &mut WriteCall<'_, '_>, id: i64, force: bool) -> Result<Value, ApiE
 
 /// `POST /webhooks`.
 pub(crate) fn webhooks_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
-    schema::check(WEBHOOK, &[], &c.input)?;
+    schema::check(Route::Webhooks, c.method, &c.input)?;
     let input = c.input.clone();
     let body = create(c, &input)?;
     let id = body["id"].as_i64().unwrap_or(0);
@@ -267,11 +267,11 @@ pub(crate) fn webhooks_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut,
 pub(crate) fn webhook_item(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
     let id = c.id(0);
     if c.is_delete() {
-        schema::check(DELETE, &[], &c.input)?;
+        schema::check(Route::Webhook, c.method, &c.input)?;
         let force = c.force();
         return delete(c, id, force).map(WriteOut::ok);
     }
-    schema::check(WEBHOOK, &[], &c.input)?;
+    schema::check(Route::Webhook, c.method, &c.input)?;
     let input = c.input.clone();
     update(c, id, &input).map(WriteOut::ok)
 }
