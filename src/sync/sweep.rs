@@ -17,7 +17,7 @@ use super::SyncError;
 use super::delta::{Delta, DeltaReport, diff_stamps};
 use crate::domain::time::unix_millis_now;
 use crate::domain::{Resource, Stamp, UpstreamId};
-use crate::store::catalog;
+use crate::store::{catalog, deletes};
 use crate::store::delta::{self as store_delta, SweepVerdict};
 use crate::upstream::{Filter, Scope, Upstream};
 
@@ -156,10 +156,21 @@ impl<U: Upstream> Delta<'_, U> {
             _ => true,
         };
         if flat {
-            return Ok(Some((
-                self.stamps(resource, Scope::All, &filter).await?,
-                filter,
-            )));
+            let (mut stamps, parents) = self
+                .stamps_and_parents(resource, Scope::All, &filter)
+                .await?;
+            if resource == Resource::Variations {
+                // A variation is mirrored only while its parent is: the
+                // others are not missing, and do not count.
+                let mirrored: HashSet<UpstreamId> = self
+                    .store
+                    .read(|c| deletes::ids(c, Resource::Products))
+                    .await?
+                    .into_iter()
+                    .collect();
+                stamps.retain(|s| parents.get(&s.id).is_none_or(|p| mirrored.contains(p)));
+            }
+            return Ok(Some((stamps, filter)));
         }
         if resource != Resource::Variations {
             // Refunds on older stores follow their orders' polls.
