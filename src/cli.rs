@@ -24,6 +24,7 @@ use crate::sync::pull::{self, PullOptions};
 use crate::sync::schedule::{self, Job};
 use crate::upstream::woo::client::WooClient;
 
+mod check;
 mod demo;
 mod outbox;
 mod progress_bars;
@@ -58,6 +59,8 @@ pub enum Command {
     Outbox(outbox::OutboxArgs),
     /// Manage the shop's webhook subscriptions to this agent
     Webhooks(webhooks::WebhooksArgs),
+    /// Check the shop answers; with --writes, a write round trip (staging shops only)
+    Check(check::CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -123,6 +126,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             Command::Sim(args) => sim::run(args).await,
             Command::Outbox(args) => outbox::run(cli.config, args),
             Command::Webhooks(args) => webhooks::run(cli.config, args).await,
+            Command::Check(args) => check::run(cli.config, args).await,
         }
     })
 }
