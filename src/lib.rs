@@ -6,7 +6,7 @@
 //! # Layout
 //!
 //! - [`app`]: wires everything; `App::spawn(config)` is used by `main` and tests
-//! - [`cli`]: the command line (demo, run, sync, status, sim, outbox) and signals
+//! - [`cli`]: the command line (demo, run, sync, status, sim, outbox, webhooks, check) and signals
 //! - [`config`]: `possync.toml` + `POSSYNC_*` overrides, validated
 //! - [`domain`]: our own types (products, customers, orders, store settings)
 //! - [`store`]: the SQLite replica, the till's outbox and the webhook inbox (a file of
