@@ -83,12 +83,16 @@ pub(super) async fn run(config: Option<PathBuf>, args: WebhooksArgs) -> Result<E
             let url = delivery_url(&public_url)?;
             let done = subscriptions::install(&client, &store, &url).await?;
             for (topic, what) in &done {
-                let what = match what {
-                    Installed::Created => "created",
-                    Installed::Updated => "updated",
-                    Installed::Unchanged => "unchanged",
-                };
-                println!("{:<18} {what}", topic.to_string());
+                println!("{:<18} {}", topic.to_string(), what.describe());
+            }
+            let refused = done
+                .iter()
+                .filter(|(_, w)| matches!(w, Installed::Refused { .. }))
+                .count();
+            if refused > 0 {
+                eprintln!(
+                    "possync: {refused} topic(s) could not be created; the others are installed, and a re-run retries them"
+                );
             }
             println!("deliveries go to {url}; secrets are kept in the replica");
         }

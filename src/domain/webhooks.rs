@@ -80,11 +80,21 @@ pub struct Topic {
 }
 
 impl Topic {
-    /// Every topic `webhooks install` subscribes to.
+    /// Every topic the agent understands in a delivery.
     pub fn all() -> Vec<Topic> {
         Subject::ALL
             .into_iter()
             .flat_map(|subject| Action::ALL.map(|action| Topic { subject, action }))
+            .collect()
+    }
+
+    /// The topics `webhooks install` subscribes to: all but
+    /// `customer.restored`. A customer is deleted, never trashed, so nothing
+    /// restores one; WooCommerce 11 refuses a topic no hook delivers.
+    pub fn subscribed() -> Vec<Topic> {
+        Self::all()
+            .into_iter()
+            .filter(|t| !(t.subject == Subject::Customer && t.action == Action::Restored))
             .collect()
     }
 }
@@ -275,6 +285,14 @@ mod tests {
         assert!("coupon.updated".parse::<Topic>().is_err());
         assert!("product.published".parse::<Topic>().is_err());
         assert!("nonsense".parse::<Topic>().is_err());
+    }
+
+    #[test]
+    fn customer_restored_is_understood_but_not_subscribed() {
+        let subscribed: Vec<String> = Topic::subscribed().iter().map(Topic::to_string).collect();
+        assert_eq!(subscribed.len(), 11);
+        assert!(!subscribed.contains(&"customer.restored".to_owned()));
+        assert!("customer.restored".parse::<Topic>().is_ok());
     }
 
     #[test]

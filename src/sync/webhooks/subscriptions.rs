@@ -24,14 +24,31 @@ use crate::upstream::{SubscriptionChange, UpstreamError, WebhookAdmin};
 pub const CHECK_EVERY: Duration = Duration::from_secs(3600);
 
 /// What `install` did for one topic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Installed {
     Created,
-    /// Existed; its secret, name or status was set.
+    /// Existed; reused with its secret, name or status set.
     Updated,
-    /// Existed, active, with a secret this agent holds.
+    /// Existed, active, with a secret this agent holds: reused as it is.
     Unchanged,
+    /// The shop refused to create it (e.g. a topic it has no delivery hook
+    /// for); the other topics are installed all the same.
+    Refused { code: String, message: String },
+}
+
+impl Installed {
+    /// How `webhooks install` reports it.
+    pub fn describe(&self) -> String {
+        match self {
+            Installed::Created => "created".to_owned(),
+            Installed::Updated => "reused (re-enabled or given a new secret)".to_owned(),
+            Installed::Unchanged => "reused".to_owned(),
+            Installed::Refused { code, message } => {
+                format!("could not create: the shop refused it ({code}: {message})")
+            }
+        }
+    }
 }
 
 /// One subscription as `webhooks list` shows it.
@@ -66,16 +83,30 @@ async fn save(store: &Store, sub: LocalSubscription) -> Result<(), StoreError> {
         .await
 }
 
-/// Creates or updates one subscription per topic for `delivery_url`.
+/// Creates or updates one subscription per [`Topic::subscribed`] topic for
+/// `delivery_url`.
 pub async fn install<A: WebhookAdmin>(
     admin: &A,
     store: &Store,
     delivery_url: &str,
 ) -> Result<Vec<(Topic, Installed)>, WebhookError> {
+    install_topics(admin, store, delivery_url, &Topic::subscribed()).await
+}
+
+/// Creates or updates one subscription per topic. A topic the shop refuses
+/// (4xx) is reported and skipped; a shop that cannot be reached or refuses
+/// the keys stops the install, and a re-run completes it (existing
+/// subscriptions are found by delivery URL and topic, and reused).
+pub async fn install_topics<A: WebhookAdmin>(
+    admin: &A,
+    store: &Store,
+    delivery_url: &str,
+    topics: &[Topic],
+) -> Result<Vec<(Topic, Installed)>, WebhookError> {
     let upstream = admin.list_webhooks().await?;
     let known = local(store).await?;
     let mut out = Vec::new();
-    for topic in Topic::all() {
+    for &topic in topics {
         let topic_name = topic.to_string();
         let existing = upstream
             .iter()
@@ -112,10 +143,18 @@ pub async fn install<A: WebhookAdmin>(
             }
             (None, _) => {
                 let secret = new_secret();
-                let created = admin
+                match admin
                     .create_webhook(&name_for(topic), topic, delivery_url, &secret)
-                    .await?;
-                (created, secret, Installed::Created)
+                    .await
+                {
+                    Ok(created) => (created, secret, Installed::Created),
+                    Err(UpstreamError::Rejected { code, message, .. }) => {
+                        tracing::warn!(%topic, %code, "the shop refused a webhook topic");
+                        out.push((topic, Installed::Refused { code, message }));
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
         };
         save(

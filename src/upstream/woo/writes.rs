@@ -43,16 +43,37 @@ fn q(pairs: &[(&str, String)]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn address(a: &Address, with_email: bool) -> Value {
-    let mut v = json!({
-        "first_name": a.first_name, "last_name": a.last_name, "company": a.company,
-        "address_1": a.address_1, "address_2": a.address_2, "city": a.city, "state": a.state,
-        "postcode": a.postcode, "country": a.country, "phone": a.phone,
-    });
-    if with_email {
-        v["email"] = json!(a.email.clone().unwrap_or_default());
+/// Sets `key` to `value` unless it is empty: WooCommerce checks what it is
+/// sent (an empty `billing.email` fails `is_email()` and the whole write is
+/// refused), and a field left out is simply not set.
+fn put_text(v: &mut Value, key: &str, value: &str) {
+    let value = value.trim();
+    if !value.is_empty() {
+        v[key] = json!(value);
     }
-    v
+}
+
+/// An address with only the fields we have; `None` when it has none.
+fn address(a: &Address, with_email: bool) -> Option<Value> {
+    let mut v = json!({});
+    for (key, value) in [
+        ("first_name", &a.first_name),
+        ("last_name", &a.last_name),
+        ("company", &a.company),
+        ("address_1", &a.address_1),
+        ("address_2", &a.address_2),
+        ("city", &a.city),
+        ("state", &a.state),
+        ("postcode", &a.postcode),
+        ("country", &a.country),
+        ("phone", &a.phone),
+    ] {
+        put_text(&mut v, key, value);
+    }
+    if with_email && let Some(email) = &a.email {
+        put_text(&mut v, "email", email);
+    }
+    v.as_object().is_some_and(|o| !o.is_empty()).then_some(v)
 }
 
 /// The `POST /orders` body for a sale.
@@ -63,9 +84,11 @@ pub fn order_body(key: Uuid, sale: &Sale, customer_id: UpstreamId) -> Value {
         .map(|l| {
             let mut line = json!({
                 "product_id": l.product_id,
-                "variation_id": l.variation_id,
                 "quantity": l.quantity,
             });
+            if l.variation_id != 0 {
+                line["variation_id"] = json!(l.variation_id);
+            }
             if l.priced_by_till {
                 // WooCommerce takes net line amounts; it adds the tax itself.
                 let net = |gross: rust_decimal::Decimal| {
@@ -82,10 +105,6 @@ pub fn order_body(key: Uuid, sale: &Sale, customer_id: UpstreamId) -> Value {
     let mut body = json!({
         "status": sale.status,
         "set_paid": sale.paid,
-        "customer_id": customer_id,
-        "payment_method": sale.payment_method,
-        "payment_method_title": sale.payment_method_title,
-        "customer_note": sale.note,
         "line_items": lines,
         "meta_data": [
             {"key": KEY_META, "value": key.to_string()},
@@ -94,8 +113,15 @@ pub fn order_body(key: Uuid, sale: &Sale, customer_id: UpstreamId) -> Value {
             {"key": NUMBER_META, "value": sale.number},
         ],
     });
-    if let Some(b) = &sale.billing {
-        body["billing"] = address(b, true);
+    // A guest order is one without a customer: 0 is WooCommerce's default.
+    if customer_id > 0 {
+        body["customer_id"] = json!(customer_id);
+    }
+    put_text(&mut body, "payment_method", &sale.payment_method);
+    put_text(&mut body, "payment_method_title", &sale.payment_method_title);
+    put_text(&mut body, "customer_note", &sale.note);
+    if let Some(billing) = sale.billing.as_ref().and_then(|b| address(b, true)) {
+        body["billing"] = billing;
     }
     body
 }
@@ -112,33 +138,37 @@ pub fn refund_body(key: Uuid, ret: &Return, lines: &BTreeMap<UpstreamId, Upstrea
             })
         })
         .collect();
-    json!({
+    let mut body = json!({
         "amount": ret.amount.to_string(),
-        "reason": ret.reason,
         "api_refund": false,
         "api_restock": ret.restock,
-        "line_items": items,
         "meta_data": [{"key": KEY_META, "value": key.to_string()}],
-    })
+    });
+    put_text(&mut body, "reason", &ret.reason);
+    if !items.is_empty() {
+        body["line_items"] = json!(items);
+    }
+    body
 }
 
-/// The customer body: only the fields the till set.
+/// The customer body: only the fields the till set, and of those only the
+/// ones with a value (an empty field is left as the shop has it).
 pub fn customer_body(fields: &CustomerFields, key: Option<Uuid>) -> Value {
     let mut v = json!({});
-    if let Some(e) = &fields.email {
-        v["email"] = json!(e);
+    for (key, value) in [
+        ("email", &fields.email),
+        ("first_name", &fields.first_name),
+        ("last_name", &fields.last_name),
+    ] {
+        if let Some(value) = value {
+            put_text(&mut v, key, value);
+        }
     }
-    if let Some(f) = &fields.first_name {
-        v["first_name"] = json!(f);
+    if let Some(b) = fields.billing.as_ref().and_then(|b| address(b, true)) {
+        v["billing"] = b;
     }
-    if let Some(l) = &fields.last_name {
-        v["last_name"] = json!(l);
-    }
-    if let Some(b) = &fields.billing {
-        v["billing"] = address(b, true);
-    }
-    if let Some(s) = &fields.shipping {
-        v["shipping"] = address(s, false);
+    if let Some(s) = fields.shipping.as_ref().and_then(|s| address(s, false)) {
+        v["shipping"] = s;
     }
     if let Some(k) = key {
         v["meta_data"] = json!([{"key": KEY_META, "value": k.to_string()}]);

@@ -12,7 +12,7 @@ use sha2::Sha256;
 
 use super::receiver::Receiver;
 use super::spawn;
-use crate::sim_fixtures::shape::{assert_same_shape, captured};
+use crate::sim_fixtures::shape::{assert_same_shape, captured, load};
 
 fn hmac_b64(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
@@ -87,6 +87,23 @@ async fn sim_webhook_subscriptions_have_the_captured_shape_and_rules() {
         (r.status, r.json()["code"].clone()),
         (400, json!("woocommerce_rest_shop_webhook_invalid_topic"))
     );
+    // WooCommerce 11 refuses a default topic no hook delivers, with the
+    // captured answer.
+    for topic in ["customer.restored", "order.published"] {
+        let r = c
+            .write(
+                "POST",
+                "webhooks",
+                Some(&json!({"name": "x", "topic": topic, "delivery_url": rx.url, "status": "paused"})),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{topic}");
+        assert_eq!(
+            r.json(),
+            load("err_400_webhook_topic_customer_restored"),
+            "{topic}"
+        );
+    }
     let r = c
         .write(
             "PUT",

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use possync::domain::webhooks::SubscriptionStatus;
+use possync::domain::webhooks::{SubscriptionStatus, Topic};
+use possync::upstream::WebhookAdmin;
 use possync::sim::SimResource;
 use possync::store::events;
 use possync::sync::webhooks::check_subscriptions;
@@ -25,7 +26,7 @@ async fn install_is_idempotent_deliveries_apply_and_a_disabled_hook_is_reenabled
     let url = format!("{}{PATH}", t.app.url());
 
     let first = subscriptions::install(&client, &store, &url).await.unwrap();
-    assert_eq!(first.len(), 12);
+    assert_eq!(first.len(), 11, "every topic but customer.restored");
     assert!(
         first.iter().all(|(_, w)| *w == Installed::Created),
         "{first:?}"
@@ -36,7 +37,7 @@ async fn install_is_idempotent_deliveries_apply_and_a_disabled_hook_is_reenabled
         "{again:?}"
     );
     let hooks = t.sim.snapshot_json(SimResource::Webhooks);
-    assert_eq!(hooks.len(), 12, "no duplicate subscriptions");
+    assert_eq!(hooks.len(), 11, "no duplicate subscriptions");
     assert!(hooks.iter().all(|h| h["delivery_url"] == url.as_str()));
     t.sim.deliveries_settled().await;
     assert!(
@@ -107,12 +108,12 @@ async fn install_is_idempotent_deliveries_apply_and_a_disabled_hook_is_reenabled
         subscriptions::set_all(&client, &store, SubscriptionStatus::Paused)
             .await
             .unwrap(),
-        12
+        11
     );
     assert_eq!(t.sim.webhook_status(hook).as_deref(), Some("paused"));
     assert_eq!(
         check_subscriptions(&client, &store).await.unwrap().paused,
-        12,
+        11,
         "a paused hook is left paused"
     );
     subscriptions::set_all(&client, &store, SubscriptionStatus::Active)
@@ -126,7 +127,7 @@ async fn install_is_idempotent_deliveries_apply_and_a_disabled_hook_is_reenabled
     );
     assert_eq!(
         subscriptions::remove_all(&client, &store).await.unwrap(),
-        12
+        11
     );
     assert!(t.sim.snapshot_json(SimResource::Webhooks).is_empty());
     assert!(
@@ -134,6 +135,59 @@ async fn install_is_idempotent_deliveries_apply_and_a_disabled_hook_is_reenabled
             .await
             .unwrap()
             .is_empty()
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_topic_is_reported_and_skipped_and_a_rerun_completes_a_partial_install() {
+    let t = TestApp::spawn(small_sim(), |_| {}).await;
+    assert_completed(&t.pulled().await);
+    let cfg = crate::common::agent_config(&t.sim, t.dir.path());
+    let client = WooClient::new(cfg.store.as_ref().unwrap()).unwrap();
+    let store = t.store().clone();
+    let url = format!("{}{PATH}", t.app.url());
+
+    // Asked for every topic, the shop refuses the one no hook delivers, as
+    // WooCommerce 11 does; the install goes on with the others.
+    let first = subscriptions::install_topics(&client, &store, &url, &Topic::all())
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 12);
+    let refused: Vec<_> = first
+        .iter()
+        .filter(|(_, w)| matches!(w, Installed::Refused { .. }))
+        .collect();
+    assert_eq!(refused.len(), 1, "{first:?}");
+    assert_eq!(refused[0].0.to_string(), "customer.restored");
+    assert_eq!(
+        refused[0].1,
+        Installed::Refused {
+            code: "woocommerce_rest_shop_webhook_invalid_topic".into(),
+            message: "Webhook topic is required and must be valid.".into(),
+        }
+    );
+    assert!(refused[0].1.describe().starts_with("could not create"));
+    assert_eq!(t.sim.snapshot_json(SimResource::Webhooks).len(), 11);
+
+    // Two subscriptions go missing on the shop (a partial install); a re-run
+    // creates those two and reuses the rest.
+    let hooks = t.sim.snapshot_json(SimResource::Webhooks);
+    for h in &hooks[..2] {
+        client.delete_webhook(h["id"].as_i64().unwrap()).await.unwrap();
+    }
+    let again = subscriptions::install(&client, &store, &url).await.unwrap();
+    let created = again.iter().filter(|(_, w)| *w == Installed::Created).count();
+    let reused = again.iter().filter(|(_, w)| *w == Installed::Unchanged).count();
+    assert_eq!((created, reused), (2, 9), "{again:?}");
+    assert_eq!(t.sim.snapshot_json(SimResource::Webhooks).len(), 11);
+    let listed = subscriptions::list(&client, &store).await.unwrap();
+    assert_eq!(listed.len(), 11, "the lost subscriptions' records are replaced");
+    assert!(
+        listed
+            .iter()
+            .all(|s| s.upstream_status == Some(SubscriptionStatus::Active)),
+        "{listed:?}"
     );
     t.stop().await;
 }

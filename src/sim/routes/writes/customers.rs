@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::batch::{self, BatchOps};
-use super::schema::{self, CUSTOMER, DELETE_CUSTOMER};
+use super::schema::{self, Route};
 use super::{WriteCall, WriteOut};
 use crate::sim::mutate::{self, input::Input};
 use crate::sim::render;
@@ -57,7 +57,7 @@ fn delete(c: &mut WriteCall<'_, '_>, id: i64, force: bool) -> Result<Value, ApiE
 
 /// `POST /customers`.
 pub(crate) fn customers_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
-    schema::check(CUSTOMER, &["email"], &c.input)?;
+    schema::check(Route::Customers, c.method, &c.input)?;
     let input = c.input.clone();
     let body = create(c, &input)?;
     let id = body["id"].as_i64().unwrap_or(0);
@@ -69,11 +69,11 @@ pub(crate) fn customers_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut
 pub(crate) fn customer_item(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
     let id = c.id(0);
     if c.is_delete() {
-        schema::check(DELETE_CUSTOMER, &[], &c.input)?;
+        schema::check(Route::Customer, c.method, &c.input)?;
         let force = c.force();
         return delete(c, id, force).map(WriteOut::ok);
     }
-    schema::check(CUSTOMER, &[], &c.input)?;
+    schema::check(Route::Customer, c.method, &c.input)?;
     let input = c.input.clone();
     update(c, id, &input).map(WriteOut::ok)
 }

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::batch::{self, BatchOps};
-use super::schema::{self, DELETE, ORDER, REFUND};
+use super::schema::{self, Route};
 use super::{WriteCall, WriteOut};
 use crate::sim::mutate::{self, input::Input};
 use crate::sim::render;
@@ -46,7 +46,7 @@ fn delete(c: &mut WriteCall<'_, '_>, id: i64, force: bool) -> Result<Value, ApiE
 
 /// `POST /orders`.
 pub(crate) fn orders_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
-    schema::check(ORDER, &[], &c.input)?;
+    schema::check(Route::Orders, c.method, &c.input)?;
     let input = c.input.clone();
     let body = create(c, &input)?;
     let id = body["id"].as_i64().unwrap_or(0);
@@ -58,11 +58,11 @@ pub(crate) fn orders_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, A
 pub(crate) fn order_item(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
     let id = c.id(0);
     if c.is_delete() {
-        schema::check(DELETE, &[], &c.input)?;
+        schema::check(Route::Order, c.method, &c.input)?;
         let force = c.force();
         return delete(c, id, force).map(WriteOut::ok);
     }
-    schema::check(ORDER, &[], &c.input)?;
+    schema::check(Route::Order, c.method, &c.input)?;
     let input = c.input.clone();
     update(c, id, &input).map(WriteOut::ok)
 }
@@ -81,7 +81,7 @@ pub(crate) fn orders_batch(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiErr
 
 /// `POST /orders/{id}/refunds`.
 pub(crate) fn refunds_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
-    schema::check(REFUND, &[], &c.input)?;
+    schema::check(Route::Refunds, c.method, &c.input)?;
     let order_id = c.id(0);
     let input = c.input.clone();
     let id = mutate::create_refund(&mut c.tx, order_id, Input(&input))?;
@@ -94,7 +94,7 @@ pub(crate) fn refunds_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, 
 /// `DELETE /orders/{id}/refunds/{id}`: refunds cannot be trashed; with
 /// `force` the refund goes and the order is saved (`order.updated`).
 pub(crate) fn refund_item(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
-    schema::check(DELETE, &[], &c.input)?;
+    schema::check(Route::Refund, c.method, &c.input)?;
     let (order_id, id) = (c.id(0), c.id(1));
     if !c.force() {
         return Err(ApiError::new(

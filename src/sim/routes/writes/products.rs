@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::batch::{self, BatchOps};
-use super::schema::{self, DELETE, PRODUCT, VARIATION};
+use super::schema::{self, Route};
 use super::{WriteCall, WriteOut};
 use crate::sim::mutate::{self, input::Input};
 use crate::sim::render;
@@ -82,7 +82,7 @@ fn location(c: &WriteCall<'_, '_>, route: &str) -> String {
 
 /// `POST /products`.
 pub(crate) fn products_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
-    schema::check(PRODUCT, &[], &c.input)?;
+    schema::check(Route::Products, c.method, &c.input)?;
     let input = c.input.clone();
     let body = create_product(c, &input)?;
     let id = body["id"].as_i64().unwrap_or(0);
@@ -96,11 +96,11 @@ pub(crate) fn products_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut,
 pub(crate) fn product_item(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
     let id = c.id(0);
     if c.is_delete() {
-        schema::check(DELETE, &[], &c.input)?;
+        schema::check(Route::Product, c.method, &c.input)?;
         let force = c.force();
         return delete_product(c, id, force).map(WriteOut::ok);
     }
-    schema::check(PRODUCT, &[], &c.input)?;
+    schema::check(Route::Product, c.method, &c.input)?;
     let input = c.input.clone();
     update_product(c, id, &input).map(WriteOut::ok)
 }
@@ -145,7 +145,7 @@ fn delete_variation(c: &mut WriteCall<'_, '_>, id: i64, force: bool) -> Result<V
 
 /// `POST /products/{id}/variations`.
 pub(crate) fn variations_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
-    schema::check(VARIATION, &[], &c.input)?;
+    schema::check(Route::Variations, c.method, &c.input)?;
     let input = c.input.clone();
     let body = create_variation(c, &input)?;
     let (parent, id) = (c.id(0), body["id"].as_i64().unwrap_or(0));
@@ -159,11 +159,11 @@ pub(crate) fn variations_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOu
 pub(crate) fn variation_item(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
     let id = c.id(1);
     if c.is_delete() {
-        schema::check(DELETE, &[], &c.input)?;
+        schema::check(Route::Variation, c.method, &c.input)?;
         let force = c.force();
         return delete_variation(c, id, force).map(WriteOut::ok);
     }
-    schema::check(VARIATION, &[], &c.input)?;
+    schema::check(Route::Variation, c.method, &c.input)?;
     let input = c.input.clone();
     update_variation(c, id, &input).map(WriteOut::ok)
 }

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::batch::{self, BatchOps};
-use super::schema::{self, DELETE, WEBHOOK};
+use super::schema::{self, Route};
 use super::{WriteCall, WriteOut};
 use crate::sim::clock::fmt_gmt;
 use crate::sim::model::{Ids, Webhook, WebhookStatus};
@@ -71,17 +71,43 @@ pub(crate) fn get_webhook(c: &Call<'_>) -> Result<Out, ApiError> {
     Ok(Out::Json(render::webhook(&c.ctx, w)))
 }
 
-/// `wc_is_webhook_valid_topic`.
+/// The topics `WC_Webhook::get_default_topic_hooks()` wires to a delivery
+/// hook (WooCommerce 11.0.1).
+const DEFAULT_TOPICS: &[&str] = &[
+    "coupon.created",
+    "coupon.updated",
+    "coupon.deleted",
+    "coupon.restored",
+    "customer.created",
+    "customer.updated",
+    "customer.deleted",
+    "order.created",
+    "order.updated",
+    "order.deleted",
+    "order.restored",
+    "product.created",
+    "product.updated",
+    "product.deleted",
+    "product.restored",
+    "product.published",
+];
+
+/// `wc_is_webhook_valid_topic` (WooCommerce 11): a default resource with a
+/// default event is valid only when a hook delivers it, so
+/// `customer.restored` and `order.published` are refused.
 fn valid_topic(topic: &str) -> bool {
-    if let Some(action) = topic.strip_prefix("action.") {
-        return action.starts_with("woocommerce_") || action.starts_with("wc_");
-    }
-    let Some((resource, event)) = topic.split_once('.') else {
+    const INVALID: &[&str] = &[
+        "action.woocommerce_login_credentials",
+        "action.woocommerce_product_csv_importer_check_import_file_path",
+        "action.woocommerce_webhook_should_deliver",
+    ];
+    if INVALID.contains(&topic) {
         return false;
-    };
-    matches!(resource, "coupon" | "customer" | "order" | "product")
-        && matches!(event, "created" | "updated" | "deleted" | "restored")
-        || topic == "product.published"
+    }
+    if topic.starts_with("action.woocommerce_") || topic.starts_with("action.wc_") {
+        return true;
+    }
+    DEFAULT_TOPICS.contains(&topic)
 }
 
 fn valid_url(url: &str) -> bool {
@@ -229,7 +255,7 @@ fn delete(c: &mut WriteCall<'_, '_>, id: i64, force: bool) -> Result<Value, ApiE
 
 /// `POST /webhooks`.
 pub(crate) fn webhooks_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
-    schema::check(WEBHOOK, &[], &c.input)?;
+    schema::check(Route::Webhooks, c.method, &c.input)?;
     let input = c.input.clone();
     let body = create(c, &input)?;
     let id = body["id"].as_i64().unwrap_or(0);
@@ -241,11 +267,11 @@ pub(crate) fn webhooks_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut,
 pub(crate) fn webhook_item(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
     let id = c.id(0);
     if c.is_delete() {
-        schema::check(DELETE, &[], &c.input)?;
+        schema::check(Route::Webhook, c.method, &c.input)?;
         let force = c.force();
         return delete(c, id, force).map(WriteOut::ok);
     }
-    schema::check(WEBHOOK, &[], &c.input)?;
+    schema::check(Route::Webhook, c.method, &c.input)?;
     let input = c.input.clone();
     update(c, id, &input).map(WriteOut::ok)
 }
