@@ -37,6 +37,9 @@ pub enum Compare {
     /// Status, error code and top-level keys.
     Keys,
     /// Status and error code only (a list that may be empty on one side).
+    Code,
+    /// Status only, where WooCommerce's own code depends on the
+    /// authentication method.
     Status,
 }
 
@@ -103,7 +106,7 @@ impl<'a> Pair<'a> {
         if real.status != sim.status {
             diffs.push(format!("status {} vs {}", real.status, sim.status));
         }
-        if real.code() != sim.code() {
+        if compare != Compare::Status && real.code() != sim.code() {
             diffs.push(format!("code {:?} vs {:?}", real.code(), sim.code()));
         }
         if compare == Compare::Keys && real.keys() != sim.keys() {
@@ -180,7 +183,7 @@ async fn the_simulated_store_answers_every_contract_request_as_the_real_one_does
     let sim_rest = SimRest::new(&sim);
     let run = run_id();
     let mut p = Pair::new(&shop, &sim_rest);
-    use Compare::{Keys as K, Status as S};
+    use Compare::{Code as C, Keys as K, Status as S};
 
     // Reads the agent makes.
     p.both("list products", Method::GET, |_| "products?per_page=2&page=1&orderby=id&order=asc&status=publish".into(), |_| None, K).await;
@@ -189,7 +192,7 @@ async fn the_simulated_store_answers_every_contract_request_as_the_real_one_does
     p.both("list orders", Method::GET, |_| "orders?per_page=2&orderby=id&order=asc&status=pending,processing,on-hold,completed,refunded".into(), |_| None, K).await;
     p.both("list customers", Method::GET, |_| "customers?per_page=2&orderby=id&order=asc".into(), |_| None, K).await;
     p.both("settings", Method::GET, |_| "settings/general".into(), |_| None, K).await;
-    p.both("webhooks list", Method::GET, |_| "webhooks?per_page=100".into(), |_| None, S).await;
+    p.both("webhooks list", Method::GET, |_| "webhooks?per_page=100".into(), |_| None, C).await;
 
     // Error classes.
     p.both("unknown product", Method::GET, |_| "products/987654321".into(), |_| None, K).await;
@@ -201,7 +204,10 @@ async fn the_simulated_store_answers_every_contract_request_as_the_real_one_does
     let wrong_key = |k: &Keys| Keys { key: format!("ck_{}", "0".repeat(40)), secret: k.secret.clone() };
     let wrong_secret = |k: &Keys| Keys { key: k.key.clone(), secret: format!("cs_{}", "0".repeat(40)) };
     let (rk, sk) = (wrong_key(&shop.keys), wrong_key(&sim_rest.keys));
-    p.both_as("wrong key", Method::GET, |_| "orders?per_page=1".into(), |_| None, K, Some((&rk, &sk))).await;
+    // The codes differ by method, in WooCommerce itself: over Basic an
+    // unknown key leaves the request anonymous (`woocommerce_rest_cannot_view`),
+    // over OAuth it is named (`woocommerce_rest_authentication_error`).
+    p.both_as("wrong key", Method::GET, |_| "orders?per_page=1".into(), |_| None, S, Some((&rk, &sk))).await;
     let (rk, sk) = (wrong_secret(&shop.keys), wrong_secret(&sim_rest.keys));
     p.both_as("wrong secret", Method::GET, |_| "orders?per_page=1".into(), |_| None, K, Some((&rk, &sk))).await;
 
@@ -221,9 +227,10 @@ async fn the_simulated_store_answers_every_contract_request_as_the_real_one_does
 
     // Sales, as the agent sends them.
     let (r, s) = p.both("anonymous sale", Method::POST, |_| "orders".into(), |ids| Some(sale_body(ids, &run, None)), K).await;
-    p.real_ids.order = r.expect(201, "anonymous sale").id();
+    let (r, s) = (r.expect(201, "anonymous sale"), s.expect(201, "anonymous sale on the sim"));
+    p.real_ids.order = r.id();
     p.real_ids.line = r.body["line_items"][0]["id"].as_i64().unwrap_or(0);
-    p.sim_ids.order = s.expect(201, "anonymous sale on the sim").id();
+    p.sim_ids.order = s.id();
     p.sim_ids.line = s.body["line_items"][0]["id"].as_i64().unwrap_or(0);
     let mut made_orders = vec![p.real_ids.order];
     let (r, _) = p.both("sale with billing and email", Method::POST, |_| "orders".into(), |ids| Some(sale_body(ids, &run, Some(address(Some(&format!("ct-{run}@possync.test")))))), K).await;

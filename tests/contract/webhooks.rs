@@ -22,10 +22,14 @@ const DELIVERY_WITHIN: Duration = Duration::from_secs(60);
 /// Runs the `possync` binary with `args` against the real store.
 pub async fn possync(shop: &Shop, dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_possync"));
-    cmd.args(args)
-        .env_remove("POSSYNC_CONFIG")
-        .env("RUST_LOG", "warn")
-        .current_dir(dir);
+    cmd.args(args).env("RUST_LOG", "warn").current_dir(dir);
+    // Only what this run sets: never the suite's own variables or a
+    // developer's configuration.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("POSSYNC_") {
+            cmd.env_remove(k);
+        }
+    }
     for (k, v) in shop.cli_env(dir) {
         cmd.env(k, v);
     }
