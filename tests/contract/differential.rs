@@ -18,7 +18,8 @@ pub struct Ids {
     pub line: i64,
     pub customer: i64,
     pub webhook: i64,
-    pub email: String,
+    /// A product trashed on purpose.
+    pub spare: i64,
 }
 
 /// Both stores, and what disagreed so far.
@@ -253,6 +254,24 @@ async fn the_simulated_store_answers_every_contract_request_as_the_real_one_does
         Some(b)
     }, K).await;
     made_orders.extend(r.body["id"].as_i64());
+    // WooCommerce 11 sells an unknown product as an empty 0.00 line, and a
+    // trashed one as if it were published.
+    let trashed = |_: &Ids| {
+        Some(json!({
+            "name": format!("possync contract {run} diff trashed"), "type": "simple",
+            "status": "publish", "catalog_visibility": "hidden", "regular_price": "3.00",
+        }))
+    };
+    let (r, s) = p.both("create a product to trash", Method::POST, |_| "products".into(), trashed, K).await;
+    p.real_ids.spare = r.id();
+    p.sim_ids.spare = s.id();
+    p.both("trash it", Method::DELETE, |ids| format!("products/{}", ids.spare), |_| None, K).await;
+    let (r, _) = p.both("sale of a trashed product", Method::POST, |_| "orders".into(), |ids| {
+        let mut b = sale_body(ids, &run, None);
+        b["line_items"][0]["product_id"] = json!(ids.spare);
+        Some(b)
+    }, K).await;
+    made_orders.extend(r.body["id"].as_i64());
     p.both("look up by key", Method::GET, |_| "orders?after=2020-01-01T00:00:00&dates_are_gmt=true&_fields=id,meta_data&per_page=100&orderby=id&order=asc".into(), |_| None, K).await;
 
     // A return by line with restock, then by amount without.
@@ -313,6 +332,7 @@ async fn the_simulated_store_answers_every_contract_request_as_the_real_one_does
     }
     shop.delete(&format!("customers/{}?reassign=0", p.real_ids.customer)).await;
     shop.delete(&format!("products/{}", p.real_ids.product)).await;
+    shop.delete(&format!("products/{}", p.real_ids.spare)).await;
     shop.delete(&format!("webhooks/{}", p.real_ids.webhook)).await;
 
     crate::shop::say(&format!(
