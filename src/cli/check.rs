@@ -230,7 +230,9 @@ async fn round_trip(
         Ok(()) => match client.fetch_one(Resource::Products, product).await {
             Ok(None) => {
                 made.product = None;
-                Ok(format!("product {product} deleted; the shop no longer has it"))
+                Ok(format!(
+                    "product {product} deleted; the shop no longer has it"
+                ))
             }
             Ok(Some(_)) => Err(format!("product {product} is still on the shop")),
             Err(e) => Err(e.to_string()),
@@ -241,13 +243,14 @@ async fn round_trip(
     step.map(drop).map_err(drop)
 }
 
-async fn expect_stock(client: &WooClient, product: UpstreamId, want: i64) -> Result<String, String> {
+async fn expect_stock(
+    client: &WooClient,
+    product: UpstreamId,
+    want: i64,
+) -> Result<String, String> {
     match client.stock(product, 0).await {
         Ok(level) if level.quantity == Some(want) => Ok(format!("{want} in stock")),
-        Ok(level) => Err(format!(
-            "stock is {:?}, expected {want}",
-            level.quantity
-        )),
+        Ok(level) => Err(format!("stock is {:?}, expected {want}", level.quantity)),
         Err(e) => Err(e.to_string()),
     }
 }

@@ -58,7 +58,10 @@ async fn classes(cfg: &StoreConfig, read_only: Option<StoreConfig>) -> Vec<(Stri
     out.push(("wrong key".to_owned(), probe_err(bad_key.probe().await)));
     let bad_secret =
         with(&|c| c.consumer_secret = SecretString::from(format!("cs_{}", "0".repeat(40))));
-    out.push(("wrong secret".to_owned(), probe_err(bad_secret.probe().await)));
+    out.push((
+        "wrong secret".to_owned(),
+        probe_err(bad_secret.probe().await),
+    ));
     let client = WooClient::new(cfg).unwrap();
     let unknown = match client.fetch_one(Resource::Products, 987_654_321).await {
         Ok(None) => "absent".to_owned(),
@@ -103,7 +106,10 @@ async fn each_error_class_is_classified_as_the_fixtures_say() {
     // request goes on anonymous and the route refuses it (fixtures README).
     let mut want = vec![
         ("wrong key", "auth 401 woocommerce_rest_cannot_view"),
-        ("wrong secret", "auth 401 woocommerce_rest_authentication_error"),
+        (
+            "wrong secret",
+            "auth 401 woocommerce_rest_authentication_error",
+        ),
         ("unknown id", "absent"),
         ("invalid parameter", "rejected 400 rest_invalid_param"),
     ];

@@ -41,7 +41,11 @@ async fn a_sale_whose_answer_is_lost_after_commit_creates_one_order_on_the_real_
         .into_iter()
         .filter(|s| s.method == "POST" && s.path.ends_with("/wc/v3/orders"))
         .collect();
-    assert_eq!(posts.len(), 1, "looked up by key, not sent again: {posts:?}");
+    assert_eq!(
+        posts.len(),
+        1,
+        "looked up by key, not sent again: {posts:?}"
+    );
     assert!(posts[0].dropped, "the answer was dropped");
     // The shop holds one order with the key, and took the stock once.
     let recent = shop

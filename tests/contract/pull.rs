@@ -80,9 +80,21 @@ async fn a_full_pull_holds_exactly_what_the_real_store_lists() {
         .ids("orders?status=pending,processing,on-hold,completed,refunded")
         .await;
 
-    assert_eq!(t.replica_ids(Resource::Products).await, products, "products");
-    assert_eq!(t.replica_ids(Resource::Variations).await, variations, "variations");
-    assert_eq!(t.replica_ids(Resource::Customers).await, customers, "customers");
+    assert_eq!(
+        t.replica_ids(Resource::Products).await,
+        products,
+        "products"
+    );
+    assert_eq!(
+        t.replica_ids(Resource::Variations).await,
+        variations,
+        "variations"
+    );
+    assert_eq!(
+        t.replica_ids(Resource::Customers).await,
+        customers,
+        "customers"
+    );
     assert_eq!(t.replica_ids(Resource::Orders).await, orders, "orders");
     assert!(!products.is_empty() && !variations.is_empty() && !orders.is_empty());
     crate::shop::say(&format!(

@@ -16,8 +16,6 @@ use serde_json::Value;
 use tokio::sync::{Mutex, MutexGuard};
 use url::Url;
 
-use crate::common::any_port;
-
 /// The environment variable naming the real store.
 pub const STORE_ENV: &str = "POSSYNC_CONTRACT_STORE";
 /// An optional read-only key of the same store, `CK CS`.
@@ -94,7 +92,10 @@ impl Shop {
     /// The store named by [`STORE_ENV`], once it is this test's turn; `None`
     /// (after saying so) when none is given.
     pub async fn take(test: &str) -> Option<Shop> {
-        let Some(line) = std::env::var(STORE_ENV).ok().filter(|v| !v.trim().is_empty()) else {
+        let Some(line) = std::env::var(STORE_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        else {
             say(&format!(
                 "contract {test}: SKIPPED: {STORE_ENV} is not set (\"URL CK CS\" of a real WooCommerce store, e.g. from ../shared/realstore/up.sh)"
             ));
@@ -103,7 +104,10 @@ impl Shop {
         let mut parts = line.split_whitespace();
         let (Some(url), Some(key), Some(secret)) = (parts.next(), parts.next(), parts.next())
         else {
-            panic!("{STORE_ENV} must be \"URL CK CS\" (got {} words)", line.split_whitespace().count());
+            panic!(
+                "{STORE_ENV} must be \"URL CK CS\" (got {} words)",
+                line.split_whitespace().count()
+            );
         };
         let read_only = std::env::var(READ_ONLY_ENV).ok().and_then(|v| {
             let mut p = v.split_whitespace();
@@ -161,10 +165,12 @@ impl Shop {
             .body
     }
 
-    /// Every id of a list (all pages of 100).
+    /// Every id of a list (all pages of 100), checked against the count the
+    /// store gives for it (`X-WP-Total`).
     pub async fn ids(&self, route: &str) -> Vec<i64> {
         let sep = if route.contains('?') { '&' } else { '?' };
         let mut out = Vec::new();
+        let mut total = None;
         for page in 1.. {
             let r = self
                 .rest(
@@ -174,12 +180,18 @@ impl Shop {
                 )
                 .await
                 .expect(200, route);
+            total = total.or(r.total);
             let items = r.body.as_array().cloned().unwrap_or_default();
             out.extend(items.iter().filter_map(|i| i["id"].as_i64()));
             if items.len() < 100 {
                 break;
             }
         }
+        assert_eq!(
+            Some(out.len() as u64),
+            total,
+            "{route}: listed vs X-WP-Total"
+        );
         out.sort_unstable();
         out
     }
@@ -319,9 +331,4 @@ impl SimRest {
 /// A short id for this run, put in names and emails.
 pub fn run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..10].to_owned()
-}
-
-/// Builds a fresh agent data directory's config for `shop`.
-pub fn any_listen() -> std::net::SocketAddr {
-    any_port()
 }

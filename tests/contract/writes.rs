@@ -21,7 +21,13 @@ use crate::shop::{Shop, run_id};
 const REPLAY_WITHIN: Duration = Duration::from_secs(60);
 
 /// Creates a published simple product hidden from the shop's catalogue.
-pub async fn create_product(shop: &Shop, run: &str, label: &str, price: &str, stock: Option<i64>) -> i64 {
+pub async fn create_product(
+    shop: &Shop,
+    run: &str,
+    label: &str,
+    price: &str,
+    stock: Option<i64>,
+) -> i64 {
     let mut body = json!({
         "name": format!("possync contract {run} {label}"),
         "type": "simple",
@@ -49,7 +55,11 @@ pub async fn remove_leftovers(shop: &Shop) {
         .get("products?search=possync%20contract&status=any&per_page=100&_fields=id,name")
         .await;
     for p in list.as_array().cloned().unwrap_or_default() {
-        if p["name"].as_str().unwrap_or_default().starts_with("possync contract ") {
+        if p["name"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("possync contract ")
+        {
             shop.delete(&format!("products/{}", p["id"])).await;
         }
     }
@@ -173,7 +183,10 @@ async fn every_kind_of_write_is_accepted_and_the_shop_holds_what_the_agent_expec
         .id();
 
     let t = pulled_agent(&shop, |c| {
-        for (till, gateway, title) in [("cash", "cod", "Cash"), ("transfer", "bacs", "Bank transfer")] {
+        for (till, gateway, title) in [
+            ("cash", "cod", "Cash"),
+            ("transfer", "bacs", "Bank transfer"),
+        ] {
             c.till.settings.payment_methods.insert(
                 till.to_owned(),
                 PaymentMapping {
@@ -218,25 +231,66 @@ async fn every_kind_of_write_is_accepted_and_the_shop_holds_what_the_agent_expec
         assert_eq!(status, 201, "{what}: {answer}");
         answer
     };
-    let a = sell("anonymous sale", json!({"lines": [{"product_id": mug, "quantity": 2}], "payment_method": "cash"})).await;
-    sales.push(Sold { what: "anonymous sale", answer: a, customer: 0, gateway: "cod" });
+    let a = sell(
+        "anonymous sale",
+        json!({"lines": [{"product_id": mug, "quantity": 2}], "payment_method": "cash"}),
+    )
+    .await;
+    sales.push(Sold {
+        what: "anonymous sale",
+        answer: a,
+        customer: 0,
+        gateway: "cod",
+    });
     let b = sell("sale with a customer", json!({"lines": [{"product_id": mug, "quantity": 1}], "customer_id": made["id"], "payment_method": "transfer"})).await;
-    sales.push(Sold { what: "sale with a customer", answer: b, customer: -1, gateway: "bacs" });
+    sales.push(Sold {
+        what: "sale with a customer",
+        answer: b,
+        customer: -1,
+        gateway: "bacs",
+    });
     let c = sell("variation line", json!({"lines": [{"product_id": shirt, "variation_id": small, "quantity": 1}], "payment_method": "cash"})).await;
-    sales.push(Sold { what: "variation line", answer: c, customer: 0, gateway: "cod" });
+    sales.push(Sold {
+        what: "variation line",
+        answer: c,
+        customer: 0,
+        gateway: "cod",
+    });
     let d = sell("till-priced line with discount", json!({"lines": [{"product_id": mug, "quantity": 2, "unit_price": "9.00", "discount": "1.00"}], "payment_method": "cash"})).await;
-    sales.push(Sold { what: "till-priced line with discount", answer: d, customer: 0, gateway: "cod" });
+    sales.push(Sold {
+        what: "till-priced line with discount",
+        answer: d,
+        customer: 0,
+        gateway: "cod",
+    });
     let e = sell("billing without an email", json!({"lines": [{"product_id": mug, "quantity": 1}], "billing": {"first_name": "Walk", "last_name": "In", "postcode": "SW1A 1AA", "country": "GB"}, "payment_method": "cash"})).await;
-    sales.push(Sold { what: "billing without an email", answer: e, customer: 0, gateway: "cod" });
+    sales.push(Sold {
+        what: "billing without an email",
+        answer: e,
+        customer: 0,
+        gateway: "cod",
+    });
     let f = sell("billing with an email", json!({"lines": [{"product_id": gift, "quantity": 1}], "billing": {"first_name": "Mail", "last_name": "Able", "email": format!("ct-{run}-bill@possync.test"), "country": "GB"}, "payment_method": "card"})).await;
-    sales.push(Sold { what: "billing with an email", answer: f, customer: 0, gateway: "card" });
+    sales.push(Sold {
+        what: "billing with an email",
+        answer: f,
+        customer: 0,
+        gateway: "card",
+    });
 
     let customer = confirmed(&t, uuid(&made["outbox_id"]), "the new customer").await;
     let customer_id = customer.upstream_id.unwrap();
     let resolved = confirmed(&t, uuid(&again["outbox_id"]), "the existing email").await;
-    assert_eq!(resolved.upstream_id, existing["id"].as_i64(), "resolved to the registered customer");
+    assert_eq!(
+        resolved.upstream_id,
+        existing["id"].as_i64(),
+        "resolved to the registered customer"
+    );
     let c = shop.get(&format!("customers/{customer_id}")).await;
-    assert_eq!((c["email"].as_str(), c["first_name"].as_str()), (Some(email.as_str()), Some("Contract")));
+    assert_eq!(
+        (c["email"].as_str(), c["first_name"].as_str()),
+        (Some(email.as_str()), Some("Contract"))
+    );
 
     let mut orders = vec![pickup];
     // The shop's order for each confirmed sale, by what it was.
@@ -246,20 +300,47 @@ async fn every_kind_of_write_is_accepted_and_the_shop_holds_what_the_agent_expec
         let id = uuid(&s.answer["outbox_id"]);
         let e = settled(&t, id, s.what).await;
         if e.state != EntryState::Confirmed {
-            failures.push(format!("{}: refused {:?} {:?}", s.what, e.error_code, e.error_message));
+            failures.push(format!(
+                "{}: refused {:?} {:?}",
+                s.what, e.error_code, e.error_message
+            ));
             continue;
         }
         let order_id = e.upstream_id.unwrap();
         orders.push(order_id);
         by_what.insert(s.what, order_id);
         let o = shop.get(&format!("orders/{order_id}")).await;
-        let want_customer = if s.customer == -1 { customer_id } else { s.customer };
+        let want_customer = if s.customer == -1 {
+            customer_id
+        } else {
+            s.customer
+        };
         let checks = [
-            ("total", dec(&o["total"]) == dec(&s.answer["total"]), format!("{} vs till {}", o["total"], s.answer["total"])),
-            ("status", o["status"] == "completed", o["status"].to_string()),
-            ("possync_key", meta(&o, "possync_key") == Some(json!(id.to_string())), format!("{:?}", meta(&o, "possync_key"))),
-            ("customer", o["customer_id"].as_i64() == Some(want_customer), o["customer_id"].to_string()),
-            ("payment", o["payment_method"] == s.gateway, o["payment_method"].to_string()),
+            (
+                "total",
+                dec(&o["total"]) == dec(&s.answer["total"]),
+                format!("{} vs till {}", o["total"], s.answer["total"]),
+            ),
+            (
+                "status",
+                o["status"] == "completed",
+                o["status"].to_string(),
+            ),
+            (
+                "possync_key",
+                meta(&o, "possync_key") == Some(json!(id.to_string())),
+                format!("{:?}", meta(&o, "possync_key")),
+            ),
+            (
+                "customer",
+                o["customer_id"].as_i64() == Some(want_customer),
+                o["customer_id"].to_string(),
+            ),
+            (
+                "payment",
+                o["payment_method"] == s.gateway,
+                o["payment_method"].to_string(),
+            ),
         ];
         for (field, ok, got) in checks {
             if !ok {
@@ -278,7 +359,10 @@ async fn every_kind_of_write_is_accepted_and_the_shop_holds_what_the_agent_expec
     more.push(("refund by line", by_line));
     let fourth = sales[3].answer["id"].as_str().unwrap().to_owned();
     let (status, by_amount) = t
-        .post_json(&format!("/api/orders/{fourth}/refunds"), json!({"amount": "5.00", "reason": "contract", "restock": false}))
+        .post_json(
+            &format!("/api/orders/{fourth}/refunds"),
+            json!({"amount": "5.00", "reason": "contract", "restock": false}),
+        )
         .await;
     assert_eq!(status, 201, "{by_amount}");
     more.push(("refund by amount", by_amount));
@@ -288,18 +372,30 @@ async fn every_kind_of_write_is_accepted_and_the_shop_holds_what_the_agent_expec
     assert_eq!(status, 201, "{handed}");
     more.push(("pickup completion", handed));
     let (status, updated) = t
-        .send("PATCH", &format!("/api/customers/{}", made["id"].as_str().unwrap()), Some(json!({"last_name": "Updated"})))
+        .send(
+            "PATCH",
+            &format!("/api/customers/{}", made["id"].as_str().unwrap()),
+            Some(json!({"last_name": "Updated"})),
+        )
         .await;
     assert_eq!(status, 200, "{updated}");
     for (what, answer) in &more {
         let e = settled(&t, uuid(&answer["outbox_id"]), what).await;
         if e.state != EntryState::Confirmed {
-            failures.push(format!("{what}: {} {:?} {:?}", e.state, e.error_code, e.error_message));
+            failures.push(format!(
+                "{what}: {} {:?} {:?}",
+                e.state, e.error_code, e.error_message
+            ));
         }
     }
     if let Some(order) = by_what.get("till-priced line with discount") {
         let refunds = shop.get(&format!("orders/{order}/refunds")).await;
-        let amounts: Vec<_> = refunds.as_array().unwrap().iter().map(|r| dec(&r["amount"])).collect();
+        let amounts: Vec<_> = refunds
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| dec(&r["amount"]))
+            .collect();
         if amounts != [Decimal::new(500, 2)] {
             failures.push(format!("refund by amount: the shop holds {amounts:?}"));
         }
@@ -308,29 +404,43 @@ async fn every_kind_of_write_is_accepted_and_the_shop_holds_what_the_agent_expec
     if p["status"] != "completed" {
         failures.push(format!("pickup: status {}", p["status"]));
     }
-    wait_for("the customer update to reach the shop", REPLAY_WITHIN, || async {
-        let c = shop.get(&format!("customers/{customer_id}")).await;
-        (c["last_name"] == "Updated").then_some(())
-    })
+    wait_for(
+        "the customer update to reach the shop",
+        REPLAY_WITHIN,
+        || async {
+            let c = shop.get(&format!("customers/{customer_id}")).await;
+            (c["last_name"] == "Updated").then_some(())
+        },
+    )
     .await;
 
     // A stock adjustment, once every sale has taken its stock.
     let (status, adj) = t
-        .post_json("/api/stock-adjustments", json!({"product_id": mug, "delta": 3, "reason": "counted"}))
+        .post_json(
+            "/api/stock-adjustments",
+            json!({"product_id": mug, "delta": 3, "reason": "counted"}),
+        )
         .await;
     assert_eq!(status, 201, "{adj}");
     let adjusted = settled(&t, uuid(&adj["outbox_id"]), "the stock adjustment").await;
     if adjusted.state != EntryState::Confirmed {
-        failures.push(format!("stock adjustment: refused {:?}", adjusted.error_message));
+        failures.push(format!(
+            "stock adjustment: refused {:?}",
+            adjusted.error_message
+        ));
     }
     // 20 − 2 − 1 − 2 − 1 sold, + 1 restocked, + 3 counted.
     let mug_stock = shop.stock(&format!("products/{mug}")).await;
     if failures.is_empty() && mug_stock != Some(18) {
         failures.push(format!("mug stock at the shop {mug_stock:?}, expected 18"));
     }
-    let shirt_stock = shop.stock(&format!("products/{shirt}/variations/{small}")).await;
+    let shirt_stock = shop
+        .stock(&format!("products/{shirt}/variations/{small}"))
+        .await;
     if by_what.contains_key("variation line") && shirt_stock != Some(9) {
-        failures.push(format!("variation stock at the shop {shirt_stock:?}, expected 9"));
+        failures.push(format!(
+            "variation stock at the shop {shirt_stock:?}, expected 9"
+        ));
     }
 
     // Leave the store as it was.
@@ -344,5 +454,9 @@ async fn every_kind_of_write_is_accepted_and_the_shop_holds_what_the_agent_expec
     for p in [mug, gift, shirt] {
         shop.delete(&format!("products/{p}")).await;
     }
-    assert!(failures.is_empty(), "the real store disagrees:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "the real store disagrees:\n{}",
+        failures.join("\n")
+    );
 }

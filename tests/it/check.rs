@@ -28,7 +28,9 @@ async fn check_writes_is_refused_on_a_production_profile_and_runs_on_staging() {
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
     assert!(
-        stderr.contains("refused") && stderr.contains("production") && stderr.contains("store.mode = \"staging\""),
+        stderr.contains("refused")
+            && stderr.contains("production")
+            && stderr.contains("store.mode = \"staging\""),
         "{stderr}"
     );
     assert!(
@@ -57,7 +59,13 @@ async fn check_writes_is_refused_on_a_production_profile_and_runs_on_staging() {
         .requests()
         .iter()
         .filter(|r| r.method != "GET")
-        .map(|r| format!("{} {}", r.method, r.path.trim_start_matches("/wp-json/wc/v3/")))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.method,
+                r.path.trim_start_matches("/wp-json/wc/v3/")
+            )
+        })
         .map(|s| s.chars().filter(|c| !c.is_ascii_digit()).collect())
         .collect();
     assert_eq!(
@@ -71,7 +79,11 @@ async fn check_writes_is_refused_on_a_production_profile_and_runs_on_staging() {
         ],
         "{stdout}"
     );
-    let (_, left) = sim.call("GET", "products?search=possync%20write%20check&status=any", serde_json::Value::Null);
+    let (_, left) = sim.call(
+        "GET",
+        "products?search=possync%20write%20check&status=any",
+        serde_json::Value::Null,
+    );
     assert_eq!(left, serde_json::json!([]), "the test product is gone");
     sim.shutdown().await;
 }

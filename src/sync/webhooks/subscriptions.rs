@@ -34,7 +34,10 @@ pub enum Installed {
     Unchanged,
     /// The shop refused to create it (e.g. a topic it has no delivery hook
     /// for); the other topics are installed all the same.
-    Refused { code: String, message: String },
+    Refused {
+        code: String,
+        message: String,
+    },
 }
 
 impl Installed {

@@ -118,7 +118,11 @@ pub fn order_body(key: Uuid, sale: &Sale, customer_id: UpstreamId) -> Value {
         body["customer_id"] = json!(customer_id);
     }
     put_text(&mut body, "payment_method", &sale.payment_method);
-    put_text(&mut body, "payment_method_title", &sale.payment_method_title);
+    put_text(
+        &mut body,
+        "payment_method_title",
+        &sale.payment_method_title,
+    );
     put_text(&mut body, "customer_note", &sale.note);
     if let Some(billing) = sale.billing.as_ref().and_then(|b| address(b, true)) {
         body["billing"] = billing;

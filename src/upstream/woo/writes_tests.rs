@@ -130,7 +130,10 @@ fn an_anonymous_sale_sends_the_shop_location_and_nothing_empty() {
     s.lines[0].variation_id = 0;
     let body = order_body(Uuid::nil(), &s, 0);
     assert_eq!(body["billing"], json!({"country": "GB", "state": "LND"}));
-    assert!(body.get("customer_id").is_none(), "a guest order names no customer");
+    assert!(
+        body.get("customer_id").is_none(),
+        "a guest order names no customer"
+    );
     assert!(body["line_items"][0].get("variation_id").is_none());
     assert!(body.get("customer_note").is_none());
     assert_no_empty(&body);

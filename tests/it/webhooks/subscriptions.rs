@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use possync::domain::webhooks::{SubscriptionStatus, Topic};
-use possync::upstream::WebhookAdmin;
 use possync::sim::SimResource;
 use possync::store::events;
 use possync::sync::webhooks::check_subscriptions;
 use possync::sync::webhooks::subscriptions::{self, Installed};
+use possync::upstream::WebhookAdmin;
 use possync::upstream::woo::client::WooClient;
 use serde_json::{Value, json};
 
@@ -174,15 +174,28 @@ async fn a_refused_topic_is_reported_and_skipped_and_a_rerun_completes_a_partial
     // creates those two and reuses the rest.
     let hooks = t.sim.snapshot_json(SimResource::Webhooks);
     for h in &hooks[..2] {
-        client.delete_webhook(h["id"].as_i64().unwrap()).await.unwrap();
+        client
+            .delete_webhook(h["id"].as_i64().unwrap())
+            .await
+            .unwrap();
     }
     let again = subscriptions::install(&client, &store, &url).await.unwrap();
-    let created = again.iter().filter(|(_, w)| *w == Installed::Created).count();
-    let reused = again.iter().filter(|(_, w)| *w == Installed::Unchanged).count();
+    let created = again
+        .iter()
+        .filter(|(_, w)| *w == Installed::Created)
+        .count();
+    let reused = again
+        .iter()
+        .filter(|(_, w)| *w == Installed::Unchanged)
+        .count();
     assert_eq!((created, reused), (2, 9), "{again:?}");
     assert_eq!(t.sim.snapshot_json(SimResource::Webhooks).len(), 11);
     let listed = subscriptions::list(&client, &store).await.unwrap();
-    assert_eq!(listed.len(), 11, "the lost subscriptions' records are replaced");
+    assert_eq!(
+        listed.len(),
+        11,
+        "the lost subscriptions' records are replaced"
+    );
     assert!(
         listed
             .iter()

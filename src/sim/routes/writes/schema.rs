@@ -106,7 +106,11 @@ fn args_for(route: Route, method: &str) -> Map<String, Value> {
 }
 
 /// `has_valid_params` for a write to `route` with `method`.
-pub(crate) fn check(route: Route, method: &str, input: &Map<String, Value>) -> Result<(), ApiError> {
+pub(crate) fn check(
+    route: Route,
+    method: &str,
+    input: &Map<String, Value>,
+) -> Result<(), ApiError> {
     check_args(&args_for(route, method), input)
 }
 
@@ -193,7 +197,10 @@ fn is_numeric(v: &Value) -> Option<f64> {
                 && digits
                     .chars()
                     .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
-                && digits.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.');
+                && digits
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit() || c == '.');
             if !shape_ok {
                 return None;
             }
@@ -230,8 +237,14 @@ fn is_boolean(v: &Value) -> bool {
 /// Whether a JSON object key becomes an integer key of a PHP array.
 fn is_php_int_key(k: &str) -> bool {
     k == "0"
-        || (k.strip_prefix('-').unwrap_or(k).starts_with(|c: char| ('1'..='9').contains(&c))
-            && k.strip_prefix('-').unwrap_or(k).chars().all(|c| c.is_ascii_digit())
+        || (k
+            .strip_prefix('-')
+            .unwrap_or(k)
+            .starts_with(|c: char| ('1'..='9').contains(&c))
+            && k.strip_prefix('-')
+                .unwrap_or(k)
+                .chars()
+                .all(|c| c.is_ascii_digit())
             && k.parse::<i64>().is_ok())
 }
 
@@ -344,7 +357,8 @@ fn check_enum(v: &Value, ty: &str, options: &[Value], param: &str) -> Result<(),
 /// `rest_parse_date`'s shape: RFC 3339 with an optional offset.
 fn is_date_time(s: &str) -> bool {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
     if b.len() < 19
         || !digits(0..4)
         || b[4] != b'-'
@@ -373,13 +387,17 @@ fn is_date_time(s: &str) -> bool {
         o if o.starts_with(['+', '-']) => {
             let o = &o.as_bytes()[1..];
             let two = |x: &[u8]| x.len() == 2 && x.iter().all(u8::is_ascii_digit);
-            (o.len() == 2 && two(o)) || (o.len() == 5 && two(&o[..2]) && o[2] == b':' && two(&o[3..]))
+            (o.len() == 2 && two(o))
+                || (o.len() == 5 && two(&o[..2]) && o[2] == b':' && two(&o[3..]))
         }
         _ => false,
     };
     offset_ok
-        && chrono::NaiveDateTime::parse_from_str(&s[..19].replace(['t', ' '], "T"), "%Y-%m-%dT%H:%M:%S")
-            .is_ok()
+        && chrono::NaiveDateTime::parse_from_str(
+            &s[..19].replace(['t', ' '], "T"),
+            "%Y-%m-%dT%H:%M:%S",
+        )
+        .is_ok()
 }
 
 /// `rest_validate_value_from_schema($value, $args, $param)`.
@@ -439,7 +457,10 @@ pub(crate) fn validate(v: &Value, schema: &Value, param: &str) -> Result<(), Inv
     {
         match format {
             "email" if !is_email(s) => {
-                return Err(invalid("rest_invalid_email", "Invalid email address.".to_owned()));
+                return Err(invalid(
+                    "rest_invalid_email",
+                    "Invalid email address.".to_owned(),
+                ));
             }
             "date-time" if !is_date_time(s) => {
                 return Err(invalid("rest_invalid_date", "Invalid date.".to_owned()));
@@ -455,7 +476,11 @@ pub(crate) fn validate(v: &Value, schema: &Value, param: &str) -> Result<(), Inv
 fn validate_object(props: &[(String, Value)], schema: &Value, param: &str) -> Result<(), Invalid> {
     let has = |name: &str| props.iter().any(|(k, _)| k == name);
     let required: Vec<String> = match schema.get("required") {
-        Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::Array(names)) => names
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         _ => schema
             .get("properties")
             .and_then(Value::as_object)
@@ -503,12 +528,14 @@ fn check_bounds(f: f64, schema: &Value, param: &str) -> Result<(), Invalid> {
             "{param} must be between {} (inclusive) and {} (inclusive)",
             lo as i64, hi as i64
         )),
-        (Some(lo), None) if f < lo => {
-            out(format!("{param} must be greater than or equal to {}", lo as i64))
-        }
-        (None, Some(hi)) if f > hi => {
-            out(format!("{param} must be less than or equal to {}", hi as i64))
-        }
+        (Some(lo), None) if f < lo => out(format!(
+            "{param} must be greater than or equal to {}",
+            lo as i64
+        )),
+        (None, Some(hi)) if f > hi => out(format!(
+            "{param} must be less than or equal to {}",
+            hi as i64
+        )),
         _ => Ok(()),
     }
 }

@@ -65,7 +65,8 @@ fn what_the_agent_sends_now_is_accepted() {
 
 #[test]
 fn wordpress_loose_type_rules() {
-    let ok = json!({"stock_quantity": "5", "featured": "1", "upsell_ids": "1, 2", "menu_order": 3.0});
+    let ok =
+        json!({"stock_quantity": "5", "featured": "1", "upsell_ids": "1, 2", "menu_order": 3.0});
     assert!(check(Route::Product, "PUT", ok.as_object().unwrap()).is_ok());
     let bad = json!({"stock_quantity": "lots", "regular_price": 5, "type": "box", "featured": ""});
     let e = check(Route::Products, "POST", bad.as_object().unwrap()).unwrap_err();
@@ -102,7 +103,9 @@ fn date_time_format_is_checked() {
     assert!(validate(&json!("2026-12-02T10:00:00"), &schema, "d").is_ok());
     assert!(validate(&json!("2026-12-02 10:00:00.5+01:00"), &schema, "d").is_ok());
     assert_eq!(
-        validate(&json!("2026-13-02T10:00:00"), &schema, "d").unwrap_err().code,
+        validate(&json!("2026-13-02T10:00:00"), &schema, "d")
+            .unwrap_err()
+            .code,
         "rest_invalid_date"
     );
 }
