@@ -127,6 +127,8 @@ impl Shop {
             http: reqwest::Client::builder()
                 // The store's certificate is self-signed.
                 .danger_accept_invalid_certs(true)
+                // Tells the suite's own requests apart in the store's log.
+                .user_agent("possync-contract-suite")
                 .timeout(Duration::from_secs(60))
                 .build()
                 .unwrap(),
