@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::shop_rules::{self, MAX_ACCOUNT_EMAIL_CHARS, MAX_BILLING_EMAIL_CHARS, MAX_PHONE_CHARS};
 use super::{ApiError, MAX_BODY_BYTES};
 use crate::domain::customers::Address;
 use crate::domain::outbox::{CustomerFields, CustomerRef};
@@ -182,19 +183,21 @@ pub fn product(
     }
 }
 
-/// An email address, loosely checked (the shop checks it again).
-pub fn email(field: &str, e: &str) -> Result<String, ApiError> {
+/// An email address the shop will take: WordPress' `is_email()`, within
+/// `max_chars`.
+pub fn email(field: &str, e: &str, max_chars: usize) -> Result<String, ApiError> {
     let e = e.trim();
-    let ok = e.len() <= 254
-        && !e.contains(char::is_whitespace)
-        && e.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
-    if !ok {
-        return Err(invalid(field, "must be an email address"));
+    if e.chars().count() > max_chars {
+        return Err(invalid(
+            field,
+            format!("is longer than the shop stores ({max_chars} characters)"),
+        ));
+    }
+    if !shop_rules::is_email(e) {
+        return Err(invalid(
+            field,
+            "must be an email address the shop accepts (e.g. name@example.com); WordPress refuses this one",
+        ));
     }
     Ok(e.to_owned())
 }
@@ -229,7 +232,11 @@ impl AddressIn {
             ));
         }
         let email_addr = match self.email.filter(|e| !e.trim().is_empty()) {
-            Some(e) => Some(email(&format!("{field}.email"), &e)?),
+            Some(e) => Some(email(
+                &format!("{field}.email"),
+                &e,
+                MAX_BILLING_EMAIL_CHARS,
+            )?),
             None => None,
         };
         Ok(Address {
@@ -243,7 +250,16 @@ impl AddressIn {
             postcode: t("postcode", self.postcode)?,
             country: country.to_ascii_uppercase(),
             email: email_addr,
-            phone: t("phone", self.phone)?,
+            phone: {
+                let phone = t("phone", self.phone)?;
+                if phone.chars().count() > MAX_PHONE_CHARS {
+                    return Err(invalid(
+                        format!("{field}.phone"),
+                        format!("is longer than the shop stores ({MAX_PHONE_CHARS} characters)"),
+                    ));
+                }
+                phone
+            },
         })
     }
 }
@@ -265,7 +281,10 @@ impl CustomerIn {
             v.map(|s| text(field, Some(s))).transpose()
         };
         Ok(CustomerFields {
-            email: self.email.map(|e| email("email", &e)).transpose()?,
+            email: self
+                .email
+                .map(|e| email("email", &e, MAX_ACCOUNT_EMAIL_CHARS))
+                .transpose()?,
             first_name: name("first_name", self.first_name)?,
             last_name: name("last_name", self.last_name)?,
             billing: self.billing.map(|a| a.parse("billing")).transpose()?,

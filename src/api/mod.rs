@@ -9,6 +9,7 @@ mod lookup;
 mod outbox;
 mod people;
 mod sales;
+mod shop_rules;
 mod stock;
 pub mod webhooks;
 

@@ -73,6 +73,11 @@ VALUES (:id, :attribute_id, :name, :slug, :description, :menu_order, :count, :ra
 
 const COUNT_PRODUCTS: &str = "SELECT COUNT(*) FROM products WHERE type <> 'variation'";
 const COUNT_VARIATIONS: &str = "SELECT COUNT(*) FROM products WHERE type = 'variation'";
+/// Variations whose parent product the replica does not hold (a draft,
+/// private or trashed parent outside the mirrored statuses, or one gone).
+const DELETE_ORPHAN_VARIATIONS: &str = "
+DELETE FROM products WHERE type = 'variation' AND NOT EXISTS (
+    SELECT 1 FROM products AS parent WHERE parent.id = products.parent_id AND parent.type <> 'variation')";
 const VARIABLE_PRODUCT_IDS: &str = "SELECT id FROM products WHERE type = 'variable' ORDER BY id";
 
 /// What an upsert did.
@@ -254,6 +259,14 @@ pub fn replace_attributes(
 }
 
 /// Number of products (variations excluded).
+/// Removes the variations whose parent product is not mirrored: a
+/// variation follows its parent in and out of the replica (the shop hides
+/// and does not sell a variation of a product it does not show). Returns
+/// how many were removed.
+pub fn prune_orphan_variations(tx: &Transaction<'_>) -> Result<usize, StoreError> {
+    Ok(tx.prepare_cached(DELETE_ORPHAN_VARIATIONS)?.execute([])?)
+}
+
 pub fn count_products(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row(COUNT_PRODUCTS, [], |r| r.get(0))?)
 }

@@ -30,7 +30,7 @@ use super::{SyncError, cancellable, upstream_failed};
 use crate::domain::batch::Records;
 use crate::domain::time::unix_millis_now;
 use crate::domain::{GmtTime, Resource, Stamp, UpstreamId};
-use crate::store::{Store, WriteStamp, apply, delta, sync_state};
+use crate::store::{Store, WriteStamp, apply, catalog, delta, sync_state};
 use crate::upstream::{Filter, Page, PageQuery, Scope, Upstream};
 
 /// Largest page WooCommerce serves; deltas and sweeps always use it.
@@ -211,7 +211,11 @@ impl<U: Upstream> Delta<'_, U> {
                 if !keep.is_empty() {
                     apply::write_records(tx, stamp, &keep)?;
                 }
-                delta::delete_ids(tx, resource, &gone)
+                let mut removed = delta::delete_ids(tx, resource, &gone)?;
+                if matches!(resource, Resource::Products | Resource::Variations) {
+                    removed += catalog::prune_orphan_variations(tx)?;
+                }
+                Ok(removed)
             })
             .await?;
         Ok(removed as u64)
@@ -238,6 +242,19 @@ impl<U: Upstream> Delta<'_, U> {
         scope: Scope,
         filter: &Filter,
     ) -> Result<Vec<Stamp>, SyncError> {
+        Ok(self
+            .stamps_and_parents(resource, scope, filter)
+            .await?
+            .0)
+    }
+
+    /// [`Self::stamps`], with each variation's parent product.
+    pub(super) async fn stamps_and_parents(
+        &self,
+        resource: Resource,
+        scope: Scope,
+        filter: &Filter,
+    ) -> Result<(Vec<Stamp>, HashMap<UpstreamId, UpstreamId>), SyncError> {
         let query = |page: u32| PageQuery {
             resource,
             scope,
@@ -249,6 +266,7 @@ impl<U: Upstream> Delta<'_, U> {
             .await?
             .map_err(upstream_failed(resource))?;
         let last = first.total_pages.unwrap_or(1);
+        let mut parents: HashMap<UpstreamId, UpstreamId> = first.parents.into_iter().collect();
         let mut out = first.stamps;
         let mut rest = stream::iter(2..=last)
             .map(|p| {
@@ -263,12 +281,14 @@ impl<U: Upstream> Delta<'_, U> {
                 next = rest.next() => next,
             };
             let Some(page) = next else { break };
-            out.extend(page.map_err(upstream_failed(resource))?.stamps);
+            let page = page.map_err(upstream_failed(resource))?;
+            parents.extend(page.parents);
+            out.extend(page.stamps);
         }
         // A set that grew during the listing may repeat an id across pages.
         out.sort_unstable_by_key(|s| s.id);
         out.dedup_by_key(|s| s.id);
-        Ok(out)
+        Ok((out, parents))
     }
 
     /// Fetches these objects by id and writes them; ids the store no longer

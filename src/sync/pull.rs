@@ -222,6 +222,25 @@ async fn run_inner<U: Upstream>(
         }
     }
     if failures.is_empty() {
+        // A variation follows its parent: with every page written, those
+        // whose parent is not mirrored (draft, private, trashed) leave.
+        if opts
+            .resources
+            .iter()
+            .any(|r| matches!(r, Resource::Products | Resource::Variations))
+        {
+            let pruned = store.write(catalog::prune_orphan_variations).await? as u64;
+            if let Some(r) = report
+                .resources
+                .iter_mut()
+                .find(|r| r.resource == Resource::Variations)
+            {
+                r.removed += pruned;
+            }
+            if pruned > 0 {
+                tracing::info!(pruned, "variations of products not mirrored left out");
+            }
+        }
         Ok(report)
     } else {
         Err(SyncError::Incomplete {

@@ -17,7 +17,7 @@ use super::SyncError;
 use super::delta::{Delta, DeltaReport, diff_stamps};
 use crate::domain::time::unix_millis_now;
 use crate::domain::{Resource, Stamp, UpstreamId};
-use crate::store::catalog;
+use crate::store::{catalog, deletes};
 use crate::store::delta::{self as store_delta, SweepVerdict};
 use crate::upstream::{Filter, Scope, Upstream};
 
@@ -31,6 +31,19 @@ pub const SWEPT: [Resource; 5] = [
     Resource::Customers,
     Resource::Orders,
     Resource::Refunds,
+];
+
+/// The resources whose own job re-reads, on every run, whatever the shop
+/// modified within the overlap before its cursor (the cursor polls list it
+/// whole; the customers job re-fetches it by id). Two saves in one second
+/// share a stamp, so a matching stamp of a recent object proves nothing,
+/// but for these the next run of their job settles it: the sweep trusts the
+/// stamp and does not fetch again what a poll just wrote.
+const POLLED: [Resource; 4] = [
+    Resource::Products,
+    Resource::Variations,
+    Resource::Orders,
+    Resource::Customers,
 ];
 
 /// A digest of each id bucket of a stamp set.
@@ -74,7 +87,9 @@ impl<U: Upstream> Delta<'_, U> {
                 .collect()
         };
         let mut diff = diff_stamps(&in_buckets(&local), &in_buckets(&upstream));
-        diff.changed = self.with_recent(resource, diff.changed, &upstream).await?;
+        if !POLLED.contains(&resource) {
+            diff.changed = self.with_recent(resource, diff.changed, &upstream).await?;
+        }
         let fetched = if diff.changed.is_empty() {
             0
         } else if resource == Resource::Variations || resource == Resource::Refunds {
@@ -141,10 +156,21 @@ impl<U: Upstream> Delta<'_, U> {
             _ => true,
         };
         if flat {
-            return Ok(Some((
-                self.stamps(resource, Scope::All, &filter).await?,
-                filter,
-            )));
+            let (mut stamps, parents) = self
+                .stamps_and_parents(resource, Scope::All, &filter)
+                .await?;
+            if resource == Resource::Variations {
+                // A variation is mirrored only while its parent is: the
+                // others are not missing, and do not count.
+                let mirrored: HashSet<UpstreamId> = self
+                    .store
+                    .read(|c| deletes::ids(c, Resource::Products))
+                    .await?
+                    .into_iter()
+                    .collect();
+                stamps.retain(|s| parents.get(&s.id).is_none_or(|p| mirrored.contains(p)));
+            }
+            return Ok(Some((stamps, filter)));
         }
         if resource != Resource::Variations {
             // Refunds on older stores follow their orders' polls.

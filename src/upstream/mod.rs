@@ -151,6 +151,8 @@ pub struct IdPage {
 #[derive(Debug, Clone)]
 pub struct StampPage {
     pub stamps: Vec<crate::domain::Stamp>,
+    /// For variations: each one's parent product, `(variation, parent)`.
+    pub parents: Vec<(UpstreamId, UpstreamId)>,
     pub total_items: Option<u64>,
     pub total_pages: Option<u32>,
 }

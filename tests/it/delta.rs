@@ -308,3 +308,135 @@ async fn a_record_modified_while_the_poll_pages_is_picked_up_by_the_next_cycle()
     );
     t.stop().await;
 }
+
+/// Requests for objects by id (`include=`) since the log was cleared, per
+/// path.
+fn fetched_by_id(t: &TestApp) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for r in t.sim.requests() {
+        if let Some((_, ids)) = r.query.iter().find(|(k, _)| k == "include") {
+            let n = ids.split(',').filter(|s| !s.is_empty()).count();
+            match out.iter_mut().find(|(p, _)| *p == r.path) {
+                Some(e) => e.1 += n,
+                None => out.push((r.path.clone(), n)),
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_sweep_right_after_a_poll_fetches_nothing_the_poll_just_wrote() {
+    let t = pulled().await;
+    let orders = t.replica_ids(Resource::Orders).await;
+    assert!(orders.len() >= 30, "{}", orders.len());
+    for id in &orders[..30] {
+        let (status, _) = t.sim.call(
+            "PUT",
+            &format!("orders/{id}"),
+            serde_json::json!({"customer_note": "changed at the shop"}),
+        );
+        assert_eq!(status, 200);
+    }
+    let ids = simple_ids(&t).await;
+    t.sim.set_product_price(ids[0], "12.34");
+    run(&t, Job::Poll(Resource::Orders)).await;
+    run(&t, Job::Poll(Resource::Products)).await;
+    run(&t, Job::Poll(Resource::Variations)).await;
+    run(&t, Job::Customers).await;
+
+    t.sim.clear_requests();
+    run(&t, Job::Sweep).await;
+    assert_eq!(fetched_by_id(&t), vec![], "the sweep re-fetched what the polls wrote");
+    let (_, body) = t.get_json("/api/sync/status").await;
+    for f in body["replica"]["freshness"].as_array().unwrap() {
+        if f["complete_pct"].is_number() {
+            assert_eq!(f["complete_pct"], 100.0, "{f}");
+        }
+    }
+    t.stop().await;
+}
+
+/// Variations the shop lists (not trashed) whose parent is published.
+fn mirrored_variations(t: &TestApp) -> (Vec<i64>, usize) {
+    let published: std::collections::HashSet<i64> =
+        t.sim.product_ids(Some("publish")).into_iter().collect();
+    let mut listed = Vec::new();
+    let mut others = 0;
+    for id in t.sim.variation_ids(None) {
+        let v = t.sim.variation(id).unwrap();
+        if v["status"] == "trash" {
+            continue;
+        }
+        if published.contains(&v["parent_id"].as_i64().unwrap()) {
+            listed.push(id);
+        } else {
+            others += 1;
+        }
+    }
+    listed.sort_unstable();
+    (listed, others)
+}
+
+async fn orphans(t: &TestApp) -> i64 {
+    t.store()
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM products v WHERE v.type = 'variation' AND NOT EXISTS
+                 (SELECT 1 FROM products p WHERE p.id = v.parent_id AND p.type <> 'variation')",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap()
+}
+
+async fn variation_freshness(t: &TestApp) -> serde_json::Value {
+    let (_, body) = t.get_json("/api/sync/status").await;
+    body["replica"]["freshness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource"] == "variations")
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn variations_follow_their_parent_in_and_out_of_the_replica() {
+    let t = pulled().await;
+    let (expected, others) = mirrored_variations(&t);
+    assert!(others > 0, "the shop has variations of unpublished products");
+    assert_eq!(orphans(&t).await, 0, "the pull keeps no variation without its parent");
+    assert_eq!(t.replica_ids(Resource::Variations).await, expected);
+
+    run(&t, Job::Sweep).await;
+    let fresh = variation_freshness(&t).await;
+    assert_eq!(fresh["upstream_count"], expected.len(), "{fresh}");
+    assert_eq!(fresh["complete_pct"], 100.0, "{fresh}");
+    assert_eq!(t.replica_ids(Resource::Variations).await, expected);
+
+    // The shop trashes a variable product: its variations leave with it.
+    let parent = t.sim.variation(expected[0]).unwrap()["parent_id"]
+        .as_i64()
+        .unwrap();
+    t.sim.trash_product(parent);
+    cycle(&t).await;
+    let (expected, _) = mirrored_variations(&t);
+    assert_eq!(orphans(&t).await, 0);
+    assert_eq!(t.replica_ids(Resource::Variations).await, expected);
+    assert!(t.sim.variation_ids(Some(parent)).iter().all(|v| !expected.contains(v)));
+
+    // Published again, it comes back with its variations.
+    assert!(t.sim.restore_product(parent));
+    t.sim
+        .update_product(parent, serde_json::json!({"status": "publish"}))
+        .unwrap();
+    cycle(&t).await;
+    let (expected, _) = mirrored_variations(&t);
+    assert!(!t.sim.variation_ids(Some(parent)).is_empty());
+    assert_eq!(t.replica_ids(Resource::Variations).await, expected);
+    assert_eq!(variation_freshness(&t).await["complete_pct"], 100.0);
+    t.stop().await;
+}

@@ -9,7 +9,7 @@ use possync::domain::Resource;
 use possync::sim::{FaultKind, FaultRule, SimConfig};
 use possync::sync::progress::{PullState, StepState};
 
-use crate::common::{TestApp, assert_completed, small_sim};
+use crate::common::{TestApp, assert_completed, mirrored_variation_ids, small_sim};
 
 /// The order statuses the agent mirrors by default.
 const DEFAULT_ORDER_STATUSES: [&str; 5] =
@@ -50,9 +50,14 @@ async fn full_pull_mirrors_every_resource_of_the_store() {
         counts.products_draft + counts.products_trash > 0,
         "the sim has unpublished products to leave out"
     );
+    assert!(
+        mirrored_variation_ids(&t.sim).len() < counts.variations - counts.variations_trash,
+        "the sim has variations of unpublished products to leave out"
+    );
     assert_eq!(
-        t.replica_ids(Resource::Variations).await.len(),
-        counts.variations - counts.variations_trash
+        t.replica_ids(Resource::Variations).await,
+        mirrored_variation_ids(&t.sim),
+        "exactly the variations of published products"
     );
     assert_eq!(
         t.replica_ids(Resource::Customers).await,
@@ -116,6 +121,11 @@ async fn full_pull_mirrors_every_resource_of_the_store() {
     assert_eq!(
         body["replica"]["counts"]["products"],
         t.sim.product_ids(Some("publish")).len()
+    );
+    assert_eq!(
+        body["replica"]["counts"]["variations"],
+        mirrored_variation_ids(&t.sim).len(),
+        "the counts leave out variations of products not mirrored"
     );
     t.stop().await;
 }
@@ -356,10 +366,9 @@ async fn the_next_resource_starts_while_the_one_before_finishes_its_last_pages()
         t.replica_ids(Resource::Products).await,
         t.sim.product_ids(Some("publish"))
     );
-    let counts = t.sim.counts();
     assert_eq!(
-        t.replica_ids(Resource::Variations).await.len(),
-        counts.variations - counts.variations_trash
+        t.replica_ids(Resource::Variations).await,
+        mirrored_variation_ids(&t.sim)
     );
     t.stop().await;
 }

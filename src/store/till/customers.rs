@@ -209,6 +209,21 @@ fn email_taken(
         .optional()?)
 }
 
+/// The addresses of `fields`, against the shop's countries and states.
+fn check_addresses(
+    conn: &Connection,
+    fields: &CustomerFields,
+) -> Result<Result<(), Refusal>, StoreError> {
+    for (field, a) in [("billing", &fields.billing), ("shipping", &fields.shipping)] {
+        if let Some(a) = a
+            && let Err(r) = super::address::check(conn, field, a)?
+        {
+            return Ok(Err(r));
+        }
+    }
+    Ok(Ok(()))
+}
+
 /// Registers a customer at the till.
 pub fn record_customer(
     tx: &Transaction<'_>,
@@ -218,6 +233,9 @@ pub fn record_customer(
     let Some(email) = fields.email.clone() else {
         return Ok(Err(Refusal::invalid("email", "is required")));
     };
+    if let Err(r) = check_addresses(tx, fields)? {
+        return Ok(Err(r));
+    }
     if let Some(existing) = email_taken(tx, &email, "", 0)? {
         return Ok(Err(Refusal::conflict(
             "customer_exists",
@@ -260,6 +278,9 @@ pub fn record_update(
     change: &CustomerFields,
     now_ms: i64,
 ) -> Result<Result<CustomerAccepted, Refusal>, StoreError> {
+    if let Err(r) = check_addresses(tx, change)? {
+        return Ok(Err(r));
+    }
     let (before, subject) = match *who {
         CustomerRef::Local(id) => match local_customer(tx, id)? {
             Some(l) if !l.discarded => (l.fields, id.to_string()),

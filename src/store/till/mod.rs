@@ -8,6 +8,7 @@
 //! transaction, on the single writer, so two tills' requests on this agent
 //! cannot both take the last item.
 
+pub mod address;
 pub mod customers;
 pub mod manage;
 pub mod returns;

@@ -82,6 +82,11 @@ pub fn record_sale(
             "a sale needs at least one line",
         )));
     }
+    if let Some(b) = &req.billing
+        && let Err(r) = super::address::check(tx, "billing", b)?
+    {
+        return Ok(Err(r));
+    }
     let customer = match &req.customer {
         None => ResolvedCustomer::default(),
         Some(c) => match customers::resolve(tx, c, "customer_id")? {

@@ -15,7 +15,7 @@ use crate::domain::webhooks::{DeliveryState, Instruction, Outcome, VersionKey};
 use crate::domain::{Resource, UpstreamId};
 use crate::store::deletes::{self, Removed};
 use crate::store::inbox::{journal, tombstones};
-use crate::store::{StoreError, Tx, WriteStamp, apply};
+use crate::store::{StoreError, Tx, WriteStamp, apply, catalog};
 
 /// Parses a delivery's topic and body (the upstream's wire format).
 pub type Parser = fn(&str, &[u8]) -> Result<Instruction, String>;
@@ -232,6 +232,10 @@ pub fn remove(
         // Products and variations share one id space and one table.
         let family = family(resource);
         tombstones::record(tx, family, id, modified, now_ms)?;
+        // A product's variations leave with it.
+        if family == Resource::Products {
+            catalog::prune_orphan_variations(tx)?;
+        }
     }
     Ok(())
 }
@@ -270,6 +274,10 @@ pub fn write_version(
     let done = apply::write_records(tx, stamp, records)?;
     if done.written == 0 {
         return Ok(DeliveryState::Stale);
+    }
+    // A variation of a product the replica does not mirror stays out.
+    if matches!(records, Records::Variations(_)) && catalog::prune_orphan_variations(tx)? > 0 {
+        return Ok(DeliveryState::Ignored);
     }
     tombstones::clear(tx, family, key.id)?;
     Ok(DeliveryState::Applied)

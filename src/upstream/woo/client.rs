@@ -521,15 +521,27 @@ impl Upstream for WooClient {
             Resource::Refunds => "date_created_gmt",
             _ => "date_modified_gmt",
         };
+        // A variation is mirrored only with its parent: list whose it is.
+        let parent = if query.resource == Resource::Variations {
+            ",parent_id"
+        } else {
+            ""
+        };
         let mut params = page_params(query);
-        params.push(("_fields".to_owned(), format!("id,{date}")));
+        params.push(("_fields".to_owned(), format!("id,{date}{parent}")));
         let answer = self.get(&path, &params).await?;
         let stamps = wire::stamps(&answer.body, date).ok_or_else(|| UpstreamError::Malformed {
             detail: format!("expected a list of ids and {date} from {path}"),
             snippet: classify::snippet(answer.body.to_string().as_bytes()),
         })?;
+        let parents = if parent.is_empty() {
+            Vec::new()
+        } else {
+            wire::parents(&answer.body)
+        };
         Ok(StampPage {
             stamps,
+            parents,
             total_items: answer.info.total_items,
             total_pages: answer.info.total_pages,
         })

@@ -1168,6 +1168,22 @@ pub fn stamps(body: &Value, date_field: &str) -> Option<Vec<crate::domain::Stamp
         .collect()
 }
 
+/// `[{"id":45,"parent_id":42,…}]` → `(45, 42)` for each item naming a
+/// parent.
+pub fn parents(body: &Value) -> Vec<(UpstreamId, UpstreamId)> {
+    body.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| {
+                    Some((v.get("id")?.as_i64()?, v.get("parent_id")?.as_i64()?))
+                })
+                .filter(|(_, parent)| *parent > 0)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Products from a page's body as received (read as `parse_list_body` does).
 pub fn products_body(body: &[u8]) -> Result<Vec<catalog::Product>, UpstreamError> {
     parse_list_body(body, "product", |w: WProduct, raw| {

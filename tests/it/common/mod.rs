@@ -261,3 +261,22 @@ pub fn assert_completed(p: &PullProgress) {
         "pull did not complete: {p:#?}"
     );
 }
+
+/// The variations a replica of `sim` should hold: those the shop lists
+/// (not trashed) whose parent product is published, ascending.
+pub fn mirrored_variation_ids(sim: &possync::sim::SimHandle) -> Vec<i64> {
+    let published: std::collections::HashSet<i64> =
+        sim.product_ids(Some("publish")).into_iter().collect();
+    let mut ids: Vec<i64> = sim
+        .variation_ids(None)
+        .into_iter()
+        .filter(|id| {
+            sim.variation(*id).is_some_and(|v| {
+                v["status"] != "trash"
+                    && v["parent_id"].as_i64().is_some_and(|p| published.contains(&p))
+            })
+        })
+        .collect();
+    ids.sort_unstable();
+    ids
+}

@@ -8,6 +8,9 @@ use serde_json::{Value, json};
 use super::{entry, sale, till, unconfirmed, uuid};
 use crate::common::TestApp;
 
+/// A well-formed address longer than an order's billing email column.
+const LONG_EMAIL: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.com";
+
 fn busy(t: &TestApp) {
     super::busy(&t.sim);
 }
@@ -180,6 +183,64 @@ async fn bad_input_is_refused_with_its_field_and_changes_nothing() {
             json!({"lines": [{"product_id": m, "quantity": 1}], "payment_method": "cash", "billing": {"email": "nope"}}),
             422,
             "billing.email",
+        ),
+        // What the shop itself would refuse (WordPress' is_email, column
+        // sizes, the shop's own countries and states), refused here first.
+        (
+            "POST",
+            "/api/orders".into(),
+            json!({"lines": [{"product_id": m, "quantity": 1}], "payment_method": "cash", "billing": {"email": "x@y.z"}}),
+            422,
+            "billing.email",
+        ),
+        (
+            "POST",
+            "/api/orders".into(),
+            json!({"lines": [{"product_id": m, "quantity": 1}], "payment_method": "cash", "billing": {"email": LONG_EMAIL}}),
+            422,
+            "billing.email",
+        ),
+        (
+            "POST",
+            "/api/orders".into(),
+            json!({"lines": [{"product_id": m, "quantity": 1}], "payment_method": "cash", "billing": {"phone": "1".repeat(101)}}),
+            422,
+            "billing.phone",
+        ),
+        (
+            "POST",
+            "/api/orders".into(),
+            json!({"lines": [{"product_id": m, "quantity": 1}], "payment_method": "cash", "billing": {"country": "UK"}}),
+            422,
+            "billing.country",
+        ),
+        (
+            "POST",
+            "/api/orders".into(),
+            json!({"lines": [{"product_id": m, "quantity": 1}], "payment_method": "cash", "billing": {"country": "US", "state": "ZZ"}}),
+            422,
+            "billing.state",
+        ),
+        (
+            "POST",
+            "/api/customers".into(),
+            json!({"email": "x@y.z"}),
+            422,
+            "email",
+        ),
+        (
+            "POST",
+            "/api/customers".into(),
+            json!({"email": format!("{}@b.example", "a".repeat(92))}),
+            422,
+            "email",
+        ),
+        (
+            "POST",
+            "/api/customers".into(),
+            json!({"email": "ok@b.example", "billing": {"country": "US", "state": "Atlantis"}}),
+            422,
+            "billing.state",
         ),
         (
             "POST",

@@ -314,3 +314,54 @@ async fn an_oversell_found_after_replay_is_reported_to_the_manager() {
     assert_eq!(stock, Some(-2), "the replica follows the shop");
     t.stop().await;
 }
+
+/// Sales as a shop sees them: none may carry an empty or invalid field,
+/// which a real WooCommerce refuses (an empty `billing.email` fails
+/// `is_email()`), and the simulated store checks the same schema.
+#[tokio::test]
+async fn sales_with_and_without_a_customer_or_an_email_reach_the_shop_as_orders() {
+    let (t, shelf) = till(|_| {}).await;
+    let registered = t.replica_ids(possync::domain::Resource::Customers).await[0];
+    // A till customer whose billing address has no email of its own.
+    let (status, local) = t
+        .post_json(
+            "/api/customers",
+            json!({"email": "nia@till.example", "first_name": "Nia",
+                   "billing": {"first_name": "Nia", "city": "Boston", "state": "massachusetts", "country": "US"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{local}");
+
+    let anonymous = sale(shelf.mug, 1);
+    let mut with_registered = sale(shelf.mug, 1);
+    with_registered["customer_id"] = json!(registered);
+    let mut with_local = sale(shelf.mug, 1);
+    with_local["customer_id"] = local["id"].clone();
+    with_local["billing"] = json!({"first_name": "Nia", "last_name": "Till", "country": "GB"});
+    let mut with_email = sale(shelf.mug, 1);
+    with_email["billing"] = json!({"first_name": "Eve", "email": "eve@till.example"});
+
+    let mut orders = Vec::new();
+    for body in [anonymous, with_registered, with_local, with_email] {
+        let (status, sold) = t.post_json("/api/orders", body).await;
+        assert_eq!(status, 201, "{sold}");
+        let e = wait_state(&t, uuid(&sold["outbox_id"]), EntryState::Confirmed, WITHIN).await;
+        orders.push(t.sim.order(e.upstream_id.unwrap()).unwrap());
+    }
+    let email = |o: &serde_json::Value| o["billing"]["email"].as_str().unwrap_or("").to_owned();
+    let [anon, reg, loc, mail] = &orders[..] else {
+        unreachable!()
+    };
+    assert_eq!(anon["customer_id"], 0, "a guest order");
+    assert_eq!(email(anon), "");
+    assert_eq!(reg["customer_id"], registered);
+    let till_customer = t.sim.customer_id_by_email("nia@till.example").unwrap();
+    assert_eq!(loc["customer_id"], till_customer);
+    assert_eq!(loc["billing"]["last_name"], "Till");
+    assert_eq!(email(loc), "");
+    assert_eq!(email(mail), "eve@till.example");
+    let shop_customer = t.sim.customer(till_customer).unwrap();
+    assert_eq!(shop_customer["billing"]["city"], "Boston", "a state may be named");
+    assert_eq!(t.sim.product_stock(shelf.mug), Some(16), "each sale took one");
+    t.stop().await;
+}
