@@ -242,10 +242,7 @@ impl<U: Upstream> Delta<'_, U> {
         scope: Scope,
         filter: &Filter,
     ) -> Result<Vec<Stamp>, SyncError> {
-        Ok(self
-            .stamps_and_parents(resource, scope, filter)
-            .await?
-            .0)
+        Ok(self.stamps_and_parents(resource, scope, filter).await?.0)
     }
 
     /// [`Self::stamps`], with each variation's parent product.

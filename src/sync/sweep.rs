@@ -17,8 +17,8 @@ use super::SyncError;
 use super::delta::{Delta, DeltaReport, diff_stamps};
 use crate::domain::time::unix_millis_now;
 use crate::domain::{Resource, Stamp, UpstreamId};
-use crate::store::{catalog, deletes};
 use crate::store::delta::{self as store_delta, SweepVerdict};
+use crate::store::{catalog, deletes};
 use crate::upstream::{Filter, Scope, Upstream};
 
 /// Ids per digest bucket.

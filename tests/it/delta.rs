@@ -347,7 +347,11 @@ async fn a_sweep_right_after_a_poll_fetches_nothing_the_poll_just_wrote() {
 
     t.sim.clear_requests();
     run(&t, Job::Sweep).await;
-    assert_eq!(fetched_by_id(&t), vec![], "the sweep re-fetched what the polls wrote");
+    assert_eq!(
+        fetched_by_id(&t),
+        vec![],
+        "the sweep re-fetched what the polls wrote"
+    );
     let (_, body) = t.get_json("/api/sync/status").await;
     for f in body["replica"]["freshness"].as_array().unwrap() {
         if f["complete_pct"].is_number() {
@@ -407,8 +411,15 @@ async fn variation_freshness(t: &TestApp) -> serde_json::Value {
 async fn variations_follow_their_parent_in_and_out_of_the_replica() {
     let t = pulled().await;
     let (expected, others) = mirrored_variations(&t);
-    assert!(others > 0, "the shop has variations of unpublished products");
-    assert_eq!(orphans(&t).await, 0, "the pull keeps no variation without its parent");
+    assert!(
+        others > 0,
+        "the shop has variations of unpublished products"
+    );
+    assert_eq!(
+        orphans(&t).await,
+        0,
+        "the pull keeps no variation without its parent"
+    );
     assert_eq!(t.replica_ids(Resource::Variations).await, expected);
 
     run(&t, Job::Sweep).await;
@@ -426,7 +437,12 @@ async fn variations_follow_their_parent_in_and_out_of_the_replica() {
     let (expected, _) = mirrored_variations(&t);
     assert_eq!(orphans(&t).await, 0);
     assert_eq!(t.replica_ids(Resource::Variations).await, expected);
-    assert!(t.sim.variation_ids(Some(parent)).iter().all(|v| !expected.contains(v)));
+    assert!(
+        t.sim
+            .variation_ids(Some(parent))
+            .iter()
+            .all(|v| !expected.contains(v))
+    );
 
     // Published again, it comes back with its variations.
     assert!(t.sim.restore_product(parent));

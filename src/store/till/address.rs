@@ -19,17 +19,26 @@ SELECT EXISTS (SELECT 1 FROM country_states WHERE country_code = :country
 /// Refuses an address whose country the shop does not list, or whose state
 /// is neither a code nor a name the shop lists for that country (where it
 /// lists states for it: the shop takes any text otherwise).
-pub fn check(conn: &Connection, field: &str, a: &Address) -> Result<Result<(), Refusal>, StoreError> {
+pub fn check(
+    conn: &Connection,
+    field: &str,
+    a: &Address,
+) -> Result<Result<(), Refusal>, StoreError> {
     if a.country.is_empty() {
         return Ok(Ok(()));
     }
     let (known, listed): (bool, i64) = conn
         .prepare_cached(COUNTRY)?
-        .query_row(named_params! { ":code": a.country }, |r| Ok((r.get(0)?, r.get(1)?)))?;
+        .query_row(named_params! { ":code": a.country }, |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     if listed > 0 && !known {
         return Ok(Err(Refusal::invalid(
             format!("{field}.country"),
-            format!("{:?} is not a country code the shop knows (e.g. GB, DE, US)", a.country),
+            format!(
+                "{:?} is not a country code the shop knows (e.g. GB, DE, US)",
+                a.country
+            ),
         )));
     }
     if a.state.is_empty() {

@@ -1175,9 +1175,7 @@ pub fn parents(body: &Value) -> Vec<(UpstreamId, UpstreamId)> {
         .map(|items| {
             items
                 .iter()
-                .filter_map(|v| {
-                    Some((v.get("id")?.as_i64()?, v.get("parent_id")?.as_i64()?))
-                })
+                .filter_map(|v| Some((v.get("id")?.as_i64()?, v.get("parent_id")?.as_i64()?)))
                 .filter(|(_, parent)| *parent > 0)
                 .collect()
         })

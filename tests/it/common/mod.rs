@@ -273,7 +273,9 @@ pub fn mirrored_variation_ids(sim: &possync::sim::SimHandle) -> Vec<i64> {
         .filter(|id| {
             sim.variation(*id).is_some_and(|v| {
                 v["status"] != "trash"
-                    && v["parent_id"].as_i64().is_some_and(|p| published.contains(&p))
+                    && v["parent_id"]
+                        .as_i64()
+                        .is_some_and(|p| published.contains(&p))
             })
         })
         .collect();

@@ -361,7 +361,14 @@ async fn sales_with_and_without_a_customer_or_an_email_reach_the_shop_as_orders(
     assert_eq!(email(loc), "");
     assert_eq!(email(mail), "eve@till.example");
     let shop_customer = t.sim.customer(till_customer).unwrap();
-    assert_eq!(shop_customer["billing"]["city"], "Boston", "a state may be named");
-    assert_eq!(t.sim.product_stock(shelf.mug), Some(16), "each sale took one");
+    assert_eq!(
+        shop_customer["billing"]["city"], "Boston",
+        "a state may be named"
+    );
+    assert_eq!(
+        t.sim.product_stock(shelf.mug),
+        Some(16),
+        "each sale took one"
+    );
     t.stop().await;
 }

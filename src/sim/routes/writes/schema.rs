@@ -61,35 +61,37 @@ const ROUTES: &[(Route, &str)] = &[
     (Route::Webhook, capture!("webhook_item")),
 ];
 
+/// One endpoint of a route: its methods and its args.
+type Endpoint = (Vec<String>, Map<String, Value>);
+
 /// The captures, parsed once: per route, its endpoints' methods and args.
-static SCHEMAS: LazyLock<Vec<(Route, Vec<(Vec<String>, Map<String, Value>)>)>> =
-    LazyLock::new(|| {
-        ROUTES
-            .iter()
-            .map(|(route, text)| {
-                let options: Value =
-                    serde_json::from_str(text).expect("a captured OPTIONS answer is JSON");
-                let endpoints = options["endpoints"]
-                    .as_array()
-                    .expect("an OPTIONS answer lists endpoints")
-                    .iter()
-                    .map(|e| {
-                        let methods = e["methods"]
-                            .as_array()
-                            .map(|m| {
-                                m.iter()
-                                    .filter_map(|x| x.as_str().map(str::to_owned))
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        let args = e["args"].as_object().cloned().unwrap_or_default();
-                        (methods, args)
-                    })
-                    .collect();
-                (*route, endpoints)
-            })
-            .collect()
-    });
+static SCHEMAS: LazyLock<Vec<(Route, Vec<Endpoint>)>> = LazyLock::new(|| {
+    ROUTES
+        .iter()
+        .map(|(route, text)| {
+            let options: Value =
+                serde_json::from_str(text).expect("a captured OPTIONS answer is JSON");
+            let endpoints = options["endpoints"]
+                .as_array()
+                .expect("an OPTIONS answer lists endpoints")
+                .iter()
+                .map(|e| {
+                    let methods = e["methods"]
+                        .as_array()
+                        .map(|m| {
+                            m.iter()
+                                .filter_map(|x| x.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let args = e["args"].as_object().cloned().unwrap_or_default();
+                    (methods, args)
+                })
+                .collect();
+            (*route, endpoints)
+        })
+        .collect()
+});
 
 /// The args `route` declares for `method` (empty when it declares none).
 fn args_for(route: Route, method: &str) -> Map<String, Value> {
