@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 shared=${REALSTORE_DIR:-../shared/realstore}
 root=${REALSTORE_ROOT:-/srv/woo}
 started=$(date +%s)
+trap 'echo "contract stage: $(( $(date +%s) - started )) s"' EXIT
 
 echo "== real store (bash $shared/up.sh)"
 line=$(bash "$shared/up.sh")
@@ -31,6 +32,4 @@ fi
 rm -rf "$helper"
 
 echo "== contract suite (cargo test --test contract)"
-suite=$(date +%s)
 cargo test --test contract
-echo "contract stage: $(( $(date +%s) - started )) s (suite $(( $(date +%s) - suite )) s)"
