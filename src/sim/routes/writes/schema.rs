@@ -61,10 +61,10 @@ const ROUTES: &[(Route, &str)] = &[
     (Route::Webhook, capture!("webhook_item")),
 ];
 
-/// One endpoint of a route: its methods and its args.
+/// The captures, parsed once: per route, its endpoints' methods and args.
+/// One endpoint of a route: the methods it answers and their args.
 type Endpoint = (Vec<String>, Map<String, Value>);
 
-/// The captures, parsed once: per route, its endpoints' methods and args.
 static SCHEMAS: LazyLock<Vec<(Route, Vec<Endpoint>)>> = LazyLock::new(|| {
     ROUTES
         .iter()
