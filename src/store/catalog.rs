@@ -78,6 +78,11 @@ const COUNT_VARIATIONS: &str = "SELECT COUNT(*) FROM products WHERE type = 'vari
 const DELETE_ORPHAN_VARIATIONS: &str = "
 DELETE FROM products WHERE type = 'variation' AND NOT EXISTS (
     SELECT 1 FROM products AS parent WHERE parent.id = products.parent_id AND parent.type <> 'variation')";
+const DELETE_VARIATION_WITHOUT_PARENT: &str = "
+DELETE FROM products WHERE id = :id AND type = 'variation' AND NOT EXISTS (
+    SELECT 1 FROM products AS parent WHERE parent.id = products.parent_id AND parent.type <> 'variation')";
+const DELETE_VARIATIONS_OF: &str =
+    "DELETE FROM products WHERE type = 'variation' AND parent_id = :parent";
 const VARIABLE_PRODUCT_IDS: &str = "SELECT id FROM products WHERE type = 'variable' ORDER BY id";
 
 /// What an upsert did.
@@ -265,6 +270,27 @@ pub fn replace_attributes(
 /// how many were removed.
 pub fn prune_orphan_variations(tx: &Transaction<'_>) -> Result<usize, StoreError> {
     Ok(tx.prepare_cached(DELETE_ORPHAN_VARIATIONS)?.execute([])?)
+}
+
+/// Removes variation `id` if its parent product is not mirrored; says
+/// whether it did. For a single object applied while a full pull may still
+/// be writing parents (a webhook), where [`prune_orphan_variations`] would
+/// take variations whose parent's page is not written yet.
+pub fn remove_variation_without_parent(
+    tx: &Transaction<'_>,
+    id: UpstreamId,
+) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached(DELETE_VARIATION_WITHOUT_PARENT)?
+        .execute(named_params! { ":id": id })?
+        > 0)
+}
+
+/// Removes the variations of product `parent` (which left the replica).
+pub fn remove_variations_of(tx: &Transaction<'_>, parent: UpstreamId) -> Result<usize, StoreError> {
+    Ok(tx
+        .prepare_cached(DELETE_VARIATIONS_OF)?
+        .execute(named_params! { ":parent": parent })?)
 }
 
 pub fn count_products(conn: &Connection) -> Result<i64, StoreError> {

@@ -42,6 +42,9 @@ ON CONFLICT (resource) DO UPDATE SET
 const UPSERT_RESOURCE_ERROR: &str = "
 INSERT INTO sync_resources (resource, last_error, last_error_at) VALUES (:resource, :error, :now)
 ON CONFLICT (resource) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at";
+const DISCOUNT_UPSTREAM_TOTAL: &str = "
+UPDATE sync_resources SET upstream_total = MAX(upstream_total - :n, 0)
+WHERE resource = :resource AND upstream_total IS NOT NULL";
 const SELECT_RESOURCES: &str = "
 SELECT resource, last_full_pull_run, last_full_pull_at, watermark_gmt, upstream_total,
        last_warning, last_error, last_error_at
@@ -300,6 +303,19 @@ pub fn record_done(
             ":total": outcome.upstream_total,
             ":warning": outcome.warning,
         })?;
+    Ok(())
+}
+
+/// Takes `n` objects the last pull counted, but the replica does not
+/// mirror, out of the store's recorded total for `resource` (variations of
+/// products not mirrored).
+pub fn discount_upstream_total(
+    tx: &Transaction<'_>,
+    resource: Resource,
+    n: u64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(DISCOUNT_UPSTREAM_TOTAL)?
+        .execute(named_params! { ":resource": resource.as_str(), ":n": n as i64 })?;
     Ok(())
 }
 

@@ -229,7 +229,14 @@ async fn run_inner<U: Upstream>(
             .iter()
             .any(|r| matches!(r, Resource::Products | Resource::Variations))
         {
-            let pruned = store.write(catalog::prune_orphan_variations).await? as u64;
+            // The shop's count of variations then means the same thing.
+            let pruned = store
+                .write(|tx| {
+                    let n = catalog::prune_orphan_variations(tx)? as u64;
+                    sync_state::discount_upstream_total(tx, Resource::Variations, n)?;
+                    Ok(n)
+                })
+                .await?;
             if let Some(r) = report
                 .resources
                 .iter_mut()

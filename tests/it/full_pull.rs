@@ -127,6 +127,17 @@ async fn full_pull_mirrors_every_resource_of_the_store() {
         mirrored_variation_ids(&t.sim).len(),
         "the counts leave out variations of products not mirrored"
     );
+    let variations = body["replica"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == "variations")
+        .unwrap();
+    assert_eq!(
+        variations["upstream_total"],
+        mirrored_variation_ids(&t.sim).len(),
+        "the shop's count, of the variations mirrored: {variations}"
+    );
     t.stop().await;
 }
 

@@ -234,7 +234,7 @@ pub fn remove(
         tombstones::record(tx, family, id, modified, now_ms)?;
         // A product's variations leave with it.
         if family == Resource::Products {
-            catalog::prune_orphan_variations(tx)?;
+            catalog::remove_variations_of(tx, id)?;
         }
     }
     Ok(())
@@ -276,8 +276,14 @@ pub fn write_version(
         return Ok(DeliveryState::Stale);
     }
     // A variation of a product the replica does not mirror stays out.
-    if matches!(records, Records::Variations(_)) && catalog::prune_orphan_variations(tx)? > 0 {
-        return Ok(DeliveryState::Ignored);
+    if let Records::Variations(v) = records {
+        let mut left_out = false;
+        for variation in v {
+            left_out |= catalog::remove_variation_without_parent(tx, variation.id)?;
+        }
+        if left_out {
+            return Ok(DeliveryState::Ignored);
+        }
     }
     tombstones::clear(tx, family, key.id)?;
     Ok(DeliveryState::Applied)

@@ -127,3 +127,68 @@ async fn a_burst_of_deliveries_is_stored_and_applied_in_order() {
     assert_eq!(names(&agent).await.len(), 200);
     agent.stop().await;
 }
+
+fn variation(id: i64, parent: i64, modified: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "id": id, "name": format!("Tee - {id}"), "slug": format!("tee-{id}"), "type": "variation",
+        "status": "publish", "parent_id": parent, "sku": format!("SKU-{id}"), "price": "1.00",
+        "regular_price": "1.00", "date_created_gmt": "2026-01-01T09:00:00",
+        "date_modified_gmt": modified, "stock_quantity": 3, "manage_stock": true,
+    }))
+    .unwrap()
+}
+
+async fn variation_ids(agent: &Agent) -> Vec<String> {
+    agent
+        .app
+        .store()
+        .read(|c| dump::raw_rows(c, Resource::Variations))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_variation_is_kept_only_with_its_parent_and_leaves_with_it() {
+    let agent = Agent::spawn().await;
+    let t = "product.updated";
+    // Its parent is not mirrored: the variation stays out.
+    assert_eq!(
+        agent
+            .deliver(t, &variation(701, 700, "2026-01-01T10:00:00"))
+            .await,
+        200
+    );
+    let stats = agent.settled().await;
+    assert_eq!(stats.ignored, 1, "{stats:?}");
+    assert!(variation_ids(&agent).await.is_empty());
+
+    // With its parent mirrored, it is kept.
+    let mut parent: Value =
+        serde_json::from_slice(&product(700, "Tee", "2026-01-01T10:00:00", "publish")).unwrap();
+    parent["type"] = json!("variable");
+    agent
+        .deliver(t, &serde_json::to_vec(&parent).unwrap())
+        .await;
+    agent
+        .deliver(t, &variation(701, 700, "2026-01-01T10:01:00"))
+        .await;
+    agent
+        .deliver(t, &variation(702, 700, "2026-01-01T10:01:00"))
+        .await;
+    agent.settled().await;
+    assert_eq!(variation_ids(&agent).await, vec!["701", "702"]);
+
+    // The parent turns draft (not mirrored): its variations leave with it.
+    parent["status"] = json!("draft");
+    parent["date_modified_gmt"] = json!("2026-01-01T10:02:00");
+    agent
+        .deliver(t, &serde_json::to_vec(&parent).unwrap())
+        .await;
+    agent.settled().await;
+    assert!(names(&agent).await.is_empty());
+    assert!(variation_ids(&agent).await.is_empty());
+    agent.stop().await;
+}
