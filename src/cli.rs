@@ -25,6 +25,7 @@ use crate::sync::schedule::{self, Job};
 use crate::upstream::woo::client::WooClient;
 
 mod backup;
+mod check;
 mod demo;
 mod doctor;
 mod outbox;
@@ -76,6 +77,8 @@ pub enum Command {
     Restore(backup::RestoreArgs),
     /// Check the configuration, files, disk, shop and keys: a line per check
     Doctor(doctor::DoctorArgs),
+    /// Check the shop answers; with --writes, a write round trip (staging shops only)
+    Check(check::CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +147,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             Command::Backup(args) => backup::backup(cli.config, args).await,
             Command::Restore(args) => backup::restore(cli.config, args).await,
             Command::Doctor(args) => doctor::run(cli.config, args).await,
+            Command::Check(args) => check::run(cli.config, args).await,
         }
     })
 }

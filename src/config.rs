@@ -133,6 +133,31 @@ pub struct StoreConfig {
     pub auth: AuthMode,
     pub verify_tls: bool,
     pub timeout: Duration,
+    /// Whether the shop is a production shop or a test/staging copy: only
+    /// a staging profile lets `possync check --writes` write test objects.
+    pub mode: StoreMode,
+}
+
+/// What kind of shop the profile points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreMode {
+    /// The live shop (the default): nothing but the till's own changes is
+    /// ever written to it.
+    #[default]
+    Production,
+    /// A test or staging copy of the shop, where the agent may create and
+    /// remove clearly named test objects to check its writes.
+    Staging,
+}
+
+impl StoreMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreMode::Production => "production",
+            StoreMode::Staging => "staging",
+        }
+    }
 }
 
 impl StoreConfig {
@@ -147,6 +172,7 @@ impl StoreConfig {
             auth: AuthMode::OAuth1,
             verify_tls: true,
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+            mode: StoreMode::Production,
         }
     }
 }
@@ -447,6 +473,11 @@ const KEYS: &[Key] = &[
         kind: Kind::Int,
     },
     Key {
+        path: "store.mode",
+        env: "POSSYNC_STORE_MODE",
+        kind: Kind::Str,
+    },
+    Key {
         path: "sync.page_size",
         env: "POSSYNC_SYNC_PAGE_SIZE",
         kind: Kind::Int,
@@ -679,6 +710,7 @@ struct RawStore {
     auth: Option<String>,
     verify_tls: Option<bool>,
     timeout_secs: Option<i64>,
+    mode: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -843,6 +875,16 @@ impl RawStore {
                 format!("must be between 1 and {MAX_TIMEOUT_SECS} (got {timeout_secs})"),
             ));
         }
+        let mode = match self.mode.as_deref().map(str::trim) {
+            None | Some("production") => StoreMode::Production,
+            Some("staging") => StoreMode::Staging,
+            Some(other) => {
+                return Err(ConfigError::invalid(
+                    "store.mode",
+                    format!("must be production or staging (got {other:?})"),
+                ));
+            }
+        };
         Ok(StoreConfig {
             url,
             home_url,
@@ -851,6 +893,7 @@ impl RawStore {
             auth,
             verify_tls: self.verify_tls.unwrap_or(true),
             timeout: Duration::from_secs(timeout_secs as u64),
+            mode,
         })
     }
 }
@@ -1179,6 +1222,25 @@ mod tests {
         assert!(
             e.to_string()
                 .starts_with("cannot read config file /nonexistent/possync.toml")
+        );
+    }
+
+    #[test]
+    fn store_mode_is_production_unless_said_staging() {
+        let c = load(&store_toml("https://shop.example.com"), &[]).unwrap();
+        assert_eq!(c.store().unwrap().mode, StoreMode::Production);
+        let c = load(
+            &store_toml("https://shop.example.com"),
+            &[("POSSYNC_STORE_MODE", "staging")],
+        )
+        .unwrap();
+        assert_eq!(c.store().unwrap().mode, StoreMode::Staging);
+        assert_eq!(
+            err(
+                &store_toml("https://shop.example.com"),
+                &[("POSSYNC_STORE_MODE", "live")]
+            ),
+            "store.mode must be production or staging (got \"live\")"
         );
     }
 }

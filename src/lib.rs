@@ -6,8 +6,8 @@
 //! # Layout
 //!
 //! - [`app`]: wires everything; `App::spawn(config)` is used by `main` and tests
-//! - [`cli`]: the command line (demo, run, sync, status, sim, outbox, webhooks, backup,
-//!   restore, doctor) and signals
+//! - [`cli`]: the command line (demo, run, sync, status, sim, outbox, webhooks, check,
+//!   backup, restore, doctor) and signals
 //! - [`config`]: `possync.toml` + `POSSYNC_*` overrides, validated
 //! - [`doctor`]: `possync doctor` and `/api/doctor`: config, files, disk, shop, keys, webhooks
 //! - [`domain`]: our own types (products, customers, orders, store settings)

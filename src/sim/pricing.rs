@@ -50,7 +50,15 @@ impl TaxLocation {
         shipping: &Address,
         pickup: bool,
     ) -> Self {
-        if pickup {
+        let a = if shipping.country.is_empty() {
+            billing
+        } else {
+            shipping
+        };
+        // Local pickup, or no address at all (a sale without a customer):
+        // the shop's base address, as `WC_Abstract_Order::get_tax_location`
+        // defaults to it.
+        if pickup || a.country.is_empty() {
             let mut parts = store.settings.default_country.split(':');
             return Self {
                 country: parts.next().unwrap_or("").to_owned(),
@@ -59,11 +67,6 @@ impl TaxLocation {
                 city: store.settings.store_city.clone(),
             };
         }
-        let a = if shipping.country.is_empty() {
-            billing
-        } else {
-            shipping
-        };
         Self {
             country: a.country.clone(),
             state: a.state.clone(),

@@ -1,6 +1,7 @@
 //! One integration-test binary (see conventions: tests/it/main.rs).
 
 mod api;
+mod check;
 mod cli;
 mod common;
 mod convergence;

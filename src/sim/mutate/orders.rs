@@ -13,9 +13,7 @@ use super::input::{Input, apply_meta, parse_decimal};
 use super::stock::{self, holds_stock};
 use super::{HookEvent, HookResource, Tx};
 use crate::sim::data::{item_meta, new_line};
-use crate::sim::model::{
-    Address, FeeLine, Ids, LineItem, Meta, Order, OrderStatus, PostStatus, ShippingLine,
-};
+use crate::sim::model::{Address, FeeLine, Ids, LineItem, Meta, Order, OrderStatus, ShippingLine};
 use crate::sim::pricing::{self, TaxLocation};
 use crate::sim::routes::ApiError;
 
@@ -35,9 +33,10 @@ fn order_key(id: i64, now: i64) -> String {
     format!("wc_order_{tail}")
 }
 
-/// `get_product_id()`: `sku` first, then `variation_id`, then `product_id`;
-/// returns `(product id, variation id)`.
-fn resolve_product(tx: &Tx<'_>, posted: Input<'_>) -> Result<(i64, i64), ApiError> {
+/// The product a posted line names, as `prepare_line_items` finds it with
+/// `wc_get_product`: a trashed product is still a product and is sold; an
+/// id the shop does not hold at all gives `None`, a line without a product.
+fn resolve_product(tx: &Tx<'_>, posted: Input<'_>) -> Result<Option<(i64, i64)>, ApiError> {
     let store = &tx.store;
     let wanted = if let Some(sku) = posted.str("sku").filter(|s| !s.is_empty()) {
         super::catalog::sku_owner(store, &sku, 0).unwrap_or(0)
@@ -52,20 +51,31 @@ fn resolve_product(tx: &Tx<'_>, posted: Input<'_>) -> Result<(i64, i64), ApiErro
         ));
     };
     if let Some(v) = store.variations.get(&wanted) {
-        if store.products.contains_key(&v.parent_id) {
-            return Ok((v.parent_id, v.id));
-        }
-    } else if store
-        .products
-        .get(&wanted)
-        .is_some_and(|p| p.status != PostStatus::Trash)
-    {
-        return Ok((wanted, 0));
+        return Ok(store
+            .products
+            .contains_key(&v.parent_id)
+            .then_some((v.parent_id, v.id)));
     }
-    Err(bad(
-        "woocommerce_rest_invalid_product_id",
-        "Invalid product ID.",
-    ))
+    Ok(store.products.contains_key(&wanted).then_some((wanted, 0)))
+}
+
+/// A line whose product the shop does not have: WooCommerce keeps what was
+/// posted of its name, quantity and totals, and 0.00 for the rest.
+fn productless_line(tx: &mut Tx<'_>, quantity: i64) -> LineItem {
+    LineItem {
+        id: Ids::next(&mut tx.store.ids.order_item),
+        name: String::new(),
+        product_id: 0,
+        variation_id: 0,
+        quantity,
+        tax_class: String::new(),
+        subtotal: Decimal::ZERO,
+        subtotal_tax: Decimal::ZERO,
+        total: Decimal::ZERO,
+        total_tax: Decimal::ZERO,
+        taxes: Vec::new(),
+        meta: Vec::new(),
+    }
 }
 
 /// Line items as posted; each priced from the catalogue unless the client
@@ -78,9 +88,14 @@ fn line_items(
     let mut out = Vec::new();
     for item in posted {
         let item = Input(item);
-        let (pid, vid) = resolve_product(tx, item)?;
         let qty = item.int("quantity").unwrap_or(1);
-        let (mut line, unit, _) = new_line(tx.store, pid, vid, qty, tx.now);
+        let (mut line, unit) = match resolve_product(tx, item)? {
+            Some((pid, vid)) => {
+                let (line, unit, _) = new_line(tx.store, pid, vid, qty, tx.now);
+                (line, unit)
+            }
+            None => (productless_line(tx, qty), Decimal::ZERO),
+        };
         pricing::price_line(tx.store, loc, &mut line, unit);
         let total = item.str("total").and_then(|s| parse_decimal(&s));
         let subtotal = item.str("subtotal").and_then(|s| parse_decimal(&s));

@@ -83,9 +83,12 @@ pub(crate) fn get_customer(c: &Call<'_>) -> Result<Out, ApiError> {
     let id: i64 = c.path[0].parse().unwrap_or(0);
     match c.store.customers.get(&id) {
         Some(u) => Ok(Out::Json(render::customer(&c.ctx, u))),
-        None => Err(ApiError::not_found(
-            "woocommerce_rest_invalid_id",
-            "Invalid resource ID.",
-        )),
+        None => Err(unknown_user()),
     }
+}
+
+/// An unknown customer id on the single-customer routes, as WooCommerce's
+/// permission check answers it (`Users::get_user_in_current_site`).
+pub(crate) fn unknown_user() -> ApiError {
+    ApiError::not_found("wc_user_invalid_id", "Invalid user ID.")
 }

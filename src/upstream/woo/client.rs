@@ -659,6 +659,7 @@ mod tests {
             auth: AuthMode::Basic,
             verify_tls: true,
             timeout: Duration::from_secs(5),
+            mode: crate::config::StoreMode::Production,
         };
         let c = WooClient::new(&cfg).unwrap();
         let s = format!("{c:?}");

@@ -267,8 +267,24 @@ impl WooClient {
 
     /// One write, never retried here. Says whether a failure may have been
     /// applied by the shop.
-    async fn send(&self, method: Method, path: &str, body: &Value) -> Result<Value, WriteFailure> {
-        let request = self.authorized(method, path, &[]).json(body);
+    pub(super) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, WriteFailure> {
+        self.send_with_query(method, path, &[], body).await
+    }
+
+    /// [`WooClient::send`] with a query string (signed with the request).
+    pub(super) async fn send_with_query(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: &Value,
+    ) -> Result<Value, WriteFailure> {
+        let request = self.authorized(method, path, query).json(body);
         self.count_request();
         let response = request.send().await.map_err(|e| {
             // A refused connection sent nothing; anything later may have

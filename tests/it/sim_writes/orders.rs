@@ -149,6 +149,46 @@ async fn sim_orders_created_paid_take_stock_and_keep_meta() {
 }
 
 #[tokio::test]
+async fn sim_sells_a_trashed_product_and_an_unknown_id_as_an_empty_line_like_woocommerce() {
+    // `prepare_line_items`: `wc_get_product` finds a trashed product; for an
+    // id it does not find, the line is kept without a product (the real
+    // store answered both with 201, checked by the contract suite).
+    let (sim, c) = spawn().await;
+    let pid = sim.add_simple_product("Old Pot", "OLD-POT", "10.00", Some(5));
+    sim.trash_product(pid);
+    let o = order(
+        &c,
+        json!({"billing": billing_gb(), "line_items": [{"product_id": pid, "quantity": 1}]}),
+    )
+    .await;
+    assert_eq!(
+        (
+            o["total"].as_str(),
+            o["line_items"][0]["product_id"].as_i64()
+        ),
+        (Some("10.00"), Some(pid))
+    );
+    let o = order(
+        &c,
+        json!({"billing": billing_gb(), "line_items": [{"product_id": 987654321, "quantity": 2}]}),
+    )
+    .await;
+    let line = &o["line_items"][0];
+    assert_eq!(
+        (
+            line["product_id"].as_i64(),
+            line["name"].as_str(),
+            line["total"].as_str()
+        ),
+        (Some(0), Some(""), Some("0.00"))
+    );
+    assert_eq!(
+        (line["quantity"].as_i64(), o["total"].as_str()),
+        (Some(2), Some("0.00"))
+    );
+}
+
+#[tokio::test]
 async fn sim_order_status_changes_move_stock_and_dates() {
     let (sim, c) = spawn().await;
     let pid = sim.add_simple_product("Pickup Pot", "PICK-POT", "10.00", Some(5));

@@ -68,6 +68,12 @@ pub(crate) fn customers_collection(c: &mut WriteCall<'_, '_>) -> Result<WriteOut
 /// `PUT|PATCH|POST|DELETE /customers/{id}`.
 pub(crate) fn customer_item(c: &mut WriteCall<'_, '_>) -> Result<WriteOut, ApiError> {
     let id = c.id(0);
+    // The item routes' permission check looks the user up first
+    // (`Users::get_user_in_current_site`): an unknown id is a 404 before
+    // anything else is read. Batch items skip that check.
+    if !c.store().customers.contains_key(&id) {
+        return Err(crate::sim::routes::people::unknown_user());
+    }
     if c.is_delete() {
         schema::check(Route::Customer, c.method, &c.input)?;
         let force = c.force();
