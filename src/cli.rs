@@ -24,10 +24,12 @@ use crate::sync::pull::{self, PullOptions};
 use crate::sync::schedule::{self, Job};
 use crate::upstream::woo::client::WooClient;
 
+mod admin;
 mod demo;
 mod outbox;
 mod progress_bars;
 mod sim;
+mod tokens;
 mod webhooks;
 
 /// Offline-first sync agent for point-of-sale terminals: keeps a local
@@ -58,6 +60,10 @@ pub enum Command {
     Outbox(outbox::OutboxArgs),
     /// Manage the shop's webhook subscriptions to this agent
     Webhooks(webhooks::WebhooksArgs),
+    /// Create, list or revoke the bearer tokens till front-ends call the API with
+    Tokens(tokens::TokensArgs),
+    /// Back-office administration (the admin password)
+    Admin(admin::AdminArgs),
 }
 
 #[derive(Debug, Args)]
@@ -123,6 +129,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             Command::Sim(args) => sim::run(args).await,
             Command::Outbox(args) => outbox::run(cli.config, args),
             Command::Webhooks(args) => webhooks::run(cli.config, args).await,
+            Command::Tokens(args) => tokens::run(cli.config, args).await,
+            Command::Admin(args) => admin::run(cli.config, args).await,
         }
     })
 }
