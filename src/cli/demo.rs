@@ -85,7 +85,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
     )
     .await?;
     // A till front-end's token, so the API can be tried at once.
-    let token = match crate::api::security::tokens::create(app.store(), "demo").await? {
+    let api_token = match crate::api::security::tokens::create(app.store(), "demo").await? {
         Some(t) => t,
         None => {
             let name = format!("demo-{}", crate::domain::time::unix_millis_now());
@@ -112,9 +112,9 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
         "  status page:    {}/ (set the admin password on first visit)",
         app.url()
     );
-    println!("  API token:      {token}");
+    println!("  API token:      {api_token}");
     println!(
-        "  try:            curl -H 'Authorization: Bearer {token}' '{}/api/customers?q=a'",
+        "  try:            curl -H 'Authorization: Bearer {api_token}' '{}/api/customers?q=a'",
         app.url()
     );
     println!("Press Ctrl-C to stop.");
