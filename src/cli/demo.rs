@@ -108,10 +108,8 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
         "  replica:        {}",
         data_dir.join("replica.db").display()
     );
-    println!(
-        "  status page:    {}/ (set the admin password on first visit)",
-        app.url()
-    );
+    println!("  status page:    {}/", app.url());
+    println!("                  (choose the admin password on first visit)");
     println!("  API token:      {api_token}");
     println!(
         "  try:            curl -H 'Authorization: Bearer {api_token}' '{}/api/customers?q=a'",

@@ -10,7 +10,9 @@
 //! 3. **Browser origin**, on state-changing methods (POST, PUT, PATCH,
 //!    DELETE) except webhook receivers: `Sec-Fetch-Site` other than
 //!    `same-origin` or `none`, or an `Origin` other than the agent's own, is
-//!    403 `cross_origin`.
+//!    403 `cross_origin`. (`Origin: null` passes only with `Sec-Fetch-Site:
+//!    same-origin`: that is how a browser posts the page's own forms under
+//!    `Referrer-Policy: no-referrer`.)
 //! 4. **Content type**: a JSON route's body must be `application/json`, a
 //!    form's `application/x-www-form-urlencoded` (415
 //!    `unsupported_media_type`).
@@ -388,7 +390,12 @@ async fn check(
             let own = origin.to_str().ok().is_some_and(|o| {
                 let o = o.to_ascii_lowercase();
                 let h = host.to_ascii_lowercase();
-                o == format!("http://{h}") || o == format!("https://{h}")
+                o == format!("http://{h}")
+                    || o == format!("https://{h}")
+                    // Under `Referrer-Policy: no-referrer` a browser posts
+                    // the page's own forms with `Origin: null`; its fetch
+                    // metadata still says where the request comes from.
+                    || (o == "null" && site.as_deref() == Some("same-origin"))
             });
             if !own {
                 tracing::warn!(path = route.path, "cross-origin request refused");

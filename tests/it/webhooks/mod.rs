@@ -93,13 +93,14 @@ impl Agent {
         )
         .await
         .unwrap();
+        // The status API needs a token; deliveries are checked by signature
+        // alone and ignore it.
+        let token =
+            crate::common::create_token(&app, &format!("webhook-tests-{}", uuid::Uuid::new_v4())).await;
         Agent {
             app,
             dir,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap(),
+            http: crate::common::client_with_token(&token),
         }
     }
 
