@@ -3,6 +3,7 @@
 //! line, a LAN bind, and the same attacks from a real browser.
 
 mod browser;
+mod fuzz;
 mod login;
 mod table;
 

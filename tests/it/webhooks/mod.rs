@@ -3,7 +3,7 @@
 //! replica through the date guard, and subscriptions against the sim.
 
 mod apply;
-mod fixtures;
+pub(crate) mod fixtures;
 mod inbox;
 mod receiver;
 mod refetch;
