@@ -6,14 +6,17 @@
 //! # Layout
 //!
 //! - [`app`]: wires everything; `App::spawn(config)` is used by `main` and tests
-//! - [`cli`]: the command line (demo, run, sync, status, sim, outbox) and signals
+//! - [`cli`]: the command line (demo, run, sync, status, sim, outbox, webhooks, tokens,
+//!   admin) and signals
 //! - [`config`]: `possync.toml` + `POSSYNC_*` overrides, validated
 //! - [`domain`]: our own types (products, customers, orders, store settings)
 //! - [`store`]: the SQLite replica, the till's outbox and the webhook inbox (a file of
 //!   its own); the only module with SQL
 //! - [`upstream`]: the `Upstream` trait; [`upstream::woo`] speaks WooCommerce
 //! - [`sync`]: full pull, progress, retry policy, outbox replay, the agent's sync task
-//! - [`api`]: the local HTTP server: status page, `/healthz`, JSON API (till writes, outbox)
+//! - [`api`]: the local HTTP server: status page behind the admin login, `/healthz`, JSON
+//!   API (till writes, outbox), webhook receivers; [`api::security`] is the one layer
+//!   (Host, origin, content type, token or session) and route table in front of them all
 //! - [`sim`]: a WooCommerce-compatible simulated store for demo, tests, benchmarks
 //! - [`error`], [`telemetry`]: the crate error with exit codes; log set-up
 

@@ -1,6 +1,8 @@
 //! The local HTTP server: the POS JSON API, the back-office status page,
 //! `/healthz`. Handlers are thin: they extract, call `store`/`sync`, and map
-//! the result; errors leave as `{"error":{"code","message"}}`.
+//! the result; errors leave as `{"error":{"code","message"}}`. Every request
+//! passes [`security::guard`] first, and every route has its row (who may
+//! call it) in [`security::ROUTES`].
 
 mod backoffice;
 mod health;
