@@ -57,8 +57,18 @@ async fn health_status_page_and_errors() {
             .starts_with("text/html")
     );
     let html = page.text().await.unwrap();
+    // Its script is a file of its own (the CSP allows no inline code).
+    assert!(html.contains("/assets/status.js"), "{html}");
+    let script = bare
+        .get(format!("{}/assets/status.js", t.app.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
-        html.contains("/api/sync/status"),
+        script.contains("/api/sync/status"),
         "the page reads the status API"
     );
 

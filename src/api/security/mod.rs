@@ -556,6 +556,45 @@ mod tests {
         assert_eq!(host_name(host), name);
     }
 
+    /// A handler registered without a row in [`ROUTES`] is never reached.
+    #[tokio::test]
+    async fn a_route_missing_from_the_table_is_refused() {
+        use tower::ServiceExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("replica.db")).unwrap();
+        let sec = Security::new(
+            store,
+            "127.0.0.1:8420".parse().unwrap(),
+            ApiConfig::default(),
+        );
+        let reached = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = reached.clone();
+        let app = axum::Router::new()
+            .route("/healthz", axum::routing::get(|| async { "ok" }))
+            .route(
+                "/api/new-thing",
+                axum::routing::get(move || {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    async { "reached" }
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(sec, guard));
+        let get = |path: &str| {
+            axum::http::Request::get(path)
+                .header(header::HOST, "127.0.0.1:8420")
+                .body(Body::empty())
+                .unwrap()
+        };
+        let res = app.clone().oneshot(get("/api/new-thing")).await.unwrap();
+        assert_eq!(res.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("undeclared_route"));
+        assert!(!reached.load(std::sync::atomic::Ordering::SeqCst));
+        // A declared one passes.
+        let res = app.oneshot(get("/healthz")).await.unwrap();
+        assert_eq!(res.status(), axum::http::StatusCode::OK);
+    }
+
     #[test]
     fn every_row_is_unique_and_writes_say_their_body() {
         for (i, a) in ROUTES.iter().enumerate() {

@@ -358,3 +358,30 @@ async fn allowed_hosts_and_the_loopback_names_pass_the_host_check() {
         assert_eq!(res.status(), 421, "{host}");
     }
 }
+
+#[tokio::test]
+async fn a_null_origin_passes_only_with_same_origin_fetch_metadata() {
+    // Under `Referrer-Policy: no-referrer` a browser posts the page's own
+    // forms with `Origin: null`; a sandboxed frame elsewhere sends the same
+    // Origin with `Sec-Fetch-Site: cross-site`.
+    let g = Guarded::spawn(|_| {}).await;
+    let before = g.digest().await;
+    let post = |site: Option<&'static str>| {
+        let mut req = g
+            .bare
+            .post(g.url("/api/customers"))
+            .bearer_auth(&g.token)
+            .header("origin", "null")
+            .json(&json!({}));
+        if let Some(site) = site {
+            req = req.header("sec-fetch-site", site);
+        }
+        req.send()
+    };
+    assert_eq!(post(None).await.unwrap().status(), 403);
+    assert_eq!(post(Some("cross-site")).await.unwrap().status(), 403);
+    assert_eq!(post(Some("same-site")).await.unwrap().status(), 403);
+    // Past the origin check: the empty body is then a precise 422.
+    assert_eq!(post(Some("same-origin")).await.unwrap().status(), 422);
+    assert_eq!(g.digest().await, before);
+}
