@@ -66,6 +66,9 @@ fn read_password() -> Result<String, Error> {
         return Ok(first);
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(io_err)?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(io_err)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }

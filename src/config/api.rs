@@ -79,7 +79,9 @@ impl RawApi {
             if !valid {
                 return Err(ConfigError::invalid(
                     "api.allowed_hosts",
-                    format!("{host:?} is not a host name (write it without scheme or port, e.g. till-3.shop.lan)"),
+                    format!(
+                        "{host:?} is not a host name (write it without scheme or port, e.g. till-3.shop.lan)"
+                    ),
                 ));
             }
             allowed_hosts.push(host);
@@ -114,7 +116,10 @@ mod tests {
     #[test]
     fn a_lan_listen_needs_tokens_required() {
         let e = load("listen = \"0.0.0.0:8420\"\n").unwrap_err().to_string();
-        assert!(e.contains("beyond loopback: set api.require_tokens = true"), "{e}");
+        assert!(
+            e.contains("beyond loopback: set api.require_tokens = true"),
+            "{e}"
+        );
         let c = load("listen = \"0.0.0.0:8420\"\n[api]\nrequire_tokens = true\n").unwrap();
         assert!(c.api.require_tokens);
     }
@@ -131,7 +136,12 @@ mod tests {
 
     #[test]
     fn session_idle_is_bounded() {
-        let e = load("[api]\nsession_idle_secs = 5\n").unwrap_err().to_string();
-        assert!(e.contains("api.session_idle_secs must be between 60"), "{e}");
+        let e = load("[api]\nsession_idle_secs = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("api.session_idle_secs must be between 60"),
+            "{e}"
+        );
     }
 }

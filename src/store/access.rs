@@ -11,8 +11,7 @@ use super::StoreError;
 const INSERT_TOKEN: &str = "
 INSERT INTO api_tokens (name, hash, created_at) VALUES (:name, :hash, :now)
 ON CONFLICT (name) DO NOTHING";
-const LIST_TOKENS: &str =
-    "SELECT name, created_at, last_used_at FROM api_tokens ORDER BY name";
+const LIST_TOKENS: &str = "SELECT name, created_at, last_used_at FROM api_tokens ORDER BY name";
 const TOKEN_HASHES: &str = "SELECT name, hash FROM api_tokens ORDER BY name";
 const REVOKE_TOKEN: &str = "DELETE FROM api_tokens WHERE name = :name";
 const TOUCH_TOKEN: &str = "
@@ -106,11 +105,7 @@ pub fn admin_password(conn: &Connection) -> Result<Option<(String, i64)>, StoreE
 }
 
 /// Sets (or replaces) the admin password's hash.
-pub fn set_admin_password(
-    tx: &Transaction<'_>,
-    phc: &str,
-    now_ms: i64,
-) -> Result<(), StoreError> {
+pub fn set_admin_password(tx: &Transaction<'_>, phc: &str, now_ms: i64) -> Result<(), StoreError> {
     tx.execute(SET_PASSWORD, named_params! { ":hash": phc, ":now": now_ms })?;
     Ok(())
 }

@@ -52,7 +52,12 @@ pub(super) async fn form(state: &AppState, error: Option<String>) -> Result<Resp
     Ok(render(state, set, error, StatusCode::OK))
 }
 
-fn render(state: &AppState, password_set: bool, error: Option<String>, status: StatusCode) -> Response {
+fn render(
+    state: &AppState,
+    password_set: bool,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let csrf = session::random_token();
     let page = if password_set {
         FORM.replace("{{title}}", "log in")
@@ -104,7 +109,10 @@ fn logged_in(state: &AppState, password_set_at: i64) -> Response {
         header::SET_COOKIE,
         session::set_cookie(SESSION_COOKIE, &id, secure, None),
     );
-    h.append(header::SET_COOKIE, session::clear_cookie(LOGIN_COOKIE, secure));
+    h.append(
+        header::SET_COOKIE,
+        session::clear_cookie(LOGIN_COOKIE, secure),
+    );
     res
 }
 
@@ -119,7 +127,12 @@ async fn set_password(State(state): State<AppState>, body: Bytes) -> Result<Resp
         ));
     }
     if let Err(reason) = password::check_new(&form.password) {
-        return Ok(render(&state, false, Some(reason), StatusCode::UNPROCESSABLE_ENTITY));
+        return Ok(render(
+            &state,
+            false,
+            Some(reason),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
     }
     if form.confirm.as_deref() != Some(form.password.as_str()) {
         return Ok(render(
@@ -156,7 +169,10 @@ async fn login(State(state): State<AppState>, body: Bytes) -> Result<Response, A
     let _turn = state.security.login_turn().await;
     if let Err(wait) = state.security.throttle().check(Instant::now()) {
         let secs = wait.as_secs().max(1);
-        tracing::warn!(retry_after_secs = secs, "back-office login refused: too many failed attempts");
+        tracing::warn!(
+            retry_after_secs = secs,
+            "back-office login refused: too many failed attempts"
+        );
         let mut res = render(
             &state,
             true,

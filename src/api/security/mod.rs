@@ -149,7 +149,12 @@ pub const ROUTES: &[Route] = &[
     // Till lookups.
     row(Get, "/api/products", Catalog, BodyKind::None),
     row(Get, "/api/products/{id}", Catalog, BodyKind::None),
-    row(Get, "/api/products/{id}/variations", Catalog, BodyKind::None),
+    row(
+        Get,
+        "/api/products/{id}/variations",
+        Catalog,
+        BodyKind::None,
+    ),
     row(Get, "/api/customers", Token, BodyKind::None),
     row(Get, "/api/customers/{id}", Token, BodyKind::None),
     row(Get, "/api/orders", Token, BodyKind::None),
@@ -225,7 +230,10 @@ impl Security {
 
     /// The failed-login throttle.
     pub fn throttle(&self) -> std::sync::MutexGuard<'_, Throttle> {
-        self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner
+            .throttle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// Waits for the turn to check a password: logins run one at a time.
@@ -265,7 +273,7 @@ impl Security {
         };
         matches!(name.as_str(), "localhost" | "127.0.0.1" | "[::1]")
             || name == listen_ip
-            || self.inner.config.allowed_hosts.iter().any(|h| *h == name)
+            || self.inner.config.allowed_hosts.contains(&name)
     }
 
     async fn token(&self, headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -366,7 +374,10 @@ async fn check(
             // A known path with another method: the router answers 405.
             return Ok(req);
         }
-        tracing::error!(path = matched.as_str(), "route missing from the access table");
+        tracing::error!(
+            path = matched.as_str(),
+            "route missing from the access table"
+        );
         return Err(ApiError::UndeclaredRoute(matched.as_str().to_owned()));
     };
 
@@ -380,7 +391,10 @@ async fn check(
             .get("sec-fetch-site")
             .and_then(|v| v.to_str().ok())
             .map(str::to_ascii_lowercase);
-        if site.as_deref().is_some_and(|s| s != "same-origin" && s != "none") {
+        if site
+            .as_deref()
+            .is_some_and(|s| s != "same-origin" && s != "none")
+        {
             tracing::warn!(path = route.path, "cross-site request refused");
             return Err(ApiError::CrossOrigin(
                 "requests from another site may not change anything here".to_owned(),
@@ -424,12 +438,14 @@ async fn check(
             n.trim() != "0"
         });
     match route.body {
-        Json | BodyKind::None if changing && (has_body || mime.is_some()) => {
-            if mime.as_deref() != Some("application/json") {
-                return Err(ApiError::UnsupportedMediaType(
-                    "the body must be JSON sent as Content-Type: application/json".to_owned(),
-                ));
-            }
+        Json | BodyKind::None
+            if changing
+                && (has_body || mime.is_some())
+                && mime.as_deref() != Some("application/json") =>
+        {
+            return Err(ApiError::UnsupportedMediaType(
+                "the body must be JSON sent as Content-Type: application/json".to_owned(),
+            ));
         }
         Form if mime.as_deref() != Some("application/x-www-form-urlencoded") => {
             return Err(ApiError::UnsupportedMediaType(

@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;

@@ -189,8 +189,14 @@ mod tests {
     #[test]
     fn cookies_are_found_by_exact_name() {
         let mut h = HeaderMap::new();
-        h.append(header::COOKIE, HeaderValue::from_static("a=1; possync_session_x=2"));
-        h.append(header::COOKIE, HeaderValue::from_static("possync_session=3"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; possync_session_x=2"),
+        );
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("possync_session=3"),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("3"));
         assert_eq!(cookie(&h, "b"), None);
     }

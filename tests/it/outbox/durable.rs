@@ -107,7 +107,11 @@ fn http(config: &Path) -> reqwest::Client {
         .env("POSSYNC_LOG", "warn")
         .output()
         .expect("tokens create runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = String::from_utf8(out.stdout).unwrap();
     crate::common::client_with_token(token.trim())
 }

@@ -38,7 +38,9 @@ impl Browser {
     /// skip line) when they are not installed.
     pub async fn start(test: &str, extra_args: &[String]) -> Option<Browser> {
         if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-            println!("SKIPPED {test}: {CHROMIUM} or {CHROMEDRIVER} is not installed (run .ci/browser-deps.sh)");
+            println!(
+                "SKIPPED {test}: {CHROMIUM} or {CHROMEDRIVER} is not installed (run .ci/browser-deps.sh)"
+            );
             return None;
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -224,7 +226,13 @@ const XORIGIN_PAGE: &str = r#"<!doctype html>
 
 /// The text of the element `css` selects, once the page has one.
 async fn element_text(b: &Browser, css: &str) -> Option<String> {
-    b.client.find(Locator::Css(css)).await.ok()?.text().await.ok()
+    b.client
+        .find(Locator::Css(css))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -332,7 +340,13 @@ async fn the_manager_sets_the_password_logs_out_and_logs_in_through_the_real_pag
     let click = |css: &'static str| {
         let b = &b;
         async move {
-            b.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+            b.client
+                .find(Locator::Css(css))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
         }
     };
     let status_page_loaded = || async {

@@ -39,13 +39,22 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         ".{0,40}".prop_map(Value::String),
         // Keys and values the API knows, so the parser goes deep.
         prop_oneof![
-            Just("lines"), Just("product_id"), Just("quantity"), Just("email"),
-            Just("first_name"), Just("payment_method"), Just("customer"), Just("-1"),
-            Just("99999999999999999999"), Just("x@y.z"), Just("1e400"),
+            Just("lines"),
+            Just("product_id"),
+            Just("quantity"),
+            Just("email"),
+            Just("first_name"),
+            Just("payment_method"),
+            Just("customer"),
+            Just("-1"),
+            Just("99999999999999999999"),
+            Just("x@y.z"),
+            Just("1e400"),
         ]
         .prop_map(|s| Value::String(s.to_owned())),
     ];
@@ -54,11 +63,16 @@ fn json_value() -> impl Strategy<Value = Value> {
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             prop::collection::btree_map(
                 prop_oneof![
-                    Just("lines".to_owned()), Just("product_id".to_owned()),
-                    Just("quantity".to_owned()), Just("email".to_owned()),
-                    Just("first_name".to_owned()), Just("last_name".to_owned()),
-                    Just("payment_method".to_owned()), Just("delta".to_owned()),
-                    Just("reason".to_owned()), ".{0,12}",
+                    Just("lines".to_owned()),
+                    Just("product_id".to_owned()),
+                    Just("quantity".to_owned()),
+                    Just("email".to_owned()),
+                    Just("first_name".to_owned()),
+                    Just("last_name".to_owned()),
+                    Just("payment_method".to_owned()),
+                    Just("delta".to_owned()),
+                    Just("reason".to_owned()),
+                    ".{0,12}",
                 ],
                 inner,
                 0..6
@@ -175,9 +189,18 @@ fn query_strings(cases: u32) {
         prop::collection::vec(
             (
                 prop_oneof![
-                    Just("q"), Just("sku"), Just("barcode"), Just("limit"), Just("page"),
-                    Just("per_page"), Just("sort"), Just("state"), Just("status"),
-                    Just("in_stock"), Just("category"), Just("x"),
+                    Just("q"),
+                    Just("sku"),
+                    Just("barcode"),
+                    Just("limit"),
+                    Just("page"),
+                    Just("per_page"),
+                    Just("sort"),
+                    Just("state"),
+                    Just("status"),
+                    Just("in_stock"),
+                    Just("category"),
+                    Just("x"),
                 ],
                 "[^&#]{0,20}"
             ),
@@ -223,7 +246,11 @@ fn mutated(all: Arc<Vec<Captured>>) -> impl Strategy<Value = (Vec<(String, Strin
                 if !body.is_empty() {
                     let k = at.index(body.len());
                     // Never the same byte: the capture must change.
-                    body[k] = if body[k] == byte { byte.wrapping_add(1) } else { byte };
+                    body[k] = if body[k] == byte {
+                        byte.wrapping_add(1)
+                    } else {
+                        byte
+                    };
                 }
             }
             if let Some((at, value)) = header {
@@ -260,7 +287,9 @@ fn webhooks(cases: u32) {
         .run(&delivery, |(headers, body)| {
             let mut req = h.g.bare.post(h.g.url(crate::webhooks::PATH));
             for (k, v) in &headers {
-                if ["host", "content-length", "connection"].contains(&k.to_ascii_lowercase().as_str()) {
+                if ["host", "content-length", "connection"]
+                    .contains(&k.to_ascii_lowercase().as_str())
+                {
                     continue;
                 }
                 let Ok(v) = reqwest::header::HeaderValue::from_str(v) else {
@@ -289,7 +318,11 @@ async fn shop_answering(body: Vec<u8>) -> (std::net::SocketAddr, tokio::task::Jo
         let body = body.clone();
         async move {
             (
-                [("content-type", "application/json"), ("x-wp-total", "3"), ("x-wp-totalpages", "1")],
+                [
+                    ("content-type", "application/json"),
+                    ("x-wp-total", "3"),
+                    ("x-wp-totalpages", "1"),
+                ],
                 (*body).clone(),
             )
         }
@@ -319,14 +352,16 @@ fn upstream_pages(cases: u32) {
         prop::collection::vec(any::<u8>(), 0..512),
         json_value().prop_map(|v| v.to_string().into_bytes()),
         // A real product, in a page, with bytes changed.
-        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4).prop_map(move |flips| {
-            let mut b = [b"[".as_slice(), &real, b"]"].concat();
-            for (at, byte) in flips {
-                let k = at.index(b.len());
-                b[k] = byte;
+        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4).prop_map(
+            move |flips| {
+                let mut b = [b"[".as_slice(), &real, b"]"].concat();
+                for (at, byte) in flips {
+                    let k = at.index(b.len());
+                    b[k] = byte;
+                }
+                b
             }
-            b
-        }),
+        ),
         Just(b"<html><body>Maintenance</body></html>".to_vec()),
     ];
     runner(cases)

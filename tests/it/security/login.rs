@@ -19,7 +19,11 @@ use crate::common::{any_port, client_with_token};
 async fn the_first_visit_sets_the_admin_password_and_logs_in() {
     let g = Guarded::fresh(|_| {}).await;
     let form = LoginForm::get(&g.bare, &g.url("/")).await;
-    assert!(form.html.contains("set the admin password"), "{}", form.html);
+    assert!(
+        form.html.contains("set the admin password"),
+        "{}",
+        form.html
+    );
     let post = |fields: Vec<(&'static str, String)>| {
         g.bare
             .post(g.url("/set-password"))
@@ -36,16 +40,37 @@ async fn the_first_visit_sets_the_admin_password_and_logs_in() {
     .await
     .unwrap();
     assert_eq!(differ.status(), 422);
-    assert!(differ.text().await.unwrap().contains("the two passwords differ"));
-    let short = post(vec![csrf(), ("password", "short".into()), ("confirm", "short".into())])
-        .await
-        .unwrap();
+    assert!(
+        differ
+            .text()
+            .await
+            .unwrap()
+            .contains("the two passwords differ")
+    );
+    let short = post(vec![
+        csrf(),
+        ("password", "short".into()),
+        ("confirm", "short".into()),
+    ])
+    .await
+    .unwrap();
     assert_eq!(short.status(), 422);
-    assert!(g.app.store().read(access::admin_password).await.unwrap().is_none());
+    assert!(
+        g.app
+            .store()
+            .read(access::admin_password)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
-    let set = post(vec![csrf(), ("password", PASSWORD.into()), ("confirm", PASSWORD.into())])
-        .await
-        .unwrap();
+    let set = post(vec![
+        csrf(),
+        ("password", PASSWORD.into()),
+        ("confirm", PASSWORD.into()),
+    ])
+    .await
+    .unwrap();
     assert_eq!(set.status(), 303);
     let cookie = set_cookie(&set, "possync_session").expect("logged in at once");
     assert!(
@@ -63,10 +88,22 @@ async fn the_first_visit_sets_the_admin_password_and_logs_in() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("/assets/status.js") && page.contains("Log out"), "{page}");
+    assert!(
+        page.contains("/assets/status.js") && page.contains("Log out"),
+        "{page}"
+    );
 
-    let (phc, _) = g.app.store().read(access::admin_password).await.unwrap().unwrap();
-    assert!(phc.starts_with("$argon2id$") && !phc.contains(PASSWORD), "{phc}");
+    let (phc, _) = g
+        .app
+        .store()
+        .read(access::admin_password)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        phc.starts_with("$argon2id$") && !phc.contains(PASSWORD),
+        "{phc}"
+    );
 
     // A second first visit cannot replace it.
     let again = LoginForm::get(&g.bare, &g.url("/")).await;
@@ -84,7 +121,13 @@ async fn the_first_visit_sets_the_admin_password_and_logs_in() {
         .await
         .unwrap();
     assert_eq!(res.status(), 409);
-    let (still, _) = g.app.store().read(access::admin_password).await.unwrap().unwrap();
+    let (still, _) = g
+        .app
+        .store()
+        .read(access::admin_password)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(still, phc);
 }
 
@@ -102,7 +145,13 @@ async fn the_status_json_needs_the_session_or_a_token_and_logout_ends_the_sessio
     assert_eq!(g.bare.get(&url).send().await.unwrap().status(), 401);
     assert_eq!(g.with_token().get(&url).send().await.unwrap().status(), 200);
     let s = g.login().await;
-    let with_session = g.bare.get(&url).header("cookie", &s.cookie).send().await.unwrap();
+    let with_session = g
+        .bare
+        .get(&url)
+        .header("cookie", &s.cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(with_session.status(), 200);
 
     // Logout needs the session's CSRF token, too.
@@ -126,7 +175,13 @@ async fn the_status_json_needs_the_session_or_a_token_and_logout_ends_the_sessio
     assert_eq!(out.status(), 303);
     let cleared = set_cookie(&out, "possync_session").unwrap();
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
-    let after = g.bare.get(&url).header("cookie", &s.cookie).send().await.unwrap();
+    let after = g
+        .bare
+        .get(&url)
+        .header("cookie", &s.cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(after.status(), 401);
 }
 
@@ -186,7 +241,10 @@ async fn failed_logins_slow_down_after_five_and_are_logged_without_the_password(
     assert!(text.contains("back-office login failed"), "{text}");
     assert!(text.contains("failures=5"), "{text}");
     assert!(text.contains("too many failed attempts"), "{text}");
-    assert!(!text.contains("wrong-guess-1234") && !text.contains(PASSWORD), "{text}");
+    assert!(
+        !text.contains("wrong-guess-1234") && !text.contains(PASSWORD),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -226,7 +284,11 @@ async fn a_password_reset_from_the_command_line_ends_the_old_sessions() {
         .write_all(b"a brand new password\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let status = g
         .bare
         .get(g.url("/api/sync/status"))
@@ -235,8 +297,17 @@ async fn a_password_reset_from_the_command_line_ends_the_old_sessions() {
         .await
         .unwrap();
     assert_eq!(status.status(), 401, "the old session ended");
-    let (phc, _) = g.app.store().read(access::admin_password).await.unwrap().unwrap();
-    assert!(possync::api::security::password::verify("a brand new password", &phc));
+    let (phc, _) = g
+        .app
+        .store()
+        .read(access::admin_password)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(possync::api::security::password::verify(
+        "a brand new password",
+        &phc
+    ));
 
     // Too short: refused, nothing changed.
     let mut child = possync()
@@ -249,7 +320,13 @@ async fn a_password_reset_from_the_command_line_ends_the_old_sessions() {
     child.stdin.take().unwrap().write_all(b"short\n").unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let (same, _) = g.app.store().read(access::admin_password).await.unwrap().unwrap();
+    let (same, _) = g
+        .app
+        .store()
+        .read(access::admin_password)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(same, phc);
 }
 
@@ -266,13 +343,20 @@ fn cli(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
 async fn tokens_from_the_command_line_are_shown_once_listed_by_name_and_revoked() {
     let dir = tempfile::tempdir().unwrap();
     let made = cli(dir.path(), &["tokens", "create", "--name", "till-7"]);
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     let token = String::from_utf8(made.stdout).unwrap().trim().to_owned();
     assert!(token.starts_with("pst_"), "{token}");
     let again = cli(dir.path(), &["tokens", "create", "--name", "till-7"]);
     assert_eq!(again.status.code(), Some(2));
     let listed = String::from_utf8(cli(dir.path(), &["tokens", "list"]).stdout).unwrap();
-    assert!(listed.contains("till-7") && !listed.contains(&token), "{listed}");
+    assert!(
+        listed.contains("till-7") && !listed.contains(&token),
+        "{listed}"
+    );
 
     let app = App::spawn(
         Config::new(any_port(), dir.path().to_path_buf(), None),
@@ -305,7 +389,10 @@ async fn an_agent_listening_beyond_loopback_refuses_to_start_unless_tokens_are_r
     .err()
     .expect("refused");
     let text = err.to_string();
-    assert!(text.contains("beyond loopback: set api.require_tokens = true"), "{text}");
+    assert!(
+        text.contains("beyond loopback: set api.require_tokens = true"),
+        "{text}"
+    );
     assert!(!text.contains('\n'), "one line: {text}");
 
     let out = possync()

@@ -50,7 +50,9 @@ fn expected(route: &Route, case: Case) -> Option<(u16, &'static str)> {
             Some((401, "unauthorized"))
         }
         Case::CrossOrigin | Case::CrossSiteFetch if browser_checked => Some((403, "cross_origin")),
-        Case::WrongContentType if matches!(route.body, BodyKind::Json | BodyKind::Form) && changing => {
+        Case::WrongContentType
+            if matches!(route.body, BodyKind::Json | BodyKind::Form) && changing =>
+        {
             Some((415, "unsupported_media_type"))
         }
         Case::NoSession if session_route => Some((401, "unauthorized")),
@@ -66,7 +68,10 @@ fn expected(route: &Route, case: Case) -> Option<(u16, &'static str)> {
 /// The route's path with its segments filled in.
 fn concrete(path: &str) -> String {
     path.replace("{id}", "3f7c2a1e-0000-4000-8000-000000000001")
-        .replace("/api/products/3f7c2a1e-0000-4000-8000-000000000001", "/api/products/1")
+        .replace(
+            "/api/products/3f7c2a1e-0000-4000-8000-000000000001",
+            "/api/products/1",
+        )
 }
 
 /// Credentials a legitimate caller of `route` sends.
@@ -78,12 +83,7 @@ struct Legit<'a> {
 
 /// Builds the request for `route` as a legitimate caller would, then spoils
 /// it as `case` says.
-fn request(
-    g: &Guarded,
-    route: &Route,
-    case: Case,
-    legit: &Legit<'_>,
-) -> reqwest::RequestBuilder {
+fn request(g: &Guarded, route: &Route, case: Case, legit: &Legit<'_>) -> reqwest::RequestBuilder {
     let method = reqwest::Method::from_bytes(route.verb.as_str().as_bytes()).unwrap();
     let mut req = g.bare.request(method, g.url(&concrete(route.path)));
     let changing = route.verb != Verb::Get;
@@ -91,9 +91,15 @@ fn request(
     // Who the caller is.
     let session_instead = route.access == Access::Session
         || (route.access == Access::TokenOrSession
-            && matches!(case, Case::NoSession | Case::ExpiredSession | Case::MissingCsrf));
+            && matches!(
+                case,
+                Case::NoSession | Case::ExpiredSession | Case::MissingCsrf
+            ));
     let use_token = !session_instead
-        && matches!(route.access, Access::Token | Access::TokenOrSession | Access::Catalog);
+        && matches!(
+            route.access,
+            Access::Token | Access::TokenOrSession | Access::Catalog
+        );
     if use_token {
         match case {
             Case::NoToken => {}
@@ -309,13 +315,22 @@ async fn html_answers_carry_the_browser_hardening_headers_and_json_is_never_snif
     let h = page.headers();
     assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
     let csp = h["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("script-src 'self'") && csp.contains("style-src 'self'"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("style-src 'self'"),
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
     assert_eq!(h["referrer-policy"], "no-referrer");
     assert_eq!(h["x-content-type-options"], "nosniff");
     let html = page.text().await.unwrap();
-    assert!(!html.contains("<script>") && !html.contains("<style>"), "no inline code");
+    assert!(
+        !html.contains("<script>") && !html.contains("<style>"),
+        "no inline code"
+    );
     for (path, kind) in [
         ("/api/products", "application/json"),
         ("/assets/status.js", "text/javascript"),
@@ -324,7 +339,13 @@ async fn html_answers_carry_the_browser_hardening_headers_and_json_is_never_snif
     ] {
         let res = g.with_token().get(g.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{path}");
-        assert!(res.headers()["content-type"].to_str().unwrap().starts_with(kind), "{path}");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{path}"
+        );
         assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{path}");
     }
 }
@@ -332,11 +353,38 @@ async fn html_answers_carry_the_browser_hardening_headers_and_json_is_never_snif
 #[tokio::test]
 async fn product_lookups_need_a_token_when_tokens_are_required() {
     let g = Guarded::spawn(|c| c.api.require_tokens = true).await;
-    assert_eq!(g.bare.get(g.url("/api/products")).send().await.unwrap().status(), 401);
-    assert_eq!(g.with_token().get(g.url("/api/products")).send().await.unwrap().status(), 200);
-    assert_eq!(g.bare.get(g.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        g.bare
+            .get(g.url("/api/products"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        g.with_token()
+            .get(g.url("/api/products"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        g.bare.get(g.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
     let open = Guarded::spawn(|_| {}).await;
-    assert_eq!(open.bare.get(open.url("/api/products")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        open.bare
+            .get(open.url("/api/products"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -350,11 +398,27 @@ async fn allowed_hosts_and_the_loopback_names_pass_the_host_check() {
         "till-3.shop.lan".to_owned(),
         format!("TILL-3.shop.lan:{port}"),
     ] {
-        let res = g.bare.get(g.url("/healthz")).header("host", &host).send().await.unwrap();
+        let res = g
+            .bare
+            .get(g.url("/healthz"))
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200, "{host}");
     }
-    for host in ["evil.example.com", "till-3.shop.lan.evil.example", "127.0.0.2"] {
-        let res = g.bare.get(g.url("/healthz")).header("host", host).send().await.unwrap();
+    for host in [
+        "evil.example.com",
+        "till-3.shop.lan.evil.example",
+        "127.0.0.2",
+    ] {
+        let res = g
+            .bare
+            .get(g.url("/healthz"))
+            .header("host", host)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 421, "{host}");
     }
 }

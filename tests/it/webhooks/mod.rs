@@ -96,7 +96,8 @@ impl Agent {
         // The status API needs a token; deliveries are checked by signature
         // alone and ignore it.
         let token =
-            crate::common::create_token(&app, &format!("webhook-tests-{}", uuid::Uuid::new_v4())).await;
+            crate::common::create_token(&app, &format!("webhook-tests-{}", uuid::Uuid::new_v4()))
+                .await;
         Agent {
             app,
             dir,
