@@ -7,7 +7,7 @@
 //! `csrf_token`). Before login, forms carry a double-submit token: the
 //! `possync_login` cookie and the form's `csrf_token` must match.
 //! Reusable by any later back-office page: [`Sessions`] for the state,
-//! [`CsrfToken`]/[`Admin`] as request extensions, the cookie helpers below.
+//! [`Admin`] (with its CSRF token) as a request extension, the cookie helpers below.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
