@@ -145,13 +145,9 @@ impl Evil {
         let flag = relay.clone();
         let task = tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
-                let relay = flag.load(Ordering::SeqCst);
+                let flag = flag.clone();
                 tokio::spawn(async move {
-                    let _ = if relay {
-                        relay_to(conn, agent).await
-                    } else {
-                        serve_page(conn, agent).await
-                    };
+                    let _ = serve(conn, agent, &flag).await;
                 });
             }
         });
@@ -169,17 +165,23 @@ impl Drop for Evil {
     }
 }
 
-async fn relay_to(mut conn: TcpStream, agent: SocketAddr) -> std::io::Result<()> {
-    let mut upstream = TcpStream::connect(agent).await?;
-    tokio::io::copy_bidirectional(&mut conn, &mut upstream).await?;
-    Ok(())
+/// One connection: decided at its first request, not when it was opened
+/// (a browser opens spare connections ahead of time).
+async fn serve(mut conn: TcpStream, agent: SocketAddr, relay: &AtomicBool) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 8192];
+    let n = conn.read(&mut buf).await?;
+    if relay.load(Ordering::SeqCst) {
+        let mut upstream = TcpStream::connect(agent).await?;
+        upstream.write_all(&buf[..n]).await?;
+        tokio::io::copy_bidirectional(&mut conn, &mut upstream).await?;
+        return Ok(());
+    }
+    serve_page(conn, agent, &buf[..n]).await
 }
 
 /// The hostile pages, one request per connection.
-async fn serve_page(mut conn: TcpStream, agent: SocketAddr) -> std::io::Result<()> {
-    let mut buf = vec![0u8; 8192];
-    let n = conn.read(&mut buf).await?;
-    let head = String::from_utf8_lossy(&buf[..n]);
+async fn serve_page(mut conn: TcpStream, agent: SocketAddr, request: &[u8]) -> std::io::Result<()> {
+    let head = String::from_utf8_lossy(request);
     let path = head.split_whitespace().nth(1).unwrap_or("/");
     let agent_url = format!("http://127.0.0.1:{}", agent.port());
     let body = match path {
