@@ -90,6 +90,10 @@ async fn run(sales: usize, concurrency: usize, latency: Duration) {
 
     // The shop is unreachable (its proxy answers 502): every sale queues.
     sim.set_fail_rate(1.0, vec![FaultKind::BadGateway]);
+    let token = possync::api::security::tokens::create(app.store(), "bench-till")
+        .await
+        .unwrap()
+        .unwrap();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -103,7 +107,13 @@ async fn run(sales: usize, concurrency: usize, latency: Duration) {
             "payment_method": "cash",
         });
         let t = Instant::now();
-        let res = http.post(&url).json(&body).send().await.unwrap();
+        let res = http
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status().as_u16(), 201);
         let _ = res.bytes().await.unwrap();
         latencies.push(t.elapsed());

@@ -55,6 +55,8 @@ impl App {
     /// Opens the replica, binds the local address and starts the server and
     /// the sync task. Returns once everything is listening.
     pub async fn spawn(config: Config, options: AppOptions) -> Result<RunningApp, Error> {
+        // Product lookups are open on loopback only.
+        config.api.check_listen(config.listen)?;
         let store = open_store(&config).await?;
         let listener = TcpListener::bind(config.listen)
             .await
@@ -113,7 +115,9 @@ impl App {
         ));
 
         let config_for_doctor = config.clone();
+        let security = api::security::Security::new(store.clone(), addr, config.api.clone());
         let state = AppState {
+            security,
             store: store.clone(),
             progress: progress_rx.clone(),
             config: Arc::new(config.view()),

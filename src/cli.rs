@@ -24,6 +24,7 @@ use crate::sync::pull::{self, PullOptions};
 use crate::sync::schedule::{self, Job};
 use crate::upstream::woo::client::WooClient;
 
+mod admin;
 mod backup;
 mod check;
 mod demo;
@@ -31,6 +32,7 @@ mod doctor;
 mod outbox;
 mod progress_bars;
 mod sim;
+mod tokens;
 mod webhooks;
 
 /// Offline-first sync agent for point-of-sale terminals: keeps a local
@@ -79,6 +81,10 @@ pub enum Command {
     Doctor(doctor::DoctorArgs),
     /// Check the shop answers; with --writes, a write round trip (staging shops only)
     Check(check::CheckArgs),
+    /// Create, list or revoke the bearer tokens till front-ends call the API with
+    Tokens(tokens::TokensArgs),
+    /// Back-office administration (the admin password)
+    Admin(admin::AdminArgs),
 }
 
 #[derive(Debug, Args)]
@@ -148,6 +154,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             Command::Restore(args) => backup::restore(cli.config, args).await,
             Command::Doctor(args) => doctor::run(cli.config, args).await,
             Command::Check(args) => check::run(cli.config, args).await,
+            Command::Tokens(args) => tokens::run(cli.config, args).await,
+            Command::Admin(args) => admin::run(cli.config, args).await,
         }
     })
 }

@@ -16,6 +16,8 @@ use url::Url;
 
 use crate::upstream::woo::auth::AuthMode;
 
+mod api;
+pub use api::ApiConfig;
 mod lookup;
 pub use lookup::LookupConfig;
 mod till;
@@ -117,6 +119,8 @@ pub struct Config {
     pub till: TillConfig,
     /// Webhook receiving.
     pub webhooks: WebhooksConfig,
+    /// Who may reach the local API.
+    pub api: ApiConfig,
 }
 
 /// How to reach the online store.
@@ -281,6 +285,7 @@ impl Config {
             lookup: LookupConfig::default(),
             till: TillConfig::default(),
             webhooks: WebhooksConfig::default(),
+            api: ApiConfig::default(),
         }
     }
 
@@ -427,6 +432,16 @@ struct Key {
 }
 
 const KEYS: &[Key] = &[
+    Key {
+        path: "api.require_tokens",
+        env: "POSSYNC_API_REQUIRE_TOKENS",
+        kind: Kind::Bool,
+    },
+    Key {
+        path: "api.allowed_hosts",
+        env: "POSSYNC_API_ALLOWED_HOSTS",
+        kind: Kind::List,
+    },
     Key {
         path: "listen",
         env: "POSSYNC_LISTEN",
@@ -651,6 +666,7 @@ struct RawConfig {
     lookup: Option<lookup::RawLookup>,
     till: Option<till::RawTill>,
     webhooks: Option<webhooks::RawWebhooks>,
+    api: Option<api::RawApi>,
 }
 
 #[derive(Deserialize, Default)]
@@ -760,6 +776,12 @@ impl RawConfig {
             .map(webhooks::RawWebhooks::validate)
             .transpose()?
             .unwrap_or_default();
+        let api = self
+            .api
+            .map(api::RawApi::validate)
+            .transpose()?
+            .unwrap_or_default();
+        api.check_listen(listen)?;
         Ok(Config {
             listen,
             data_dir,
@@ -768,6 +790,7 @@ impl RawConfig {
             lookup,
             till,
             webhooks,
+            api,
         })
     }
 }

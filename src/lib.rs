@@ -7,7 +7,7 @@
 //!
 //! - [`app`]: wires everything; `App::spawn(config)` is used by `main` and tests
 //! - [`cli`]: the command line (demo, run, sync, status, sim, outbox, webhooks, check,
-//!   backup, restore, doctor) and signals
+//!   backup, restore, doctor, tokens, admin) and signals
 //! - [`config`]: `possync.toml` + `POSSYNC_*` overrides, validated
 //! - [`doctor`]: `possync doctor` and `/api/doctor`: config, files, disk, shop, keys, webhooks
 //! - [`domain`]: our own types (products, customers, orders, store settings)
@@ -15,8 +15,10 @@
 //!   its own), backups and restores of both; the only module with SQL
 //! - [`upstream`]: the `Upstream` trait; [`upstream::woo`] speaks WooCommerce
 //! - [`sync`]: full pull, progress, retry policy, outbox replay, the agent's sync task
-//! - [`api`]: the local HTTP server: status page, `/healthz`, JSON API (till writes, outbox),
-//!   backup download, doctor
+//! - [`api`]: the local HTTP server: status page behind the admin login, `/healthz`, JSON
+//!   API (till writes, outbox), webhook receivers, backup download, doctor;
+//!   [`api::security`] is the one layer (Host, origin, content type, token or session)
+//!   and route table in front of them all
 //! - [`sim`]: a WooCommerce-compatible simulated store for demo, tests, benchmarks
 //! - [`error`], [`telemetry`]: the crate error with exit codes; log set-up
 

@@ -60,6 +60,12 @@ async fn run() {
         })
         .await
         .ok();
+    // The till's front-end token (customer and order lookups need one).
+    let token =
+        possync::api::security::tokens::create(&store, &format!("bench-{}", uuid::Uuid::new_v4()))
+            .await
+            .unwrap()
+            .unwrap();
     drop(store);
     println!(
         "database: {:.1} MiB on disk",
@@ -77,8 +83,14 @@ async fn run() {
     .await
     .unwrap();
     let mut agent = Agent::start(&bin, &dir, &sim);
+    let mut auth = reqwest::header::HeaderMap::new();
+    auth.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
+        .default_headers(auth)
         .build()
         .unwrap();
     agent.wait_ready(&http).await;

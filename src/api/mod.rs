@@ -1,6 +1,8 @@
 //! The local HTTP server: the POS JSON API, the back-office status page,
 //! `/healthz`. Handlers are thin: they extract, call `store`/`sync`, and map
-//! the result; errors leave as `{"error":{"code","message"}}`.
+//! the result; errors leave as `{"error":{"code","message"}}`. Every request
+//! passes [`security::guard`] first, and every route has its row (who may
+//! call it) in [`security::ROUTES`].
 
 mod backoffice;
 mod backup;
@@ -11,6 +13,7 @@ mod lookup;
 mod outbox;
 mod people;
 mod sales;
+pub mod security;
 mod shop_rules;
 mod stock;
 pub mod webhooks;
@@ -51,6 +54,8 @@ pub struct AppState {
     pub replay: ReplayWaker,
     /// The webhook receiver; `None` serves no deliveries.
     pub webhooks: Option<webhooks::Receiver>,
+    /// Who may call: tokens, the back-office session, the Host check.
+    pub security: security::Security,
 }
 
 /// The whole router.
@@ -72,6 +77,12 @@ pub fn router(state: AppState) -> Router {
         // local API's requests.
         .merge(webhooks::routes())
         .fallback(not_found)
+        // Every route and the fallback: nothing reaches a handler before
+        // the Host, origin, content type and caller are checked.
+        .layer(axum::middleware::from_fn_with_state(
+            state.security.clone(),
+            security::guard,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -96,9 +107,26 @@ pub enum ApiError {
     /// 400: the request could not be read (not JSON, unreadable body).
     #[error("{0}")]
     BadRequest(String),
-    /// 401: a webhook delivery without a valid signature.
+    /// 401: a webhook delivery without a valid signature, or a request
+    /// without a valid token or session (missing and wrong look the same).
     #[error("{0}")]
     Unauthorized(String),
+    /// 421: the `Host` is not one of this agent's names (DNS rebinding).
+    #[error("{0}")]
+    MisdirectedRequest(String),
+    /// 403: a state-changing request from another origin or site.
+    #[error("{0}")]
+    CrossOrigin(String),
+    /// 403: a state-changing request on the back-office session without
+    /// its CSRF token (or a form without the login form's token).
+    #[error("the request lacks this page's CSRF token: reload the page and try again")]
+    Csrf,
+    /// 415: the body is not of the type the route takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 500: a route registered without a row in the access table.
+    #[error("{0} is not in the access table")]
+    UndeclaredRoute(String),
     /// 413: the body is larger than accepted.
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
@@ -132,6 +160,10 @@ impl ApiError {
             ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
+            ApiError::CrossOrigin(_) | ApiError::Csrf => StatusCode::FORBIDDEN,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UndeclaredRoute(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -146,6 +178,11 @@ impl ApiError {
             ApiError::Unavailable(_) => "replica_unavailable",
             ApiError::BadRequest(_) => "malformed_request",
             ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::MisdirectedRequest(_) => "misdirected_request",
+            ApiError::CrossOrigin(_) => "cross_origin",
+            ApiError::Csrf => "csrf_token_invalid",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::UndeclaredRoute(_) => "undeclared_route",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::Busy(_) => "busy",
             ApiError::Invalid { .. } => "invalid",

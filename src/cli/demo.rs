@@ -84,6 +84,16 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
         },
     )
     .await?;
+    // A till front-end's token, so the API can be tried at once.
+    let api_token = match crate::api::security::tokens::create(app.store(), "demo").await? {
+        Some(t) => t,
+        None => {
+            let name = format!("demo-{}", crate::domain::time::unix_millis_now());
+            crate::api::security::tokens::create(app.store(), &name)
+                .await?
+                .unwrap_or_default()
+        }
+    };
     let counts = sim.counts();
     println!("possync demo");
     println!(
@@ -99,6 +109,12 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
         data_dir.join("replica.db").display()
     );
     println!("  status page:    {}/", app.url());
+    println!("                  (choose the admin password on first visit)");
+    println!("  API token:      {api_token}");
+    println!(
+        "  try:            curl -H 'Authorization: Bearer {api_token}' '{}/api/customers?q=a'",
+        app.url()
+    );
     println!("Press Ctrl-C to stop.");
     let started = Instant::now();
     tokio::select! {

@@ -14,6 +14,7 @@
 //! Webhook deliveries are not in the replica: [`inbox`] keeps them in a
 //! second file beside it, with its own writer, opened with the replica.
 
+pub mod access;
 pub mod apply;
 pub mod backup;
 pub mod catalog;

@@ -35,9 +35,17 @@ async fn health_status_page_and_errors() {
     );
     assert_eq!(body["config"]["consumer_secret_set"], true);
 
-    let page = t
-        .http
+    // The page sits behind the admin login.
+    let phc = possync::api::security::password::hash(crate::security::PASSWORD);
+    t.store()
+        .write(move |tx| possync::store::access::set_admin_password(tx, &phc, 1))
+        .await
+        .unwrap();
+    let bare = crate::security::bare_client();
+    let session = crate::security::login_at(&bare, &t.app.url()).await;
+    let page = bare
         .get(format!("{}/", t.app.url()))
+        .header("cookie", &session.cookie)
         .send()
         .await
         .unwrap();
@@ -49,8 +57,18 @@ async fn health_status_page_and_errors() {
             .starts_with("text/html")
     );
     let html = page.text().await.unwrap();
+    // Its script is a file of its own (the CSP allows no inline code).
+    assert!(html.contains("/assets/status.js"), "{html}");
+    let script = bare
+        .get(format!("{}/assets/status.js", t.app.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
-        html.contains("/api/sync/status"),
+        script.contains("/api/sync/status"),
         "the page reads the status API"
     );
 
@@ -102,7 +120,8 @@ async fn demo_pulls_a_simulated_shop_serves_status_and_stops_cleanly_on_ctrl_c()
     });
     let mut replica = None;
     let mut url = None;
-    while url.is_none() {
+    let mut try_line = None;
+    while try_line.is_none() {
         let line = tokio::time::timeout(Duration::from_secs(60), lines.recv())
             .await
             .expect("demo prints its addresses")
@@ -113,9 +132,28 @@ async fn demo_pulls_a_simulated_shop_serves_status_and_stops_cleanly_on_ctrl_c()
         if let Some(u) = line.trim().strip_prefix("status page:") {
             url = Some(u.trim().trim_end_matches('/').to_owned());
         }
+        if let Some(t) = line.trim().strip_prefix("try:") {
+            try_line = Some(t.trim().to_owned());
+        }
     }
     let (url, replica) = (url.unwrap(), replica.expect("replica path printed"));
-    let http = reqwest::Client::new();
+    // The printed line: curl -H 'Authorization: Bearer TOKEN' 'URL'.
+    let try_line = try_line.unwrap();
+    let quoted: Vec<&str> = try_line.split('\'').skip(1).step_by(2).collect();
+    let [auth, try_url] = quoted[..] else {
+        panic!("not a curl line: {try_line}")
+    };
+    assert!(try_line.starts_with("curl -H "), "{try_line}");
+    let token = auth.strip_prefix("Authorization: Bearer ").unwrap();
+    let http = crate::common::client_with_token(token);
+    let tried = reqwest::Client::new()
+        .get(try_url)
+        .header("authorization", auth.split_once(": ").unwrap().1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tried.status(), 200, "the printed curl line works");
+    assert!(tried.json::<serde_json::Value>().await.is_ok());
     let status = wait_for("the demo pull", Duration::from_secs(60), || {
         let http = http.clone();
         let url = url.clone();

@@ -10,6 +10,7 @@ mod full_pull;
 mod lookups;
 mod outbox;
 mod resume;
+mod security;
 mod sim_behaviour;
 mod sim_client;
 mod sim_fixtures;

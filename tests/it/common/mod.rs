@@ -86,7 +86,35 @@ pub struct TestApp {
     pub app: RunningApp,
     pub sim: SimHandle,
     pub dir: tempfile::TempDir,
+    /// Sends [`TestApp::token`] with every request, as a till front-end does.
     pub http: reqwest::Client,
+    /// A bearer token created at spawn (`possync tokens create`'s path).
+    pub token: String,
+}
+
+/// The name of the token every test agent gets at spawn.
+pub const TEST_TOKEN_NAME: &str = "test-till";
+
+/// Creates a token on `app`'s replica.
+pub async fn create_token(app: &RunningApp, name: &str) -> String {
+    possync::api::security::tokens::create(app.store(), name)
+        .await
+        .unwrap()
+        .expect("a fresh token name")
+}
+
+/// A client that sends `token` with every request (timeouts as everywhere).
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 impl TestApp {
@@ -110,14 +138,13 @@ impl TestApp {
         )
         .await
         .expect("agent starts");
+        let token = create_token(&app, TEST_TOKEN_NAME).await;
         TestApp {
             app,
             sim,
             dir,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap(),
+            http: client_with_token(&token),
+            token,
         }
     }
 
@@ -174,6 +201,7 @@ impl TestApp {
             sim,
             dir,
             http,
+            token,
         } = self;
         app.shutdown().await;
         let mut config = agent_config(&sim, dir.path());
@@ -191,6 +219,7 @@ impl TestApp {
             sim,
             dir,
             http,
+            token,
         }
     }
 

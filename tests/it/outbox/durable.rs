@@ -97,11 +97,23 @@ async fn entries(http: &reqwest::Client, agent: &Agent, state: &str) -> Vec<Valu
     v["entries"].as_array().cloned().unwrap_or_default()
 }
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
+/// A client with a token made by `possync tokens create` on `config`'s
+/// replica, as a till's installer would.
+fn http(config: &Path) -> reqwest::Client {
+    let out = Command::new(env!("CARGO_BIN_EXE_possync"))
+        .arg("--config")
+        .arg(config)
+        .args(["tokens", "create", "--name", "durable-till"])
+        .env("POSSYNC_LOG", "warn")
+        .output()
+        .expect("tokens create runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    crate::common::client_with_token(token.trim())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,7 +122,7 @@ async fn a_sale_answered_2xx_survives_sigkill_and_reaches_the_shop_after_restart
     let mug = sim.add_simple_product("Kill mug", "KILL-MUG", "4.00", Some(10));
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &sim, 10);
-    let http = http();
+    let http = http(&config);
     let agent = Agent::start(&config);
     pulled(&http, &agent).await;
 
@@ -153,7 +165,7 @@ async fn sales_in_flight_at_sigkill_reach_the_shop_exactly_once_after_restart() 
     let mug = sim.add_simple_product("Flight mug", "FLIGHT-MUG", "4.00", Some(50));
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &sim, 20);
-    let http = http();
+    let http = http(&config);
     let agent = Agent::start(&config);
     pulled(&http, &agent).await;
 

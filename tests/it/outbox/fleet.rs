@@ -19,7 +19,7 @@ const SALES: usize = 1000;
 const INITIAL: i64 = 5000;
 
 async fn sell(
-    app: &RunningApp,
+    (app, token): (&RunningApp, &str),
     http: &reqwest::Client,
     n: usize,
     products: [i64; 2],
@@ -32,6 +32,7 @@ async fn sell(
         });
         let res = http
             .post(format!("{}/api/orders", app.url()))
+            .bearer_auth(token)
             .json(&body)
             .send()
             .await
@@ -79,6 +80,10 @@ async fn three_tills_selling_offline_from_the_same_stock_book_every_sale_once() 
         dirs.push(dir);
         apps.push(app);
     }
+    let mut tokens = Vec::new();
+    for app in &apps {
+        tokens.push(crate::common::create_token(app, "fleet-till").await);
+    }
     for app in &apps {
         assert_completed(
             &tokio::time::timeout(Duration::from_secs(60), app.pull_finished())
@@ -97,8 +102,9 @@ async fn three_tills_selling_offline_from_the_same_stock_book_every_sale_once() 
         .collect();
     let sold = futures::future::join_all(
         apps.iter()
+            .zip(&tokens)
             .zip(&shares)
-            .map(|(app, n)| sell(app, &http, *n, products)),
+            .map(|((app, token), n)| sell((app, token), &http, *n, products)),
     )
     .await;
     let keys: Vec<String> = sold.into_iter().flatten().collect();

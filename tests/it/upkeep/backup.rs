@@ -187,6 +187,7 @@ async fn restoring_an_older_backup_then_restarting_books_every_sale_once() {
         sim,
         dir,
         http,
+        token,
     } = t;
     app.shutdown().await;
     let replica = dir.path().join("replica.db");
@@ -214,11 +215,13 @@ async fn restoring_an_older_backup_then_restarting_books_every_sale_once() {
     )
     .await
     .unwrap();
+    // The backup holds the token table as it was: the same token works.
     let t = TestApp {
         app,
         sim,
         dir,
         http,
+        token,
     };
     let ea = wait_state(&t, a, EntryState::Confirmed, WITHIN).await;
     let eb = wait_state(&t, b, EntryState::Confirmed, WITHIN).await;

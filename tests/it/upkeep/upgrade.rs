@@ -20,7 +20,9 @@ use rusqlite_migration::{M, Migrations};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::common::{TestApp, agent_config, small_sim, wait_for};
+use crate::common::{
+    TEST_TOKEN_NAME, TestApp, agent_config, client_with_token, create_token, small_sim, wait_for,
+};
 use crate::outbox::{offline, sale, wait_state};
 
 const WITHIN: Duration = Duration::from_secs(30);
@@ -136,11 +138,14 @@ async fn a_replica_of_the_previous_release_is_migrated_and_every_entry_replayed_
     .expect("the new binary opens the old replica");
     assert_eq!(version(&db), SCHEMA_VERSION as i64);
     assert!(!has_table(&db, "webhook_inbox"), "moved to the inbox file");
+    // The old replica has no tokens: give the upgraded one its till's.
+    let token = create_token(&app, TEST_TOKEN_NAME).await;
     let t = TestApp {
         app,
         sim,
         dir,
-        http: reqwest::Client::new(),
+        http: client_with_token(&token),
+        token,
     };
     wait_state(&t, queued, EntryState::Confirmed, WITHIN).await;
     let settled = wait_state(&t, unknown, EntryState::Confirmed, WITHIN).await;

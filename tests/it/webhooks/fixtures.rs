@@ -6,9 +6,9 @@ use serde_json::Value;
 use super::{Agent, fixtures_dir};
 
 /// A captured delivery: file name, headers in order, raw body.
-type Captured = (String, Vec<(String, String)>, Vec<u8>);
+pub(crate) type Captured = (String, Vec<(String, String)>, Vec<u8>);
 
-fn captured() -> Vec<Captured> {
+pub(crate) fn captured() -> Vec<Captured> {
     let mut names: Vec<String> = std::fs::read_dir(fixtures_dir())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -3,7 +3,7 @@
 //! replica through the date guard, and subscriptions against the sim.
 
 mod apply;
-mod fixtures;
+pub(crate) mod fixtures;
 mod inbox;
 mod receiver;
 mod refetch;
@@ -93,13 +93,15 @@ impl Agent {
         )
         .await
         .unwrap();
+        // The status API needs a token; deliveries are checked by signature
+        // alone and ignore it.
+        let token =
+            crate::common::create_token(&app, &format!("webhook-tests-{}", uuid::Uuid::new_v4()))
+                .await;
         Agent {
             app,
             dir,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap(),
+            http: crate::common::client_with_token(&token),
         }
     }
 

@@ -1,71 +1,3 @@
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>possync · status</title>
-<style>
-  :root { --ok: #1a7f37; --warn: #9a6700; --err: #cf222e; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa; }
-  * { box-sizing: border-box; }
-  body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1f2328; background: #fff; }
-  header { padding: 16px 24px; border-bottom: 1px solid var(--line); display: flex; gap: 16px; align-items: baseline; flex-wrap: wrap; }
-  header h1 { font-size: 20px; margin: 0; }
-  main { padding: 16px 24px; max-width: 1100px; }
-  .muted { color: var(--muted); }
-  .badge { display: inline-block; padding: 2px 10px; border-radius: 999px; font-size: 13px; font-weight: 600; background: var(--bg); border: 1px solid var(--line); }
-  .badge.running { color: #0969da; border-color: #0969da; }
-  .badge.completed, .badge.done { color: var(--ok); border-color: var(--ok); }
-  .badge.failed { color: var(--err); border-color: var(--err); }
-  .badge.cancelled, .badge.pending, .badge.idle { color: var(--muted); }
-  section { margin: 20px 0; }
-  h2 { font-size: 16px; margin: 0 0 8px; }
-  table { border-collapse: collapse; width: 100%; }
-  th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-  th { font-weight: 600; background: var(--bg); }
-  td.num { text-align: right; font-variant-numeric: tabular-nums; }
-  .bar { height: 8px; background: var(--bg); border: 1px solid var(--line); border-radius: 4px; overflow: hidden; min-width: 120px; }
-  .bar > span { display: block; height: 100%; background: #0969da; }
-  .note { font-size: 13px; }
-  .note.warn { color: var(--warn); }
-  .note.error { color: var(--err); }
-  dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
-  dt { color: var(--muted); }
-  dd { margin: 0; }
-  #offline { display: none; padding: 8px 24px; background: #fff8c5; border-bottom: 1px solid #d4a72c; }
-  ul.events { list-style: none; padding: 0; margin: 0; font-size: 14px; }
-  ul.events li { padding: 4px 0; border-bottom: 1px solid var(--line); }
-  ul.events .when { color: var(--muted); margin-right: 8px; font-variant-numeric: tabular-nums; }
-  ul.events .warn { color: var(--warn); }
-  ul.events .error { color: var(--err); }
-</style>
-</head>
-<body>
-<div id="offline">The agent is not answering; retrying…</div>
-<header>
-  <h1>possync</h1>
-  <span id="shop" class="muted">no store configured</span>
-  <span id="pull-state" class="badge idle">idle</span>
-  <span id="pull-time" class="muted"></span>
-</header>
-<main>
-  <section>
-    <h2>Replica</h2>
-    <table>
-      <thead><tr><th>Resource</th><th class="num">In replica</th><th class="num">Store lists</th><th class="num">Complete</th><th>Pull</th><th>Last pulled</th><th>Last checked</th><th>Note</th></tr></thead>
-      <tbody id="resources"></tbody>
-    </table>
-  </section>
-  <section>
-    <h2>Store settings</h2>
-    <dl id="settings"><dt>—</dt><dd class="muted">not pulled yet</dd></dl>
-  </section>
-  <section>
-    <h2>Recent events</h2>
-    <ul class="events" id="events"></ul>
-  </section>
-  <p class="muted" id="agent"></p>
-</main>
-<script>
 "use strict";
 const $ = (id) => document.getElementById(id);
 const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined && text !== null) e.textContent = String(text); if (cls) e.className = cls; return e; };
@@ -151,7 +83,9 @@ function renderEvents(events, now) {
 
 async function refresh() {
   try {
-    const res = await fetch("/api/sync/status", { cache: "no-store" });
+    const res = await fetch("/api/sync/status", { cache: "no-store", credentials: "same-origin" });
+    // The session ended (idle, logout elsewhere, restart): back to the login form.
+    if (res.status === 401) { window.location.reload(); return; }
     if (!res.ok) throw new Error("HTTP " + res.status);
     const data = await res.json();
     $("offline").style.display = "none";
@@ -173,6 +107,3 @@ async function refresh() {
 
 refresh();
 setInterval(refresh, 1000);
-</script>
-</body>
-</html>
