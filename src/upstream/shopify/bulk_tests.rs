@@ -111,7 +111,10 @@ async fn groups_end_at_the_next_root_and_grandchildren_stay_with_their_root() {
     assert_eq!(groups.len(), 2);
     assert_eq!(groups[0].children.len(), 4);
     let deep = &groups[0].children[3];
-    assert_eq!(deep.parent_id, "gid://shopify/ProductVariant/51487966167346");
+    assert_eq!(
+        deep.parent_id,
+        "gid://shopify/ProductVariant/51487966167346"
+    );
     assert_eq!(deep.object["key"], "deep");
     assert_eq!(groups[1].children.len(), 2);
 }
@@ -168,10 +171,7 @@ async fn malformed_lines_are_named_by_number(#[case] file: &[u8], #[case] want: 
         }
         _ => assert_eq!(got, want),
     }
-    assert!(
-        got.to_string().starts_with("bulk result line "),
-        "{got}"
-    );
+    assert!(got.to_string().starts_with("bulk result line "), "{got}");
 }
 
 #[tokio::test]

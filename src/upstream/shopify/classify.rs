@@ -49,7 +49,9 @@ pub struct Answer {
 pub enum Failure {
     /// The query's requested cost is above the single-query limit: split it
     /// (fewer items per page, fewer nested connections).
-    #[error("the query would cost {cost} points, above the shop's limit of {max_cost} for one query")]
+    #[error(
+        "the query would cost {cost} points, above the shop's limit of {max_cost} for one query"
+    )]
     TooCostly {
         cost: u64,
         max_cost: u64,
@@ -145,10 +147,7 @@ fn graphql_errors(status: u16, errors: &Value, cost: Option<&QueryCost>) -> Fail
         Value::String(s) => vec![serde_json::json!({ "message": s })],
         other => vec![serde_json::json!({ "message": other.to_string() })],
     };
-    let found = |wanted: &str| {
-        list.iter()
-            .find(|e| code_and_message(e).0 == Some(wanted))
-    };
+    let found = |wanted: &str| list.iter().find(|e| code_and_message(e).0 == Some(wanted));
     if let Some(e) = found("THROTTLED") {
         let (_, message) = code_and_message(e);
         let (reason, retry_after) = match cost {
@@ -214,10 +213,7 @@ pub fn status_error(status: u16, headers: &HeaderMap, body: &[u8]) -> UpstreamEr
         .and_then(|v| v.get("errors"))
         .map(|e| match e {
             Value::String(s) => s.clone(),
-            Value::Array(a) => a
-                .first()
-                .map(|x| code_and_message(x).1)
-                .unwrap_or_default(),
+            Value::Array(a) => a.first().map(|x| code_and_message(x).1).unwrap_or_default(),
             other => other.to_string(),
         })
         .unwrap_or_else(|| snippet(body));

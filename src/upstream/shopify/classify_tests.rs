@@ -112,7 +112,14 @@ fn rest_429() -> (u16, HeaderMap, Vec<u8>) {
     let text = String::from_utf8(read("graphql-errors/rest-429.txt")).unwrap();
     let (head, body) = text.split_once("\n\n").unwrap();
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let mut headers = HeaderMap::new();
     for line in lines {
         let (k, v) = line.split_once(':').unwrap();
@@ -139,10 +146,16 @@ fn a_429_is_transient_with_its_decimal_retry_after() {
 }
 
 #[rstest]
-#[case("graphql-errors/inventoryAdjustQuantities-missing-idempotent.2026-04.json", "BAD_REQUEST",
-    "The @idempotent directive is required for this mutation but was not provided. (at inventoryAdjustQuantities)")]
-#[case("graphql-errors/inventoryAdjustQuantities-missing-changeFromQuantity.2026-04.json", "INVALID_FIELD_ARGUMENTS",
-    "InventoryChangeInput must include the following argument: changeFromQuantity. (at inventoryAdjustQuantities)")]
+#[case(
+    "graphql-errors/inventoryAdjustQuantities-missing-idempotent.2026-04.json",
+    "BAD_REQUEST",
+    "The @idempotent directive is required for this mutation but was not provided. (at inventoryAdjustQuantities)"
+)]
+#[case(
+    "graphql-errors/inventoryAdjustQuantities-missing-changeFromQuantity.2026-04.json",
+    "INVALID_FIELD_ARGUMENTS",
+    "InventoryChangeInput must include the following argument: changeFromQuantity. (at inventoryAdjustQuantities)"
+)]
 fn captured_request_errors_are_refusals_despite_partial_data(
     #[case] file: &str,
     #[case] code: &str,

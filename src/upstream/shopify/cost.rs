@@ -177,7 +177,10 @@ mod tests {
     fn all_fixture_files() -> Vec<String> {
         let mut files = Vec::new();
         for dir in ["captures", "graphql-errors", "bulk"] {
-            let full = format!("{}/tests/fixtures/shopify/{dir}", env!("CARGO_MANIFEST_DIR"));
+            let full = format!(
+                "{}/tests/fixtures/shopify/{dir}",
+                env!("CARGO_MANIFEST_DIR")
+            );
             for e in std::fs::read_dir(full).unwrap() {
                 let name = e.unwrap().file_name().to_string_lossy().into_owned();
                 if name.ends_with(".json") {
@@ -216,7 +219,9 @@ mod tests {
     #[test]
     fn a_capture_reads_field_by_field() {
         let v = fixture("captures/bulk-operations-read-arg-validation.json");
-        let cost = read(&v["cases"]["firstAndLast"]["response"]).unwrap().unwrap();
+        let cost = read(&v["cases"]["firstAndLast"]["response"])
+            .unwrap()
+            .unwrap();
         assert_eq!(
             cost,
             QueryCost {
@@ -239,18 +244,27 @@ mod tests {
         assert_eq!(live.actual, None);
         assert_eq!(live.requested, 862.0);
         // (862 − 572) / 200
-        assert_eq!(live.bucket.wait_for(live.requested), Duration::from_millis(1450));
+        assert_eq!(
+            live.bucket.wait_for(live.requested),
+            Duration::from_millis(1450)
+        );
 
         let older = read(&fixture("graphql-errors/throttled.community-254776.json"))
             .unwrap()
             .unwrap();
         // (752 − 666) / 50
-        assert_eq!(older.bucket.wait_for(older.requested), Duration::from_millis(1720));
+        assert_eq!(
+            older.bucket.wait_for(older.requested),
+            Duration::from_millis(1720)
+        );
     }
 
     #[test]
     fn max_cost_exceeded_carries_no_cost() {
-        assert_eq!(read(&fixture("graphql-errors/max_cost_exceeded.json")), Ok(None));
+        assert_eq!(
+            read(&fixture("graphql-errors/max_cost_exceeded.json")),
+            Ok(None)
+        );
     }
 
     #[test]
@@ -260,7 +274,11 @@ mod tests {
             .unwrap();
         let t0 = Instant::now();
         let mut pacer = Pacer::new();
-        assert_eq!(pacer.wait_before(862.0, t0), Duration::ZERO, "nothing read yet");
+        assert_eq!(
+            pacer.wait_before(862.0, t0),
+            Duration::ZERO,
+            "nothing read yet"
+        );
         pacer.observe(&throttled, t0);
         assert_eq!(pacer.wait_before(862.0, t0), Duration::from_millis(1450));
         // A second later 200 more points are back: (862 − 772) / 200.
@@ -283,11 +301,15 @@ mod tests {
             ))
             .unwrap()
         };
-        let e = read(&body(r#"{"maximumAvailable":2000,"currentlyAvailable":10,"restoreRate":0}"#))
-            .unwrap_err();
+        let e = read(&body(
+            r#"{"maximumAvailable":2000,"currentlyAvailable":10,"restoreRate":0}"#,
+        ))
+        .unwrap_err();
         assert!(e.contains("restoreRate 0"), "{e}");
-        let e = read(&body(r#"{"maximumAvailable":2000,"currentlyAvailable":-1,"restoreRate":100}"#))
-            .unwrap_err();
+        let e = read(&body(
+            r#"{"maximumAvailable":2000,"currentlyAvailable":-1,"restoreRate":100}"#,
+        ))
+        .unwrap_err();
         assert!(e.contains("negative"), "{e}");
         let e = read(&body(r#"{"maximumAvailable":2000,"restoreRate":100}"#)).unwrap_err();
         assert!(e.contains("currentlyAvailable"), "{e}");

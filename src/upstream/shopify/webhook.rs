@@ -95,9 +95,7 @@ fn is_shop_domain(s: &str) -> bool {
             && name.len() <= 63
             && !name.starts_with('-')
             && !name.ends_with('-')
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     })
 }
 
@@ -149,7 +147,11 @@ pub fn read_headers(headers: &HeaderMap) -> Result<DeliveryHeaders, HeaderError>
 
     let api_version = required(headers, HEADER_API_VERSION, VERSION)?;
     if !is_api_version(api_version) {
-        return Err(malformed(VERSION, "an API version like 2026-04", api_version));
+        return Err(malformed(
+            VERSION,
+            "an API version like 2026-04",
+            api_version,
+        ));
     }
 
     let triggered_at = match text(headers, HEADER_TRIGGERED_AT) {
