@@ -6,6 +6,7 @@
 //! - [`classify`]: a GraphQL answer's errors (`THROTTLED`, `MAX_COST_EXCEEDED`,
 //!   a 429, …) into [`UpstreamError`](crate::upstream::UpstreamError)
 //! - [`bulk`]: a bulk operation's JSONL, read as a stream of parent groups
+//! - [`token`]: the client-credentials grant and when to renew its token
 //!
 //! Like `woo/` for WooCommerce, this is the only place that knows Shopify's
 //! field and header names.
@@ -13,4 +14,5 @@
 pub mod bulk;
 pub mod classify;
 pub mod cost;
+pub mod token;
 pub mod webhook;
