@@ -14,6 +14,7 @@
 //! - [`store`]: the SQLite replica, the till's outbox and the webhook inbox (a file of
 //!   its own), backups and restores of both; the only module with SQL
 //! - [`upstream`]: the `Upstream` trait; [`upstream::woo`] speaks WooCommerce
+//! - [`upstream::shopify`]: Shopify wire pieces so far: webhook HMAC, cost pacing, errors, bulk JSONL
 //! - [`sync`]: full pull, progress, retry policy, outbox replay, the agent's sync task
 //! - [`api`]: the local HTTP server: status page behind the admin login, `/healthz`, JSON
 //!   API (till writes, outbox), webhook receivers, backup download, doctor;

@@ -3,8 +3,9 @@
 //! once at the boundary so callers only ask `is_transient()`.
 //!
 //! Wire formats live in the submodules; nothing outside `woo/` knows a
-//! WooCommerce field name.
+//! WooCommerce field name, nothing outside `shopify/` a Shopify one.
 
+pub mod shopify;
 pub mod woo;
 pub mod writes;
 
