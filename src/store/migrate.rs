@@ -27,6 +27,7 @@ const FILES: &[(u32, &str)] = &[
         include_str!("../../migrations/0006_local_orders_lookup.sql"),
     ),
     (7, include_str!("../../migrations/0007_inbox_file.sql")),
+    (8, include_str!("../../migrations/0008_search_deferred.sql")),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -24,7 +24,7 @@
 //! pull did not see removed.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use futures::{StreamExt, stream};
@@ -37,6 +37,7 @@ use crate::config::SyncConfig;
 use crate::domain::time::unix_millis_now;
 use crate::domain::{GmtTime, Resource};
 use crate::store::events::{self, Level};
+use crate::store::lookup::index;
 use crate::store::sync_state::{self, DonePage, PullRun, RunOutcome};
 use crate::store::{Store, WriteStamp, apply, catalog, orders};
 use crate::upstream::{Capabilities, Filter, Page, PageQuery, Scope, Upstream};
@@ -221,6 +222,10 @@ async fn run_inner<U: Upstream>(
             }
         }
     }
+    // A pull of other resources, or one whose catalog failed, still ends a
+    // deferral left by an earlier one: the index then holds what the
+    // replica holds.
+    pull.build_search_index().await?;
     if failures.is_empty() {
         Ok(report)
     } else {
@@ -228,6 +233,11 @@ async fn run_inner<U: Upstream>(
             summary: failures.join("; "),
         })
     }
+}
+
+/// Products and variations: what the product search documents are made of.
+fn is_catalog(resource: Resource) -> bool {
+    matches!(resource, Resource::Products | Resource::Variations)
 }
 
 /// How a paged resource is walked on this store.
@@ -304,6 +314,11 @@ impl<U: Upstream> Pull<'_, U> {
         // Keys the shop refused: the ones after would be refused alike.
         let refused = AtomicBool::new(false);
         let refused = &refused;
+        // The catalog's legs still running: the last one to end builds the
+        // name-search index a first pull deferred, without waiting for the
+        // customers and orders behind it.
+        let catalog_legs = AtomicUsize::new(group.iter().filter(|&&r| is_catalog(r)).count());
+        let catalog_legs = &catalog_legs;
         let legs = group.iter().map(|&resource| {
             let (tail, next) = watch::channel(false);
             let wait = before.replace(next);
@@ -320,12 +335,34 @@ impl<U: Upstream> Pull<'_, U> {
                 if result.as_ref().is_err_and(SyncError::is_auth) {
                     refused.store(true, Ordering::Relaxed);
                 }
+                if is_catalog(resource)
+                    && catalog_legs.fetch_sub(1, Ordering::AcqRel) == 1
+                    && !matches!(result, Err(SyncError::Cancelled))
+                    && let Err(e) = self.build_search_index().await
+                {
+                    // The end of the pull tries again.
+                    tracing::warn!(error = %e, "cannot build the name-search index yet");
+                }
                 // Only now may the next one go (it reads `refused`).
                 drop(tail);
                 result
             }
         });
         futures::future::join_all(legs).await
+    }
+
+    /// Builds the name-search documents a first pull deferred (nothing
+    /// when none were).
+    async fn build_search_index(&self) -> Result<(), SyncError> {
+        let started = Instant::now();
+        let built = self.store.write(index::build_deferred).await?;
+        if built {
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "name-search index built"
+            );
+        }
+        Ok(())
     }
 
     /// Pulls one resource and records how it went (progress, events).
@@ -472,12 +509,18 @@ impl<U: Upstream> Pull<'_, U> {
                 let (page_size, watermark) = (self.opts.page_size, self.watermark);
                 self.store
                     .write(move |tx| {
+                        let now = unix_millis_now();
+                        // A first pull of the catalog: the name-search
+                        // documents are built once it is in.
+                        if resource == Resource::Products && index::defer_if_empty(tx, now)? {
+                            tracing::info!("first pull: the name-search index is built at the end");
+                        }
                         sync_state::start_run(
                             tx,
                             resource,
                             &params,
                             page_size,
-                            unix_millis_now(),
+                            now,
                             Some(watermark),
                         )
                     })
