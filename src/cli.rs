@@ -20,6 +20,7 @@ use crate::store::status::{self, Summary};
 use crate::sync::SyncError;
 use crate::sync::engine::InitialPull;
 use crate::sync::progress::PullProgress;
+use crate::sync::limit::Limit;
 use crate::sync::pull::{self, PullOptions};
 use crate::sync::schedule::{self, Job};
 use crate::upstream::woo::client::WooClient;
@@ -208,7 +209,7 @@ async fn sync_delta(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode,
                 .to_owned(),
         ));
     }
-    let client = WooClient::new(store_cfg)?;
+    let client = WooClient::new(store_cfg)?.with_limit(config.sync.limit());
     let opts = PullOptions::from_config(&config.sync);
     let token = shutdown_token();
     let delta = crate::sync::delta::Delta {
@@ -256,7 +257,7 @@ async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, 
     let config = load_config(config, &flags)?;
     let store_cfg = config.store()?;
     let store = crate::app::open_store(&config).await?;
-    let client = WooClient::new(store_cfg)?;
+    let client = WooClient::new(store_cfg)?.with_limit(config.sync.limit());
     let mut opts = PullOptions::from_config(&config.sync);
     if !args.resources.is_empty() {
         opts.resources = Resource::ALL
@@ -280,6 +281,15 @@ async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, 
         elapsed.as_secs_f64(),
         client.requests_sent(),
     );
+    let limiter = client.limiter();
+    match limiter.mode() {
+        Limit::Auto { max } => println!(
+            "requests at once: auto up to {max}, reached {}, {} at the end",
+            limiter.peak(),
+            limiter.current()
+        ),
+        Limit::Fixed(n) => println!("requests at once: {n}"),
+    }
     match result {
         Ok(_) => Ok(ExitCode::SUCCESS),
         Err(SyncError::Cancelled) => {
@@ -305,10 +315,10 @@ fn print_pull_summary(summary: &Summary, opts: &PullOptions, secs: f64, requests
     }
     match peak_rss_kib() {
         Some(kib) => println!(
-            "pulled in {secs:.1} s with {requests} requests, peak memory {:.1} MiB",
+            "pulled in {secs:.2} s with {requests} requests, peak memory {:.1} MiB",
             kib as f64 / 1024.0
         ),
-        None => println!("pulled in {secs:.1} s with {requests} requests"),
+        None => println!("pulled in {secs:.2} s with {requests} requests"),
     }
 }
 

@@ -93,7 +93,9 @@ impl PullOptions {
     pub fn from_config(sync: &SyncConfig) -> Self {
         PullOptions {
             page_size: sync.page_size,
-            concurrency: sync.concurrency.max(1),
+            // Adaptive: the client's gate holds the requests beyond its
+            // current limit; the pull fans out to the ceiling.
+            concurrency: sync.limit().ceiling(),
             product_statuses: sync.product_statuses.clone(),
             order_statuses: sync.order_statuses.clone(),
             order_window_days: sync.order_window_days,

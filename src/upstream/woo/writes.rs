@@ -215,8 +215,14 @@ impl WooClient {
     /// applied by the shop.
     async fn send(&self, method: Method, path: &str, body: &Value) -> Result<Value, WriteFailure> {
         let request = self.authorized(method, path, &[]).json(body);
+        let slot = self.limiter().acquire().await;
         self.count_request();
-        let response = request.send().await.map_err(|e| {
+        let sent = request.send().await;
+        // The answer's head is what tells the shop's load here.
+        slot.finish(super::client::load_signal(
+            sent.as_ref().map(reqwest::Response::status),
+        ));
+        let response = sent.map_err(|e| {
             // A refused connection sent nothing; anything later may have
             // reached the shop.
             let maybe_applied = !e.is_connect();
