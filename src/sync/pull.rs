@@ -8,6 +8,11 @@
 //! flush for several pages). A pull killed at any moment thus resumes from
 //! the pages it had not finished. Memory holds at most the pages in flight.
 //!
+//! Store metadata and taxonomies (settings, countries, taxes, shipping,
+//! gateways, categories, tags, attributes) read nothing the others write:
+//! they are asked all at once, within the same request slots, and the
+//! catalog starts as soon as the categories and tags it links to are in.
+//!
 //! Products, variations, customers and orders (when each is listed whole)
 //! are pulled as a relay: the next one starts its first page as soon as the
 //! one before has started its last, and all share the `concurrency` request
@@ -28,7 +33,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use futures::{StreamExt, stream};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::progress::{ProgressTx, PullProgress, PullState, StepState, update};
@@ -201,28 +206,74 @@ async fn run_inner<U: Upstream>(
     };
     let mut report = PullReport::default();
     let mut failures: Vec<String> = Vec::new();
-    let mut rest = opts.resources.as_slice();
-    while let Some(&first) = rest.first() {
-        if token.is_cancelled() {
-            return Err(SyncError::Cancelled);
+    // The metadata stage: small resources that read nothing the others
+    // write, asked all at once within the request slots. The catalog waits
+    // only for the taxonomies its products link to.
+    let (meta, rest): (Vec<Resource>, Vec<Resource>) =
+        opts.resources.iter().partition(|&&r| is_metadata(r));
+    let taxonomies = AtomicUsize::new(meta.iter().filter(|&&r| is_taxonomy(r)).count());
+    let taxonomies_done = Notify::new();
+    // Keys the shop refused (or the pull was cancelled): nothing more starts.
+    let stop = AtomicBool::new(false);
+    let (pull, taxonomies, taxonomies_done, stop) = (&pull, &taxonomies, &taxonomies_done, &stop);
+    let metadata = futures::future::join_all(meta.iter().map(|&resource| async move {
+        // Nothing follows a metadata resource in a relay.
+        let (tail, _) = watch::channel(false);
+        let outcome = pull.pull_one(resource, &tail).await;
+        if outcome.as_ref().is_err_and(SyncError::is_auth) {
+            stop.store(true, Ordering::Relaxed);
         }
-        // A run of resources that may overlap is pulled as a relay; any
-        // other resource on its own.
-        let len = if pull.overlaps(first) {
-            rest.iter().take_while(|&&r| pull.overlaps(r)).count()
-        } else {
-            1
-        };
-        let (group, after) = rest.split_at(len);
-        rest = after;
-        for outcome in pull.relay(group).await {
-            match outcome {
-                Ok(r) => report.resources.push(r),
-                Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
-                Err(e) if e.is_auth() => return Err(e),
-                Err(e) => failures.push(e.to_string()),
+        if is_taxonomy(resource) && taxonomies.fetch_sub(1, Ordering::AcqRel) == 1 {
+            taxonomies_done.notify_waiters();
+        }
+        outcome
+    }));
+    let later = async move {
+        loop {
+            let done = taxonomies_done.notified();
+            tokio::pin!(done);
+            done.as_mut().enable();
+            if taxonomies.load(Ordering::Acquire) == 0 {
+                break;
             }
+            done.await;
         }
+        let mut outcomes = Vec::new();
+        let mut rest = rest.as_slice();
+        while let Some(&first) = rest.first() {
+            if token.is_cancelled() || stop.load(Ordering::Relaxed) {
+                break;
+            }
+            // A run of resources that may overlap is pulled as a relay; any
+            // other resource on its own.
+            let len = if pull.overlaps(first) {
+                rest.iter().take_while(|&&r| pull.overlaps(r)).count()
+            } else {
+                1
+            };
+            let (group, after) = rest.split_at(len);
+            rest = after;
+            let group_outcomes = pull.relay(group).await;
+            if group_outcomes.iter().any(|o| {
+                matches!(o, Err(SyncError::Cancelled)) || o.as_ref().is_err_and(SyncError::is_auth)
+            }) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            outcomes.extend(group_outcomes);
+        }
+        outcomes
+    };
+    let (meta_outcomes, later_outcomes) = tokio::join!(metadata, later);
+    for outcome in meta_outcomes.into_iter().chain(later_outcomes) {
+        match outcome {
+            Ok(r) => report.resources.push(r),
+            Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
+            Err(e) if e.is_auth() => return Err(e),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    if token.is_cancelled() {
+        return Err(SyncError::Cancelled);
     }
     // A pull of other resources, or one whose catalog failed, still ends a
     // deferral left by an earlier one: the index then holds what the
@@ -235,6 +286,28 @@ async fn run_inner<U: Upstream>(
             summary: failures.join("; "),
         })
     }
+}
+
+/// Store metadata and taxonomies: small, fetched whole or in a few pages,
+/// and independent of one another.
+fn is_metadata(resource: Resource) -> bool {
+    matches!(
+        resource,
+        Resource::Settings
+            | Resource::Countries
+            | Resource::TaxClasses
+            | Resource::TaxRates
+            | Resource::ShippingZones
+            | Resource::PaymentGateways
+            | Resource::Categories
+            | Resource::Tags
+            | Resource::Attributes
+    )
+}
+
+/// What products link to: they go before the catalog.
+fn is_taxonomy(resource: Resource) -> bool {
+    matches!(resource, Resource::Categories | Resource::Tags)
 }
 
 /// Products and variations: what the product search documents are made of.

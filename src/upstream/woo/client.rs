@@ -308,29 +308,35 @@ impl WooClient {
 
     async fn zones_snapshot(&self) -> Result<Snapshot, UpstreamError> {
         let mut zones = wire::shipping_zones(self.get("shipping/zones", &[]).await?.body)?;
-        for z in &mut zones {
-            z.locations = wire::zone_locations(
-                self.get(&format!("shipping/zones/{}/locations", z.id), &[])
-                    .await?
-                    .body,
+        // Each zone's locations and methods: independent, asked together.
+        futures::future::try_join_all(zones.iter_mut().map(|z| async move {
+            let (locations_path, methods_path) = (
+                format!("shipping/zones/{}/locations", z.id),
+                format!("shipping/zones/{}/methods", z.id),
+            );
+            let (locations, methods) = tokio::try_join!(
+                self.get(&locations_path, &[]),
+                self.get(&methods_path, &[]),
             )?;
-            z.methods = wire::shipping_methods(
-                self.get(&format!("shipping/zones/{}/methods", z.id), &[])
-                    .await?
-                    .body,
-            )?;
-        }
+            z.locations = wire::zone_locations(locations.body)?;
+            z.methods = wire::shipping_methods(methods.body)?;
+            Ok::<_, UpstreamError>(())
+        }))
+        .await?;
         Ok(Snapshot::ShippingZones(zones))
     }
 
     async fn attributes_snapshot(&self) -> Result<Snapshot, UpstreamError> {
         let mut attributes = wire::attributes(self.get("products/attributes", &[]).await?.body)?;
-        for a in &mut attributes {
+        // Each attribute's terms: independent, asked together.
+        futures::future::try_join_all(attributes.iter_mut().map(|a| async move {
             let terms = self
                 .get_all(&format!("products/attributes/{}/terms", a.id))
                 .await?;
             a.terms = wire::attribute_terms(Value::Array(terms))?;
-        }
+            Ok::<_, UpstreamError>(())
+        }))
+        .await?;
         Ok(Snapshot::Attributes(attributes))
     }
 }
