@@ -281,6 +281,11 @@ async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, 
         elapsed.as_secs_f64(),
         client.requests_sent(),
     );
+    println!(
+        "replica writer busy {:.2} s ({:.0} % of the pull)",
+        store.writer_busy().as_secs_f64(),
+        100.0 * store.writer_busy().as_secs_f64() / elapsed.as_secs_f64().max(1e-9)
+    );
     let limiter = client.limiter();
     match limiter.mode() {
         Limit::Auto { max } => println!(

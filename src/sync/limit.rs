@@ -6,7 +6,7 @@
 //! shop goes through one adaptive gate per client, an AIMD limiter driven by
 //! latency:
 //!
-//! - it starts at one request and, while the shop's answers stay as fast as
+//! - it starts at two requests and, while the shop's answers stay as fast as
 //!   the fastest it has seen ([`TOLERANCE`]), doubles the limit each round
 //!   (a round: as many answers as the limit) until the first sign of load,
 //!   and from then on adds one per round;
@@ -17,7 +17,7 @@
 //! - it never goes below one nor above the configured ceiling
 //!   (`sync.max_concurrency`).
 //!
-//! The no-load latency is the fastest round median seen, let drift up by
+//! The no-load latency is the fastest answer seen, let drift up by
 //! [`DRIFT`] a round so that a shop that became slower for good (a heavier
 //! resource, a busy day) is measured afresh.
 //!
@@ -28,6 +28,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+/// Where `"auto"` starts: two requests at once, which even a one-worker
+/// shop answers without harm, and the probe's three route checks in two
+/// rounds.
+const INITIAL: usize = 2;
 /// A round whose median latency is more than this times the no-load
 /// latency means requests queue at the shop.
 pub const TOLERANCE: f64 = 1.3;
@@ -104,7 +108,7 @@ impl Limiter {
     pub fn new(mode: Limit) -> Self {
         let limit = match mode {
             Limit::Fixed(n) => n.max(1),
-            Limit::Auto { .. } => 1,
+            Limit::Auto { max } => INITIAL.min(max.max(1)),
         };
         Limiter {
             mode,
@@ -203,9 +207,12 @@ impl State {
         if !self.round_overloaded && !self.round.is_empty() {
             self.round.sort_unstable();
             let median = self.round[self.round.len() / 2];
+            // The round's fastest answer met no queue (or the shortest):
+            // the no-load latency, next to which the median shows a queue.
+            let fastest = self.round[0];
             let no_load = match self.no_load {
-                Some(n) => median.min(n.mul_f64(1.0 + DRIFT)),
-                None => median,
+                Some(n) => fastest.min(n.mul_f64(1.0 + DRIFT)),
+                None => fastest,
             };
             self.no_load = Some(no_load);
             if median.as_secs_f64() > no_load.as_secs_f64() * TOLERANCE {
@@ -275,7 +282,7 @@ mod tests {
     }
 
     /// A shop with `workers` workers: up to them, a request takes BASE;
-    /// beyond, it waits for the others.
+    /// beyond, each waits for the others (the mean of a full queue).
     fn shop(workers: usize) -> impl Fn(usize) -> Duration {
         move |in_flight| BASE.mul_f64((in_flight as f64 / workers as f64).max(1.0))
     }
@@ -283,8 +290,8 @@ mod tests {
     #[test]
     fn a_flat_shop_is_pulled_at_the_ceiling_after_a_few_rounds() {
         let l = Limiter::new(Limit::Auto { max: 8 });
-        assert_eq!(l.current(), 1);
-        drive(&l, 3, |_| BASE);
+        assert_eq!(l.current(), 2);
+        drive(&l, 2, |_| BASE);
         assert_eq!(l.current(), 8, "doubles while latency stays flat");
         drive(&l, 10, |_| BASE);
         assert_eq!(l.current(), 8, "never above the ceiling");
@@ -309,7 +316,7 @@ mod tests {
     #[test]
     fn overload_answers_halve_the_limit_at_once_and_once_per_round() {
         let l = Limiter::new(Limit::Auto { max: 16 });
-        drive(&l, 4, |_| BASE);
+        drive(&l, 3, |_| BASE);
         assert_eq!(l.current(), 16);
         {
             let mut s = l.lock();
@@ -338,7 +345,7 @@ mod tests {
                 s.round_limited = false;
             }
         }
-        assert_eq!(l.current(), 1);
+        assert_eq!(l.current(), 2);
     }
 
     #[test]
@@ -353,7 +360,7 @@ mod tests {
                 s.record(BASE * 100, Outcome::Ignored, 8);
             }
         }
-        assert_eq!(auto.current(), 1);
+        assert_eq!(auto.current(), 2);
     }
 
     #[tokio::test]

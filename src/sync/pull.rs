@@ -13,14 +13,19 @@
 //! they are asked all at once, within the same request slots, and the
 //! catalog starts as soon as the categories and tags it links to are in.
 //!
-//! Products, variations, customers and orders (when each is listed whole)
-//! are pulled as a relay: the next one starts its first page as soon as the
-//! one before has started its last, and all share the `concurrency` request
-//! slots. So no round trip waits for a resource's first page alone, and the
-//! writer is not left idle while one resource's tail is written and the
-//! next one's first page is on its way. They still start in the design's
-//! order; resources that read what an earlier one wrote (categories before
-//! products, children walked per parent) wait for it to end.
+//! Products, variations, customers, orders and refunds (when each is listed
+//! whole) are pulled as a relay: the next one starts its first page as soon
+//! as the one before has started its last, and all share the `concurrency`
+//! request slots. So no round trip waits for a resource's first page alone,
+//! and the writer is not left idle while one resource's tail is written and
+//! the next one's first page is on its way. They still start in the
+//! design's order; resources that read what an earlier one wrote
+//! (categories before products, children walked per parent) wait for it to
+//! end.
+//!
+//! On a replica without products (a first pull), the catalog's name-search
+//! documents are built once, when products and variations are in (see
+//! `store::lookup::index`).
 //!
 //! Nothing is removed midway. When a resource's walk completes, the distinct
 //! rows seen are counted against the store's `X-WP-Total`; a shortfall (pages
@@ -219,7 +224,7 @@ async fn run_inner<U: Upstream>(
     let metadata = futures::future::join_all(meta.iter().map(|&resource| async move {
         // Nothing follows a metadata resource in a relay.
         let (tail, _) = watch::channel(false);
-        let outcome = pull.pull_one(resource, &tail).await;
+        let outcome = pull.pull_one(resource, &tail, None).await;
         if outcome.as_ref().is_err_and(SyncError::is_auth) {
             stop.store(true, Ordering::Relaxed);
         }
@@ -372,11 +377,16 @@ impl<U: Upstream> Pull<'_, U> {
     /// Whether `resource` may be walked while the one before it finishes:
     /// a paged resource listed whole, which reads nothing the others write.
     /// (Categories and tags go before products, whose search documents
-    /// name them; children listed per parent wait for their parents.)
+    /// name them; children listed per parent wait for their parents;
+    /// refunds listed whole need no order.)
     fn overlaps(&self, resource: Resource) -> bool {
         matches!(
             resource,
-            Resource::Products | Resource::Variations | Resource::Customers | Resource::Orders
+            Resource::Products
+                | Resource::Variations
+                | Resource::Customers
+                | Resource::Orders
+                | Resource::Refunds
         ) && self.walk_mode(resource) == Walk::All
     }
 
@@ -406,7 +416,7 @@ impl<U: Upstream> Pull<'_, U> {
                     // Reported after the refusal, which ends the pull.
                     return Err(SyncError::Cancelled);
                 }
-                let result = self.pull_one(resource, &tail).await;
+                let result = self.pull_one(resource, &tail, None).await;
                 if result.as_ref().is_err_and(SyncError::is_auth) {
                     refused.store(true, Ordering::Relaxed);
                 }
@@ -441,14 +451,21 @@ impl<U: Upstream> Pull<'_, U> {
     }
 
     /// Pulls one resource and records how it went (progress, events).
-    async fn pull_one(&self, resource: Resource, tail: &Tail) -> Result<ResourceReport, SyncError> {
+    /// `wait`: in a relay, the one before's [`Tail`], awaited before the
+    /// pages after the first.
+    async fn pull_one(
+        &self,
+        resource: Resource,
+        tail: &Tail,
+        wait: Option<watch::Receiver<bool>>,
+    ) -> Result<ResourceReport, SyncError> {
         if self.token.is_cancelled() {
             return Err(SyncError::Cancelled);
         }
         update(self.progress, resource, |r| r.state = StepState::Running);
         let started = Instant::now();
         let result = if resource.is_paged() {
-            self.paged(resource, tail).await
+            self.paged(resource, tail, wait).await
         } else {
             self.snapshot(resource).await
         };
@@ -568,7 +585,12 @@ impl<U: Upstream> Pull<'_, U> {
         }
     }
 
-    async fn paged(&self, resource: Resource, tail: &Tail) -> Result<ResourceReport, SyncError> {
+    async fn paged(
+        &self,
+        resource: Resource,
+        tail: &Tail,
+        wait: Option<watch::Receiver<bool>>,
+    ) -> Result<ResourceReport, SyncError> {
         let walk = self.walk_mode(resource);
         let params = self.fingerprint(resource, walk);
         let found = {
@@ -587,7 +609,7 @@ impl<U: Upstream> Pull<'_, U> {
                         let now = unix_millis_now();
                         // A first pull of the catalog: the name-search
                         // documents are built once it is in.
-                        if resource == Resource::Products && index::defer_if_empty(tx, now)? {
+                        if is_catalog(resource) && index::defer_if_empty(tx, now)? {
                             tracing::info!("first pull: the name-search index is built at the end");
                         }
                         sync_state::start_run(
@@ -615,7 +637,10 @@ impl<U: Upstream> Pull<'_, U> {
         });
         let filter = self.filter(resource, &run);
         let walked = match walk {
-            Walk::All => self.walk_all(resource, &run, &filter, &done, tail).await?,
+            Walk::All => {
+                self.walk_all(resource, &run, &filter, &done, tail, wait)
+                    .await?
+            }
             Walk::PerParent => self.walk_parents(resource, &run, &filter, &done).await?,
         };
         let checked = self
@@ -771,6 +796,7 @@ impl<U: Upstream> Pull<'_, U> {
         filter: &Filter,
         done: &[DonePage],
         tail: &Tail,
+        wait: Option<watch::Receiver<bool>>,
     ) -> Result<Walked, SyncError> {
         let per_page = self.opts.page_size;
         let max = self.opts.max_records;
@@ -827,6 +853,10 @@ impl<U: Upstream> Pull<'_, U> {
                     *reported = Some((page.total_items, page.total_pages.unwrap_or(1)));
                     totals.insert(page.total_items);
                     write(1, page).await?;
+                }
+                if let Some(mut wait) = wait {
+                    // Closed (the one before ended, or failed) also lets it go.
+                    let _ = wait.wait_for(|&reached| reached).await;
                 }
                 let mut planned = 1u32;
                 loop {

@@ -140,7 +140,7 @@ const CLEAR_PRODUCT_DOCS: &str = "INSERT INTO product_fts (product_fts) VALUES (
 const IS_DEFERRED: &str = "SELECT EXISTS (SELECT 1 FROM search_deferred WHERE kind = :kind)";
 const DEFER_IF_EMPTY: &str = "
 INSERT OR IGNORE INTO search_deferred (kind, since)
-SELECT 'product', :now WHERE NOT EXISTS (SELECT 1 FROM products)";
+SELECT 'product', :now WHERE NOT EXISTS (SELECT 1 FROM products WHERE type <> 'variation')";
 const UNDEFER: &str = "DELETE FROM search_deferred WHERE kind = :kind";
 /// The kind of search documents that may be deferred.
 const PRODUCT: &str = "product";
