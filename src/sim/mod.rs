@@ -49,9 +49,9 @@ use self::auth::KeyRing;
 use self::clock::{DAY_SECS, SimClock, system_now};
 use self::faults::{ConnKill, FaultState, SimListener};
 pub use self::faults::{FaultConfig, FaultKind, FaultRule};
-pub use self::server::{ServerModel, ServerStats};
 use self::model::{OrderStatus, PostStatus, Store};
 use self::mutate::Tx;
+pub use self::server::{ServerModel, ServerStats};
 
 pub use self::handle::SimResource;
 pub use self::webhooks::{DeliveryOutcome, DeliveryRecord, WebhookConfig, WebhookFaults};

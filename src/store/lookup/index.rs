@@ -252,10 +252,7 @@ pub fn build_deferred(tx: &Transaction<'_>) -> Result<bool, StoreError> {
     }
     tx.execute(CLEAR_PRODUCT_DOCS, [])?;
     tx.execute(BUILD_PRODUCT_DOCS, [])?;
-    tx.execute(
-        "DELETE FROM search_dirty WHERE kind = 'product'",
-        [],
-    )?;
+    tx.execute("DELETE FROM search_dirty WHERE kind = 'product'", [])?;
     tx.prepare_cached(UNDEFER)?
         .execute(named_params! { ":kind": PRODUCT })?;
     Ok(true)

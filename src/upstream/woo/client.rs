@@ -314,10 +314,8 @@ impl WooClient {
                 format!("shipping/zones/{}/locations", z.id),
                 format!("shipping/zones/{}/methods", z.id),
             );
-            let (locations, methods) = tokio::try_join!(
-                self.get(&locations_path, &[]),
-                self.get(&methods_path, &[]),
-            )?;
+            let (locations, methods) =
+                tokio::try_join!(self.get(&locations_path, &[]), self.get(&methods_path, &[]),)?;
             z.locations = wire::zone_locations(locations.body)?;
             z.methods = wire::shipping_methods(methods.body)?;
             Ok::<_, UpstreamError>(())

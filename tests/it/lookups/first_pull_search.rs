@@ -66,7 +66,10 @@ async fn name_search_during_a_first_pull_says_the_index_is_being_built() {
         .borrow()
         .resource(Resource::Variations)
         .is_some_and(|r| r.state == StepState::Done);
-    assert!(!catalog_done, "the catalog was in before the search was made");
+    assert!(
+        !catalog_done,
+        "the catalog was in before the search was made"
+    );
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"]["code"], "search_index_building", "{body}");
     assert!(
@@ -109,7 +112,11 @@ async fn name_search_during_a_first_pull_says_the_index_is_being_built() {
             }
             page += 1;
         }
-        assert!(found, "{} is not found by its name after the pull", p["name"]);
+        assert!(
+            found,
+            "{} is not found by its name after the pull",
+            p["name"]
+        );
     }
     t.stop().await;
 }
