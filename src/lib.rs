@@ -12,7 +12,7 @@
 //! - [`store`]: the SQLite replica, the till's outbox and the webhook inbox (a file of
 //!   its own); the only module with SQL
 //! - [`upstream`]: the `Upstream` trait; [`upstream::woo`] speaks WooCommerce
-//! - [`sync`]: full pull, progress, retry policy, outbox replay, the agent's sync task
+//! - [`sync`]: full pull, progress, retry policy, request limiter, outbox replay, the agent's sync task
 //! - [`api`]: the local HTTP server: status page, `/healthz`, JSON API (till writes, outbox)
 //! - [`sim`]: a WooCommerce-compatible simulated store for demo, tests, benchmarks
 //! - [`error`], [`telemetry`]: the crate error with exit codes; log set-up
