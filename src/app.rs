@@ -22,6 +22,7 @@ use crate::domain::time::unix_millis_now;
 use crate::error::Error;
 use crate::store::{Store, StoreError};
 use crate::sync::engine::{self, InitialPull};
+use crate::sync::limit::Limit;
 use crate::sync::progress::{PullProgress, PullState};
 use crate::sync::pull::PullOptions;
 use crate::sync::replay::{self, ReplayOptions, ReplayWaker};
@@ -76,14 +77,23 @@ impl App {
         if let Some(store_cfg) = &config.store {
             // The replayer has its own client: its requests never queue
             // behind a full pull's pages.
+            // Adaptive concurrency gates the replay too, up to its own
+            // ceiling; a pinned `sync.concurrency` leaves it to
+            // `till.replay_concurrency`.
+            let mut replay_client = WooClient::new(store_cfg)?;
+            if let Limit::Auto { .. } = config.sync.limit() {
+                replay_client = replay_client.with_limit(Limit::Auto {
+                    max: config.till.replay_concurrency,
+                });
+            }
             tracker.spawn(replay::run(
-                Arc::new(WooClient::new(store_cfg)?),
+                Arc::new(replay_client),
                 store.clone(),
                 ReplayOptions::new(config.till.replay_concurrency),
                 waker.clone(),
                 token.child_token(),
             ));
-            let client = WooClient::new(store_cfg)?;
+            let client = WooClient::new(store_cfg)?.with_limit(config.sync.limit());
             tracker.spawn(engine::run(
                 client,
                 store.clone(),

@@ -19,6 +19,7 @@ use crate::store::Store;
 use crate::store::status::{self, Summary};
 use crate::sync::SyncError;
 use crate::sync::engine::InitialPull;
+use crate::sync::limit::Limit;
 use crate::sync::progress::PullProgress;
 use crate::sync::pull::{self, PullOptions};
 use crate::sync::schedule::{self, Job};
@@ -241,7 +242,7 @@ async fn sync_delta(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode,
                 .to_owned(),
         ));
     }
-    let client = WooClient::new(store_cfg)?;
+    let client = WooClient::new(store_cfg)?.with_limit(config.sync.limit());
     let opts = PullOptions::from_config(&config.sync);
     let token = shutdown_token();
     let delta = crate::sync::delta::Delta {
@@ -289,7 +290,7 @@ async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, 
     let config = load_config(config, &flags)?;
     let store_cfg = config.store()?;
     let store = crate::app::open_store(&config).await?;
-    let client = WooClient::new(store_cfg)?;
+    let client = WooClient::new(store_cfg)?.with_limit(config.sync.limit());
     let mut opts = PullOptions::from_config(&config.sync);
     if !args.resources.is_empty() {
         opts.resources = Resource::ALL
@@ -313,6 +314,20 @@ async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, 
         elapsed.as_secs_f64(),
         client.requests_sent(),
     );
+    println!(
+        "replica writer busy {:.2} s ({:.0} % of the pull)",
+        store.writer_busy().as_secs_f64(),
+        100.0 * store.writer_busy().as_secs_f64() / elapsed.as_secs_f64().max(1e-9)
+    );
+    let limiter = client.limiter();
+    match limiter.mode() {
+        Limit::Auto { max } => println!(
+            "requests at once: auto up to {max}, reached {}, {} at the end",
+            limiter.peak(),
+            limiter.current()
+        ),
+        Limit::Fixed(n) => println!("requests at once: {n}"),
+    }
     match result {
         Ok(_) => Ok(ExitCode::SUCCESS),
         Err(SyncError::Cancelled) => {
@@ -338,10 +353,10 @@ fn print_pull_summary(summary: &Summary, opts: &PullOptions, secs: f64, requests
     }
     match peak_rss_kib() {
         Some(kib) => println!(
-            "pulled in {secs:.1} s with {requests} requests, peak memory {:.1} MiB",
+            "pulled in {secs:.2} s with {requests} requests, peak memory {:.1} MiB",
             kib as f64 / 1024.0
         ),
-        None => println!("pulled in {secs:.1} s with {requests} requests"),
+        None => println!("pulled in {secs:.2} s with {requests} requests"),
     }
 }
 

@@ -34,8 +34,12 @@ pub const DEFAULT_DATA_DIR: &str = "possync-data";
 /// WooCommerce's largest page.
 pub const MAX_PAGE_SIZE: u8 = 100;
 const DEFAULT_PAGE_SIZE: u8 = 100;
-const DEFAULT_CONCURRENCY: usize = 4;
+/// `sync.concurrency = "auto"`, the default: adaptive (see `sync::limit`).
+pub const AUTO_CONCURRENCY: usize = 0;
+const DEFAULT_CONCURRENCY: usize = AUTO_CONCURRENCY;
 const MAX_CONCURRENCY: usize = 16;
+/// The ceiling of `"auto"` (`sync.max_concurrency`).
+const DEFAULT_MAX_CONCURRENCY: usize = 8;
 const DEFAULT_TIMEOUT_SECS: u64 = 30;
 const MAX_TIMEOUT_SECS: u64 = 600;
 const DEFAULT_ORDER_WINDOW_DAYS: u32 = 90;
@@ -186,8 +190,12 @@ impl StoreConfig {
 pub struct SyncConfig {
     /// Items per page, 1..=100.
     pub page_size: u8,
-    /// Pages fetched at once during a full pull.
+    /// Requests at once to the shop: a pinned number, or
+    /// [`AUTO_CONCURRENCY`] (0, the default) for adaptive up to
+    /// `max_concurrency` (see [`SyncConfig::limit`]).
     pub concurrency: usize,
+    /// The ceiling of the adaptive setting, 1..=16.
+    pub max_concurrency: usize,
     /// Product statuses mirrored (default `publish`).
     pub product_statuses: Vec<String>,
     /// Order statuses mirrored.
@@ -239,6 +247,7 @@ impl Default for SyncConfig {
         SyncConfig {
             page_size: DEFAULT_PAGE_SIZE,
             concurrency: DEFAULT_CONCURRENCY,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
             product_statuses: vec!["publish".to_owned()],
             order_statuses: DEFAULT_ORDER_STATUSES
                 .iter()
@@ -247,6 +256,19 @@ impl Default for SyncConfig {
             order_window_days: DEFAULT_ORDER_WINDOW_DAYS,
             max_records: 0,
             schedule: Schedule::default(),
+        }
+    }
+}
+
+impl SyncConfig {
+    /// How many requests the shop gets at once.
+    pub fn limit(&self) -> crate::sync::limit::Limit {
+        use crate::sync::limit::Limit;
+        match self.concurrency {
+            AUTO_CONCURRENCY => Limit::Auto {
+                max: self.max_concurrency.max(1),
+            },
+            n => Limit::Fixed(n),
         }
     }
 }
@@ -262,7 +284,9 @@ pub struct ConfigView {
     pub consumer_key_set: bool,
     pub consumer_secret_set: bool,
     pub page_size: u8,
-    pub concurrency: usize,
+    /// `auto` or the pinned number.
+    pub concurrency: String,
+    pub max_concurrency: usize,
     pub product_statuses: Vec<String>,
     pub order_statuses: Vec<String>,
     pub order_window_days: u32,
@@ -370,7 +394,11 @@ impl Config {
                 .as_ref()
                 .is_some_and(|s| !s.consumer_secret.expose_secret().is_empty()),
             page_size: self.sync.page_size,
-            concurrency: self.sync.concurrency,
+            concurrency: match self.sync.concurrency {
+                AUTO_CONCURRENCY => "auto".to_owned(),
+                n => n.to_string(),
+            },
+            max_concurrency: self.sync.max_concurrency,
             product_statuses: self.sync.product_statuses.clone(),
             order_statuses: self.sync.order_statuses.clone(),
             order_window_days: self.sync.order_window_days,
@@ -420,6 +448,8 @@ fn describe_serde_error(e: &toml::de::Error) -> String {
 enum Kind {
     Str,
     Int,
+    /// A number, or a word such as `auto`.
+    IntOrStr,
     Bool,
     List,
 }
@@ -500,6 +530,11 @@ const KEYS: &[Key] = &[
     Key {
         path: "sync.concurrency",
         env: "POSSYNC_SYNC_CONCURRENCY",
+        kind: Kind::IntOrStr,
+    },
+    Key {
+        path: "sync.max_concurrency",
+        env: "POSSYNC_SYNC_MAX_CONCURRENCY",
         kind: Kind::Int,
     },
     Key {
@@ -620,6 +655,10 @@ fn overlay(table: &mut toml::Table, key: &Key, raw: &str, origin: &str) -> Resul
             .map_err(|_| {
                 ConfigError::invalid(origin, format!("must be a whole number (got {raw:?})"))
             })?,
+        Kind::IntOrStr => match raw.trim().parse::<i64>() {
+            Ok(n) => toml::Value::Integer(n),
+            Err(_) => toml::Value::String(raw.trim().to_owned()),
+        },
         Kind::Bool => match raw.trim().to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => toml::Value::Boolean(true),
             "0" | "false" | "no" | "off" => toml::Value::Boolean(false),
@@ -733,7 +772,9 @@ struct RawStore {
 #[serde(deny_unknown_fields)]
 struct RawSync {
     page_size: Option<i64>,
-    concurrency: Option<i64>,
+    /// `"auto"` or a number; anything else is refused with its value.
+    concurrency: Option<toml::Value>,
+    max_concurrency: Option<i64>,
     product_statuses: Option<Vec<String>>,
     order_statuses: Option<Vec<String>>,
     order_window_days: Option<i64>,
@@ -983,12 +1024,27 @@ impl RawSync {
             i64::from(MAX_PAGE_SIZE),
             i64::from(d.page_size),
         )?;
-        let concurrency = in_range(
-            "sync.concurrency",
-            self.concurrency,
+        let concurrency = match self.concurrency {
+            None => d.concurrency,
+            Some(toml::Value::String(s)) if s == "auto" => AUTO_CONCURRENCY,
+            Some(toml::Value::Integer(n)) => {
+                in_range("sync.concurrency", Some(n), 1, MAX_CONCURRENCY as i64, 1)? as usize
+            }
+            Some(other) => {
+                return Err(ConfigError::invalid(
+                    "sync.concurrency",
+                    format!(
+                        "must be \"auto\" or a number between 1 and {MAX_CONCURRENCY} (got {other})"
+                    ),
+                ));
+            }
+        };
+        let max_concurrency = in_range(
+            "sync.max_concurrency",
+            self.max_concurrency,
             1,
             MAX_CONCURRENCY as i64,
-            d.concurrency as i64,
+            d.max_concurrency as i64,
         )?;
         let window = in_range(
             "sync.order_window_days",
@@ -1000,7 +1056,8 @@ impl RawSync {
         let max_records = in_range("sync.max_records", self.max_records, 0, i64::MAX, 0)?;
         Ok(SyncConfig {
             page_size: page_size as u8,
-            concurrency: concurrency as usize,
+            concurrency,
+            max_concurrency: max_concurrency as usize,
             product_statuses: statuses(
                 "sync.product_statuses",
                 self.product_statuses,
@@ -1119,6 +1176,29 @@ mod tests {
     }
 
     #[test]
+    fn concurrency_is_auto_by_default_and_a_number_pins_it() {
+        use crate::sync::limit::Limit;
+        let c = load("", &[]).unwrap();
+        assert_eq!(c.sync.limit(), Limit::Auto { max: 8 });
+        let c = load("[sync]\nconcurrency = \"auto\"\nmax_concurrency = 3", &[]).unwrap();
+        assert_eq!(c.sync.limit(), Limit::Auto { max: 3 });
+        let c = load("[sync]\nconcurrency = 2", &[]).unwrap();
+        assert_eq!(c.sync.limit(), Limit::Fixed(2));
+        let c = load("", &[("POSSYNC_SYNC_CONCURRENCY", "5")]).unwrap();
+        assert_eq!(c.sync.limit(), Limit::Fixed(5));
+        let c = load(
+            "[sync]\nconcurrency = 2",
+            &[("POSSYNC_SYNC_CONCURRENCY", "auto")],
+        )
+        .unwrap();
+        assert_eq!(c.sync.limit(), Limit::Auto { max: 8 });
+        let e = load("", &[("POSSYNC_SYNC_CONCURRENCY", "lots")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("must be \"auto\" or a number"), "{e}");
+    }
+
+    #[test]
     fn env_alone_can_configure_the_store() {
         let c = load(
             "",
@@ -1157,6 +1237,14 @@ mod tests {
     #[case::page_size_wrong_type(
         "[sync]\npage_size = \"ten\"",
         "sync.page_size invalid type: string \"ten\", expected i64"
+    )]
+    #[case::concurrency_word(
+        "[sync]\nconcurrency = \"fast\"",
+        "sync.concurrency must be \"auto\" or a number between 1 and 16 (got \"fast\")"
+    )]
+    #[case::max_concurrency(
+        "[sync]\nmax_concurrency = 0",
+        "sync.max_concurrency must be between 1 and 16 (got 0)"
     )]
     #[case::concurrency(
         "[sync]\nconcurrency = 99",

@@ -15,7 +15,7 @@
 //!   its own), backups and restores of both; the only module with SQL
 //! - [`upstream`]: the `Upstream` trait; [`upstream::woo`] speaks WooCommerce
 //! - [`upstream::shopify`]: Shopify wire pieces so far: webhook HMAC, cost pacing, errors, bulk JSONL
-//! - [`sync`]: full pull, progress, retry policy, outbox replay, the agent's sync task
+//! - [`sync`]: full pull, progress, retry policy, request limiter, outbox replay, the agent's sync task
 //! - [`api`]: the local HTTP server: status page behind the admin login, `/healthz`, JSON
 //!   API (till writes, outbox), webhook receivers, backup download, doctor;
 //!   [`api::security`] is the one layer (Host, origin, content type, token or session)

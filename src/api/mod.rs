@@ -136,6 +136,12 @@ pub enum ApiError {
     /// 422: a field has a wrong shape or value; `field` is its path.
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
+    /// 503: a name search while a first pull has not built the search
+    /// index yet (barcode, SKU and id lookups answer meanwhile).
+    #[error(
+        "the name-search index is being built: the first pull of the catalog is still running; barcode, SKU and id lookups work meanwhile, retry the search when it ends"
+    )]
+    IndexBuilding,
     /// 409: well formed, but it cannot apply now (stock, state).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
@@ -157,7 +163,9 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unavailable(StoreError::DiskFull) => StatusCode::INSUFFICIENT_STORAGE,
-            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy(_) | ApiError::IndexBuilding => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
@@ -185,6 +193,7 @@ impl ApiError {
             ApiError::UndeclaredRoute(_) => "undeclared_route",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::Busy(_) => "busy",
+            ApiError::IndexBuilding => "search_index_building",
             ApiError::Invalid { .. } => "invalid",
             ApiError::Conflict { code, .. } => code,
         }

@@ -8,7 +8,9 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::error::Error;
-use crate::sim::{FaultConfig, FaultKind, Sim, SimConfig, WebhookConfig, WebhookFaults};
+use crate::sim::{
+    FaultConfig, FaultKind, ServerModel, Sim, SimConfig, WebhookConfig, WebhookFaults,
+};
 
 /// Faults `--fail-rate` draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -74,6 +76,16 @@ pub struct SimArgs {
     /// Delay added to every response
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_ms: u64,
+    /// PHP workers: requests served at once; the rest wait in the server's
+    /// queue (0 = no limit)
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub workers: usize,
+    /// Time one REST request holds a worker (on top of --latency-ms)
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub service_ms: u64,
+    /// Time the storefront page (GET /) holds a worker
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub front_page_ms: u64,
     /// Share of requests that fail, 0.0 to 1.0
     #[arg(long, default_value_t = 0.0, value_name = "RATE")]
     pub fail_rate: f64,
@@ -152,6 +164,11 @@ pub async fn run(args: SimArgs) -> Result<ExitCode, Error> {
                 .map(|f| f.kind(args.slow_answer_ms))
                 .collect(),
         },
+        server: ServerModel {
+            workers: args.workers,
+            service: Duration::from_millis(args.service_ms),
+            front_page: Duration::from_millis(args.front_page_ms),
+        },
         webhooks: WebhookConfig {
             timeout: Duration::from_secs(args.webhook_timeout_secs),
             max_failures: args.webhook_max_failures,
@@ -184,7 +201,24 @@ pub async fn run(args: SimArgs) -> Result<ExitCode, Error> {
         "point possync at it with POSSYNC_STORE_URL={} and the keys above; Ctrl-C stops it",
         sim.url()
     );
+    if args.workers > 0 || args.service_ms > 0 || args.front_page_ms > 0 {
+        println!(
+            "  server: {} workers, {} ms per request, {} ms per storefront page (GET /)",
+            if args.workers == 0 {
+                "unlimited".to_owned()
+            } else {
+                args.workers.to_string()
+            },
+            args.service_ms,
+            args.front_page_ms
+        );
+    }
     token.cancelled().await;
+    let stats = sim.server_stats();
+    println!(
+        "server: {} requests served, at most {} waiting for a worker, mean wait {:.1} ms, longest {:.1} ms",
+        stats.served, stats.peak_queued, stats.mean_wait_ms, stats.max_wait_ms
+    );
     sim.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

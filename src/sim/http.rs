@@ -1,6 +1,7 @@
 //! The HTTP layer of the sim: reads the request, applies latency and the
-//! fault decision, asks the store (`routes::respond`), records the request
-//! and shapes the response (PHP notice prefix, truncation, reset).
+//! fault decision, waits for a worker of the server model (`server`), asks
+//! the store (`routes::respond`), records the request and shapes the
+//! response (PHP notice prefix, truncation, reset).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,18 +73,26 @@ pub(super) async fn serve(
     let (status, headers, body) = match &decision {
         Some(d) if faults::replaces_store(&d.kind) => faults::page(d),
         _ => {
-            let reply = respond(
-                &inner.shop,
-                &HttpRequest {
-                    method: &method,
-                    raw_path: &raw_path,
-                    raw_query: &raw_query,
-                    authorization: authorization.as_deref(),
-                    form,
-                    json,
-                    trusted: false,
-                },
-            );
+            // The request waits for one of the server's workers and holds
+            // it for its service time (see `server`).
+            let front_page = method == "GET" && raw_path == "/";
+            let reply = inner
+                .server
+                .run(front_page, || {
+                    respond(
+                        &inner.shop,
+                        &HttpRequest {
+                            method: &method,
+                            raw_path: &raw_path,
+                            raw_query: &raw_query,
+                            authorization: authorization.as_deref(),
+                            form,
+                            json,
+                            trusted: false,
+                        },
+                    )
+                })
+                .await;
             (reply.status, reply.headers, reply.body)
         }
     };

@@ -14,6 +14,7 @@
 //! - `render/`: typed state → WooCommerce JSON; `json.rs`: PHP byte layout
 //! - `routes/`: endpoints, arguments, paging, errors; `auth.rs`: OAuth
 //! - `faults.rs`: latency, error pages, truncation, resets; `pricing.rs`: totals
+//! - `server.rs`: the web server's workers, service times and queue
 //! - `routes/writes/`: REST writes; `webhooks/`: subscriptions' deliveries
 //! - `handle.rs`: what tests may ask of a running sim beyond HTTP
 
@@ -29,6 +30,7 @@ mod mutate;
 mod pricing;
 mod render;
 mod routes;
+mod server;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -49,6 +51,7 @@ use self::faults::{ConnKill, FaultState, SimListener};
 pub use self::faults::{FaultConfig, FaultKind, FaultRule};
 use self::model::{OrderStatus, PostStatus, Store};
 use self::mutate::Tx;
+pub use self::server::{ServerModel, ServerStats};
 
 pub use self::handle::SimResource;
 pub use self::webhooks::{DeliveryOutcome, DeliveryRecord, WebhookConfig, WebhookFaults};
@@ -81,6 +84,9 @@ pub struct SimConfig {
     /// `rest_no_route`.
     pub refunds_endpoint: bool,
     pub faults: FaultConfig,
+    /// The web server's workers and service times (default: unlimited,
+    /// instant).
+    pub server: ServerModel,
     /// Webhook delivery settings (queue, timeout, auto-disable, faults).
     pub webhooks: WebhookConfig,
 }
@@ -100,6 +106,7 @@ impl Default for SimConfig {
             variations_endpoint: true,
             refunds_endpoint: true,
             faults: FaultConfig::default(),
+            server: ServerModel::default(),
             webhooks: WebhookConfig::default(),
         }
     }
@@ -166,6 +173,7 @@ pub(crate) struct Inner {
     shop: Shop,
     faults: Mutex<FaultState>,
     requests: Mutex<Vec<RecordedRequest>>,
+    server: server::Server,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -227,6 +235,7 @@ impl Sim {
                 rng: ChaCha8Rng::seed_from_u64(config.seed ^ 0xFA17_FA17),
             }),
             requests: Mutex::new(Vec::new()),
+            server: server::Server::new(config.server.clone()),
         });
         let app = Router::new()
             .fallback(http::serve)
@@ -296,6 +305,21 @@ impl SimHandle {
 
     pub fn set_latency(&self, d: Duration) {
         lock(&self.inner.faults).latency = d;
+    }
+
+    /// Changes the server model for requests arriving from now on.
+    pub fn set_server(&self, model: ServerModel) {
+        self.inner.server.set(model);
+    }
+
+    /// How deep the server's queue got since the start or the last
+    /// [`SimHandle::reset_server_stats`].
+    pub fn server_stats(&self) -> ServerStats {
+        self.inner.server.stats()
+    }
+
+    pub fn reset_server_stats(&self) {
+        self.inner.server.reset_stats();
     }
 
     pub fn set_fail_rate(&self, rate: f64, kinds: Vec<FaultKind>) {

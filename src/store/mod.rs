@@ -38,6 +38,7 @@ pub mod till;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction};
@@ -145,6 +146,8 @@ struct Inner {
     path: PathBuf,
     disk_full: std::sync::Mutex<Option<DiskFullSpell>>,
     writer: Arc<Queue>,
+    /// Time the writer thread spent running jobs, in nanoseconds.
+    writer_busy: Arc<AtomicU64>,
     readers: ReadPool,
     inbox: inbox::Inbox,
 }
@@ -180,13 +183,18 @@ impl Store {
         let readers = ReadPool::open(path, READ_CONNECTIONS, |p| open_connection(p, true))?;
         let queue = Arc::new(Queue::default());
         let jobs = Arc::clone(&queue);
+        let writer_busy = Arc::new(AtomicU64::new(0));
+        let busy = Arc::clone(&writer_busy);
         std::thread::Builder::new()
             .name("possync-db-writer".to_owned())
             .spawn(move || {
                 let mut conn = writer;
                 // Ends when every Store handle is gone (the queue closes).
                 while let Some(job) = jobs.pop() {
+                    let started = std::time::Instant::now();
                     job(&mut conn);
+                    let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                    busy.fetch_add(took, Ordering::Relaxed);
                 }
             })
             .map_err(|source| StoreError::DataDir {
@@ -198,10 +206,17 @@ impl Store {
                 path: path.to_path_buf(),
                 disk_full: std::sync::Mutex::new(None),
                 writer: queue,
+                writer_busy,
                 readers,
                 inbox,
             }),
         })
+    }
+
+    /// Time the writer has spent on writes since the replica was opened
+    /// (how busy the single writer is, for benchmarks and the summary).
+    pub fn writer_busy(&self) -> Duration {
+        Duration::from_nanos(self.inner.writer_busy.load(Ordering::Relaxed))
     }
 
     /// The database file.

@@ -5,12 +5,14 @@
 //! - `pull`: the full catalog pull (first run, or on demand), resumable;
 //! - `progress`: what a running pull reports to the page and the terminal;
 //! - `backoff`: the one retry delay policy;
+//! - `limit`: how many requests the shop gets at once (adaptive by default);
 //! - `replay`: the outbox replayer (exactly once, dependency order).
 //! - `webhooks`: deliveries stored, applied and settled; subscriptions.
 
 pub mod backoff;
 pub mod delta;
 pub mod engine;
+pub mod limit;
 pub mod progress;
 pub mod pull;
 pub mod replay;

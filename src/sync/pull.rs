@@ -8,14 +8,24 @@
 //! flush for several pages). A pull killed at any moment thus resumes from
 //! the pages it had not finished. Memory holds at most the pages in flight.
 //!
-//! Products, variations, customers and orders (when each is listed whole)
-//! are pulled as a relay: the next one starts its first page as soon as the
-//! one before has started its last, and all share the `concurrency` request
-//! slots. So no round trip waits for a resource's first page alone, and the
-//! writer is not left idle while one resource's tail is written and the
-//! next one's first page is on its way. They still start in the design's
-//! order; resources that read what an earlier one wrote (categories before
-//! products, children walked per parent) wait for it to end.
+//! Store metadata and taxonomies (settings, countries, taxes, shipping,
+//! gateways, categories, tags, attributes) read nothing the others write:
+//! they are asked all at once, within the same request slots, and the
+//! catalog starts as soon as the categories and tags it links to are in.
+//!
+//! Products, variations, customers, orders and refunds (when each is listed
+//! whole) are pulled as a relay: the next one starts its first page as soon
+//! as the one before has started its last, and all share the `concurrency`
+//! request slots. So no round trip waits for a resource's first page alone,
+//! and the writer is not left idle while one resource's tail is written and
+//! the next one's first page is on its way. They still start in the
+//! design's order; resources that read what an earlier one wrote
+//! (categories before products, children walked per parent) wait for it to
+//! end.
+//!
+//! On a replica without products (a first pull), the catalog's name-search
+//! documents are built once, when products and variations are in (see
+//! `store::lookup::index`).
 //!
 //! Nothing is removed midway. When a resource's walk completes, the distinct
 //! rows seen are counted against the store's `X-WP-Total`; a shortfall (pages
@@ -24,11 +34,11 @@
 //! pull did not see removed.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use futures::{StreamExt, stream};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::progress::{ProgressTx, PullProgress, PullState, StepState, update};
@@ -37,6 +47,7 @@ use crate::config::SyncConfig;
 use crate::domain::time::unix_millis_now;
 use crate::domain::{GmtTime, Resource};
 use crate::store::events::{self, Level};
+use crate::store::lookup::index;
 use crate::store::sync_state::{self, DonePage, PullRun, RunOutcome};
 use crate::store::{Store, WriteStamp, apply, catalog, orders};
 use crate::upstream::{Capabilities, Filter, Page, PageQuery, Scope, Upstream};
@@ -92,7 +103,9 @@ impl PullOptions {
     pub fn from_config(sync: &SyncConfig) -> Self {
         PullOptions {
             page_size: sync.page_size,
-            concurrency: sync.concurrency.max(1),
+            // Adaptive: the client's gate holds the requests beyond its
+            // current limit; the pull fans out to the ceiling.
+            concurrency: sync.limit().ceiling(),
             product_statuses: sync.product_statuses.clone(),
             order_statuses: sync.order_statuses.clone(),
             order_window_days: sync.order_window_days,
@@ -198,29 +211,79 @@ async fn run_inner<U: Upstream>(
     };
     let mut report = PullReport::default();
     let mut failures: Vec<String> = Vec::new();
-    let mut rest = opts.resources.as_slice();
-    while let Some(&first) = rest.first() {
-        if token.is_cancelled() {
-            return Err(SyncError::Cancelled);
+    // The metadata stage: small resources that read nothing the others
+    // write, asked all at once within the request slots. The catalog waits
+    // only for the taxonomies its products link to.
+    let (meta, rest): (Vec<Resource>, Vec<Resource>) =
+        opts.resources.iter().partition(|&&r| is_metadata(r));
+    let taxonomies = AtomicUsize::new(meta.iter().filter(|&&r| is_taxonomy(r)).count());
+    let taxonomies_done = Notify::new();
+    // Keys the shop refused (or the pull was cancelled): nothing more starts.
+    let stop = AtomicBool::new(false);
+    let (pull, taxonomies, taxonomies_done, stop) = (&pull, &taxonomies, &taxonomies_done, &stop);
+    let metadata = futures::future::join_all(meta.iter().map(|&resource| async move {
+        // Nothing follows a metadata resource in a relay.
+        let (tail, _) = watch::channel(false);
+        let outcome = pull.pull_one(resource, &tail, None).await;
+        if outcome.as_ref().is_err_and(SyncError::is_auth) {
+            stop.store(true, Ordering::Relaxed);
         }
-        // A run of resources that may overlap is pulled as a relay; any
-        // other resource on its own.
-        let len = if pull.overlaps(first) {
-            rest.iter().take_while(|&&r| pull.overlaps(r)).count()
-        } else {
-            1
-        };
-        let (group, after) = rest.split_at(len);
-        rest = after;
-        for outcome in pull.relay(group).await {
-            match outcome {
-                Ok(r) => report.resources.push(r),
-                Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
-                Err(e) if e.is_auth() => return Err(e),
-                Err(e) => failures.push(e.to_string()),
+        if is_taxonomy(resource) && taxonomies.fetch_sub(1, Ordering::AcqRel) == 1 {
+            taxonomies_done.notify_waiters();
+        }
+        outcome
+    }));
+    let later = async move {
+        loop {
+            let done = taxonomies_done.notified();
+            tokio::pin!(done);
+            done.as_mut().enable();
+            if taxonomies.load(Ordering::Acquire) == 0 {
+                break;
             }
+            done.await;
+        }
+        let mut outcomes = Vec::new();
+        let mut rest = rest.as_slice();
+        while let Some(&first) = rest.first() {
+            if token.is_cancelled() || stop.load(Ordering::Relaxed) {
+                break;
+            }
+            // A run of resources that may overlap is pulled as a relay; any
+            // other resource on its own.
+            let len = if pull.overlaps(first) {
+                rest.iter().take_while(|&&r| pull.overlaps(r)).count()
+            } else {
+                1
+            };
+            let (group, after) = rest.split_at(len);
+            rest = after;
+            let group_outcomes = pull.relay(group).await;
+            if group_outcomes.iter().any(|o| {
+                matches!(o, Err(SyncError::Cancelled)) || o.as_ref().is_err_and(SyncError::is_auth)
+            }) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            outcomes.extend(group_outcomes);
+        }
+        outcomes
+    };
+    let (meta_outcomes, later_outcomes) = tokio::join!(metadata, later);
+    for outcome in meta_outcomes.into_iter().chain(later_outcomes) {
+        match outcome {
+            Ok(r) => report.resources.push(r),
+            Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
+            Err(e) if e.is_auth() => return Err(e),
+            Err(e) => failures.push(e.to_string()),
         }
     }
+    if token.is_cancelled() {
+        return Err(SyncError::Cancelled);
+    }
+    // A pull of other resources, or one whose catalog failed, still ends a
+    // deferral left by an earlier one: the index then holds what the
+    // replica holds.
+    pull.build_search_index().await?;
     if failures.is_empty() {
         // A variation follows its parent: with every page written, those
         // whose parent is not mirrored (draft, private, trashed) leave.
@@ -254,6 +317,33 @@ async fn run_inner<U: Upstream>(
             summary: failures.join("; "),
         })
     }
+}
+
+/// Store metadata and taxonomies: small, fetched whole or in a few pages,
+/// and independent of one another.
+fn is_metadata(resource: Resource) -> bool {
+    matches!(
+        resource,
+        Resource::Settings
+            | Resource::Countries
+            | Resource::TaxClasses
+            | Resource::TaxRates
+            | Resource::ShippingZones
+            | Resource::PaymentGateways
+            | Resource::Categories
+            | Resource::Tags
+            | Resource::Attributes
+    )
+}
+
+/// What products link to: they go before the catalog.
+fn is_taxonomy(resource: Resource) -> bool {
+    matches!(resource, Resource::Categories | Resource::Tags)
+}
+
+/// Products and variations: what the product search documents are made of.
+fn is_catalog(resource: Resource) -> bool {
+    matches!(resource, Resource::Products | Resource::Variations)
 }
 
 /// How a paged resource is walked on this store.
@@ -313,11 +403,16 @@ impl<U: Upstream> Pull<'_, U> {
     /// Whether `resource` may be walked while the one before it finishes:
     /// a paged resource listed whole, which reads nothing the others write.
     /// (Categories and tags go before products, whose search documents
-    /// name them; children listed per parent wait for their parents.)
+    /// name them; children listed per parent wait for their parents;
+    /// refunds listed whole need no order.)
     fn overlaps(&self, resource: Resource) -> bool {
         matches!(
             resource,
-            Resource::Products | Resource::Variations | Resource::Customers | Resource::Orders
+            Resource::Products
+                | Resource::Variations
+                | Resource::Customers
+                | Resource::Orders
+                | Resource::Refunds
         ) && self.walk_mode(resource) == Walk::All
     }
 
@@ -330,6 +425,11 @@ impl<U: Upstream> Pull<'_, U> {
         // Keys the shop refused: the ones after would be refused alike.
         let refused = AtomicBool::new(false);
         let refused = &refused;
+        // The catalog's legs still running: the last one to end builds the
+        // name-search index a first pull deferred, without waiting for the
+        // customers and orders behind it.
+        let catalog_legs = AtomicUsize::new(group.iter().filter(|&&r| is_catalog(r)).count());
+        let catalog_legs = &catalog_legs;
         let legs = group.iter().map(|&resource| {
             let (tail, next) = watch::channel(false);
             let wait = before.replace(next);
@@ -342,9 +442,17 @@ impl<U: Upstream> Pull<'_, U> {
                     // Reported after the refusal, which ends the pull.
                     return Err(SyncError::Cancelled);
                 }
-                let result = self.pull_one(resource, &tail).await;
+                let result = self.pull_one(resource, &tail, None).await;
                 if result.as_ref().is_err_and(SyncError::is_auth) {
                     refused.store(true, Ordering::Relaxed);
+                }
+                if is_catalog(resource)
+                    && catalog_legs.fetch_sub(1, Ordering::AcqRel) == 1
+                    && !matches!(result, Err(SyncError::Cancelled))
+                    && let Err(e) = self.build_search_index().await
+                {
+                    // The end of the pull tries again.
+                    tracing::warn!(error = %e, "cannot build the name-search index yet");
                 }
                 // Only now may the next one go (it reads `refused`).
                 drop(tail);
@@ -354,15 +462,36 @@ impl<U: Upstream> Pull<'_, U> {
         futures::future::join_all(legs).await
     }
 
+    /// Builds the name-search documents a first pull deferred (nothing
+    /// when none were).
+    async fn build_search_index(&self) -> Result<(), SyncError> {
+        let started = Instant::now();
+        let built = self.store.write(index::build_deferred).await?;
+        if built {
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "name-search index built"
+            );
+        }
+        Ok(())
+    }
+
     /// Pulls one resource and records how it went (progress, events).
-    async fn pull_one(&self, resource: Resource, tail: &Tail) -> Result<ResourceReport, SyncError> {
+    /// `wait`: in a relay, the one before's [`Tail`], awaited before the
+    /// pages after the first.
+    async fn pull_one(
+        &self,
+        resource: Resource,
+        tail: &Tail,
+        wait: Option<watch::Receiver<bool>>,
+    ) -> Result<ResourceReport, SyncError> {
         if self.token.is_cancelled() {
             return Err(SyncError::Cancelled);
         }
         update(self.progress, resource, |r| r.state = StepState::Running);
         let started = Instant::now();
         let result = if resource.is_paged() {
-            self.paged(resource, tail).await
+            self.paged(resource, tail, wait).await
         } else {
             self.snapshot(resource).await
         };
@@ -482,7 +611,12 @@ impl<U: Upstream> Pull<'_, U> {
         }
     }
 
-    async fn paged(&self, resource: Resource, tail: &Tail) -> Result<ResourceReport, SyncError> {
+    async fn paged(
+        &self,
+        resource: Resource,
+        tail: &Tail,
+        wait: Option<watch::Receiver<bool>>,
+    ) -> Result<ResourceReport, SyncError> {
         let walk = self.walk_mode(resource);
         let params = self.fingerprint(resource, walk);
         let found = {
@@ -498,12 +632,18 @@ impl<U: Upstream> Pull<'_, U> {
                 let (page_size, watermark) = (self.opts.page_size, self.watermark);
                 self.store
                     .write(move |tx| {
+                        let now = unix_millis_now();
+                        // A first pull of the catalog: the name-search
+                        // documents are built once it is in.
+                        if is_catalog(resource) && index::defer_if_empty(tx, now)? {
+                            tracing::info!("first pull: the name-search index is built at the end");
+                        }
                         sync_state::start_run(
                             tx,
                             resource,
                             &params,
                             page_size,
-                            unix_millis_now(),
+                            now,
                             Some(watermark),
                         )
                     })
@@ -523,7 +663,10 @@ impl<U: Upstream> Pull<'_, U> {
         });
         let filter = self.filter(resource, &run);
         let walked = match walk {
-            Walk::All => self.walk_all(resource, &run, &filter, &done, tail).await?,
+            Walk::All => {
+                self.walk_all(resource, &run, &filter, &done, tail, wait)
+                    .await?
+            }
             Walk::PerParent => self.walk_parents(resource, &run, &filter, &done).await?,
         };
         let checked = self
@@ -679,6 +822,7 @@ impl<U: Upstream> Pull<'_, U> {
         filter: &Filter,
         done: &[DonePage],
         tail: &Tail,
+        wait: Option<watch::Receiver<bool>>,
     ) -> Result<Walked, SyncError> {
         let per_page = self.opts.page_size;
         let max = self.opts.max_records;
@@ -735,6 +879,10 @@ impl<U: Upstream> Pull<'_, U> {
                     *reported = Some((page.total_items, page.total_pages.unwrap_or(1)));
                     totals.insert(page.total_items);
                     write(1, page).await?;
+                }
+                if let Some(mut wait) = wait {
+                    // Closed (the one before ended, or failed) also lets it go.
+                    let _ = wait.wait_for(|&reached| reached).await;
                 }
                 let mut planned = 1u32;
                 loop {

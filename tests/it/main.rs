@@ -1,5 +1,6 @@
 //! One integration-test binary (see conventions: tests/it/main.rs).
 
+mod adaptive;
 mod api;
 mod check;
 mod cli;

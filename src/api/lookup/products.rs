@@ -11,7 +11,7 @@ use crate::domain::lookup::query::{
     parse_sku,
 };
 use crate::domain::lookup::views::{Page, ProductView};
-use crate::store::lookup::products;
+use crate::store::lookup::{index, products};
 
 const LIST_PARAMS: &[&str] = &[
     "q", "sku", "barcode", "category", "in_stock", "sort", "page", "per_page",
@@ -24,11 +24,19 @@ pub(super) async fn list(
 ) -> Result<Json<Page<ProductView>>, ApiError> {
     let query = parse_list(raw.as_deref())?;
     let now = GmtTime::now();
+    let text = matches!(query.lookup, ProductLookup::Text(_));
     let page = state
         .store
-        .read(move |c| products::search(c, &query, now))
+        .read(move |c| {
+            // During a first pull the name-search index is built at its end:
+            // a text search says so rather than answer from part of it.
+            if text && index::deferred(c)? {
+                return Ok(None);
+            }
+            products::search(c, &query, now).map(Some)
+        })
         .await?;
-    Ok(Json(page))
+    page.map(Json).ok_or(ApiError::IndexBuilding)
 }
 
 fn parse_list(raw: Option<&str>) -> Result<ProductQuery, ApiError> {

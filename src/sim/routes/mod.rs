@@ -177,6 +177,16 @@ fn html_not_found() -> HttpReply {
     }
 }
 
+/// The shop's front page, what a shopper loads first (the server model
+/// gives it its own service time).
+fn storefront() -> HttpReply {
+    HttpReply {
+        status: 200,
+        headers: vec![("content-type", "text/html; charset=UTF-8".to_owned())],
+        body: b"<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"UTF-8\"><title>Shop</title></head><body class=\"home\"><h1>Shop</h1></body></html>\n".to_vec(),
+    }
+}
+
 /// The permission error of a write without credentials.
 fn write_denied(kind: Kind, pattern: &str, method: &str) -> ApiError {
     let (code, message) = if pattern.ends_with("batch") {
@@ -221,6 +231,9 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
         _ => None,
     };
     let Some(route_path) = rest_route else {
+        if req.raw_path == "/" && req.method == "GET" {
+            return storefront();
+        }
         return html_not_found();
     };
     let trimmed = route_path.trim_matches('/').to_owned();

@@ -3,6 +3,14 @@
 //! statement touches in `search_dirty`; [`flush`] re-indexes what is marked,
 //! set-based, and runs inside every write transaction just before it commits
 //! (see `Store::write`), so an index never lags the rows it describes.
+//!
+//! One exception, for a first pull: [`defer_if_empty`] lists the product
+//! documents as deferred (migration 0008) when a pull starts on a replica
+//! without products. The flush then keeps barcodes live but leaves the
+//! product documents out, and [`build_deferred`] writes every document in
+//! one statement once the catalog is in. While they are deferred,
+//! [`deferred`] says so, and a name search answers that the index is being
+//! built rather than answering from part of it.
 
 use rusqlite::{Connection, Transaction, named_params};
 
@@ -97,7 +105,10 @@ const DELETE_PRODUCT_DOCS: &str = "
 DELETE FROM product_fts WHERE rowid IN (SELECT id FROM search_dirty WHERE kind = 'product')";
 /// A product's document folds in its variations' SKUs and barcodes, its
 /// category names and its attribute options.
-const INSERT_PRODUCT_DOCS: &str = "
+macro_rules! product_docs {
+    ($from:literal) => {
+        concat!(
+            "
 INSERT INTO product_fts (rowid, name, sku, barcodes, categories, attributes)
 SELECT p.id, p.name,
     concat_ws(' ', p.sku,
@@ -112,8 +123,27 @@ SELECT p.id, p.name,
      JOIN categories c ON c.id = pc.category_id WHERE pc.product_id = p.id),
     (SELECT group_concat(o.value, ' ') FROM json_each(p.attributes) a,
      json_each(a.value, '$.options') o)
-FROM search_dirty d JOIN products p ON p.id = d.id
-WHERE d.kind = 'product' AND p.parent_id = 0 AND p.type <> 'variation'";
+",
+            $from
+        )
+    };
+}
+const INSERT_PRODUCT_DOCS: &str = product_docs!(
+    "FROM search_dirty d JOIN products p ON p.id = d.id
+WHERE d.kind = 'product' AND p.parent_id = 0 AND p.type <> 'variation'"
+);
+/// Every product's document at once, after a first pull.
+const BUILD_PRODUCT_DOCS: &str =
+    product_docs!("FROM products p WHERE p.parent_id = 0 AND p.type <> 'variation'");
+const CLEAR_PRODUCT_DOCS: &str = "INSERT INTO product_fts (product_fts) VALUES ('delete-all')";
+
+const IS_DEFERRED: &str = "SELECT EXISTS (SELECT 1 FROM search_deferred WHERE kind = :kind)";
+const DEFER_IF_EMPTY: &str = "
+INSERT OR IGNORE INTO search_deferred (kind, since)
+SELECT 'product', :now WHERE NOT EXISTS (SELECT 1 FROM products WHERE type <> 'variation')";
+const UNDEFER: &str = "DELETE FROM search_deferred WHERE kind = :kind";
+/// The kind of search documents that may be deferred.
+const PRODUCT: &str = "product";
 
 const DELETE_CUSTOMER_DOCS: &str = "
 DELETE FROM customer_fts WHERE rowid IN (SELECT id FROM search_dirty WHERE kind = 'customer')";
@@ -170,21 +200,62 @@ pub fn flush(tx: &Transaction<'_>) -> Result<(), StoreError> {
     if !any {
         return Ok(());
     }
+    // Deferred product documents are all built at the end of the pull.
+    let product_docs = !deferred(tx)?;
     // Barcodes first: product documents are built from them.
-    for sql in [
-        DELETE_BARCODES,
-        INSERT_BARCODES,
-        DELETE_PRODUCT_DOCS,
-        INSERT_PRODUCT_DOCS,
-        DELETE_CUSTOMER_DOCS,
-        INSERT_CUSTOMER_DOCS,
-        DELETE_ORDER_DOCS,
-        INSERT_ORDER_DOCS,
-        CLEAR_DIRTY,
+    for (sql, run) in [
+        (DELETE_BARCODES, true),
+        (INSERT_BARCODES, true),
+        (DELETE_PRODUCT_DOCS, product_docs),
+        (INSERT_PRODUCT_DOCS, product_docs),
+        (DELETE_CUSTOMER_DOCS, true),
+        (INSERT_CUSTOMER_DOCS, true),
+        (DELETE_ORDER_DOCS, true),
+        (INSERT_ORDER_DOCS, true),
+        (CLEAR_DIRTY, true),
     ] {
-        tx.prepare_cached(sql)?.execute([])?;
+        if run {
+            tx.prepare_cached(sql)?.execute([])?;
+        }
     }
     Ok(())
+}
+
+/// Whether the product documents (name search) are deferred: a first pull
+/// is writing the catalog and builds them when it is in.
+pub fn deferred(conn: &Connection) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(IS_DEFERRED)?
+        .query_row(named_params! { ":kind": PRODUCT }, |r| r.get(0))?)
+}
+
+/// Defers the product documents when the replica holds no product yet (a
+/// first pull is starting); returns whether they are deferred now.
+pub fn defer_if_empty(tx: &Transaction<'_>, now_ms: i64) -> Result<bool, StoreError> {
+    tx.prepare_cached(DEFER_IF_EMPTY)?
+        .execute(named_params! { ":now": now_ms })?;
+    deferred(tx)
+}
+
+/// Builds every product document, if they were deferred, and ends the
+/// deferral; returns whether there was anything to build. Runs inside one
+/// transaction, so a name search sees either the deferral or the whole
+/// index.
+pub fn build_deferred(tx: &Transaction<'_>) -> Result<bool, StoreError> {
+    if !deferred(tx)? {
+        return Ok(false);
+    }
+    // Marked rows are indexed by the flush that ends this transaction; the
+    // barcodes they need are brought up to date first.
+    for sql in [DELETE_BARCODES, INSERT_BARCODES] {
+        tx.prepare_cached(sql)?.execute([])?;
+    }
+    tx.execute(CLEAR_PRODUCT_DOCS, [])?;
+    tx.execute(BUILD_PRODUCT_DOCS, [])?;
+    tx.execute("DELETE FROM search_dirty WHERE kind = 'product'", [])?;
+    tx.prepare_cached(UNDEFER)?
+        .execute(named_params! { ":kind": PRODUCT })?;
+    Ok(true)
 }
 
 /// Sets the meta keys whose values are barcodes. When they differ from the

@@ -23,6 +23,7 @@ use crate::config::StoreConfig;
 use crate::domain::batch::{Records, Snapshot};
 use crate::domain::{GmtTime, Resource};
 use crate::sync::backoff::RetryPolicy;
+use crate::sync::limit::{Limit, Limiter, Outcome};
 use crate::upstream::{
     Capabilities, Filter, IdPage, Page, PageQuery, Probe, Scope, StampPage, Upstream, UpstreamError,
 };
@@ -62,6 +63,8 @@ pub struct WooClient {
     secret: SecretString,
     retry: RetryPolicy,
     requests: AtomicU64,
+    /// Requests in flight to the shop, over everything this client asks.
+    limiter: Limiter,
 }
 
 impl std::fmt::Debug for WooClient {
@@ -96,7 +99,21 @@ impl WooClient {
             secret: cfg.consumer_secret.clone(),
             retry: RetryPolicy::in_request(),
             requests: AtomicU64::new(0),
+            // No gate of its own unless asked: callers bound their requests.
+            limiter: Limiter::new(Limit::Fixed(UNGATED)),
         })
+    }
+
+    /// Gates every request of this client with `limit` (see
+    /// [`crate::sync::limit`]).
+    pub fn with_limit(mut self, limit: Limit) -> Self {
+        self.limiter = Limiter::new(limit);
+        self
+    }
+
+    /// The gate requests go through.
+    pub fn limiter(&self) -> &Limiter {
+        &self.limiter
     }
 
     /// Uses another in-request retry policy (tests shorten it).
@@ -204,11 +221,18 @@ impl WooClient {
         read: &impl Fn(&[u8]) -> Result<B, UpstreamError>,
     ) -> Result<Answered<B>, UpstreamError> {
         let request = self.authorized(reqwest::Method::GET, path, query);
+        let slot = self.limiter.acquire().await;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let response = request.send().await.map_err(classify::transport)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(classify::transport)?;
+        let answered = async {
+            let response = request.send().await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        }
+        .await;
+        slot.finish(load_signal(answered.as_ref().map(|a| a.0)));
+        let (status, headers, body) = answered.map_err(classify::transport)?;
         if !status.is_success() {
             return Err(classify::status_error(status.as_u16(), &headers, &body));
         }
@@ -284,30 +308,50 @@ impl WooClient {
 
     async fn zones_snapshot(&self) -> Result<Snapshot, UpstreamError> {
         let mut zones = wire::shipping_zones(self.get("shipping/zones", &[]).await?.body)?;
-        for z in &mut zones {
-            z.locations = wire::zone_locations(
-                self.get(&format!("shipping/zones/{}/locations", z.id), &[])
-                    .await?
-                    .body,
-            )?;
-            z.methods = wire::shipping_methods(
-                self.get(&format!("shipping/zones/{}/methods", z.id), &[])
-                    .await?
-                    .body,
-            )?;
-        }
+        // Each zone's locations and methods: independent, asked together.
+        futures::future::try_join_all(zones.iter_mut().map(|z| async move {
+            let (locations_path, methods_path) = (
+                format!("shipping/zones/{}/locations", z.id),
+                format!("shipping/zones/{}/methods", z.id),
+            );
+            let (locations, methods) =
+                tokio::try_join!(self.get(&locations_path, &[]), self.get(&methods_path, &[]),)?;
+            z.locations = wire::zone_locations(locations.body)?;
+            z.methods = wire::shipping_methods(methods.body)?;
+            Ok::<_, UpstreamError>(())
+        }))
+        .await?;
         Ok(Snapshot::ShippingZones(zones))
     }
 
     async fn attributes_snapshot(&self) -> Result<Snapshot, UpstreamError> {
         let mut attributes = wire::attributes(self.get("products/attributes", &[]).await?.body)?;
-        for a in &mut attributes {
+        // Each attribute's terms: independent, asked together.
+        futures::future::try_join_all(attributes.iter_mut().map(|a| async move {
             let terms = self
                 .get_all(&format!("products/attributes/{}/terms", a.id))
                 .await?;
             a.terms = wire::attribute_terms(Value::Array(terms))?;
-        }
+            Ok::<_, UpstreamError>(())
+        }))
+        .await?;
         Ok(Snapshot::Attributes(attributes))
+    }
+}
+
+/// Requests at once when no gate is set: more than any caller sends.
+const UNGATED: usize = 1 << 16;
+
+/// What an answer says about the shop's load: 429, 503 and timeouts are
+/// overload; a refused connection or a cut stream says nothing.
+pub(super) fn load_signal(answer: Result<StatusCode, &reqwest::Error>) -> Outcome {
+    match answer {
+        Ok(s) if s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::SERVICE_UNAVAILABLE => {
+            Outcome::Overloaded
+        }
+        Ok(_) => Outcome::Answered,
+        Err(e) if e.is_timeout() => Outcome::Overloaded,
+        Err(_) => Outcome::Ignored,
     }
 }
 

@@ -285,8 +285,14 @@ impl WooClient {
         body: &Value,
     ) -> Result<Value, WriteFailure> {
         let request = self.authorized(method, path, query).json(body);
+        let slot = self.limiter().acquire().await;
         self.count_request();
-        let response = request.send().await.map_err(|e| {
+        let sent = request.send().await;
+        // The answer's head is what tells the shop's load here.
+        slot.finish(super::client::load_signal(
+            sent.as_ref().map(reqwest::Response::status),
+        ));
+        let response = sent.map_err(|e| {
             // A refused connection sent nothing; anything later may have
             // reached the shop.
             let maybe_applied = !e.is_connect();

@@ -4,6 +4,7 @@
 mod bad_input;
 mod catalog;
 mod during_pull;
+mod first_pull_search;
 mod own_sales;
 mod people;
 
