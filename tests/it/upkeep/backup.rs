@@ -194,10 +194,13 @@ async fn restoring_an_older_backup_then_restarting_books_every_sale_once() {
         token,
     } = t;
     app.shutdown().await;
+    // The replayer may have tried a sale while the shop was cut off, leaving
+    // it `unknown` in the backup already; every other waiting one is marked.
+    let waiting_in_backup = states(&dest).iter().filter(|(_, s)| s != "unknown").count();
     let replica = dir.path().join("replica.db");
     let restored = backup::restore(&dest, &replica, false, 0).unwrap();
     assert_eq!(restored.replaced_unconfirmed_sales, 0);
-    assert_eq!(restored.marked_for_lookup, 2);
+    assert_eq!(restored.marked_for_lookup, waiting_in_backup);
     assert!(restored.inbox_restored);
     assert!(
         states(&replica).iter().all(|(_, s)| s == "unknown"),
