@@ -247,3 +247,13 @@ pub trait WebhookAdmin: Send + Sync + 'static {
         id: UpstreamId,
     ) -> impl Future<Output = Result<(), UpstreamError>> + Send;
 }
+
+/// A header's value as trimmed text; `None` when absent, empty or not
+/// visible ASCII. Both shops' webhook deliveries are read through it.
+pub(crate) fn header_text<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}

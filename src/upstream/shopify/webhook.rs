@@ -14,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
 use crate::domain::GmtTime;
+use crate::upstream::header_text as text;
 
 pub const HEADER_HMAC: &str = "x-shopify-hmac-sha256";
 pub const HEADER_TOPIC: &str = "x-shopify-topic";
@@ -62,14 +63,6 @@ pub struct DeliveryHeaders {
     pub event_id: Option<String>,
     /// The subscription's name, when it has one.
     pub name: Option<String>,
-}
-
-fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
 }
 
 fn required<'a>(

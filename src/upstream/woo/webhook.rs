@@ -24,6 +24,7 @@ use crate::domain::webhooks::{
 };
 use crate::domain::{Resource, UpstreamId};
 use crate::upstream::UpstreamError;
+use crate::upstream::header_text as text;
 
 pub const HEADER_SIGNATURE: &str = "x-wc-webhook-signature";
 pub const HEADER_TOPIC: &str = "x-wc-webhook-topic";
@@ -52,14 +53,6 @@ pub struct DeliveryHeaders {
     pub signature: Vec<u8>,
     pub webhook_id: Option<UpstreamId>,
     pub delivery_id: Option<String>,
-}
-
-fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
 }
 
 /// Reads an event delivery's headers: the signature and topic must be there.
