@@ -1104,7 +1104,9 @@ mod tests {
         )
     }
 
-    fn load(text: &str, e: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    /// Loads `text` as the config file with `e` as the environment (the
+    /// section modules' tests use it too).
+    pub(super) fn load(text: &str, e: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let f = file(text);
         Config::load(Some(f.path()), env(e), &[])
     }

@@ -39,10 +39,7 @@ mod tests {
     use super::super::Config;
 
     fn load(text: &str) -> Result<Config, super::ConfigError> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("possync.toml");
-        std::fs::write(&path, text).unwrap();
-        Config::load(Some(&path), Vec::new(), &[])
+        crate::config::tests::load(text, &[])
     }
 
     #[test]
