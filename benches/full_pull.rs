@@ -285,9 +285,10 @@ fn counts_of(bin: &str, sim: &SimProc) -> (u64, u64) {
     (count("products"), count("variations"))
 }
 
-fn part_floor(rt: &tokio::runtime::Runtime, products: usize, baseline: Option<&str>) {
-    let latency = Duration::from_millis(50);
-    let sim = spawn_sim(&[
+/// A simulated shop of `products` products (no customers, no orders)
+/// answering each request after `latency`.
+fn catalog_sim(products: usize, latency: Duration) -> SimProc {
+    spawn_sim(&[
         "--products".into(),
         products.to_string(),
         "--customers".into(),
@@ -296,7 +297,12 @@ fn part_floor(rt: &tokio::runtime::Runtime, products: usize, baseline: Option<&s
         "0".into(),
         "--latency-ms".into(),
         latency.as_millis().to_string(),
-    ]);
+    ])
+}
+
+fn part_floor(rt: &tokio::runtime::Runtime, products: usize, baseline: Option<&str>) {
+    let latency = Duration::from_millis(50);
+    let sim = catalog_sim(products, latency);
     let (p, v) = counts_of(THIS, &sim);
     println!(
         "## floor: {} products ({p} mirrored) and {} variations ({v} mirrored), {} ms per request\n",
@@ -519,16 +525,7 @@ fn part_server(rt: &tokio::runtime::Runtime) {
 
 fn part_latency(products: usize) {
     let latency = Duration::from_millis(500);
-    let sim = spawn_sim(&[
-        "--products".into(),
-        products.to_string(),
-        "--customers".into(),
-        "0".into(),
-        "--orders".into(),
-        "0".into(),
-        "--latency-ms".into(),
-        latency.as_millis().to_string(),
-    ]);
+    let sim = catalog_sim(products, latency);
     println!("## real-host latency: {products} products, 500 ms per request\n");
     println!("| concurrency | requests | pages | floor (s) | wall (s) | wall / floor | limit |");
     println!("|---|---|---|---|---|---|---|");
