@@ -4,12 +4,17 @@
 //!
 //! - `pull`: the full catalog pull (first run, or on demand), resumable;
 //! - `progress`: what a running pull reports to the page and the terminal;
-//! - `backoff`: the one retry delay policy;
+//! - `backoff`: the one retry delay policy (defined with the clients, in
+//!   `upstream::retry`, which the WooCommerce client uses too);
 //! - `limit`: how many requests the shop gets at once (adaptive by default);
 //! - `replay`: the outbox replayer (exactly once, dependency order).
 //! - `webhooks`: deliveries stored, applied and settled; subscriptions.
 
-pub mod backoff;
+/// The retry policy lives with the clients that use it first; the engine
+/// names it from here.
+pub mod backoff {
+    pub use crate::upstream::retry::RetryPolicy;
+}
 pub mod delta;
 pub mod engine;
 pub mod limit;

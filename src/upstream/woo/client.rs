@@ -22,8 +22,8 @@ use super::wire;
 use crate::config::StoreConfig;
 use crate::domain::batch::{Records, Snapshot};
 use crate::domain::{GmtTime, Resource};
-use crate::sync::backoff::RetryPolicy;
 use crate::sync::limit::{Limit, Limiter, Outcome};
+use crate::upstream::retry::RetryPolicy;
 use crate::upstream::{
     Capabilities, Filter, IdPage, Page, PageQuery, Probe, Scope, StampPage, Upstream, UpstreamError,
 };
