@@ -4,7 +4,7 @@
 //! passes [`security::guard`] first, and every route has its row (who may
 //! call it) in [`security::ROUTES`].
 
-mod backoffice;
+pub mod backoffice;
 mod backup;
 pub mod doctor;
 mod health;

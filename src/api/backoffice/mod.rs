@@ -1,52 +1,378 @@
-//! The back-office status page and the JSON it reads, behind the admin
-//! login (see [`login`]).
+//! The back-office page: server-rendered HTML behind the admin login (see
+//! [`login`]), one module per page, every asset embedded in the binary.
 //!
-//! The page is an embedded asset that polls `/api/sync/status` with the
-//! session cookie; it writes every value with `textContent`, so nothing from
-//! the shop is ever interpreted as HTML. Its script and style are files of
-//! their own (`/assets/…`): the CSP allows no inline code.
+//! Templates are [askama](https://docs.rs/askama) files under
+//! `src/api/backoffice/templates/`, checked and compiled with the crate: a
+//! template naming a field its page does not have fails the build, and
+//! every `{{ value }}` is HTML-escaped. Each page extends `base.html`, which
+//! draws the tabs ([`TABS`]), the instance banner ([`Banner`]), the flash
+//! messages ([`Flash`]) and loads `/assets/page.js` (live fragments,
+//! confirmations, JSON posts with the CSRF token; see the file). Forms put
+//! `{% include "csrf_field.html" %}` inside them.
+//!
+//! # Adding a page
+//!
+//! 1. A template `templates/<page>.html` that starts with
+//!    `{% extends "base.html" %}` and fills `{% block content %}` (and
+//!    `{% block scripts %}` for a script of its own).
+//! 2. A module `<page>.rs` here with a `#[derive(Template)]` struct holding
+//!    `layout: Layout` plus what the page shows, a handler taking a
+//!    [`Manager`] (the logged-in manager, or a redirect to the login) that
+//!    ends in [`render`], and a `routes()` merged in [`routes`] below. A
+//!    form's handler answers with [`flash_redirect`] (post/redirect/get), or
+//!    renders the page again with a [`Flash`] and a 4xx status when the input
+//!    is refused.
+//! 3. A row per route in [`crate::api::security::ROUTES`]: `Session` for
+//!    pages and their forms (`BodyKind::Form`) and fragments, `Open` only for
+//!    assets. A route without its row is refused, and the route-table test
+//!    fails.
+//! 4. A tab in [`TABS`] if the page has one; an asset in [`ASSETS`] (and its
+//!    row) if it brings a file.
+//!
+//! A page reads the replica through `state.store.read(..)` like every
+//! handler; a live part is a fragment route answering a small template
+//! (no `extends`) that an element with `data-live="/path"` polls.
 
 pub mod login;
+mod settings;
+mod status;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Json, Router};
-use serde::Serialize;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::security::Caller;
+use super::security::session::{self, Admin};
 use super::{ApiError, AppState};
-use crate::config::ConfigView;
-use crate::domain::time::unix_millis_now;
-use crate::store::events::{self, Event};
-use crate::store::inbox::WebhookStats;
-use crate::store::status::{self, Summary};
-use crate::sync::progress::PullProgress;
 
-const PAGE: &str = include_str!("assets/status.html");
-const SCRIPT: &str = include_str!("assets/status.js");
-const STYLE: &str = include_str!("assets/app.css");
-/// Events shown on the page.
-const RECENT_EVENTS: i64 = 30;
-/// Failed webhook deliveries listed on the page.
-const RECENT_FAILED_DELIVERIES: i64 = 5;
+/// One tab of the page's navigation.
+#[derive(Debug, Clone, Copy)]
+pub struct Tab {
+    /// The page's id: `Layout::active` names it, and the link's id is
+    /// `tab-<id>`.
+    pub id: &'static str,
+    pub path: &'static str,
+    pub label: &'static str,
+}
+
+/// The tabs, in the order shown.
+pub const TABS: &[Tab] = &[
+    Tab {
+        id: "status",
+        path: "/",
+        label: "Status",
+    },
+    Tab {
+        id: "settings",
+        path: "/settings",
+        label: "Settings",
+    },
+];
+
+/// A file the agent serves itself (no CDN, no external font).
+pub struct Asset {
+    pub path: &'static str,
+    pub content_type: &'static str,
+    pub body: &'static str,
+}
+
+/// Every asset of the page; each has its row (`Open`) in `ROUTES`.
+pub const ASSETS: &[Asset] = &[
+    Asset {
+        path: "/assets/app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("assets/app.css"),
+    },
+    Asset {
+        path: "/assets/page.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("assets/page.js"),
+    },
+    Asset {
+        path: "/assets/status.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("assets/status.js"),
+    },
+];
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(page))
-        .route("/assets/status.js", get(script))
-        .route("/assets/app.css", get(style))
-        .route("/api/sync/status", get(sync_status))
+    let mut router = Router::new();
+    for asset in ASSETS {
+        router = router.route(
+            asset.path,
+            get(move || async move {
+                (
+                    [
+                        (header::CONTENT_TYPE, asset.content_type),
+                        (header::CACHE_CONTROL, "no-cache"),
+                    ],
+                    asset.body,
+                )
+            }),
+        );
+    }
+    router
+        .merge(status::routes())
+        .merge(settings::routes())
         .merge(login::routes())
 }
 
-/// The status page for the logged-in manager; otherwise the login form, or
-/// the set-password form when no password is set yet.
-async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    match state.security.admin(&headers).await? {
-        Some(admin) => Ok(html(PAGE.replace("{{csrf}}", &admin.csrf)).into_response()),
-        None => login::form(&state, None).await,
+/// How a banner or a flash message looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// All is well (green).
+    Ok,
+    /// Needs attention (yellow).
+    Warn,
+    /// Stopped or refused (red).
+    Off,
+    /// Plain information.
+    Info,
+}
+
+impl Tone {
+    /// The CSS class.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Tone::Ok => "ok",
+            Tone::Warn => "warn",
+            Tone::Off => "error off",
+            Tone::Info => "info",
+        }
     }
+
+    /// The ARIA role: refusals are announced at once.
+    pub fn role(&self) -> &'static str {
+        match self {
+            Tone::Off => "alert",
+            _ => "status",
+        }
+    }
+
+    pub fn code(self) -> char {
+        match self {
+            Tone::Ok => 'o',
+            Tone::Warn => 'w',
+            Tone::Off => 'e',
+            Tone::Info => 'i',
+        }
+    }
+
+    fn from_code(c: char) -> Option<Tone> {
+        Some(match c {
+            'o' => Tone::Ok,
+            'w' => Tone::Warn,
+            'e' => Tone::Off,
+            'i' => Tone::Info,
+            _ => return None,
+        })
+    }
+}
+
+/// The coloured line under the header saying what state the instance is in
+/// and why.
+#[derive(Debug, Clone)]
+pub struct Banner {
+    pub kind: Tone,
+    pub title: String,
+    pub reason: String,
+}
+
+/// A message shown once at the top of the page (after a form).
+#[derive(Debug, Clone)]
+pub struct Flash {
+    pub kind: Tone,
+    pub text: String,
+}
+
+impl Flash {
+    pub fn ok(text: impl Into<String>) -> Flash {
+        Flash {
+            kind: Tone::Ok,
+            text: text.into(),
+        }
+    }
+
+    pub fn error(text: impl Into<String>) -> Flash {
+        Flash {
+            kind: Tone::Off,
+            text: text.into(),
+        }
+    }
+}
+
+/// What `base.html` draws around every page.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The `<title>` after "possync · ".
+    pub title: String,
+    /// The [`Tab::id`] shown as current.
+    pub active: &'static str,
+    /// The session's CSRF token, for `csrf_field.html` and `page.js`.
+    pub csrf: String,
+    pub banner: Option<Banner>,
+    pub flash: Vec<Flash>,
+}
+
+impl Layout {
+    /// The navigation (a method, so templates reach the constant).
+    pub fn tabs(&self) -> &'static [Tab] {
+        TABS
+    }
+}
+
+/// The cookie carrying a flash message across a redirect.
+const FLASH_COOKIE: &str = "possync_flash";
+
+/// The logged-in manager, as a handler argument. Without a live session
+/// the request is sent to `/`, which shows the login form.
+pub struct Manager {
+    pub admin: Admin,
+    flash: Option<Flash>,
+    secure: bool,
+    banner: Option<Banner>,
+}
+
+impl Manager {
+    /// The layout of a page titled `title` under tab `active`.
+    pub fn layout(&self, title: &str, active: &'static str) -> Layout {
+        Layout {
+            title: title.to_owned(),
+            active,
+            csrf: self.admin.csrf.clone(),
+            banner: self.banner.clone(),
+            flash: self.flash.iter().cloned().collect(),
+        }
+    }
+
+    /// The same layout with `flash` shown too (a refused form rendered
+    /// again).
+    pub fn layout_with(&self, title: &str, active: &'static str, flash: Flash) -> Layout {
+        let mut layout = self.layout(title, active);
+        layout.flash.push(flash);
+        layout
+    }
+}
+
+impl Manager {
+    /// The manager whose session `headers` carry, or a redirect to the
+    /// login.
+    pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Manager, Response> {
+        let admin = state
+            .security
+            .admin(headers)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Self::of(state, headers, admin)
+    }
+
+    fn of(
+        state: &AppState,
+        headers: &HeaderMap,
+        admin: Option<Admin>,
+    ) -> Result<Manager, Response> {
+        let Some(admin) = admin else {
+            return Err(Redirect::to("/").into_response());
+        };
+        Ok(Manager {
+            admin,
+            flash: read_flash(headers),
+            secure: state.security.secure_cookies(),
+            banner: instance_banner(state),
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for Manager {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let admin = match parts.extensions.get::<Caller>() {
+            Some(Caller::Admin(admin)) => Some(admin.clone()),
+            _ => state
+                .security
+                .admin(&parts.headers)
+                .await
+                .map_err(IntoResponse::into_response)?,
+        };
+        Self::of(state, &parts.headers, admin)
+    }
+}
+
+/// The instance's state, for the banner.
+fn instance_banner(state: &AppState) -> Option<Banner> {
+    Some(match &state.config.store_url {
+        None => Banner {
+            kind: Tone::Warn,
+            title: "Not connected.".to_owned(),
+            reason:
+                "No store is set up yet: this till serves what its replica holds and syncs nothing."
+                    .to_owned(),
+        },
+        Some(url) => Banner {
+            kind: Tone::Ok,
+            title: "Store set up.".to_owned(),
+            reason: format!("Syncing with {url}."),
+        },
+    })
+}
+
+fn read_flash(headers: &HeaderMap) -> Option<Flash> {
+    let raw = session::cookie(headers, FLASH_COOKIE)?;
+    let mut chars = raw.chars();
+    let kind = Tone::from_code(chars.next()?)?;
+    let text = URL_SAFE_NO_PAD.decode(chars.as_str()).ok()?;
+    Some(Flash {
+        kind,
+        text: String::from_utf8(text).ok()?,
+    })
+}
+
+/// A redirect to `to` that shows `flash` there once.
+pub fn flash_redirect(state: &AppState, to: &str, flash: &Flash) -> Response {
+    let value = format!(
+        "{}{}",
+        flash.kind.code(),
+        URL_SAFE_NO_PAD.encode(flash.text.as_bytes())
+    );
+    let mut res = Redirect::to(to).into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        session::set_cookie(
+            FLASH_COOKIE,
+            &value,
+            state.security.secure_cookies(),
+            Some(60),
+        ),
+    );
+    res
+}
+
+/// The page `page` for `manager`, with `status`; a flash message read from
+/// its cookie is cleared, so it shows once.
+pub fn render<T: Template>(
+    manager: &Manager,
+    status: StatusCode,
+    page: &T,
+) -> Result<Response, ApiError> {
+    let body = page.render().map_err(|e| {
+        tracing::error!(error = %e, "a back-office page could not be rendered");
+        ApiError::Busy("the page could not be rendered".to_owned())
+    })?;
+    let mut res = (status, html(body)).into_response();
+    if manager.flash.is_some() {
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            session::clear_cookie(FLASH_COOKIE, manager.secure),
+        );
+    }
+    Ok(res)
 }
 
 /// An HTML answer that is never cached.
@@ -60,52 +386,42 @@ pub(super) fn html(body: String) -> impl IntoResponse {
     )
 }
 
-async fn script() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        SCRIPT,
-    )
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn style() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE)
-}
+    #[test]
+    fn a_flash_message_survives_its_cookie() {
+        let flash = Flash::error("Wrong secret; <b>check</b> it");
+        let value = format!(
+            "{}{}",
+            flash.kind.code(),
+            URL_SAFE_NO_PAD.encode(flash.text.as_bytes())
+        );
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            format!("{FLASH_COOKIE}={value}").parse().unwrap(),
+        );
+        let back = read_flash(&h).unwrap();
+        assert_eq!(back.kind, Tone::Off);
+        assert_eq!(back.text, flash.text);
+        h.insert(
+            header::COOKIE,
+            format!("{FLASH_COOKIE}=zzz").parse().unwrap(),
+        );
+        assert!(read_flash(&h).is_none());
+    }
 
-/// Everything the status page shows.
-#[derive(Serialize)]
-struct SyncStatus {
-    agent: Agent,
-    config: ConfigView,
-    pull: PullProgress,
-    replica: Summary,
-    webhooks: WebhookStats,
-    events: Vec<Event>,
-}
-
-#[derive(Serialize)]
-struct Agent {
-    version: &'static str,
-    started_at: i64,
-    now: i64,
-}
-
-async fn sync_status(State(state): State<AppState>) -> Result<Json<SyncStatus>, ApiError> {
-    // The inbox is a file of its own: read beside the replica.
-    let replica = state
-        .store
-        .read(|c| Ok((status::summary(c)?, events::recent(c, RECENT_EVENTS)?)));
-    let webhooks = state.store.inbox().stats(RECENT_FAILED_DELIVERIES);
-    let ((replica, events), webhooks) = tokio::try_join!(replica, webhooks)?;
-    Ok(Json(SyncStatus {
-        agent: Agent {
-            version: env!("CARGO_PKG_VERSION"),
-            started_at: state.started_at,
-            now: unix_millis_now(),
-        },
-        config: (*state.config).clone(),
-        pull: state.progress.borrow().clone(),
-        replica,
-        webhooks,
-        events,
-    }))
+    #[test]
+    fn every_tab_and_asset_has_its_row() {
+        use crate::api::security::{Access, Verb, route};
+        for tab in TABS {
+            assert!(route(Verb::Get, tab.path).is_some(), "{}", tab.path);
+        }
+        for asset in ASSETS {
+            let row = route(Verb::Get, asset.path).expect(asset.path);
+            assert_eq!(row.access, Access::Open, "{}", asset.path);
+        }
+    }
 }

@@ -142,6 +142,8 @@ pub const ROUTES: &[Route] = &[
     row(Get, "/", Open, BodyKind::None),
     row(Get, "/assets/status.js", Open, BodyKind::None),
     row(Get, "/assets/app.css", Open, BodyKind::None),
+    row(Get, "/assets/page.js", Open, BodyKind::None),
+    row(Get, "/settings", Session, BodyKind::None),
     row(Post, "/login", Visitor, Form),
     row(Post, "/set-password", Visitor, Form),
     row(Post, "/logout", Session, Form),
