@@ -18,7 +18,7 @@
 //! 2. A module `<page>.rs` here with a `#[derive(Template)]` struct holding
 //!    `layout: Layout` plus what the page shows, a handler taking a
 //!    [`Manager`] (the logged-in manager, or a redirect to the login) that
-//!    ends in [`render`], and a `routes()` merged in [`routes`] below. A
+//!    ends in [`render`], and a `routes()` merged in this module's `routes()`. A
 //!    form's handler answers with [`flash_redirect`] (post/redirect/get), or
 //!    renders the page again with a [`Flash`] and a 4xx status when the input
 //!    is refused.
@@ -269,19 +269,13 @@ impl Manager {
             .admin(headers)
             .await
             .map_err(IntoResponse::into_response)?;
-        Self::of(state, headers, admin)
+        Self::of(state, headers, admin).ok_or_else(|| Redirect::to("/").into_response())
     }
 
-    fn of(
-        state: &AppState,
-        headers: &HeaderMap,
-        admin: Option<Admin>,
-    ) -> Result<Manager, Response> {
-        let Some(admin) = admin else {
-            return Err(Redirect::to("/").into_response());
-        };
-        Ok(Manager {
-            admin,
+    /// The manager, when there is a session; `None` sends to the login.
+    fn of(state: &AppState, headers: &HeaderMap, admin: Option<Admin>) -> Option<Manager> {
+        Some(Manager {
+            admin: admin?,
             flash: read_flash(headers),
             secure: state.security.secure_cookies(),
             banner: instance_banner(state),
@@ -301,7 +295,7 @@ impl FromRequestParts<AppState> for Manager {
                 .await
                 .map_err(IntoResponse::into_response)?,
         };
-        Self::of(state, &parts.headers, admin)
+        Self::of(state, &parts.headers, admin).ok_or_else(|| Redirect::to("/").into_response())
     }
 }
 
