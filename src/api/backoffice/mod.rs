@@ -261,25 +261,14 @@ impl Manager {
 }
 
 impl Manager {
-    /// The manager whose session `headers` carry, or a redirect to the
-    /// login.
-    pub async fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Manager, Response> {
-        let admin = state
-            .security
-            .admin(headers)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        Self::of(state, headers, admin).ok_or_else(|| Redirect::to("/").into_response())
-    }
-
-    /// The manager, when there is a session; `None` sends to the login.
-    fn of(state: &AppState, headers: &HeaderMap, admin: Option<Admin>) -> Option<Manager> {
-        Some(Manager {
-            admin: admin?,
+    /// The page context of `admin`, whose session `headers` carry.
+    fn of(state: &AppState, headers: &HeaderMap, admin: Admin) -> Manager {
+        Manager {
+            admin,
             flash: read_flash(headers),
             secure: state.security.secure_cookies(),
             banner: instance_banner(state),
-        })
+        }
     }
 }
 
@@ -295,7 +284,9 @@ impl FromRequestParts<AppState> for Manager {
                 .await
                 .map_err(IntoResponse::into_response)?,
         };
-        Self::of(state, &parts.headers, admin).ok_or_else(|| Redirect::to("/").into_response())
+        admin
+            .map(|admin| Self::of(state, &parts.headers, admin))
+            .ok_or_else(|| Redirect::to("/").into_response())
     }
 }
 

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
@@ -40,18 +40,14 @@ struct StatusPage {
 /// The status page for the logged-in manager; otherwise the login form, or
 /// the set-password form when no password is set yet.
 async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    if state.security.admin(&headers).await?.is_none() {
+    let Some(admin) = state.security.admin(&headers).await? else {
         return login::form(&state, None).await;
-    }
-    match Manager::from_headers(&state, &headers).await {
-        Ok(manager) => {
-            let page = StatusPage {
-                layout: manager.layout("status", "status"),
-            };
-            render(&manager, StatusCode::OK, &page)
-        }
-        Err(res) => Ok(res.into_response()),
-    }
+    };
+    let manager = Manager::of(&state, &headers, admin);
+    let page = StatusPage {
+        layout: manager.layout("status", "status"),
+    };
+    render(&manager, StatusCode::OK, &page)
 }
 
 /// Everything the status page shows.
