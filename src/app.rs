@@ -5,19 +5,29 @@
 //! Every long task is tracked and cancelled through one token, so
 //! [`RunningApp::shutdown`] stops them in order and waits for them: a write
 //! in progress runs to its commit, the server finishes its requests.
+//!
+//! The sync tasks and the state the handlers see form a *generation*
+//! ([`control`]): saving settings on the page starts a new one without
+//! closing the listener, the sessions or the replica.
+
+pub mod control;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
 
+use crate::api::security::Security;
 use crate::api::webhooks::Receiver;
 use crate::api::{self, AppState};
-use crate::config::Config;
+use crate::config::{Config, Layered, Sources};
 use crate::domain::time::unix_millis_now;
 use crate::error::Error;
 use crate::store::{Store, StoreError};
@@ -31,6 +41,7 @@ use crate::sync::webhooks::secrets::Secrets;
 use crate::sync::webhooks::worker;
 use crate::upstream::woo::client::WooClient;
 use crate::upstream::woo::webhook;
+use control::{Control, Reload};
 
 /// How long shutdown waits for tasks to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
@@ -54,11 +65,30 @@ pub struct App;
 
 impl App {
     /// Opens the replica, binds the local address and starts the server and
-    /// the sync task. Returns once everything is listening.
+    /// the sync task, with a configuration built in code (the page cannot
+    /// change it). Returns once everything is listening.
     pub async fn spawn(config: Config, options: AppOptions) -> Result<RunningApp, Error> {
+        Self::start(None, Layered::fixed(config), options).await
+    }
+
+    /// The same, from a file, the environment and flags: the page can save
+    /// settings (in the data directory) and put them in force.
+    pub async fn spawn_from(sources: Sources, options: AppOptions) -> Result<RunningApp, Error> {
+        let layered = sources.load()?;
+        Self::start(Some(sources), layered, options).await
+    }
+
+    async fn start(
+        sources: Option<Sources>,
+        layered: Layered,
+        options: AppOptions,
+    ) -> Result<RunningApp, Error> {
+        let config = &layered.config;
         // Product lookups are open on loopback only.
         config.api.check_listen(config.listen)?;
-        let store = open_store(&config).await?;
+        // The home replica holds the password and the tokens whichever
+        // profile is selected.
+        let home = open_replica(config.home_database_path()).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| Error::Listen {
@@ -72,86 +102,38 @@ impl App {
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
         let (progress_tx, progress_rx) = watch::channel(PullProgress::default());
-        let waker = ReplayWaker::default();
-
-        if let Some(store_cfg) = &config.store {
-            // The replayer has its own client: its requests never queue
-            // behind a full pull's pages.
-            // Adaptive concurrency gates the replay too, up to its own
-            // ceiling; a pinned `sync.concurrency` leaves it to
-            // `till.replay_concurrency`.
-            let mut replay_client = WooClient::new(store_cfg)?;
-            if let Limit::Auto { .. } = config.sync.limit() {
-                replay_client = replay_client.with_limit(Limit::Auto {
-                    max: config.till.replay_concurrency,
-                });
-            }
-            tracker.spawn(replay::run(
-                Arc::new(replay_client),
-                store.clone(),
-                ReplayOptions::new(config.till.replay_concurrency),
-                waker.clone(),
-                token.child_token(),
-            ));
-            let client = WooClient::new(store_cfg)?.with_limit(config.sync.limit());
-            tracker.spawn(engine::run(
-                client,
-                store.clone(),
-                PullOptions::from_config(&config.sync),
-                config.sync.schedule.clone(),
-                progress_tx,
-                token.child_token(),
-                options.initial_pull,
-            ));
-        } else {
-            tracing::warn!("no store configured: serving the replica as it is");
-        }
-
-        // Webhooks: deliveries are stored by the inbox's own writer thread
-        // (group commit, in a file beside the replica: never behind the
-        // replica's writer) and applied by a worker that asks the shop about
-        // objects gone before delivery.
-        let secrets = Secrets::load(store.clone(), config.webhooks.secret.clone()).await?;
-        let refetch_client = config.store.as_ref().map(WooClient::new).transpose()?;
-        tracker.spawn(worker::run(
-            store.clone(),
-            refetch_client,
-            webhook::instruction,
-            Mirror {
-                product_statuses: config.sync.product_statuses.clone(),
-                order_statuses: config.sync.order_statuses.clone(),
-            },
-            token.child_token(),
-        ));
-
-        let config_for_doctor = config.clone();
-        let security = api::security::Security::new(store.clone(), addr, config.api.clone());
-        let state = AppState {
-            security,
-            store: store.clone(),
-            progress: progress_rx.clone(),
-            config: Arc::new(config.view()),
+        let (reload_tx, reload_rx) = mpsc::channel(4);
+        let control = Control::new(sources, layered.clone(), reload_tx);
+        let shared = Shared {
+            home: home.clone(),
+            security: Security::new(home.clone(), addr, config.api.clone()),
+            progress: progress_tx,
+            control,
             started_at: unix_millis_now(),
-            lookup: Arc::new(config.lookup.clone()),
-            till: Arc::new(config.till.settings.clone()),
-            replay: waker,
-            webhooks: Some(Receiver {
-                inbox: store.inbox().clone(),
-                secrets: Arc::new(secrets),
-            }),
         };
-        let router = api::router(state).layer(axum::Extension(api::doctor::DoctorConfig(
-            Arc::new(config_for_doctor),
-        )));
+        let first = Generation::start(&shared, &layered.config, None, options.initial_pull).await?;
+        let store = first.store.clone();
+        let routes = Arc::new(RwLock::new(first.router.clone()));
+
+        // The server answers every request from the current generation's
+        // router: a reload swaps it without closing the listener.
+        let current = routes.clone();
+        let app = Router::new().fallback_service(tower::service_fn(
+            move |req: axum::extract::Request| {
+                let router = current.read().unwrap_or_else(|p| p.into_inner()).clone();
+                router.oneshot(req)
+            },
+        ));
         let server_token = token.clone();
         tracker.spawn(async move {
-            let served = axum::serve(listener, router)
+            let served = axum::serve(listener, app)
                 .with_graceful_shutdown(server_token.cancelled_owned())
                 .await;
             if let Err(e) = served {
                 tracing::error!(error = %e, "the local HTTP server stopped");
             }
         });
+        tracker.spawn(supervise(shared, first, routes, reload_rx, token.clone()));
         tracing::info!(%addr, "listening");
         Ok(RunningApp {
             addr,
@@ -163,13 +145,217 @@ impl App {
     }
 }
 
+/// What every generation shares.
+struct Shared {
+    home: Store,
+    security: Security,
+    progress: watch::Sender<PullProgress>,
+    control: Control,
+    started_at: i64,
+}
+
+/// One set of settings in force: the replica of the selected profile, the
+/// sync tasks and the handlers' state.
+struct Generation {
+    store: Store,
+    path: PathBuf,
+    router: Router,
+    token: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl Generation {
+    /// Starts the tasks `config` asks for. `previous` is the replica in use
+    /// before, kept when the selected profile's file is the same one.
+    async fn start(
+        shared: &Shared,
+        config: &Config,
+        previous: Option<(&PathBuf, &Store)>,
+        initial_pull: InitialPull,
+    ) -> Result<Generation, Error> {
+        let path = config.database_path();
+        let store = match previous {
+            Some((p, s)) if *p == path => s.clone(),
+            _ if path == config.home_database_path() => shared.home.clone(),
+            _ => open_replica(path.clone()).await?,
+        };
+        configure_lookups(&store, config).await?;
+        let token = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let waker = ReplayWaker::default();
+
+        match (&config.store, config.active) {
+            (Some(store_cfg), true) => {
+                // The replayer has its own client: its requests never queue
+                // behind a full pull's pages.
+                // Adaptive concurrency gates the replay too, up to its own
+                // ceiling; a pinned `sync.concurrency` leaves it to
+                // `till.replay_concurrency`.
+                let mut replay_client = WooClient::new(store_cfg)?;
+                if let Limit::Auto { .. } = config.sync.limit() {
+                    replay_client = replay_client.with_limit(Limit::Auto {
+                        max: config.till.replay_concurrency,
+                    });
+                }
+                tracker.spawn(replay::run(
+                    Arc::new(replay_client),
+                    store.clone(),
+                    ReplayOptions::new(config.till.replay_concurrency),
+                    waker.clone(),
+                    token.child_token(),
+                ));
+                let client = WooClient::new(store_cfg)?.with_limit(config.sync.limit());
+                tracker.spawn(engine::run(
+                    client,
+                    store.clone(),
+                    PullOptions::from_config(&config.sync),
+                    config.sync.schedule.clone(),
+                    shared.progress.clone(),
+                    token.child_token(),
+                    initial_pull,
+                ));
+                // Webhooks: deliveries are stored by the inbox's own writer
+                // thread (group commit, in a file beside the replica: never
+                // behind the replica's writer) and applied by a worker that
+                // asks the shop about objects gone before delivery.
+                tracker.spawn(worker::run(
+                    store.clone(),
+                    Some(WooClient::new(store_cfg)?),
+                    webhook::instruction,
+                    Mirror {
+                        product_statuses: config.sync.product_statuses.clone(),
+                        order_statuses: config.sync.order_statuses.clone(),
+                    },
+                    token.child_token(),
+                ));
+            }
+            (Some(_), false) => {
+                // Deactivated: no polls, no replay, no deliveries applied
+                // (they wait in the inbox); lookups and sales go on.
+                tracing::warn!("the agent is deactivated: nothing is synced or replayed");
+                shared.progress.send_replace(PullProgress::default());
+            }
+            (None, _) => {
+                tracing::warn!("no store configured: serving the replica as it is");
+                tracker.spawn(worker::run(
+                    store.clone(),
+                    None::<WooClient>,
+                    webhook::instruction,
+                    Mirror {
+                        product_statuses: config.sync.product_statuses.clone(),
+                        order_statuses: config.sync.order_statuses.clone(),
+                    },
+                    token.child_token(),
+                ));
+            }
+        }
+
+        let secrets = Secrets::load(store.clone(), config.webhooks.secret.clone()).await?;
+        let state = AppState {
+            security: shared.security.clone(),
+            store: store.clone(),
+            progress: shared.progress.subscribe(),
+            config: Arc::new(config.view()),
+            started_at: shared.started_at,
+            lookup: Arc::new(config.lookup.clone()),
+            till: Arc::new(config.till.settings.clone()),
+            replay: waker,
+            webhooks: Some(Receiver {
+                inbox: store.inbox().clone(),
+                secrets: Arc::new(secrets),
+            }),
+            control: shared.control.clone(),
+        };
+        let router = api::router(state).layer(axum::Extension(api::doctor::DoctorConfig(
+            Arc::new(config.clone()),
+        )));
+        Ok(Generation {
+            store,
+            path,
+            router,
+            token,
+            tracker,
+        })
+    }
+
+    /// Stops the generation's tasks and waits for them (bounded).
+    async fn stop(&self) {
+        self.token.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some sync tasks did not stop within {SHUTDOWN_GRACE:?}");
+        }
+    }
+}
+
+/// Runs the generations: each reload stops the current one's tasks and
+/// starts the next; on shutdown the last one stops.
+async fn supervise(
+    shared: Shared,
+    mut current: Generation,
+    routes: Arc<RwLock<Router>>,
+    mut reloads: mpsc::Receiver<Reload>,
+    token: CancellationToken,
+) {
+    loop {
+        let reload = tokio::select! {
+            _ = token.cancelled() => break,
+            r = reloads.recv() => match r {
+                Some(r) => r,
+                None => break,
+            },
+        };
+        current.stop().await;
+        let next = Generation::start(
+            &shared,
+            &reload.layered.config,
+            Some((&current.path, &current.store)),
+            InitialPull::IfNeeded,
+        )
+        .await;
+        let outcome = match next {
+            Ok(next) => {
+                *routes.write().unwrap_or_else(|p| p.into_inner()) = next.router.clone();
+                current = next;
+                tracing::info!("new settings in force");
+                Ok(())
+            }
+            Err(e) => {
+                // The old settings stay in force: start their tasks again.
+                tracing::error!(error = %e, "the new settings could not be put in force");
+                let config = shared.control.current().config.clone();
+                if let Ok(again) = Generation::start(
+                    &shared,
+                    &config,
+                    Some((&current.path, &current.store)),
+                    InitialPull::IfNeeded,
+                )
+                .await
+                {
+                    *routes.write().unwrap_or_else(|p| p.into_inner()) = again.router.clone();
+                    current = again;
+                }
+                Err(e.to_string())
+            }
+        };
+        let _ = reload.done.send(outcome);
+    }
+    current.stop().await;
+}
+
+async fn open_replica(path: PathBuf) -> Result<Store, StoreError> {
+    tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .map_err(|_| StoreError::Panicked)?
+}
+
 /// Opens the configured replica off the async runtime (migrations may run)
 /// and applies the lookup settings to it.
 pub(crate) async fn open_store(config: &Config) -> Result<Store, StoreError> {
-    let path = config.database_path();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path))
-        .await
-        .map_err(|_| StoreError::Panicked)??;
+    let store = open_replica(config.database_path()).await?;
     configure_lookups(&store, config).await?;
     Ok(store)
 }
@@ -207,7 +393,7 @@ impl RunningApp {
         format!("http://{}", self.addr)
     }
 
-    /// The replica.
+    /// The replica of the profile selected at start.
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -231,6 +417,12 @@ impl RunningApp {
             .await
             .map(|p| p.clone());
         seen.unwrap_or_else(|_| self.progress.borrow().clone())
+    }
+
+    /// Resolves when the agent stops by itself (a fatal error) or is shut
+    /// down.
+    pub async fn stopped(&self) {
+        self.token.cancelled().await
     }
 
     /// Stops every task and waits for them (bounded).

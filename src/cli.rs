@@ -211,20 +211,18 @@ async fn run_agent(config: Option<PathBuf>, args: RunArgs) -> Result<ExitCode, E
         flags.push(("listen", listen));
     }
     flags.extend(data_dir_flag(&args.data_dir));
-    let config = load_config(config, &flags)?;
-    if config.store.is_none() {
-        // Serving an empty replica forever would hide the mistake.
-        config.store()?;
-    }
+    let sources = Config::sources(config.as_deref(), std::env::vars(), &flags);
     let token = shutdown_token();
-    let app = App::spawn(
-        config,
+    // Without a store the agent starts anyway: the page opens on the
+    // set-up form, and lookups answer from the replica as it is.
+    let app = App::spawn_from(
+        sources,
         AppOptions {
             initial_pull: InitialPull::IfNeeded,
         },
     )
     .await?;
-    eprintln!("possync: status page at {}/", app.url());
+    eprintln!("possync: back-office page at {}/", app.url());
     token.cancelled().await;
     app.shutdown().await;
     Ok(ExitCode::SUCCESS)

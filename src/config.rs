@@ -18,6 +18,10 @@ use crate::upstream::woo::auth::AuthMode;
 
 mod api;
 pub use api::ApiConfig;
+mod layers;
+pub use layers::{
+    Layered, Origin, PAGE_SETTINGS_FILE, Sources, read_page, save_page, set as set_page_value,
+};
 mod lookup;
 pub use lookup::LookupConfig;
 mod till;
@@ -93,6 +97,13 @@ pub enum ConfigError {
     /// A field the command needs is not set.
     #[error("{field} is not set: {hint}")]
     Missing { field: String, hint: String },
+    /// The page's settings could not be saved.
+    #[error("cannot save settings to {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// A `POSSYNC_*` variable that matches no setting (probably a typo).
     #[error("unknown environment variable {name}: possync reads {known}")]
     UnknownEnv { name: String, known: String },
@@ -114,8 +125,16 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where the replica and other state live.
     pub data_dir: PathBuf,
-    /// The online store; absent until configured.
+    /// The online store of the selected profile; absent until configured.
     pub store: Option<StoreConfig>,
+    /// Both profiles: the live shop (`[store]`) and the test shop
+    /// (`[test_store]`); `store` is the one `profile` selects.
+    pub profiles: StoreProfiles,
+    /// Which profile the agent syncs (`agent.profile`).
+    pub profile: Profile,
+    /// Whether the agent syncs and replays (`agent.active`); a deactivated
+    /// agent still answers lookups and accepts sales, queued.
+    pub active: bool,
     pub sync: SyncConfig,
     /// How till lookups read the replica.
     pub lookup: LookupConfig,
@@ -144,6 +163,58 @@ pub struct StoreConfig {
     /// Whether the shop is a production shop or a test/staging copy: only
     /// a staging profile lets `possync check --writes` write test objects.
     pub mode: StoreMode,
+}
+
+/// The two store profiles: each has its own replica file, so switching
+/// never mixes one shop's data with the other's.
+#[derive(Debug, Clone, Default)]
+pub struct StoreProfiles {
+    pub live: Option<StoreConfig>,
+    pub test: Option<StoreConfig>,
+}
+
+/// Which shop the agent syncs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// The live shop, `[store]` (the default).
+    #[default]
+    Live,
+    /// The test (staging) shop, `[test_store]`.
+    Test,
+}
+
+impl Profile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Live => "live",
+            Profile::Test => "test",
+        }
+    }
+
+    /// The config section of this profile's store.
+    pub fn section(self) -> &'static str {
+        match self {
+            Profile::Live => "store",
+            Profile::Test => "test_store",
+        }
+    }
+
+    /// The replica file of this profile, in the data directory.
+    pub fn replica_file(self) -> &'static str {
+        match self {
+            Profile::Live => "replica.db",
+            Profile::Test => "replica-test.db",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Profile> {
+        match s.trim() {
+            "live" => Some(Profile::Live),
+            "test" => Some(Profile::Test),
+            _ => None,
+        }
+    }
 }
 
 /// What kind of shop the profile points at.
@@ -304,7 +375,13 @@ impl Config {
         Config {
             listen,
             data_dir,
+            profiles: StoreProfiles {
+                live: store.clone(),
+                test: None,
+            },
             store,
+            profile: Profile::Live,
+            active: true,
             sync: SyncConfig::default(),
             lookup: LookupConfig::default(),
             till: TillConfig::default(),
@@ -327,38 +404,23 @@ impl Config {
     where
         I: IntoIterator<Item = (String, String)>,
     {
-        let mut table = match path {
-            Some(p) => read_table(p)?,
-            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
-                read_table(Path::new(DEFAULT_CONFIG_FILE))?
-            }
-            None => toml::Table::new(),
-        };
-        for (name, value) in env {
-            if !name.starts_with("POSSYNC_") || OTHER_ENV.contains(&name.as_str()) {
-                continue;
-            }
-            let Some(key) = KEYS.iter().find(|k| k.env == name) else {
-                return Err(ConfigError::UnknownEnv {
-                    name,
-                    known: KEYS.iter().map(|k| k.env).collect::<Vec<_>>().join(", "),
-                });
-            };
-            overlay(&mut table, key, &value, &name)?;
-        }
-        for (path, value) in flags {
-            let key = KEYS
+        Ok(Config::sources(path, env, flags).load()?.config)
+    }
+
+    /// The layers `load` reads, to load again later (the page does, after
+    /// saving its settings) or to know where each value came from.
+    pub fn sources<I>(path: Option<&Path>, env: I, flags: &[(&str, String)]) -> Sources
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        Sources {
+            file: path.map(Path::to_path_buf),
+            env: env.into_iter().collect(),
+            flags: flags
                 .iter()
-                .find(|k| k.path == *path)
-                .ok_or_else(|| ConfigError::invalid(path, "is not a configuration key"))?;
-            overlay(&mut table, key, value, key.path)?;
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
         }
-        let raw: RawConfig =
-            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-                let field = e.path().to_string();
-                ConfigError::invalid(&field, describe_serde_error(e.inner()))
-            })?;
-        raw.validate()
     }
 
     /// The store settings, or a clear error saying how to set them.
@@ -371,7 +433,13 @@ impl Config {
 
     /// The path of the replica database.
     pub fn database_path(&self) -> PathBuf {
-        self.data_dir.join("replica.db")
+        self.data_dir.join(self.profile.replica_file())
+    }
+
+    /// The live profile's replica: where the back-office's password and
+    /// the API tokens live, whichever profile is selected.
+    pub fn home_database_path(&self) -> PathBuf {
+        self.data_dir.join(Profile::Live.replica_file())
     }
 
     /// A view without secrets, for the page and for logs.
@@ -408,6 +476,17 @@ impl Config {
             webhook_secret_set: self.webhooks.secret.is_some(),
         }
     }
+}
+
+/// Deserializes the merged layers and validates them: the one path every
+/// value takes, whichever layer it came from.
+fn validate_table(table: toml::Table) -> Result<Config, ConfigError> {
+    let raw: RawConfig =
+        serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let field = e.path().to_string();
+            ConfigError::invalid(&field, describe_serde_error(e.inner()))
+        })?;
+    raw.validate()
 }
 
 fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
@@ -481,6 +560,51 @@ const KEYS: &[Key] = &[
         path: "data_dir",
         env: "POSSYNC_DATA_DIR",
         kind: Kind::Str,
+    },
+    Key {
+        path: "agent.active",
+        env: "POSSYNC_AGENT_ACTIVE",
+        kind: Kind::Bool,
+    },
+    Key {
+        path: "agent.profile",
+        env: "POSSYNC_AGENT_PROFILE",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "test_store.url",
+        env: "POSSYNC_TEST_STORE_URL",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "test_store.home_url",
+        env: "POSSYNC_TEST_STORE_HOME_URL",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "test_store.consumer_key",
+        env: "POSSYNC_TEST_STORE_CONSUMER_KEY",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "test_store.consumer_secret",
+        env: "POSSYNC_TEST_STORE_CONSUMER_SECRET",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "test_store.auth",
+        env: "POSSYNC_TEST_STORE_AUTH",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "test_store.verify_tls",
+        env: "POSSYNC_TEST_STORE_VERIFY_TLS",
+        kind: Kind::Bool,
+    },
+    Key {
+        path: "test_store.timeout_secs",
+        env: "POSSYNC_TEST_STORE_TIMEOUT_SECS",
+        kind: Kind::Int,
     },
     Key {
         path: "store.url",
@@ -699,7 +823,9 @@ fn overlay(table: &mut toml::Table, key: &Key, raw: &str, origin: &str) -> Resul
 struct RawConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
+    agent: Option<RawAgent>,
     store: Option<RawStore>,
+    test_store: Option<RawStore>,
     sync: Option<RawSync>,
     schedule: Option<RawSchedule>,
     lookup: Option<lookup::RawLookup>,
@@ -754,6 +880,13 @@ impl RawSchedule {
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAgent {
+    active: Option<bool>,
+    profile: Option<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStore {
@@ -796,7 +929,30 @@ impl RawConfig {
         if data_dir.as_os_str().is_empty() {
             return Err(ConfigError::invalid("data_dir", "must not be empty"));
         }
-        let store = self.store.map(RawStore::validate).transpose()?;
+        let agent = self.agent.unwrap_or_default();
+        let profile = match agent.profile.as_deref() {
+            None => Profile::Live,
+            Some(p) => Profile::parse(p).ok_or_else(|| {
+                ConfigError::invalid("agent.profile", format!("must be live or test (got {p:?})"))
+            })?,
+        };
+        let profiles = StoreProfiles {
+            live: self
+                .store
+                .map(|s| s.validate("store", StoreMode::Production))
+                .transpose()?,
+            test: self
+                .test_store
+                .map(|s| s.validate("test_store", StoreMode::Staging))
+                .transpose()?,
+        };
+        let store = match profile {
+            Profile::Live => profiles.live.clone(),
+            Profile::Test => Some(profiles.test.clone().ok_or_else(|| ConfigError::Missing {
+                field: "test_store.url".to_owned(),
+                hint: "agent.profile = \"test\" needs a [test_store] section (the staging shop's url and keys)".to_owned(),
+            })?),
+        };
         let mut sync = self
             .sync
             .map(RawSync::validate)
@@ -827,6 +983,9 @@ impl RawConfig {
             listen,
             data_dir,
             store,
+            profiles,
+            profile,
+            active: agent.active.unwrap_or(true),
             sync,
             lookup,
             till,
@@ -893,26 +1052,27 @@ fn parse_store_url(field: &str, text: &str) -> Result<Url, ConfigError> {
 }
 
 impl RawStore {
-    fn validate(self) -> Result<StoreConfig, ConfigError> {
+    fn validate(self, section: &str, default_mode: StoreMode) -> Result<StoreConfig, ConfigError> {
+        let f = |name: &str| format!("{section}.{name}");
         let url_text = self.url.ok_or_else(|| ConfigError::Missing {
-            field: "store.url".to_owned(),
+            field: f("url"),
             hint: "set it to the shop's address, e.g. url = \"https://shop.example.com\""
                 .to_owned(),
         })?;
-        let url = parse_store_url("store.url", &url_text)?;
+        let url = parse_store_url(&f("url"), &url_text)?;
         let home_url = match self.home_url.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(h) => Some(parse_store_url("store.home_url", h)?),
+            Some(h) => Some(parse_store_url(&f("home_url"), h)?),
         };
-        let consumer_key = secret("store.consumer_key", self.consumer_key)?;
-        let consumer_secret = secret("store.consumer_secret", self.consumer_secret)?;
+        let consumer_key = secret(&f("consumer_key"), self.consumer_key)?;
+        let consumer_secret = secret(&f("consumer_secret"), self.consumer_secret)?;
         let https = url.scheme() == "https";
         let auth = match self.auth.as_deref().unwrap_or("auto") {
             "auto" if https => AuthMode::Basic,
             "auto" => AuthMode::OAuth1,
             "basic" | "query" if !https => {
                 return Err(ConfigError::invalid(
-                    "store.auth",
+                    &f("auth"),
                     "basic and query need an https:// store.url: WooCommerce ignores them over plain HTTP (use auto or oauth1)",
                 ));
             }
@@ -920,14 +1080,14 @@ impl RawStore {
             "query" => AuthMode::Query,
             "oauth1" if https => {
                 return Err(ConfigError::invalid(
-                    "store.auth",
+                    &f("auth"),
                     "oauth1 needs an http:// store.url: over HTTPS WooCommerce checks only Basic or query-string keys (use auto, basic or query)",
                 ));
             }
             "oauth1" => AuthMode::OAuth1,
             other => {
                 return Err(ConfigError::invalid(
-                    "store.auth",
+                    &f("auth"),
                     format!("must be one of auto, basic, query, oauth1 (got {other:?})"),
                 ));
             }
@@ -935,16 +1095,17 @@ impl RawStore {
         let timeout_secs = self.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS as i64);
         if !(1..=MAX_TIMEOUT_SECS as i64).contains(&timeout_secs) {
             return Err(ConfigError::invalid(
-                "store.timeout_secs",
+                &f("timeout_secs"),
                 format!("must be between 1 and {MAX_TIMEOUT_SECS} (got {timeout_secs})"),
             ));
         }
         let mode = match self.mode.as_deref().map(str::trim) {
-            None | Some("production") => StoreMode::Production,
+            None => default_mode,
+            Some("production") => StoreMode::Production,
             Some("staging") => StoreMode::Staging,
             Some(other) => {
                 return Err(ConfigError::invalid(
-                    "store.mode",
+                    &f("mode"),
                     format!("must be production or staging (got {other:?})"),
                 ));
             }

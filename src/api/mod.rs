@@ -56,6 +56,8 @@ pub struct AppState {
     pub webhooks: Option<webhooks::Receiver>,
     /// Who may call: tokens, the back-office session, the Host check.
     pub security: security::Security,
+    /// The settings in force, saving them, activating and deactivating.
+    pub control: crate::app::control::Control,
 }
 
 /// The whole router.
