@@ -768,9 +768,39 @@ const KEYS: &[Key] = &[
     },
 ];
 
+/// Parses `raw`, typed on the page, as the value of the setting at dotted
+/// `path`: the same reading as a `POSSYNC_*` variable's or a flag's, with
+/// the same messages.
+pub fn parse_value(path: &str, raw: &str) -> Result<toml::Value, ConfigError> {
+    let key = KEYS
+        .iter()
+        .find(|k| k.path == path)
+        .ok_or_else(|| ConfigError::invalid(path, "is not a configuration key"))?;
+    value_of(key, raw, path)
+}
+
 /// Sets `key` in `table` from a string given in the environment or a flag.
 fn overlay(table: &mut toml::Table, key: &Key, raw: &str, origin: &str) -> Result<(), ConfigError> {
-    let value = match key.kind {
+    let value = value_of(key, raw, origin)?;
+    let mut parts = key.path.split('.').peekable();
+    let mut cur = table;
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            cur.insert(part.to_owned(), value);
+            return Ok(());
+        }
+        let entry = cur
+            .entry(part.to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = entry
+            .as_table_mut()
+            .ok_or_else(|| ConfigError::invalid(part, "must be a table"))?;
+    }
+    Ok(())
+}
+
+fn value_of(key: &Key, raw: &str, origin: &str) -> Result<toml::Value, ConfigError> {
+    Ok(match key.kind {
         Kind::Str => toml::Value::String(raw.to_owned()),
         Kind::Int => raw
             .trim()
@@ -800,22 +830,7 @@ fn overlay(table: &mut toml::Table, key: &Key, raw: &str, origin: &str) -> Resul
                 .map(|s| toml::Value::String(s.to_owned()))
                 .collect(),
         ),
-    };
-    let mut parts = key.path.split('.').peekable();
-    let mut cur = table;
-    while let Some(part) = parts.next() {
-        if parts.peek().is_none() {
-            cur.insert(part.to_owned(), value);
-            return Ok(());
-        }
-        let entry = cur
-            .entry(part.to_owned())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        cur = entry
-            .as_table_mut()
-            .ok_or_else(|| ConfigError::invalid(part, "must be a table"))?;
-    }
-    Ok(())
+    })
 }
 
 #[derive(Deserialize)]

@@ -23,6 +23,14 @@ pub enum OversellPolicy {
 }
 
 impl OversellPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Warn => "warn",
+            Self::Block => "block",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "allow" => Some(Self::Allow),

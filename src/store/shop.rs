@@ -211,6 +211,29 @@ pub fn replace_shipping_zones(
     Ok(())
 }
 
+/// A payment gateway as the page offers it for a till payment method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayChoice {
+    pub id: String,
+    pub title: String,
+    pub enabled: bool,
+}
+
+/// The mirrored payment gateways, enabled ones first, in the shop's order.
+pub fn gateway_choices(conn: &rusqlite::Connection) -> Result<Vec<GatewayChoice>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, title, enabled FROM payment_gateways ORDER BY enabled DESC, \"order\", id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(GatewayChoice {
+            id: r.get(0)?,
+            title: r.get(1)?,
+            enabled: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Replaces the payment gateways.
 pub fn replace_payment_gateways(
     tx: &Transaction<'_>,

@@ -47,6 +47,9 @@ pub struct ResourceProgress {
     pub removed: u64,
     /// A warning or the error that stopped it.
     pub message: Option<String>,
+    /// When its first page was asked for (unix ms): with `items_done`, the
+    /// page's rate and time left.
+    pub started_at: Option<i64>,
 }
 
 /// Progress of the whole pull.
@@ -79,6 +82,7 @@ impl PullProgress {
                     items_total: None,
                     removed: 0,
                     message: None,
+                    started_at: None,
                 })
                 .collect(),
             error: None,

@@ -488,7 +488,10 @@ impl<U: Upstream> Pull<'_, U> {
         if self.token.is_cancelled() {
             return Err(SyncError::Cancelled);
         }
-        update(self.progress, resource, |r| r.state = StepState::Running);
+        update(self.progress, resource, |r| {
+            r.state = StepState::Running;
+            r.started_at.get_or_insert_with(unix_millis_now);
+        });
         let started = Instant::now();
         let result = if resource.is_paged() {
             self.paged(resource, tail, wait).await

@@ -2,6 +2,7 @@
 
 mod adaptive;
 mod api;
+mod backoffice;
 mod check;
 mod cli;
 mod common;

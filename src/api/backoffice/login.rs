@@ -48,7 +48,12 @@ fn escape(text: &str) -> String {
 /// The login form (or the set-password form when none is set), with a fresh
 /// pre-login CSRF token in a cookie and in the form, and `error` shown.
 pub(super) async fn form(state: &AppState, error: Option<String>) -> Result<Response, ApiError> {
-    let set = state.store.read(access::admin_password).await?.is_some();
+    let set = state
+        .security
+        .store()
+        .read(access::admin_password)
+        .await?
+        .is_some();
     Ok(render(state, set, error, StatusCode::OK))
 }
 
@@ -118,7 +123,13 @@ fn logged_in(state: &AppState, password_set_at: i64) -> Response {
 
 async fn set_password(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let form = parse(&body)?;
-    if state.store.read(access::admin_password).await?.is_some() {
+    if state
+        .security
+        .store()
+        .read(access::admin_password)
+        .await?
+        .is_some()
+    {
         return Ok(render(
             &state,
             true,
@@ -147,7 +158,8 @@ async fn set_password(State(state): State<AppState>, body: Bytes) -> Result<Resp
         .map_err(|_| ApiError::Busy("the password could not be hashed".to_owned()))?;
     let now = unix_millis_now();
     let set = state
-        .store
+        .security
+        .store()
         .write(move |tx| access::set_first_admin_password(tx, &phc, now))
         .await?;
     if !set {
@@ -183,7 +195,7 @@ async fn login(State(state): State<AppState>, body: Bytes) -> Result<Response, A
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         return Ok(res);
     }
-    let Some((phc, set_at)) = state.store.read(access::admin_password).await? else {
+    let Some((phc, set_at)) = state.security.store().read(access::admin_password).await? else {
         return form_again(&state).await;
     };
     let ok = tokio::task::spawn_blocking(move || password::verify(&form.password, &phc))

@@ -33,8 +33,10 @@
 //! handler; a live part is a fragment route answering a small template
 //! (no `extends`) that an element with `data-live="/path"` polls.
 
+mod instance;
 pub mod login;
 mod settings;
+// mod setup; (needs upstream::woo::probe)
 mod status;
 
 use askama::Template;
@@ -120,6 +122,8 @@ pub(super) fn routes() -> Router<AppState> {
     router
         .merge(status::routes())
         .merge(settings::routes())
+        .merge(instance::routes())
+        // .merge(setup::routes())
         .merge(login::routes())
 }
 
@@ -195,6 +199,13 @@ impl Flash {
     pub fn ok(text: impl Into<String>) -> Flash {
         Flash {
             kind: Tone::Ok,
+            text: text.into(),
+        }
+    }
+
+    pub fn info(text: impl Into<String>) -> Flash {
+        Flash {
+            kind: Tone::Info,
             text: text.into(),
         }
     }
@@ -292,20 +303,7 @@ impl FromRequestParts<AppState> for Manager {
 
 /// The instance's state, for the banner.
 fn instance_banner(state: &AppState) -> Option<Banner> {
-    Some(match &state.config.store_url {
-        None => Banner {
-            kind: Tone::Warn,
-            title: "Not connected.".to_owned(),
-            reason:
-                "No store is set up yet: this till serves what its replica holds and syncs nothing."
-                    .to_owned(),
-        },
-        Some(url) => Banner {
-            kind: Tone::Ok,
-            title: "Store set up.".to_owned(),
-            reason: format!("Syncing with {url}."),
-        },
-    })
+    Some(instance::banner(&state.control.current().config))
 }
 
 fn read_flash(headers: &HeaderMap) -> Option<Flash> {

@@ -11,6 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
+use super::instance::InstanceControls;
 use super::{Layout, Manager, login, render};
 use crate::api::{ApiError, AppState};
 use crate::config::ConfigView;
@@ -35,6 +36,7 @@ pub(super) fn routes() -> Router<AppState> {
 #[template(path = "status.html")]
 struct StatusPage {
     layout: Layout,
+    instance: InstanceControls,
 }
 
 /// The status page for the logged-in manager; otherwise the login form, or
@@ -44,8 +46,12 @@ async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         return login::form(&state, None).await;
     };
     let manager = Manager::of(&state, &headers, admin);
+    if state.control.current().config.store.is_none() && state.control.editable() {
+        // return setup::form(&manager, &state);
+    }
     let page = StatusPage {
         layout: manager.layout("status", "status"),
+        instance: InstanceControls::of(&state, &manager),
     };
     render(&manager, StatusCode::OK, &page)
 }

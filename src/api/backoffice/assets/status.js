@@ -14,6 +14,20 @@ function ago(ms, now) {
   return new Date(ms).toLocaleString();
 }
 
+// Rows per second since the resource started, and the time left at that
+// rate (when the shop gave a total).
+function paceOf(pr, now) {
+  if (!pr.started_at || !pr.items_done) return "";
+  const secs = Math.max(0.001, (now - pr.started_at) / 1000);
+  const rate = pr.items_done / secs;
+  let text = Math.round(rate).toLocaleString() + " rows/s";
+  if (pr.items_total && pr.items_total > pr.items_done && rate > 0) {
+    const left = Math.ceil((pr.items_total - pr.items_done) / rate);
+    text += " · " + (left < 60 ? left + " s" : Math.ceil(left / 60) + " min") + " left";
+  }
+  return text;
+}
+
 function renderResources(data) {
   const body = $("resources");
   const rows = [];
@@ -42,6 +56,8 @@ function renderResources(data) {
         const bar = el("div", null, "bar"); const fill = el("span"); fill.style.width = pct + "%"; bar.appendChild(fill);
         cell.appendChild(bar);
         cell.appendChild(el("div", pr.items_done.toLocaleString() + (total ? " of " + total.toLocaleString() : "") + " · page " + pr.pages_done + (pr.pages_total ? "/" + pr.pages_total : ""), "note"));
+        const pace = paceOf(pr, data.agent.now);
+        if (pace) cell.appendChild(el("div", pace, "note pace"));
       }
     } else {
       cell.textContent = "—";

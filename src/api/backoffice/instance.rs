@@ -1,0 +1,221 @@
+//! The instance's state and the manager's switches: the coloured banner on
+//! every page (not set up / deactivated / active, with the reason and the
+//! profile), activate and deactivate, and the switch between the live and
+//! the test profile.
+//!
+//! Deactivated means no polls, no pulls, no replay and no webhook applied;
+//! lookups answer and sales are accepted and queued, to be sent once the
+//! agent is active again. Each profile has its own replica file, so a
+//! switch never mixes one shop's data with the other's; a switch while
+//! sales of this till are not yet confirmed by the shop is refused, naming
+//! them, until they are confirmed or discarded.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::post;
+use serde::Deserialize;
+
+use super::{Banner, Flash, Manager, Tone, flash_redirect};
+use crate::api::{ApiError, AppState};
+use crate::app::control::SaveError;
+use crate::config::{Config, Profile};
+use crate::domain::outbox::{EntryKind, EntryState};
+use crate::store::outbox;
+
+/// Unconfirmed sales listed in a refused switch.
+const LISTED: i64 = 10;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/instance/activate", post(activate))
+        .route("/instance/deactivate", post(deactivate))
+        .route("/instance/profile", post(switch_profile))
+}
+
+/// The banner for the settings in force.
+pub(super) fn banner(config: &Config) -> Banner {
+    let profile = match config.profile {
+        Profile::Live => String::new(),
+        Profile::Test => " Test profile: the staging shop, its own replica.".to_owned(),
+    };
+    match (&config.store, config.active) {
+        (None, _) => Banner {
+            kind: Tone::Warn,
+            title: "Not set up.".to_owned(),
+            reason: format!(
+                "No store is set up yet: this till serves what its replica holds and syncs nothing.{profile}"
+            ),
+        },
+        (Some(s), false) => Banner {
+            kind: Tone::Off,
+            title: "Deactivated.".to_owned(),
+            reason: format!(
+                "No polls and no replay with {}: lookups answer and sales are queued until the agent is activated.{profile}",
+                s.url
+            ),
+        },
+        (Some(s), true) => Banner {
+            kind: Tone::Ok,
+            title: "Active.".to_owned(),
+            reason: format!(
+                "Syncing with {} and sending this till's sales.{profile}",
+                s.url
+            ),
+        },
+    }
+}
+
+/// The instance switches drawn on the status page (`instance.html`).
+pub(super) struct InstanceControls {
+    pub csrf: String,
+    pub active: bool,
+    pub has_store: bool,
+    pub profile: &'static str,
+    pub has_test: bool,
+    pub editable: bool,
+}
+
+impl InstanceControls {
+    pub(super) fn of(state: &AppState, manager: &Manager) -> InstanceControls {
+        let c = &state.control.current().config;
+        InstanceControls {
+            csrf: manager.admin.csrf.clone(),
+            active: c.active,
+            has_store: c.store.is_some(),
+            profile: c.profile.as_str(),
+            has_test: c.profiles.test.is_some(),
+            editable: state.control.editable(),
+        }
+    }
+}
+
+async fn set_active(state: &AppState, active: bool) -> Result<Response, ApiError> {
+    let edits = vec![(
+        "agent.active".to_owned(),
+        Some(toml::Value::Boolean(active)),
+    )];
+    Ok(match state.control.save(edits).await {
+        Ok(_) => {
+            tracing::info!(active, "instance switched from the back-office page");
+            let text = if active {
+                "Activated: syncing and sending sales again."
+            } else {
+                "Deactivated: no polls and no replay; sales are queued."
+            };
+            flash_redirect(state, "/", &Flash::ok(text))
+        }
+        Err(e) => refused(state, e),
+    })
+}
+
+fn refused(state: &AppState, e: SaveError) -> Response {
+    flash_redirect(state, "/", &Flash::error(format!("Refused: {e}.")))
+}
+
+async fn activate(_m: Manager, State(state): State<AppState>) -> Result<Response, ApiError> {
+    set_active(&state, true).await
+}
+
+async fn deactivate(_m: Manager, State(state): State<AppState>) -> Result<Response, ApiError> {
+    set_active(&state, false).await
+}
+
+#[derive(Deserialize)]
+struct ProfileForm {
+    profile: String,
+}
+
+async fn switch_profile(
+    _m: Manager,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))?;
+    let form = ProfileForm {
+        profile: form
+            .into_iter()
+            .find(|(k, _)| k == "profile")
+            .map(|(_, v)| v)
+            .unwrap_or_default(),
+    };
+    let Some(to) = Profile::parse(&form.profile) else {
+        return Ok(flash_redirect(
+            &state,
+            "/",
+            &Flash::error(format!(
+                "Refused: profile must be live or test (got {:?}).",
+                form.profile
+            )),
+        ));
+    };
+    if to == state.control.current().config.profile {
+        return Ok(flash_redirect(
+            &state,
+            "/",
+            &Flash::info(format!("The {} profile is already in use.", to.as_str())),
+        ));
+    }
+    // The sales of the profile in use must reach its shop first: after a
+    // switch nothing would send them.
+    let waiting = state
+        .store
+        .read(|c| {
+            let mut all = Vec::new();
+            for s in [
+                EntryState::Queued,
+                EntryState::Sending,
+                EntryState::Unknown,
+                EntryState::Rejected,
+            ] {
+                all.extend(outbox::list(c, Some(s), LISTED)?);
+            }
+            Ok(all)
+        })
+        .await?;
+    let sales: Vec<String> = waiting
+        .iter()
+        .filter(|e| e.kind == EntryKind::Sale)
+        .map(|e| format!("{} ({})", e.label, e.state.as_str()))
+        .collect();
+    if !sales.is_empty() {
+        tracing::warn!(
+            unconfirmed = sales.len(),
+            "profile switch refused: sales not yet confirmed by the shop"
+        );
+        return Ok(flash_redirect(
+            &state,
+            "/",
+            &Flash::error(format!(
+                "Switch refused: {} sale{} of this till {} not confirmed by the shop yet: {}. Let them reach the shop, or discard them, then switch.",
+                sales.len(),
+                if sales.len() == 1 { "" } else { "s" },
+                if sales.len() == 1 { "is" } else { "are" },
+                sales.join(", ")
+            )),
+        ));
+    }
+    let edits = vec![(
+        "agent.profile".to_owned(),
+        Some(toml::Value::String(to.as_str().to_owned())),
+    )];
+    Ok(match state.control.save(edits).await {
+        Ok(_) => {
+            tracing::info!(
+                profile = to.as_str(),
+                "profile switched from the back-office page"
+            );
+            flash_redirect(
+                &state,
+                "/",
+                &Flash::ok(format!(
+                    "Switched to the {} profile: its own replica is in use.",
+                    to.as_str()
+                )),
+            )
+        }
+        Err(e) => refused(&state, e),
+    })
+}
