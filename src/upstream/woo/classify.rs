@@ -121,6 +121,12 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// A transport failure (connect, timeout, reset, truncated body). The URL is
 /// dropped from the error first: with query-string auth it holds the key.
+///
+/// Two connection failures are told apart from the rest because retrying
+/// cannot help: a shop certificate rustls refused ([`UpstreamError::Tls`])
+/// and a host name the resolver says does not exist
+/// ([`UpstreamError::NameNotResolved`]). Both are recognised in the error's
+/// source chain, never from the URL.
 pub fn transport(err: reqwest::Error) -> UpstreamError {
     let err = err.without_url();
     let kind = if err.is_timeout() {
@@ -133,16 +139,75 @@ pub fn transport(err: reqwest::Error) -> UpstreamError {
         "connection failed"
     };
     let mut reason = format!("{kind}: {err}");
+    let mut certificate = None;
+    let mut lookup = None;
     let mut source = std::error::Error::source(&err);
     while let Some(s) = source {
         reason.push_str(": ");
         reason.push_str(&s.to_string());
+        certificate = certificate.or_else(|| refused_certificate(s));
+        lookup = lookup.or_else(|| name_lookup(s));
         source = s.source();
     }
-    UpstreamError::Transient {
-        reason,
-        retry_after: None,
+    if let Some(reason) = certificate {
+        return UpstreamError::Tls { reason };
     }
+    match lookup {
+        Some(NameLookup::NoSuchName(reason)) => UpstreamError::NameNotResolved { reason },
+        // No answer from the resolver (no network, resolver down): the
+        // name may well exist; an offline till is the everyday case.
+        Some(NameLookup::NoAnswer) | None => UpstreamError::Transient {
+            reason,
+            retry_after: None,
+        },
+    }
+}
+
+/// rustls's verdict on the shop's certificate, when it refused it. rustls
+/// travels inside an `io::Error`, whose `source()` skips it: its
+/// `get_ref()` holds it.
+fn refused_certificate(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
+        e.downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    })?;
+    matches!(
+        tls,
+        rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+    )
+    .then(|| tls.to_string())
+}
+
+/// What a failed host-name lookup said.
+enum NameLookup {
+    /// The resolver answered: no such name.
+    NoSuchName(String),
+    /// The resolver gave no answer (`EAI_AGAIN`).
+    NoAnswer,
+}
+
+/// The system resolver's failure, as the standard library words it
+/// (`failed to lookup address information: <gai_strerror text>`, an
+/// `io::Error` with no kind to match on). The `getaddrinfo` texts of
+/// `EAI_NONAME` and `EAI_NODATA` (glibc, musl, BSD/macOS) mean the name
+/// does not exist; `EAI_AGAIN` ("Temporary failure in name resolution")
+/// means no answer came.
+fn name_lookup(e: &(dyn std::error::Error + 'static)) -> Option<NameLookup> {
+    let io = e.downcast_ref::<std::io::Error>()?;
+    let text = io.to_string();
+    let detail = text.strip_prefix("failed to lookup address information: ")?;
+    const NO_SUCH_NAME: [&str; 4] = [
+        "Name or service not known",
+        "No address associated with hostname",
+        "Name does not resolve",
+        "nodename nor servname provided, or not known",
+    ];
+    Some(if NO_SUCH_NAME.iter().any(|m| detail.contains(m)) {
+        NameLookup::NoSuchName(detail.to_owned())
+    } else {
+        NameLookup::NoAnswer
+    })
 }
 
 #[cfg(test)]
