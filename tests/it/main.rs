@@ -5,6 +5,7 @@ mod api;
 mod check;
 mod cli;
 mod common;
+mod connection;
 mod convergence;
 mod delta;
 mod full_pull;

@@ -119,6 +119,63 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(u64::try_from(wait).unwrap_or(0)))
 }
 
+/// What WooCommerce's refusal of a request's credentials says about the
+/// keys, for a person setting them up (see `probe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    /// The shop has no such consumer key (OAuth: "Consumer key is
+    /// invalid."), or saw no credentials it knows: over Basic an unknown
+    /// key is not an error of its own, the request just goes on logged out
+    /// and the route answers 401 `woocommerce_rest_cannot_*`.
+    UnknownKey,
+    /// The key exists but the secret does not match it ("Consumer secret is
+    /// invalid." over Basic, "Invalid signature - provided signature does
+    /// not match." over OAuth, where the secret is the signing key).
+    WrongSecret,
+    /// The key may not read (a write-only key on GET).
+    NoReadPermission,
+    /// The key may not write (a read-only key on POST, PUT, PATCH, DELETE).
+    NoWritePermission,
+    /// OAuth timestamp outside the shop's ±15 minutes: this machine's clock.
+    ClockOff,
+    /// The key's user is logged in but lacks the capability (403).
+    UserNotAllowed,
+    /// Some other refusal (another plugin's, a translated message).
+    Other,
+}
+
+/// Reads a refusal of the keys (`UpstreamError::Auth`) from WooCommerce's
+/// code and English message (`class-wc-rest-authentication.php`). A shop
+/// in another language translates the messages: those refusals are
+/// [`KeyRefusal::Other`], the shop's own words kept in the error.
+pub fn key_refusal(err: &UpstreamError) -> Option<KeyRefusal> {
+    let UpstreamError::Auth {
+        status,
+        code,
+        message,
+    } = err
+    else {
+        return None;
+    };
+    let refusal = match code.as_str() {
+        "woocommerce_rest_authentication_error" => match message.trim() {
+            "Consumer key is invalid." => KeyRefusal::UnknownKey,
+            "Consumer secret is invalid."
+            | "Invalid signature - provided signature does not match." => KeyRefusal::WrongSecret,
+            "The API key provided does not have read permissions." => KeyRefusal::NoReadPermission,
+            "The API key provided does not have write permissions." => {
+                KeyRefusal::NoWritePermission
+            }
+            "Invalid timestamp." => KeyRefusal::ClockOff,
+            _ => KeyRefusal::Other,
+        },
+        c if c.starts_with("woocommerce_rest_cannot_") && *status == 401 => KeyRefusal::UnknownKey,
+        c if c.starts_with("woocommerce_rest_cannot_") => KeyRefusal::UserNotAllowed,
+        _ => KeyRefusal::Other,
+    };
+    Some(refusal)
+}
+
 /// A transport failure (connect, timeout, reset, truncated body). The URL is
 /// dropped from the error first: with query-string auth it holds the key.
 ///
@@ -164,14 +221,16 @@ pub fn transport(err: reqwest::Error) -> UpstreamError {
 }
 
 /// rustls's verdict on the shop's certificate, when it refused it. rustls
-/// travels inside an `io::Error`, whose `source()` skips it: its
-/// `get_ref()` holds it.
+/// travels inside `io::Error`s (reqwest wraps tokio-rustls's in another),
+/// whose `source()` skips what they wrap: their `get_ref()` holds it.
 fn refused_certificate(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
-        e.downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    })?;
+    let mut inner = e;
+    let tls = loop {
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            break tls;
+        }
+        inner = inner.downcast_ref::<std::io::Error>()?.get_ref()?;
+    };
     matches!(
         tls,
         rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
