@@ -331,6 +331,64 @@ mod tests {
         assert!(!e.is_transient());
     }
 
+    #[rstest::rstest]
+    #[case::unknown_key_basic("err_401_bad_key", KeyRefusal::UnknownKey)]
+    #[case::wrong_secret_basic("err_401_bad_secret", KeyRefusal::WrongSecret)]
+    fn captured_key_refusals_are_read(#[case] file: &str, #[case] expected: KeyRefusal) {
+        let e = status_error(401, &HeaderMap::new(), &fixture(file));
+        assert_eq!(key_refusal(&e), Some(expected));
+    }
+
+    #[rstest::rstest]
+    #[case("Consumer key is invalid.", KeyRefusal::UnknownKey)]
+    #[case(
+        "Invalid signature - provided signature does not match.",
+        KeyRefusal::WrongSecret
+    )]
+    #[case(
+        "The API key provided does not have write permissions.",
+        KeyRefusal::NoWritePermission
+    )]
+    #[case(
+        "The API key provided does not have read permissions.",
+        KeyRefusal::NoReadPermission
+    )]
+    #[case("Invalid timestamp.", KeyRefusal::ClockOff)]
+    #[case("Der Consumer-Key ist ungültig.", KeyRefusal::Other)]
+    fn oauth_and_permission_refusals_are_read(#[case] message: &str, #[case] expected: KeyRefusal) {
+        let body = serde_json::json!({
+            "code": "woocommerce_rest_authentication_error",
+            "message": message,
+            "data": {"status": 401},
+        });
+        let e = status_error(401, &HeaderMap::new(), body.to_string().as_bytes());
+        assert_eq!(key_refusal(&e), Some(expected));
+        assert_eq!(key_refusal(&status_error(500, &HeaderMap::new(), b"")), None);
+    }
+
+    #[test]
+    fn only_a_resolver_that_answered_means_the_name_does_not_exist() {
+        let gai = |text: &str| {
+            std::io::Error::other(format!("failed to lookup address information: {text}"))
+        };
+        for text in [
+            "Name or service not known",
+            "No address associated with hostname",
+            "Name does not resolve",
+        ] {
+            assert!(
+                matches!(name_lookup(&gai(text)), Some(NameLookup::NoSuchName(_))),
+                "{text}"
+            );
+        }
+        // No network, resolver down: the name may exist.
+        assert!(matches!(
+            name_lookup(&gai("Temporary failure in name resolution")),
+            Some(NameLookup::NoAnswer)
+        ));
+        assert!(name_lookup(&std::io::Error::other("connection refused")).is_none());
+    }
+
     #[test]
     fn refund_above_remaining_is_permanent_despite_500() {
         let body = br#"{"code":"woocommerce_rest_cannot_create_order_refund","message":"Invalid refund amount.","data":{"status":500}}"#;
