@@ -95,7 +95,7 @@ impl ConnectionFailure {
                 "the shop answered with a web page instead of data: a login wall, a coming-soon or maintenance page, or a security plugin stands in front of the REST API; let /wp-json/ through"
             }
             ConnectionFailure::NoWooCommerce => {
-                "WordPress answers but WooCommerce's REST API is missing: check that WooCommerce is active and that the store URL is the shop's"
+                "the shop's WordPress answers but its WooCommerce REST API is missing: check that WooCommerce is active and that the store URL is the shop's"
             }
             ConnectionFailure::WrongKey => {
                 "the shop does not know this consumer key: copy it again from WooCommerce → Settings → Advanced → REST API"
