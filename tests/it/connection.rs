@@ -313,3 +313,50 @@ async fn a_name_that_does_not_resolve_is_the_name_class() {
     assert_failure(&report, ConnectionFailure::NameNotResolved);
     assert_eq!(ConnectionFailure::NameNotResolved.sentence(), NAME_SENTENCE);
 }
+
+#[tokio::test]
+async fn possync_check_prints_the_same_findings() {
+    let sim = Sim::spawn(small_sim()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::cli::write_config(&sim, dir.path(), "");
+    let check = |config: std::path::PathBuf| async move {
+        let out = tokio::time::timeout(
+            GUARD,
+            tokio::task::spawn_blocking(move || {
+                possync()
+                    .arg("--config")
+                    .arg(&config)
+                    .arg("check")
+                    .output()
+                    .unwrap()
+            }),
+        )
+        .await
+        .expect("check ends")
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.code(), stdout)
+    };
+    let (code, stdout) = check(config.clone()).await;
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("shop: {} (WooCommerce 11.0.1, GBP)", sim.shop_name())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("key: read yes, write yes"), "{stdout}");
+
+    let (key, secret) = sim.add_key(KeyPermissions::Read);
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(sim.consumer_key(), &key)
+        .replace(sim.consumer_secret(), &secret);
+    std::fs::write(&config, text).unwrap();
+    let (code, stdout) = check(config).await;
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("key: read yes, write no"), "{stdout}");
+    assert!(
+        stdout.contains(ConnectionFailure::ReadOnlyKey.sentence()),
+        "{stdout}"
+    );
+    sim.shutdown().await;
+}
