@@ -45,10 +45,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub use self::auth::KeyPermissions;
 use self::auth::{ApiKey, KeyRing};
 use self::clock::{DAY_SECS, SimClock, system_now};
 use self::faults::{ConnKill, FaultState, SimListener};
-pub use self::auth::KeyPermissions;
 pub use self::faults::{FaultConfig, FaultKind, FaultRule};
 use self::model::{OrderStatus, PostStatus, Store};
 use self::mutate::Tx;

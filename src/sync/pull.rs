@@ -261,7 +261,8 @@ async fn run_inner<U: Upstream>(
             rest = after;
             let group_outcomes = pull.relay(group).await;
             if group_outcomes.iter().any(|o| {
-                matches!(o, Err(SyncError::Cancelled)) || o.as_ref().is_err_and(SyncError::needs_fix)
+                matches!(o, Err(SyncError::Cancelled))
+                    || o.as_ref().is_err_and(SyncError::needs_fix)
             }) {
                 stop.store(true, Ordering::Relaxed);
             }

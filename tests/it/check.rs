@@ -34,9 +34,7 @@ async fn check_writes_is_refused_on_a_production_profile_and_runs_on_staging() {
         "{stderr}"
     );
     assert!(
-        sim.requests()
-            .iter()
-            .all(|r| r.method == "GET"
+        sim.requests().iter().all(|r| r.method == "GET"
                 || r.method == "OPTIONS"
                 // The connection test's write-permission check, refused
                 // at routing: no handler ran.

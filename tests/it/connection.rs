@@ -63,14 +63,22 @@ fn assert_failure(report: &ConnectionReport, failure: ConnectionFailure) {
 async fn right_keys_give_name_version_currency_read_and_write() {
     let sim = Sim::spawn(small_sim()).await.unwrap();
     let before = sim.counts();
-    let report = test(&store(&sim.url(), sim.consumer_key(), sim.consumer_secret())).await;
+    let report = test(&store(
+        &sim.url(),
+        sim.consumer_key(),
+        sim.consumer_secret(),
+    ))
+    .await;
     assert!(report.ok, "{report:?}");
     assert_eq!(report.failure, None);
     assert_eq!(report.message, None);
     assert_eq!(report.shop_name.as_deref(), Some(sim.shop_name()));
     assert_eq!(report.woocommerce_version.as_deref(), Some("11.0.1"));
     assert_eq!(report.currency.as_deref(), Some("GBP"));
-    assert_eq!((report.can_read, report.can_write), (Some(true), Some(true)));
+    assert_eq!(
+        (report.can_read, report.can_write),
+        (Some(true), Some(true))
+    );
     assert!(report.elapsed_ms < TIMEOUT.as_millis() as u64);
     // The write check ended at routing: no handler ran.
     let posts = sim.requests_with_method("POST");
@@ -87,12 +95,20 @@ async fn a_read_only_key_reads_but_cannot_write() {
     let before = sim.counts();
     let report = test(&store(&sim.url(), &key, &secret)).await;
     assert_failure(&report, ConnectionFailure::ReadOnlyKey);
-    assert_eq!((report.can_read, report.can_write), (Some(true), Some(false)));
+    assert_eq!(
+        (report.can_read, report.can_write),
+        (Some(true), Some(false))
+    );
     // Version and currency are readable with a read key too.
     assert_eq!(report.currency.as_deref(), Some("GBP"));
     assert_eq!(report.woocommerce_version.as_deref(), Some("11.0.1"));
     assert_eq!(report.shop_name.as_deref(), Some(sim.shop_name()));
-    assert!(report.detail.unwrap().contains("does not have write permissions"));
+    assert!(
+        report
+            .detail
+            .unwrap()
+            .contains("does not have write permissions")
+    );
     assert_unchanged(&sim, &before);
     sim.shutdown().await;
 }
@@ -104,7 +120,10 @@ async fn a_write_only_key_writes_but_cannot_read() {
     let before = sim.counts();
     let report = test(&store(&sim.url(), &key, &secret)).await;
     assert_failure(&report, ConnectionFailure::WriteOnlyKey);
-    assert_eq!((report.can_read, report.can_write), (Some(false), Some(true)));
+    assert_eq!(
+        (report.can_read, report.can_write),
+        (Some(false), Some(true))
+    );
     assert_unchanged(&sim, &before);
     sim.shutdown().await;
 }
@@ -120,7 +139,13 @@ async fn a_wrong_key_and_a_wrong_secret_are_told_apart() {
     ))
     .await;
     assert_failure(&wrong_key, ConnectionFailure::WrongKey);
-    assert!(wrong_key.detail.as_deref().unwrap().contains("Consumer key is invalid."));
+    assert!(
+        wrong_key
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("Consumer key is invalid.")
+    );
     let wrong_secret = test(&store(
         &sim.url(),
         sim.consumer_key(),
@@ -128,7 +153,13 @@ async fn a_wrong_key_and_a_wrong_secret_are_told_apart() {
     ))
     .await;
     assert_failure(&wrong_secret, ConnectionFailure::WrongSecret);
-    assert!(wrong_secret.detail.as_deref().unwrap().contains("provided signature does not match"));
+    assert!(
+        wrong_secret
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("provided signature does not match")
+    );
     for r in [&wrong_key, &wrong_secret] {
         assert_eq!(r.can_read, None);
         // Still public: the index names the shop.
@@ -149,7 +180,12 @@ async fn a_page_in_front_of_the_rest_api_is_named(
     let sim = Sim::spawn(small_sim()).await.unwrap();
     sim.inject(FaultRule::new(fault).path("/wp-json").times(100));
     let before = sim.counts();
-    let report = test(&store(&sim.url(), sim.consumer_key(), sim.consumer_secret())).await;
+    let report = test(&store(
+        &sim.url(),
+        sim.consumer_key(),
+        sim.consumer_secret(),
+    ))
+    .await;
     assert_failure(&report, expected);
     assert_eq!(report.shop_name, None);
     assert_unchanged(&sim, &before);
@@ -177,9 +213,11 @@ struct SelfSignedShop {
 
 impl SelfSignedShop {
     async fn spawn() -> SelfSignedShop {
-        let rcgen::CertifiedKey { cert, signing_key } =
-            rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-                .unwrap();
+        let rcgen::CertifiedKey { cert, signing_key } = rcgen::generate_simple_self_signed(vec![
+            "127.0.0.1".to_owned(),
+            "localhost".to_owned(),
+        ])
+        .unwrap();
         let key = rustls::pki_types::PrivatePkcs8KeyDer::from(signing_key.serialize_der());
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
@@ -242,7 +280,11 @@ async fn a_self_signed_certificate_is_the_tls_class_and_not_retried() {
     // The probe's three route checks, asked together, each tried once
     // (retries would make twelve); the first refusal ends the others.
     assert_eq!(client.requests_sent(), 3);
-    assert!((1..=3).contains(&shop.connections()), "{}", shop.connections());
+    assert!(
+        (1..=3).contains(&shop.connections()),
+        "{}",
+        shop.connections()
+    );
 
     let report = test(&store(&shop.url(), "ck_x", "cs_x")).await;
     assert_failure(&report, ConnectionFailure::TlsRefused);
@@ -253,7 +295,11 @@ async fn a_self_signed_certificate_is_the_tls_class_and_not_retried() {
     let mut lax = store(&shop.url(), "ck_x", "cs_x");
     lax.verify_tls = false;
     let report = test(&lax).await;
-    assert_ne!(report.failure, Some(ConnectionFailure::TlsRefused), "{report:?}");
+    assert_ne!(
+        report.failure,
+        Some(ConnectionFailure::TlsRefused),
+        "{report:?}"
+    );
 }
 
 #[tokio::test]
@@ -287,7 +333,10 @@ async fn sync_full_against_a_self_signed_shop_fails_once_with_the_sentence() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(stderr.contains(TLS_SENTENCE), "{stderr}");
-    assert!(!stdout.contains("pulled"), "no summary of a failed pull:\n{stdout}");
+    assert!(
+        !stdout.contains("pulled"),
+        "no summary of a failed pull:\n{stdout}"
+    );
     assert_eq!(shop.connections(), 1, "tried once");
 }
 
@@ -340,7 +389,10 @@ async fn possync_check_prints_the_same_findings() {
     let (code, stdout) = check(config.clone()).await;
     assert_eq!(code, Some(0), "{stdout}");
     assert!(
-        stdout.contains(&format!("shop: {} (WooCommerce 11.0.1, GBP)", sim.shop_name())),
+        stdout.contains(&format!(
+            "shop: {} (WooCommerce 11.0.1, GBP)",
+            sim.shop_name()
+        )),
         "{stdout}"
     );
     assert!(stdout.contains("key: read yes, write yes"), "{stdout}");

@@ -184,7 +184,11 @@ struct Pause {
 
 impl Pause {
     fn delay(&self) -> Duration {
-        let cap = if self.needs_fix { SLOW_PROBE_CAP } else { PROBE_CAP };
+        let cap = if self.needs_fix {
+            SLOW_PROBE_CAP
+        } else {
+            PROBE_CAP
+        };
         let policy = RetryPolicy::new(PROBE_BASE, cap, MAX_RETRY_AFTER, u32::MAX)
             .expect("constant probe policy is valid");
         let asked = self.not_before - unix_millis_now();

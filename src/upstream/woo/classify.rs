@@ -363,7 +363,10 @@ mod tests {
         });
         let e = status_error(401, &HeaderMap::new(), body.to_string().as_bytes());
         assert_eq!(key_refusal(&e), Some(expected));
-        assert_eq!(key_refusal(&status_error(500, &HeaderMap::new(), b"")), None);
+        assert_eq!(
+            key_refusal(&status_error(500, &HeaderMap::new(), b"")),
+            None
+        );
     }
 
     #[test]

@@ -170,8 +170,13 @@ pub async fn test_connection(store: &StoreConfig) -> ConnectionReport {
             // One attempt each: a test answers now, it does not wait out a
             // busy shop.
             let client = client.with_retry(
-                RetryPolicy::new(Duration::from_millis(1), Duration::from_millis(1), Duration::ZERO, 1)
-                    .expect("a one-attempt policy is valid"),
+                RetryPolicy::new(
+                    Duration::from_millis(1),
+                    Duration::from_millis(1),
+                    Duration::ZERO,
+                    1,
+                )
+                .expect("a one-attempt policy is valid"),
             );
             let (name, one_product, version) = (
                 query(&[("_fields", "name")]),
@@ -338,7 +343,10 @@ mod tests {
     #[test]
     fn the_report_serialises_with_snake_case_failure_codes() {
         let mut r = ConnectionReport::default();
-        r.fail(ConnectionFailure::TlsRefused, "invalid peer certificate: UnknownIssuer");
+        r.fail(
+            ConnectionFailure::TlsRefused,
+            "invalid peer certificate: UnknownIssuer",
+        );
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["failure"], "tls_refused");
         assert_eq!(v["message"], ConnectionFailure::TlsRefused.sentence());
