@@ -23,7 +23,7 @@
 //!   `rest_no_route`, because `system_status` has no POST handler. No
 //!   handler runs for either, so nothing can change.
 //!
-//! Each failure is read from the errors [`classify`](super::classify) made
+//! Each failure is read from the errors [`classify`] made
 //! ([`UpstreamError`] classes and [`classify::key_refusal`]), never from
 //! the text of a page.
 
