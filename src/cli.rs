@@ -305,29 +305,33 @@ async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, 
     drop(tx);
     let _ = bars.await;
     let elapsed = started.elapsed();
-    let summary = store.read(status::summary).await?;
-    print_pull_summary(
-        &summary,
-        &opts,
-        elapsed.as_secs_f64(),
-        client.requests_sent(),
-    );
-    println!(
-        "replica writer busy {:.2} s ({:.0} % of the pull)",
-        store.writer_busy().as_secs_f64(),
-        100.0 * store.writer_busy().as_secs_f64() / elapsed.as_secs_f64().max(1e-9)
-    );
-    let limiter = client.limiter();
-    match limiter.mode() {
-        Limit::Auto { max } => println!(
-            "requests at once: auto up to {max}, reached {}, {} at the end",
-            limiter.peak(),
-            limiter.current()
-        ),
-        Limit::Fixed(n) => println!("requests at once: {n}"),
-    }
     match result {
-        Ok(_) => Ok(ExitCode::SUCCESS),
+        Ok(_) => {
+            // The summary is for a pull that happened; a failed one ends
+            // with its error alone, not with timings that read as success.
+            let summary = store.read(status::summary).await?;
+            print_pull_summary(
+                &summary,
+                &opts,
+                elapsed.as_secs_f64(),
+                client.requests_sent(),
+            );
+            println!(
+                "replica writer busy {:.2} s ({:.0} % of the pull)",
+                store.writer_busy().as_secs_f64(),
+                100.0 * store.writer_busy().as_secs_f64() / elapsed.as_secs_f64().max(1e-9)
+            );
+            let limiter = client.limiter();
+            match limiter.mode() {
+                Limit::Auto { max } => println!(
+                    "requests at once: auto up to {max}, reached {}, {} at the end",
+                    limiter.peak(),
+                    limiter.current()
+                ),
+                Limit::Fixed(n) => println!("requests at once: {n}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Err(SyncError::Cancelled) => {
             eprintln!("possync: interrupted; run `possync sync --full` again to resume");
             Ok(ExitCode::from(130))

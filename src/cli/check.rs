@@ -20,6 +20,7 @@ use crate::domain::{GmtTime, Resource, UpstreamId};
 use crate::error::Error;
 use crate::upstream::Upstream;
 use crate::upstream::woo::client::WooClient;
+use crate::upstream::woo::probe::{ConnectionReport, test_connection};
 use crate::upstream::writes::UpstreamWrites;
 
 /// Stock the test product starts with.
@@ -41,6 +42,35 @@ fn report(n: usize, total: usize, what: &str, outcome: &Result<String, String>) 
     }
 }
 
+/// The connection test's findings, one line each.
+fn print_connection(r: &ConnectionReport) {
+    let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".to_owned());
+    let yes_no = |v: Option<bool>| match v {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "?",
+    };
+    if r.shop_name.is_some() || r.woocommerce_version.is_some() {
+        println!(
+            "shop: {} (WooCommerce {}, {})",
+            or_unknown(&r.shop_name),
+            or_unknown(&r.woocommerce_version),
+            or_unknown(&r.currency)
+        );
+    }
+    println!(
+        "key: read {}, write {}",
+        yes_no(r.can_read),
+        yes_no(r.can_write)
+    );
+    if let Some(message) = &r.message {
+        println!("connection FAILED: {message}");
+    }
+    if let Some(detail) = &r.detail {
+        println!("  the shop said: {detail}");
+    }
+}
+
 /// The objects a round trip made so far, removed on the way out.
 #[derive(Default)]
 struct Made {
@@ -57,6 +87,13 @@ pub(super) async fn run(config: Option<PathBuf>, args: CheckArgs) -> Result<Exit
              it writes test objects, so it runs only on a test or staging shop with store.mode = \"staging\"",
             store_cfg.url
         )));
+    }
+    // What the back office's "Test connection" shows, first: a wrong key,
+    // a refused certificate or a read-only key is named in one sentence.
+    let connection = test_connection(store_cfg).await;
+    print_connection(&connection);
+    if !connection.ok {
+        return Ok(ExitCode::FAILURE);
     }
     let client = WooClient::new(store_cfg)?;
     let total = if args.writes { 7 } else { 1 };

@@ -37,13 +37,53 @@ const REQUIRED: [&str; 5] = [
     "oauth_signature_method",
 ];
 
+/// What a key may do: `woocommerce_api_keys.permissions`, chosen when the
+/// key is made in WooCommerce → Settings → Advanced → REST API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPermissions {
+    Read,
+    Write,
+    ReadWrite,
+}
+
+impl KeyPermissions {
+    fn can_read(self) -> bool {
+        matches!(self, KeyPermissions::Read | KeyPermissions::ReadWrite)
+    }
+
+    fn can_write(self) -> bool {
+        matches!(self, KeyPermissions::Write | KeyPermissions::ReadWrite)
+    }
+}
+
 /// Who made the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Caller {
     /// No OAuth parameters at all: WordPress goes on as a logged-out user.
     Anonymous,
-    /// A valid consumer key (read/write, owned by the administrator).
-    Key,
+    /// A valid consumer key (owned by the administrator), with what it may do.
+    Key(KeyPermissions),
+}
+
+/// `check_permissions()`, run on `rest_pre_dispatch` for a request made with
+/// a key: before the route is even matched, so a read-only key is refused
+/// any write method on any route, existing or not, and nothing runs.
+pub(crate) fn check_permissions(method: &str, permissions: KeyPermissions) -> Result<(), ApiError> {
+    match method {
+        "HEAD" | "GET" if !permissions.can_read() => Err(auth_error(
+            "woocommerce_rest_authentication_error",
+            "The API key provided does not have read permissions.",
+        )),
+        "POST" | "PUT" | "PATCH" | "DELETE" if !permissions.can_write() => Err(auth_error(
+            "woocommerce_rest_authentication_error",
+            "The API key provided does not have write permissions.",
+        )),
+        "HEAD" | "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => Ok(()),
+        _ => Err(auth_error(
+            "woocommerce_rest_authentication_error",
+            "Unknown request method.",
+        )),
+    }
 }
 
 /// What the check needs from the request.
@@ -56,12 +96,18 @@ pub(crate) struct AuthRequest<'a> {
     pub authorization: Option<&'a str>,
 }
 
-/// The key the store knows, and the nonces it has seen.
-pub(crate) struct KeyRing {
+/// One key the store knows, and the nonces it has seen.
+pub(crate) struct ApiKey {
     pub consumer_key: String,
     pub consumer_secret: String,
+    pub permissions: KeyPermissions,
     /// `timestamp → nonce`, as WooCommerce stores them per key.
     pub nonces: HashMap<String, String>,
+}
+
+/// The keys the store knows.
+pub(crate) struct KeyRing {
+    pub keys: Vec<ApiKey>,
 }
 
 fn auth_error(code: &'static str, message: impl Into<String>) -> ApiError {
@@ -261,12 +307,16 @@ pub(crate) fn authenticate(
             format!("Missing OAuth {noun} {}", missing.join(", ")),
         ));
     }
-    if scalar(&params, "oauth_consumer_key").trim() != keys.consumer_key {
+    let Some(keys) = keys
+        .keys
+        .iter_mut()
+        .find(|k| k.consumer_key == scalar(&params, "oauth_consumer_key").trim())
+    else {
         return Err(auth_error(
             "woocommerce_rest_authentication_error",
             "Consumer key is invalid.",
         ));
-    }
+    };
     let url = signing_url(home, req.raw_path);
     let base = base_string(req.method, &url, &params);
     let method = scalar(&params, "oauth_signature_method");
@@ -310,7 +360,7 @@ pub(crate) fn authenticate(
     keys.nonces.insert(timestamp.to_owned(), nonce.to_owned());
     keys.nonces
         .retain(|ts, _| numeric(ts).is_none_or(|t| t >= (now - WINDOW_SECS) as f64));
-    Ok(Caller::Key)
+    Ok(Caller::Key(keys.permissions))
 }
 
 #[cfg(test)]

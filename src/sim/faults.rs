@@ -54,6 +54,13 @@ pub enum FaultKind {
     /// The connection drops before any byte of the response. The request
     /// *was* processed (the ambiguous case).
     Reset,
+    /// WordPress's own 404 page (HTML) instead of the store: what a shop
+    /// with permalinks set to Plain answers under `/wp-json/`, where no
+    /// rewrite rule sends the request to the REST API.
+    RestApiNotFound,
+    /// A 200 HTML page instead of the store's JSON: a login wall, a "coming
+    /// soon" page or a security plugin answering in front of the REST API.
+    HtmlPage,
     /// The store processes (and commits) the request at once, then holds
     /// the answer back for `delay_ms`: a client with a shorter timeout
     /// gives up on a write that happened.
@@ -150,7 +157,11 @@ impl FaultState {
 pub(crate) fn replaces_store(kind: &FaultKind) -> bool {
     matches!(
         kind,
-        FaultKind::ServerError | FaultKind::BadGateway | FaultKind::TooManyRequests { .. }
+        FaultKind::ServerError
+            | FaultKind::BadGateway
+            | FaultKind::TooManyRequests { .. }
+            | FaultKind::RestApiNotFound
+            | FaultKind::HtmlPage
     )
 }
 
@@ -178,6 +189,16 @@ pub(crate) fn page(d: &Decision) -> (u16, Vec<(&'static str, String)>, Vec<u8>) 
             429,
             vec![("content-type", html), ("retry-after", retry_after_secs.to_string())],
             b"<!DOCTYPE html>\n<html><head><title>429 Too Many Requests</title></head><body><h1>Too Many Requests</h1><p>You have sent too many requests in a given amount of time.</p></body></html>\n".to_vec(),
+        ),
+        FaultKind::RestApiNotFound => (
+            404,
+            vec![("content-type", html)],
+            b"<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"UTF-8\"><title>Page not found</title></head><body class=\"error404\"><h1>Oops! That page can&rsquo;t be found.</h1></body></html>\n".to_vec(),
+        ),
+        FaultKind::HtmlPage => (
+            200,
+            vec![("content-type", html)],
+            b"<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"UTF-8\"><title>Coming soon</title></head><body class=\"coming-soon\"><h1>Our shop is coming soon</h1><p>Log in to see this site.</p></body></html>\n".to_vec(),
         ),
         _ => (200, vec![], vec![]),
     }

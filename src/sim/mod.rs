@@ -45,7 +45,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use self::auth::KeyRing;
+pub use self::auth::KeyPermissions;
+use self::auth::{ApiKey, KeyRing};
 use self::clock::{DAY_SECS, SimClock, system_now};
 use self::faults::{ConnKill, FaultState, SimListener};
 pub use self::faults::{FaultConfig, FaultKind, FaultRule};
@@ -219,9 +220,12 @@ impl Sim {
                 clock: SimClock::default(),
                 home,
                 keys: Mutex::new(KeyRing {
-                    consumer_key: config.consumer_key.clone(),
-                    consumer_secret: config.consumer_secret.clone(),
-                    nonces: HashMap::new(),
+                    keys: vec![ApiKey {
+                        consumer_key: config.consumer_key.clone(),
+                        consumer_secret: config.consumer_secret.clone(),
+                        permissions: KeyPermissions::ReadWrite,
+                        nonces: HashMap::new(),
+                    }],
                 }),
                 variations_endpoint: config.variations_endpoint,
                 refunds_endpoint: config.refunds_endpoint,
@@ -292,6 +296,28 @@ impl SimHandle {
 
     pub fn consumer_secret(&self) -> &str {
         &self.consumer_secret
+    }
+
+    /// Makes another API key with `permissions` (as a shop owner does in
+    /// WooCommerce → Settings → Advanced → REST API); returns its consumer
+    /// key and secret, shaped like real ones.
+    pub fn add_key(&self, permissions: KeyPermissions) -> (String, String) {
+        let mut ring = lock(&self.inner.shop.keys);
+        let n = ring.keys.len();
+        let key = ApiKey {
+            consumer_key: format!("ck_{n:040x}"),
+            consumer_secret: format!("cs_{:040x}", n + 0xc0ffee),
+            permissions,
+            nonces: HashMap::new(),
+        };
+        let pair = (key.consumer_key.clone(), key.consumer_secret.clone());
+        ring.keys.push(key);
+        pair
+    }
+
+    /// The shop's name, as its REST API index gives it.
+    pub fn shop_name(&self) -> &'static str {
+        routes::SHOP_NAME
     }
 
     /// Every request so far, in arrival order.

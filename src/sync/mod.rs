@@ -51,9 +51,11 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    /// Whether the failure is the shop refusing our API keys.
-    pub fn is_auth(&self) -> bool {
-        matches!(self, SyncError::Upstream { source, .. } if source.is_auth())
+    /// Whether every further request would fail alike until someone fixes
+    /// something: the keys, the shop's certificate or the store address
+    /// (see [`UpstreamError::needs_fix`]). A pull stops at the first one.
+    pub fn needs_fix(&self) -> bool {
+        matches!(self, SyncError::Upstream { source, .. } if source.needs_fix())
     }
 }
 

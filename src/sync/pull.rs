@@ -218,14 +218,15 @@ async fn run_inner<U: Upstream>(
         opts.resources.iter().partition(|&&r| is_metadata(r));
     let taxonomies = AtomicUsize::new(meta.iter().filter(|&&r| is_taxonomy(r)).count());
     let taxonomies_done = Notify::new();
-    // Keys the shop refused (or the pull was cancelled): nothing more starts.
+    // Keys or certificate refused, name unknown (or the pull was cancelled):
+    // nothing more starts.
     let stop = AtomicBool::new(false);
     let (pull, taxonomies, taxonomies_done, stop) = (&pull, &taxonomies, &taxonomies_done, &stop);
     let metadata = futures::future::join_all(meta.iter().map(|&resource| async move {
         // Nothing follows a metadata resource in a relay.
         let (tail, _) = watch::channel(false);
         let outcome = pull.pull_one(resource, &tail, None).await;
-        if outcome.as_ref().is_err_and(SyncError::is_auth) {
+        if outcome.as_ref().is_err_and(SyncError::needs_fix) {
             stop.store(true, Ordering::Relaxed);
         }
         if is_taxonomy(resource) && taxonomies.fetch_sub(1, Ordering::AcqRel) == 1 {
@@ -260,7 +261,8 @@ async fn run_inner<U: Upstream>(
             rest = after;
             let group_outcomes = pull.relay(group).await;
             if group_outcomes.iter().any(|o| {
-                matches!(o, Err(SyncError::Cancelled)) || o.as_ref().is_err_and(SyncError::is_auth)
+                matches!(o, Err(SyncError::Cancelled))
+                    || o.as_ref().is_err_and(SyncError::needs_fix)
             }) {
                 stop.store(true, Ordering::Relaxed);
             }
@@ -273,7 +275,7 @@ async fn run_inner<U: Upstream>(
         match outcome {
             Ok(r) => report.resources.push(r),
             Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
-            Err(e) if e.is_auth() => return Err(e),
+            Err(e) if e.needs_fix() => return Err(e),
             Err(e) => failures.push(e.to_string()),
         }
     }
@@ -443,7 +445,7 @@ impl<U: Upstream> Pull<'_, U> {
                     return Err(SyncError::Cancelled);
                 }
                 let result = self.pull_one(resource, &tail, None).await;
-                if result.as_ref().is_err_and(SyncError::is_auth) {
+                if result.as_ref().is_err_and(SyncError::needs_fix) {
                     refused.store(true, Ordering::Relaxed);
                 }
                 if is_catalog(resource)

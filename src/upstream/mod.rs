@@ -54,6 +54,18 @@ pub enum UpstreamError {
         "shop answered with something that is not the JSON expected ({detail}); it begins: {snippet:?}"
     )]
     Malformed { detail: String, snippet: String },
+    /// The shop's TLS certificate was refused (self-signed, expired, for
+    /// another name): nothing was sent. Every request fails alike until the
+    /// certificate or the configuration changes.
+    #[error(
+        "the shop's TLS certificate was refused (self-signed or expired): install a valid certificate, or set store.verify_tls = false for a test shop ({reason})"
+    )]
+    Tls { reason: String },
+    /// The shop's host name does not exist (the resolver answered that it
+    /// has no such name): nothing was sent. A resolver that could not answer
+    /// at all (no network) is [`UpstreamError::Transient`] instead.
+    #[error("the shop's name does not resolve: check the store URL ({reason})")]
+    NameNotResolved { reason: String },
     /// The HTTP client could not be built (TLS set-up).
     #[error("cannot set up the connection to the shop: {0}")]
     Setup(String),
@@ -82,6 +94,31 @@ impl UpstreamError {
     /// Whether the error is about credentials (every request will fail alike).
     pub fn is_auth(&self) -> bool {
         matches!(self, UpstreamError::Auth { .. })
+    }
+
+    /// Whether every request will fail alike until someone fixes something
+    /// outside the agent: the API keys ([`UpstreamError::Auth`]), the shop's
+    /// certificate ([`UpstreamError::Tls`]) or the store address
+    /// ([`UpstreamError::NameNotResolved`]). Not worth retrying soon (no
+    /// in-request retry, a full pull stops), but not a refusal of what was
+    /// asked either: the outbox keeps such entries queued and asks again at
+    /// a slow pace.
+    pub fn needs_fix(&self) -> bool {
+        matches!(
+            self,
+            UpstreamError::Auth { .. }
+                | UpstreamError::Tls { .. }
+                | UpstreamError::NameNotResolved { .. }
+        )
+    }
+
+    /// Whether the request certainly never reached the shop because the
+    /// connection could not be set up (certificate refused, name unknown).
+    pub fn never_sent(&self) -> bool {
+        matches!(
+            self,
+            UpstreamError::Tls { .. } | UpstreamError::NameNotResolved { .. }
+        )
     }
 }
 

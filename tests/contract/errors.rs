@@ -21,6 +21,8 @@ fn class(e: &UpstreamError) -> String {
         UpstreamError::Transient { reason, .. } => format!("transient {reason}"),
         UpstreamError::Malformed { detail, .. } => format!("malformed {detail}"),
         UpstreamError::Setup(s) => format!("setup {s}"),
+        UpstreamError::Tls { reason } => format!("tls {reason}"),
+        UpstreamError::NameNotResolved { reason } => format!("name not resolved {reason}"),
     }
 }
 

@@ -6,6 +6,7 @@ mod backoffice;
 mod check;
 mod cli;
 mod common;
+mod connection;
 mod convergence;
 mod delta;
 mod full_pull;

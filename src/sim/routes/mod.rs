@@ -23,7 +23,7 @@ use self::params::{Params, PhpValue, parse_php_query, urldecode};
 use self::table::{Gate, Kind, match_route, routes};
 use self::writes::{WriteCall, merge_params};
 use super::Shop;
-use super::auth::{self, AuthRequest, Caller};
+use super::auth::{self, AuthRequest, Caller, KeyPermissions};
 use super::json::to_php_json;
 use super::model::Store;
 use super::mutate::Tx;
@@ -168,6 +168,32 @@ impl Headers {
     }
 }
 
+/// The shop's name (WordPress's `blogname`) as the index gives it.
+pub(crate) const SHOP_NAME: &str = "possync simulated shop";
+
+/// `WP_REST_Server::get_index()`, for a logged-out caller. No captured
+/// fixture holds it: the fields are those the PHP source lists, with this
+/// sim's values (its site offset is a fixed UTC+01:00, see `clock`).
+/// `routes` is left empty here: WordPress describes every route of every
+/// namespace there, which no client of the sim reads.
+fn index(home: &str) -> Value {
+    json!({
+        "name": SHOP_NAME,
+        "description": "A WooCommerce store simulated for possync",
+        "url": home,
+        "home": home,
+        "gmt_offset": crate::sim::clock::SITE_OFFSET_SECS / 3600,
+        "timezone_string": "",
+        "page_for_posts": 0,
+        "page_on_front": 0,
+        "show_on_front": "posts",
+        "namespaces": ["oembed/1.0", "wc/v1", "wc/v2", "wc/v3", "wc/store/v1", "wp/v2", "wp-site-health/v1"],
+        "authentication": [],
+        "routes": {},
+        "_links": {"help": [{"href": "https://developer.wordpress.org/rest-api/"}]},
+    })
+}
+
 /// A WordPress 404 page for anything outside the REST API.
 fn html_not_found() -> HttpReply {
     HttpReply {
@@ -256,7 +282,7 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
 
     // 1. Authentication (`rest_authentication_errors`), for wc/ routes only.
     let caller = if req.trusted {
-        Caller::Key
+        Caller::Key(KeyPermissions::ReadWrite)
     } else if trimmed.starts_with("wc/") || trimmed.starts_with("wc-") {
         let auth_req = AuthRequest {
             method: req.method,
@@ -276,19 +302,35 @@ pub(crate) fn respond(shop: &Shop, req: &HttpRequest<'_>) -> HttpReply {
     } else {
         Caller::Anonymous
     };
-    let authenticated = caller == Caller::Key;
-    if authenticated
-        && !matches!(
-            req.method,
-            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS"
-        )
+    let authenticated = matches!(caller, Caller::Key(_));
+    // The key's own permissions (`rest_pre_dispatch`), before any route.
+    if let Caller::Key(permissions) = caller
+        && let Err(e) = auth::check_permissions(req.method, permissions)
     {
-        let e = ApiError::new(
-            401,
-            "woocommerce_rest_authentication_error",
-            "Unknown request method.".to_owned(),
-        );
         return error_reply(e, false, None);
+    }
+
+    // The API's index (`GET /wp-json/`): public, any permalinks.
+    if trimmed.is_empty() && matches!(req.method, "GET" | "HEAD") {
+        let params = Params { list: query };
+        let data = filter_fields(index(&shop.home), parse_fields(&params).as_ref());
+        return HttpReply {
+            status: 200,
+            headers: Headers {
+                link: discovery.clone(),
+                totals: None,
+                location: None,
+                allow: Some(&["GET"]),
+                authenticated,
+                method_is_get,
+            }
+            .into_vec(),
+            body: if req.method == "HEAD" {
+                Vec::new()
+            } else {
+                to_php_json(&data)
+            },
+        };
     }
 
     // 2. Route.

@@ -44,8 +44,10 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 /// bounds how long after the shop's return replay resumes.
 const PROBE_BASE: Duration = Duration::from_millis(250);
 const PROBE_CAP: Duration = Duration::from_secs(4);
-/// Probes while the shop refuses our API keys: no point hammering it.
-const AUTH_PROBE_CAP: Duration = Duration::from_secs(60);
+/// Probes while nothing can work until someone fixes something (API keys
+/// refused, the shop's certificate refused, its name unknown: see
+/// `UpstreamError::needs_fix`): no point hammering it.
+const SLOW_PROBE_CAP: Duration = Duration::from_secs(60);
 /// With nothing due, look again at least this often (an entry retried from
 /// the command line, in another process, wakes no one).
 const IDLE_RECHECK: Duration = Duration::from_secs(2);
@@ -174,14 +176,19 @@ struct Pause {
     probes: u32,
     /// A probe failed: the shop was really down (not one entry failing).
     outage: bool,
-    auth: bool,
+    /// The last failure needs a fix outside the agent: probe slowly.
+    needs_fix: bool,
     /// The shop asked to wait this long (unix ms) before the next request.
     not_before: i64,
 }
 
 impl Pause {
     fn delay(&self) -> Duration {
-        let cap = if self.auth { AUTH_PROBE_CAP } else { PROBE_CAP };
+        let cap = if self.needs_fix {
+            SLOW_PROBE_CAP
+        } else {
+            PROBE_CAP
+        };
         let policy = RetryPolicy::new(PROBE_BASE, cap, MAX_RETRY_AFTER, u32::MAX)
             .expect("constant probe policy is valid");
         let asked = self.not_before - unix_millis_now();
@@ -256,7 +263,7 @@ impl<U: Upstream + UpstreamWrites> Replayer<U> {
             Ok(Outcome::Waiting {
                 pause: true,
                 retry_after,
-                auth,
+                needs_fix,
             }) => {
                 let not_before = retry_after.map_or(0, |d| {
                     unix_millis_now() + i64::try_from(d.as_millis()).unwrap_or(0)
@@ -264,11 +271,11 @@ impl<U: Upstream + UpstreamWrites> Replayer<U> {
                 let p = self.paused.get_or_insert(Pause {
                     probes: 0,
                     outage: false,
-                    auth,
+                    needs_fix,
                     not_before,
                 });
                 p.not_before = p.not_before.max(not_before);
-                p.auth |= auth;
+                p.needs_fix |= needs_fix;
             }
             Ok(_) => {}
             Err(e) => {
@@ -323,7 +330,7 @@ impl<U: Upstream + UpstreamWrites> Replayer<U> {
                         .await;
                 }
                 pause.outage = true;
-                pause.auth = e.is_auth();
+                pause.needs_fix = e.needs_fix();
                 pause.probes = pause.probes.saturating_add(1);
                 if let Some(d) = e.retry_after() {
                     pause.not_before =

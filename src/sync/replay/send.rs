@@ -39,7 +39,9 @@ pub enum Outcome {
     Waiting {
         pause: bool,
         retry_after: Option<Duration>,
-        auth: bool,
+        /// Nothing can work until the keys, the certificate or the store
+        /// address is fixed: the pause probes slowly.
+        needs_fix: bool,
     },
     /// Parked for the manager.
     Rejected,
@@ -355,8 +357,11 @@ async fn failed(
     f: WriteFailure,
 ) -> Result<Outcome, StoreError> {
     let e = &f.error;
+    // Keys refused, certificate refused, name unknown: the shop never
+    // looked at the entry, so it waits, queued, for the fix (replay then
+    // probes at the slow pace, see `Pause`); it is never parked for that.
     if e.is_transient()
-        || e.is_auth()
+        || e.needs_fix()
         || (f.maybe_applied && matches!(e, UpstreamError::Malformed { .. }))
     {
         let state = if f.maybe_applied {
@@ -397,6 +402,6 @@ async fn wait(
     Ok(Outcome::Waiting {
         pause: true,
         retry_after: e.retry_after(),
-        auth: e.is_auth(),
+        needs_fix: e.needs_fix(),
     })
 }

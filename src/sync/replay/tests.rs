@@ -327,3 +327,32 @@ async fn a_customer_whose_email_is_registered_resolves_to_that_customer() {
         vec!["create_customer", "find_customer_by_email"]
     );
 }
+
+#[rstest::rstest]
+#[case::certificate_refused(UpstreamError::Tls { reason: "invalid peer certificate: UnknownIssuer".into() })]
+#[case::name_unknown(UpstreamError::NameNotResolved { reason: "Name or service not known".into() })]
+#[tokio::test]
+async fn a_sale_stays_queued_when_the_connection_cannot_be_set_up(#[case] error: UpstreamError) {
+    // The request never reached the shop: nothing to look up, nothing to
+    // park; the sale waits, queued, and replay probes at the slow pace.
+    let (_dir, store, id) = queued_sale().await;
+    let shop = Scripted::default();
+    shop.creates
+        .lock()
+        .unwrap()
+        .push(Err(WriteFailure::not_applied(error)));
+    let out = send_one(&shop, &store, &policy(), load(&store, id).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        Outcome::Waiting {
+            pause: true,
+            retry_after: None,
+            needs_fix: true,
+        }
+    );
+    let e = load(&store, id).await;
+    assert_eq!((e.state, e.attempts), (EntryState::Queued, 1));
+    assert_eq!(shop.calls(), vec!["create_order"]);
+}

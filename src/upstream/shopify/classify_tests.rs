@@ -290,6 +290,8 @@ fn other_answers_fall_into_the_shared_classes(
         UpstreamError::Rejected { .. } => "rejected",
         UpstreamError::Malformed { .. } => "malformed",
         UpstreamError::Setup(_) => "setup",
+        UpstreamError::Tls { .. } => "tls",
+        UpstreamError::NameNotResolved { .. } => "name",
     };
     assert_eq!(got, class, "{status} {}", String::from_utf8_lossy(body));
 }

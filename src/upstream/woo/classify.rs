@@ -119,8 +119,71 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(u64::try_from(wait).unwrap_or(0)))
 }
 
+/// What WooCommerce's refusal of a request's credentials says about the
+/// keys, for a person setting them up (see `probe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    /// The shop has no such consumer key (OAuth: "Consumer key is
+    /// invalid."), or saw no credentials it knows: over Basic an unknown
+    /// key is not an error of its own, the request just goes on logged out
+    /// and the route answers 401 `woocommerce_rest_cannot_*`.
+    UnknownKey,
+    /// The key exists but the secret does not match it ("Consumer secret is
+    /// invalid." over Basic, "Invalid signature - provided signature does
+    /// not match." over OAuth, where the secret is the signing key).
+    WrongSecret,
+    /// The key may not read (a write-only key on GET).
+    NoReadPermission,
+    /// The key may not write (a read-only key on POST, PUT, PATCH, DELETE).
+    NoWritePermission,
+    /// OAuth timestamp outside the shop's ±15 minutes: this machine's clock.
+    ClockOff,
+    /// The key's user is logged in but lacks the capability (403).
+    UserNotAllowed,
+    /// Some other refusal (another plugin's, a translated message).
+    Other,
+}
+
+/// Reads a refusal of the keys (`UpstreamError::Auth`) from WooCommerce's
+/// code and English message (`class-wc-rest-authentication.php`). A shop
+/// in another language translates the messages: those refusals are
+/// [`KeyRefusal::Other`], the shop's own words kept in the error.
+pub fn key_refusal(err: &UpstreamError) -> Option<KeyRefusal> {
+    let UpstreamError::Auth {
+        status,
+        code,
+        message,
+    } = err
+    else {
+        return None;
+    };
+    let refusal = match code.as_str() {
+        "woocommerce_rest_authentication_error" => match message.trim() {
+            "Consumer key is invalid." => KeyRefusal::UnknownKey,
+            "Consumer secret is invalid."
+            | "Invalid signature - provided signature does not match." => KeyRefusal::WrongSecret,
+            "The API key provided does not have read permissions." => KeyRefusal::NoReadPermission,
+            "The API key provided does not have write permissions." => {
+                KeyRefusal::NoWritePermission
+            }
+            "Invalid timestamp." => KeyRefusal::ClockOff,
+            _ => KeyRefusal::Other,
+        },
+        c if c.starts_with("woocommerce_rest_cannot_") && *status == 401 => KeyRefusal::UnknownKey,
+        c if c.starts_with("woocommerce_rest_cannot_") => KeyRefusal::UserNotAllowed,
+        _ => KeyRefusal::Other,
+    };
+    Some(refusal)
+}
+
 /// A transport failure (connect, timeout, reset, truncated body). The URL is
 /// dropped from the error first: with query-string auth it holds the key.
+///
+/// Two connection failures are told apart from the rest because retrying
+/// cannot help: a shop certificate rustls refused ([`UpstreamError::Tls`])
+/// and a host name the resolver says does not exist
+/// ([`UpstreamError::NameNotResolved`]). Both are recognised in the error's
+/// source chain, never from the URL.
 pub fn transport(err: reqwest::Error) -> UpstreamError {
     let err = err.without_url();
     let kind = if err.is_timeout() {
@@ -133,16 +196,77 @@ pub fn transport(err: reqwest::Error) -> UpstreamError {
         "connection failed"
     };
     let mut reason = format!("{kind}: {err}");
+    let mut certificate = None;
+    let mut lookup = None;
     let mut source = std::error::Error::source(&err);
     while let Some(s) = source {
         reason.push_str(": ");
         reason.push_str(&s.to_string());
+        certificate = certificate.or_else(|| refused_certificate(s));
+        lookup = lookup.or_else(|| name_lookup(s));
         source = s.source();
     }
-    UpstreamError::Transient {
-        reason,
-        retry_after: None,
+    if let Some(reason) = certificate {
+        return UpstreamError::Tls { reason };
     }
+    match lookup {
+        Some(NameLookup::NoSuchName(reason)) => UpstreamError::NameNotResolved { reason },
+        // No answer from the resolver (no network, resolver down): the
+        // name may well exist; an offline till is the everyday case.
+        Some(NameLookup::NoAnswer) | None => UpstreamError::Transient {
+            reason,
+            retry_after: None,
+        },
+    }
+}
+
+/// rustls's verdict on the shop's certificate, when it refused it. rustls
+/// travels inside `io::Error`s (reqwest wraps tokio-rustls's in another),
+/// whose `source()` skips what they wrap: their `get_ref()` holds it.
+fn refused_certificate(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut inner = e;
+    let tls = loop {
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            break tls;
+        }
+        inner = inner.downcast_ref::<std::io::Error>()?.get_ref()?;
+    };
+    matches!(
+        tls,
+        rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+    )
+    .then(|| tls.to_string())
+}
+
+/// What a failed host-name lookup said.
+enum NameLookup {
+    /// The resolver answered: no such name.
+    NoSuchName(String),
+    /// The resolver gave no answer (`EAI_AGAIN`).
+    NoAnswer,
+}
+
+/// The system resolver's failure, as the standard library words it
+/// (`failed to lookup address information: <gai_strerror text>`, an
+/// `io::Error` with no kind to match on). The `getaddrinfo` texts of
+/// `EAI_NONAME` and `EAI_NODATA` (glibc, musl, BSD/macOS) mean the name
+/// does not exist; `EAI_AGAIN` ("Temporary failure in name resolution")
+/// means no answer came.
+fn name_lookup(e: &(dyn std::error::Error + 'static)) -> Option<NameLookup> {
+    let io = e.downcast_ref::<std::io::Error>()?;
+    let text = io.to_string();
+    let detail = text.strip_prefix("failed to lookup address information: ")?;
+    const NO_SUCH_NAME: [&str; 4] = [
+        "Name or service not known",
+        "No address associated with hostname",
+        "Name does not resolve",
+        "nodename nor servname provided, or not known",
+    ];
+    Some(if NO_SUCH_NAME.iter().any(|m| detail.contains(m)) {
+        NameLookup::NoSuchName(detail.to_owned())
+    } else {
+        NameLookup::NoAnswer
+    })
 }
 
 #[cfg(test)]
@@ -205,6 +329,67 @@ mod tests {
         };
         assert_eq!((got_kind, got_code), (kind, code));
         assert!(!e.is_transient());
+    }
+
+    #[rstest::rstest]
+    #[case::unknown_key_basic("err_401_bad_key", KeyRefusal::UnknownKey)]
+    #[case::wrong_secret_basic("err_401_bad_secret", KeyRefusal::WrongSecret)]
+    fn captured_key_refusals_are_read(#[case] file: &str, #[case] expected: KeyRefusal) {
+        let e = status_error(401, &HeaderMap::new(), &fixture(file));
+        assert_eq!(key_refusal(&e), Some(expected));
+    }
+
+    #[rstest::rstest]
+    #[case("Consumer key is invalid.", KeyRefusal::UnknownKey)]
+    #[case(
+        "Invalid signature - provided signature does not match.",
+        KeyRefusal::WrongSecret
+    )]
+    #[case(
+        "The API key provided does not have write permissions.",
+        KeyRefusal::NoWritePermission
+    )]
+    #[case(
+        "The API key provided does not have read permissions.",
+        KeyRefusal::NoReadPermission
+    )]
+    #[case("Invalid timestamp.", KeyRefusal::ClockOff)]
+    #[case("Der Consumer-Key ist ungültig.", KeyRefusal::Other)]
+    fn oauth_and_permission_refusals_are_read(#[case] message: &str, #[case] expected: KeyRefusal) {
+        let body = serde_json::json!({
+            "code": "woocommerce_rest_authentication_error",
+            "message": message,
+            "data": {"status": 401},
+        });
+        let e = status_error(401, &HeaderMap::new(), body.to_string().as_bytes());
+        assert_eq!(key_refusal(&e), Some(expected));
+        assert_eq!(
+            key_refusal(&status_error(500, &HeaderMap::new(), b"")),
+            None
+        );
+    }
+
+    #[test]
+    fn only_a_resolver_that_answered_means_the_name_does_not_exist() {
+        let gai = |text: &str| {
+            std::io::Error::other(format!("failed to lookup address information: {text}"))
+        };
+        for text in [
+            "Name or service not known",
+            "No address associated with hostname",
+            "Name does not resolve",
+        ] {
+            assert!(
+                matches!(name_lookup(&gai(text)), Some(NameLookup::NoSuchName(_))),
+                "{text}"
+            );
+        }
+        // No network, resolver down: the name may exist.
+        assert!(matches!(
+            name_lookup(&gai("Temporary failure in name resolution")),
+            Some(NameLookup::NoAnswer)
+        ));
+        assert!(name_lookup(&std::io::Error::other("connection refused")).is_none());
     }
 
     #[test]

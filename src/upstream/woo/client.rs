@@ -221,6 +221,31 @@ impl WooClient {
         read: &impl Fn(&[u8]) -> Result<B, UpstreamError>,
     ) -> Result<Answered<B>, UpstreamError> {
         let request = self.authorized(reqwest::Method::GET, path, query);
+        self.answer(request, read).await
+    }
+
+    /// One GET of `path` below the shop's address (e.g. `wp-json/`, the
+    /// REST API's index), without credentials and without retries: outside
+    /// `wc/` WordPress would try API keys as an application password.
+    pub(super) async fn get_site(
+        &self,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<Answer, UpstreamError> {
+        let site = self
+            .api_base
+            .strip_suffix(REST_PREFIX)
+            .unwrap_or(&self.api_base);
+        let request = self.http.get(format!("{site}/{path}")).query(query);
+        self.answer(request, &classify::json_body).await
+    }
+
+    /// Sends `request` and classifies what came back.
+    async fn answer<B>(
+        &self,
+        request: reqwest::RequestBuilder,
+        read: &impl Fn(&[u8]) -> Result<B, UpstreamError>,
+    ) -> Result<Answered<B>, UpstreamError> {
         let slot = self.limiter.acquire().await;
         self.requests.fetch_add(1, Ordering::Relaxed);
         let answered = async {

@@ -5,6 +5,7 @@ pub mod check;
 pub mod classify;
 pub mod client;
 pub mod paging;
+pub mod probe;
 pub mod webhook;
 pub mod webhook_admin;
 pub mod wire;

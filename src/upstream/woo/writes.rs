@@ -293,11 +293,13 @@ impl WooClient {
             sent.as_ref().map(reqwest::Response::status),
         ));
         let response = sent.map_err(|e| {
-            // A refused connection sent nothing; anything later may have
-            // reached the shop.
-            let maybe_applied = !e.is_connect();
+            // A refused connection, an unknown name or a refused certificate
+            // sent nothing; anything later may have reached the shop.
+            let connect = e.is_connect();
+            let error = classify::transport(e);
+            let maybe_applied = !connect && !error.never_sent();
             WriteFailure {
-                error: classify::transport(e),
+                error,
                 maybe_applied,
             }
         })?;
