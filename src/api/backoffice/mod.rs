@@ -36,7 +36,7 @@
 mod instance;
 pub mod login;
 mod settings;
-// mod setup; (needs upstream::woo::probe)
+mod setup;
 mod status;
 
 use askama::Template;
@@ -123,7 +123,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(status::routes())
         .merge(settings::routes())
         .merge(instance::routes())
-        // .merge(setup::routes())
+        .merge(setup::routes())
         .merge(login::routes())
 }
 

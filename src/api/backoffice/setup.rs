@@ -109,7 +109,10 @@ pub(super) fn form(manager: &Manager, state: &AppState) -> Result<Response, ApiE
 fn read(body: &Bytes) -> Result<(String, Typed), ApiError> {
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
         .map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))?;
-    if let Some((k, _)) = form.iter().find(|(_, v)| v.chars().count() > MAX_FIELD_CHARS) {
+    if let Some((k, _)) = form
+        .iter()
+        .find(|(_, v)| v.chars().count() > MAX_FIELD_CHARS)
+    {
         return Err(ApiError::InvalidParameter {
             field: k.clone(),
             reason: format!("must be at most {MAX_FIELD_CHARS} characters"),
@@ -174,8 +177,17 @@ async fn submit(
         let page = SetupPage {
             layout: manager.layout_with("set up", "status", flash),
             url: typed.url.clone(),
-            auth: if typed.auth.is_empty() { "auto".to_owned() } else { typed.auth.clone() },
-            verify_tls: if typed.verify_tls == "no" { "no" } else { "yes" }.to_owned(),
+            auth: if typed.auth.is_empty() {
+                "auto".to_owned()
+            } else {
+                typed.auth.clone()
+            },
+            verify_tls: if typed.verify_tls == "no" {
+                "no"
+            } else {
+                "yes"
+            }
+            .to_owned(),
             home_url: typed.home_url.clone(),
             keys_kept: kept,
             report,
@@ -233,7 +245,10 @@ async fn submit(
     match state.control.save(edits).await {
         Ok(_) => {
             forget(&session);
-            let name = report.shop_name.clone().unwrap_or_else(|| store.url.to_string());
+            let name = report
+                .shop_name
+                .clone()
+                .unwrap_or_else(|| store.url.to_string());
             tracing::info!("store set up from the back-office page: the first pull starts");
             Ok(flash_redirect(
                 &state,

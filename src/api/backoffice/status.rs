@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use super::instance::InstanceControls;
-use super::{Layout, Manager, login, render};
+use super::{Layout, Manager, login, render, setup};
 use crate::api::{ApiError, AppState};
 use crate::config::ConfigView;
 use crate::domain::time::unix_millis_now;
@@ -47,7 +47,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
     };
     let manager = Manager::of(&state, &headers, admin);
     if state.control.current().config.store.is_none() && state.control.editable() {
-        // return setup::form(&manager, &state);
+        return setup::form(&manager, &state);
     }
     let page = StatusPage {
         layout: manager.layout("status", "status"),

@@ -4,6 +4,7 @@
 //! activation, and the two store profiles.
 
 mod settings;
+mod setup;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
