@@ -104,8 +104,12 @@ impl Browser {
 
     /// Saves a screenshot as `target/test-artifacts/security/NAME.png`.
     pub async fn screenshot(&self, name: &str) {
-        let dir = artifacts_dir();
-        std::fs::create_dir_all(&dir).unwrap();
+        self.screenshot_in(&artifacts_dir(), name).await
+    }
+
+    /// Saves a screenshot as `DIR/NAME.png`.
+    pub async fn screenshot_in(&self, dir: &Path, name: &str) {
+        std::fs::create_dir_all(dir).unwrap();
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }

@@ -2,7 +2,7 @@
 //! caller can be wrong (table), the admin login, tokens from the command
 //! line, a LAN bind, and the same attacks from a real browser.
 
-mod browser;
+pub mod browser;
 mod fuzz;
 mod login;
 mod table;
