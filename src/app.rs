@@ -24,6 +24,7 @@ use crate::store::{Store, StoreError};
 use crate::sync::engine::{self, InitialPull};
 use crate::sync::limit::Limit;
 use crate::sync::progress::{PullProgress, PullState};
+use crate::sync::reindex::{REINDEX_BATCH, ReindexWaker};
 use crate::sync::pull::PullOptions;
 use crate::sync::replay::{self, ReplayOptions, ReplayWaker};
 use crate::sync::webhooks::apply::Mirror;
@@ -124,6 +125,16 @@ impl App {
             token.child_token(),
         ));
 
+        // Mapping changes re-index the catalog in batches, beside everything
+        // else (a re-index a stop interrupted resumes here).
+        let reindex = ReindexWaker::default();
+        tracker.spawn(crate::sync::reindex::run(
+            store.clone(),
+            REINDEX_BATCH,
+            reindex.clone(),
+            token.child_token(),
+        ));
+
         let config_for_doctor = config.clone();
         let security = api::security::Security::new(store.clone(), addr, config.api.clone());
         let state = AppState {
@@ -135,6 +146,7 @@ impl App {
             lookup: Arc::new(config.lookup.clone()),
             till: Arc::new(config.till.settings.clone()),
             replay: waker,
+            reindex,
             webhooks: Some(Receiver {
                 inbox: store.inbox().clone(),
                 secrets: Arc::new(secrets),
