@@ -38,7 +38,7 @@ const DELETE_MAPPING: &str = "DELETE FROM meta_mappings WHERE meta_key = :key";
 macro_rules! key_values {
     () => {
         "WITH kv AS (
-    SELECT p.id AS id, m.value ->> '$.key' AS k, m.value ->> '$.value' AS v
+    SELECT p.id AS id, m.value ->> '$.key' AS k, CAST(m.value ->> '$.value' AS TEXT) AS v
     FROM products p, json_each(p.meta_data) m
     WHERE json_type(m.value, '$.key') = 'text')"
     };
@@ -153,7 +153,9 @@ pub fn put_mapping(
     let exists: bool = tx
         .prepare_cached(MAPPING_EXISTS)?
         .query_row(named_params! { ":key": key }, |r| r.get(0))?;
-    let count: i64 = tx.prepare_cached(COUNT_MAPPINGS)?.query_row([], |r| r.get(0))?;
+    let count: i64 = tx
+        .prepare_cached(COUNT_MAPPINGS)?
+        .query_row([], |r| r.get(0))?;
     if !exists && count >= i64::try_from(MAX_MAPPINGS).unwrap_or(i64::MAX) {
         return Ok(PutMapping::TooMany);
     }
@@ -172,7 +174,11 @@ pub fn put_mapping(
 
 /// Removes the mapping of `key`; says whether there was one (and then
 /// starts a re-index).
-pub fn remove_mapping(tx: &Transaction<'_>, key: &MetaKey, now_ms: i64) -> Result<bool, StoreError> {
+pub fn remove_mapping(
+    tx: &Transaction<'_>,
+    key: &MetaKey,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
     let removed = tx
         .prepare_cached(DELETE_MAPPING)?
         .execute(named_params! { ":key": key.as_str() })?
@@ -267,7 +273,9 @@ pub fn reindex_batch(
 ) -> Result<ReindexProgress, StoreError> {
     let Some((after, finished)) = tx
         .prepare_cached(REINDEX)?
-        .query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(4)?)))
+        .query_row([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(4)?))
+        })
         .optional()?
     else {
         return reindex_progress(tx);
@@ -298,4 +306,273 @@ pub fn reindex_batch(
         ":now": now_ms,
     })?;
     reindex_progress(tx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::GmtTime;
+    use crate::store::Store;
+    use crate::store::lookup::products;
+
+    const INSERT: &str = "
+        INSERT INTO products (id, parent_id, type, status, name, meta_data, date_modified_gmt, raw, synced_at)
+        VALUES (?1, ?2, ?3, 'publish', 'P', ?4, '2026-01-01T00:00:00', '{}', 0)";
+
+    fn meta(pairs: &[(&str, serde_json::Value)]) -> String {
+        serde_json::Value::Array(
+            pairs
+                .iter()
+                .enumerate()
+                .map(|(i, (k, v))| serde_json::json!({"id": i + 1, "key": k, "value": v}))
+                .collect(),
+        )
+        .to_string()
+    }
+
+    fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("r.db")).unwrap();
+        (dir, store)
+    }
+
+    async fn add(store: &Store, id: i64, parent: i64, meta_json: String) {
+        store
+            .write(move |tx| {
+                let kind = if parent == 0 { "simple" } else { "variation" };
+                tx.execute(INSERT, rusqlite::params![id, parent, kind, meta_json])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+
+    async fn map(store: &Store, key: &str, field: &str, label: &str) -> PutMapping {
+        let m = MetaMapping::parse(key, field, label).unwrap();
+        store.write(move |tx| put_mapping(tx, &m, 5)).await.unwrap()
+    }
+
+    async fn view(store: &Store, id: i64) -> crate::domain::lookup::views::ProductView {
+        store
+            .read(move |c| products::product(c, id, GmtTime::now()))
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    async fn run_to_end(store: &Store, batch: usize) -> Vec<ReindexProgress> {
+        let mut steps = Vec::new();
+        loop {
+            let p = store
+                .write(move |tx| reindex_batch(tx, batch, 9))
+                .await
+                .unwrap();
+            steps.push(p.clone());
+            if p.state != ReindexState::Running {
+                return steps;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn seen_keys_come_with_counts_and_the_commonest_examples() {
+        let (_dir, store) = temp_store();
+        use serde_json::json;
+        add(
+            &store,
+            1,
+            0,
+            meta(&[("_brand", json!("Acme")), ("_bin", json!("A-1"))]),
+        )
+        .await;
+        add(
+            &store,
+            2,
+            0,
+            meta(&[("_brand", json!("Acme")), ("_bin", json!(""))]),
+        )
+        .await;
+        add(
+            &store,
+            3,
+            0,
+            meta(&[("_brand", json!("Zed")), ("_n", json!(12))]),
+        )
+        .await;
+        // A variation counts as well; a value that is an object shows as JSON.
+        add(
+            &store,
+            4,
+            3,
+            meta(&[("_brand", json!("Bolt")), ("_obj", json!({"a": 1}))]),
+        )
+        .await;
+        add(&store, 5, 0, meta(&[("_brand", json!("Cog"))])).await;
+
+        let keys = store.read(|c| seen_keys(c, 10, 3)).await.unwrap();
+        let brand = &keys[0];
+        assert_eq!(brand.key, "_brand");
+        assert_eq!(brand.count, 5);
+        // Most common first, then by value; three at most.
+        assert_eq!(brand.examples, ["Acme", "Bolt", "Cog"]);
+        let bin = keys.iter().find(|k| k.key == "_bin").unwrap();
+        assert_eq!(
+            (bin.count, bin.examples.clone()),
+            (2, vec!["A-1".to_owned()])
+        );
+        let n = keys.iter().find(|k| k.key == "_n").unwrap();
+        assert_eq!(n.examples, ["12"]);
+        let obj = keys.iter().find(|k| k.key == "_obj").unwrap();
+        assert_eq!(obj.examples, [r#"{"a":1}"#]);
+        // The limit keeps the commonest keys.
+        let top = store.read(|c| seen_keys(c, 1, 0)).await.unwrap();
+        assert_eq!(top.len(), 1);
+        assert!(top[0].examples.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_mapping_applies_to_products_written_after_it() {
+        let (_dir, store) = temp_store();
+        use serde_json::json;
+        assert_eq!(map(&store, "_brand", "brand", "").await, PutMapping::Saved);
+        assert_eq!(
+            map(&store, "_bin", "bin_location", "").await,
+            PutMapping::Saved
+        );
+        assert_eq!(
+            map(&store, "_origin", "label", "Origin").await,
+            PutMapping::Saved
+        );
+        assert_eq!(map(&store, "_gtin", "barcode", "").await, PutMapping::Saved);
+        assert_eq!(
+            map(&store, "_brand", "brand", "").await,
+            PutMapping::Unchanged
+        );
+        // `_ean` is read as a barcode by the configuration already.
+        assert_eq!(
+            map(&store, "_ean", "barcode", "").await,
+            PutMapping::ConfiguredBarcodeKey
+        );
+        let p = meta(&[
+            ("_brand", json!("  Acme ")),
+            ("_bin", json!("B-7")),
+            ("_origin", json!("Italy")),
+            ("_gtin", json!("0123456789012")),
+        ]);
+        add(&store, 10, 0, p).await;
+        let v = view(&store, 10).await;
+        assert_eq!(v.mapped.brand.as_deref(), Some("Acme"));
+        assert_eq!(v.mapped.bin_location.as_deref(), Some("B-7"));
+        assert_eq!(
+            v.mapped.labels.get("Origin").map(String::as_str),
+            Some("Italy")
+        );
+        assert_eq!(v.barcodes, ["123456789012"]);
+        // An update of the meta data follows, as barcodes do.
+        store
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE products SET meta_data = ?1 WHERE id = 10",
+                    [meta(&[("_brand", json!("Bolt"))])],
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let v = view(&store, 10).await;
+        assert_eq!(v.mapped.brand.as_deref(), Some("Bolt"));
+        assert!(v.mapped.labels.is_empty() && v.mapped.bin_location.is_none());
+        assert!(v.barcodes.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_mapping_change_reindexes_in_batches_and_resumes_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let store = Store::open(&path).unwrap();
+        use serde_json::json;
+        for id in 1..=25 {
+            add(&store, id, 0, meta(&[("_brand", json!(format!("B{id}")))])).await;
+        }
+        // A variation of 1 with a barcode under the key mapped next.
+        add(&store, 26, 1, meta(&[("_gtin", json!("777"))])).await;
+        assert_eq!(
+            store.read(reindex_progress).await.unwrap().state,
+            ReindexState::Idle
+        );
+        assert_eq!(map(&store, "_brand", "brand", "").await, PutMapping::Saved);
+        assert_eq!(map(&store, "_gtin", "barcode", "").await, PutMapping::Saved);
+        // Nothing is indexed by the mapping itself: the batches do it.
+        assert_eq!(view(&store, 1).await.mapped.brand, None);
+        let first = store.write(|tx| reindex_batch(tx, 10, 9)).await.unwrap();
+        assert_eq!(
+            (first.state, first.done, first.total),
+            (ReindexState::Running, 10, 26)
+        );
+        assert_eq!(view(&store, 10).await.mapped.brand.as_deref(), Some("B10"));
+        assert_eq!(view(&store, 11).await.mapped.brand, None);
+        drop(store);
+
+        // A restart resumes after the last batch committed.
+        let store = Store::open(&path).unwrap();
+        let p = store.read(reindex_progress).await.unwrap();
+        assert_eq!((p.state, p.done), (ReindexState::Running, 10));
+        let steps = run_to_end(&store, 10).await;
+        let done: Vec<i64> = steps.iter().map(|p| p.done).collect();
+        assert_eq!(done, [20, 26]);
+        let last = steps.last().unwrap();
+        assert_eq!(last.state, ReindexState::Done);
+        assert_eq!(last.finished_at, Some(9));
+        assert_eq!(last.percent(), 100);
+        assert_eq!(view(&store, 25).await.mapped.brand.as_deref(), Some("B25"));
+        // The variation answers to the newly mapped barcode, with its parent.
+        let page = store
+            .read(|c| {
+                use crate::domain::lookup::query::*;
+                products::search(
+                    c,
+                    &ProductQuery {
+                        lookup: ProductLookup::Barcode("777".to_owned()),
+                        category: None,
+                        in_stock: None,
+                        sort: ProductSort::Relevance,
+                        page: PageRequest {
+                            page: 1,
+                            per_page: 10,
+                        },
+                    },
+                    GmtTime::now(),
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.items[0].id, 1);
+        // A batch after the end changes nothing.
+        let again = store.write(|tx| reindex_batch(tx, 10, 99)).await.unwrap();
+        assert_eq!(&again, last);
+
+        // Removing a mapping starts again from the first product.
+        let key = MetaKey::parse("_brand").unwrap();
+        assert!(
+            store
+                .write(move |tx| remove_mapping(tx, &key, 20))
+                .await
+                .unwrap()
+        );
+        let p = store.read(reindex_progress).await.unwrap();
+        assert_eq!(
+            (p.state, p.done, p.started_at),
+            (ReindexState::Running, 0, Some(20))
+        );
+        run_to_end(&store, 100).await;
+        assert_eq!(view(&store, 25).await.mapped.brand, None);
+        assert_eq!(
+            store.read(mappings).await.unwrap(),
+            [StoredMapping {
+                key: "_gtin".into(),
+                field: MappedField::Barcode,
+                created_at: 5
+            }]
+        );
+    }
 }
