@@ -34,6 +34,7 @@
 //! (no `extends`) that an element with `data-live="/path"` polls.
 
 pub mod login;
+mod meta;
 mod settings;
 mod status;
 
@@ -72,6 +73,11 @@ pub const TABS: &[Tab] = &[
         id: "settings",
         path: "/settings",
         label: "Settings",
+    },
+    Tab {
+        id: "meta",
+        path: "/settings/meta",
+        label: "Meta mapping",
     },
 ];
 
@@ -120,6 +126,7 @@ pub(super) fn routes() -> Router<AppState> {
     router
         .merge(status::routes())
         .merge(settings::routes())
+        .merge(meta::routes())
         .merge(login::routes())
 }
 
