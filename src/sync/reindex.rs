@@ -1,4 +1,4 @@
-//! The re-index a meta-mapping change starts (see [`store::meta`]): one
+//! The re-index a meta-mapping change starts (see [`crate::store::meta`]): one
 //! batch of products per write transaction, the next batch queued only once
 //! the last one has committed, so the single writer takes every other write
 //! between two batches and is never held for long. The position is

@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 use crate::common::{TestApp, assert_completed, small_sim, wait_for};
 use crate::security::{PASSWORD, Session, bare_client, login_at};
 
+/// A form's fields, as posted.
+type Fields<'a> = &'a [(&'a str, &'a str)];
+
 /// Posts the mapping form as the page does; returns the status and body.
 async fn post_form(
     http: &reqwest::Client,
@@ -96,7 +99,7 @@ async fn mapped_brand_and_label_reach_till_lookups_after_the_reindex() {
     // Refused input: the reason, a 4xx, and no change.
     let long_key = "k".repeat(101);
     let long_label = "L".repeat(41);
-    let cases: [(&[(&str, &str)], u16, &str); 6] = [
+    let cases: [(Fields, u16, &str); 6] = [
         (
             &[("meta_key", "_origin"), ("field", "colour"), ("label", "")],
             422,
@@ -159,7 +162,10 @@ async fn mapped_brand_and_label_reach_till_lookups_after_the_reindex() {
     )
     .await;
     assert_eq!(status, 404, "{body}");
-    assert!(body.contains("_nothing is not mapped on this page"), "{body}");
+    assert!(
+        body.contains("_nothing is not mapped on this page"),
+        "{body}"
+    );
     assert_eq!(t.store().read(meta::mappings).await.unwrap(), before);
 
     // Map the origin to a label.
