@@ -35,6 +35,7 @@ use crate::sync::engine::{self, InitialPull};
 use crate::sync::limit::Limit;
 use crate::sync::progress::{PullProgress, PullState};
 use crate::sync::pull::PullOptions;
+use crate::sync::reindex::{REINDEX_BATCH, ReindexWaker};
 use crate::sync::replay::{self, ReplayOptions, ReplayWaker};
 use crate::sync::webhooks::apply::Mirror;
 use crate::sync::webhooks::secrets::Secrets;
@@ -250,6 +251,16 @@ impl Generation {
             }
         }
 
+        // Mapping changes re-index the catalog in batches, beside everything
+        // else (a re-index a stop interrupted resumes here).
+        let reindex = ReindexWaker::default();
+        tracker.spawn(crate::sync::reindex::run(
+            store.clone(),
+            REINDEX_BATCH,
+            reindex.clone(),
+            token.child_token(),
+        ));
+
         let secrets = Secrets::load(store.clone(), config.webhooks.secret.clone()).await?;
         let state = AppState {
             security: shared.security.clone(),
@@ -260,6 +271,7 @@ impl Generation {
             lookup: Arc::new(config.lookup.clone()),
             till: Arc::new(config.till.settings.clone()),
             replay: waker,
+            reindex,
             webhooks: Some(Receiver {
                 inbox: store.inbox().clone(),
                 secrets: Arc::new(secrets),

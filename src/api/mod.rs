@@ -32,6 +32,7 @@ use crate::domain::outbox::Refusal;
 use crate::domain::till::TillSettings;
 use crate::store::{Store, StoreError};
 use crate::sync::progress::PullProgress;
+use crate::sync::reindex::ReindexWaker;
 use crate::sync::replay::ReplayWaker;
 
 /// The largest request body the local API accepts.
@@ -52,6 +53,8 @@ pub struct AppState {
     pub till: Arc<TillSettings>,
     /// Wakes the outbox replayer when a change is queued.
     pub replay: ReplayWaker,
+    /// Wakes the meta-mapping re-index when a mapping changed.
+    pub reindex: ReindexWaker,
     /// The webhook receiver; `None` serves no deliveries.
     pub webhooks: Option<webhooks::Receiver>,
     /// Who may call: tokens, the back-office session, the Host check.

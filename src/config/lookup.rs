@@ -3,11 +3,10 @@
 use serde::Deserialize;
 
 use super::{ConfigError, ORDER_STATUSES};
+use crate::domain::meta_mapping::{MAX_META_KEY_CHARS, MetaKey};
 
 /// Most barcode meta keys.
 const MAX_BARCODE_KEYS: usize = 20;
-/// Longest meta key (WordPress allows 255; real ones are short).
-const MAX_META_KEY_CHARS: usize = 100;
 const DEFAULT_BARCODE_META_KEYS: &[&str] = &["_ean", "_barcode"];
 const DEFAULT_PICKUP_STATUSES: &[&str] = &["processing"];
 const DEFAULT_PICKUP_METHODS: &[&str] = &["local_pickup", "pickup_location"];
@@ -84,19 +83,9 @@ fn meta_keys(keys: Vec<String>) -> Result<Vec<String>, ConfigError> {
     }
     let mut out: Vec<String> = Vec::new();
     for k in keys {
-        let k = k.trim().to_owned();
-        if k.is_empty() || k.chars().count() > MAX_META_KEY_CHARS {
-            return Err(ConfigError::invalid(
-                FIELD,
-                format!("has a key that is empty or longer than {MAX_META_KEY_CHARS} characters"),
-            ));
-        }
-        if k.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(ConfigError::invalid(
-                FIELD,
-                format!("has key {k:?} with a space or control character"),
-            ));
-        }
+        let k = MetaKey::parse(&k)
+            .map(MetaKey::into_string)
+            .map_err(|reason| ConfigError::invalid(FIELD, format!("has {reason}")))?;
         if !out.contains(&k) {
             out.push(k);
         }

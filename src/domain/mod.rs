@@ -8,6 +8,7 @@ pub mod batch;
 pub mod catalog;
 pub mod customers;
 pub mod lookup;
+pub mod meta_mapping;
 pub mod orders;
 pub mod outbox;
 pub mod resource;

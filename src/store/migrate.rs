@@ -29,6 +29,7 @@ const FILES: &[(u32, &str)] = &[
     (7, include_str!("../../migrations/0007_inbox_file.sql")),
     (8, include_str!("../../migrations/0008_access.sql")),
     (9, include_str!("../../migrations/0009_search_deferred.sql")),
+    (10, include_str!("../../migrations/0010_meta_mapping.sql")),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {

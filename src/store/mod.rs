@@ -25,6 +25,7 @@ pub mod dump;
 pub mod events;
 pub mod inbox;
 pub mod lookup;
+pub mod meta;
 mod migrate;
 pub mod orders;
 pub mod outbox;

@@ -9,6 +9,7 @@
 //! - `limit`: how many requests the shop gets at once (adaptive by default);
 //! - `replay`: the outbox replayer (exactly once, dependency order).
 //! - `webhooks`: deliveries stored, applied and settled; subscriptions.
+//! - `reindex`: the batched re-index a meta-mapping change starts.
 
 /// The retry policy lives with the clients that use it first; the engine
 /// names it from here.
@@ -20,6 +21,7 @@ pub mod engine;
 pub mod limit;
 pub mod progress;
 pub mod pull;
+pub mod reindex;
 pub mod replay;
 pub mod schedule;
 pub mod sweep;

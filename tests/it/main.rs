@@ -11,6 +11,7 @@ mod convergence;
 mod delta;
 mod full_pull;
 mod lookups;
+mod meta_mapping;
 mod outbox;
 mod resume;
 mod security;

@@ -35,6 +35,7 @@
 
 mod instance;
 pub mod login;
+mod meta;
 mod settings;
 mod setup;
 mod status;
@@ -74,6 +75,11 @@ pub const TABS: &[Tab] = &[
         id: "settings",
         path: "/settings",
         label: "Settings",
+    },
+    Tab {
+        id: "meta",
+        path: "/settings/meta",
+        label: "Meta mapping",
     },
 ];
 
@@ -124,6 +130,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(settings::routes())
         .merge(instance::routes())
         .merge(setup::routes())
+        .merge(meta::routes())
         .merge(login::routes())
 }
 

@@ -2,6 +2,8 @@
 //! with their addresses, orders with what can still be refunded. These are
 //! the local API's own shapes (serialized as they are), not upstream's.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -60,9 +62,26 @@ pub struct ProductView {
     /// products, in a product's own view).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price_range: Option<PriceRange>,
+    /// The fields the manager mapped from the product's meta data (brand,
+    /// bin location, labels); absent when none is mapped or set.
+    #[serde(flatten)]
+    pub mapped: MappedFields,
     /// The variations whose own SKU or barcode matched the lookup.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub matched_variations: Vec<ProductView>,
+}
+
+/// A product's values of the meta keys mapped on the back-office page's
+/// meta-mapping tab (barcodes are in `barcodes`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MappedFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bin_location: Option<String>,
+    /// Label name → value, by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// Lowest and highest price.

@@ -1,4 +1,4 @@
-//! Keeps the search indexes (barcodes and full text) in step with the
+//! Keeps the search indexes (barcodes, mapped meta fields and full text) in step with the
 //! replica. Triggers (migration 0002) mark every product, customer or order a
 //! statement touches in `search_dirty`; [`flush`] re-indexes what is marked,
 //! set-based, and runs inside every write transaction just before it commits
@@ -96,10 +96,31 @@ SELECT ",
     SELECT p.id, m.value ->> '$.value'
     FROM search_dirty d JOIN products p ON p.id = d.id, json_each(p.meta_data) m
     WHERE d.kind = 'product'
-      AND m.value ->> '$.key' IN (SELECT meta_key FROM lookup_barcode_keys)
+      AND m.value ->> '$.key' IN (
+          SELECT meta_key FROM lookup_barcode_keys
+          UNION ALL SELECT meta_key FROM meta_mappings WHERE field = 'barcode')
       AND json_type(m.value, '$.value') IN ('text', 'integer')
 ) WHERE trim(code) <> ''"
 );
+
+const DELETE_META_FIELDS: &str = "
+DELETE FROM product_meta_fields
+WHERE product_id IN (SELECT id FROM search_dirty WHERE kind = 'product')";
+/// The mapped fields (migration 0010) of the marked products: a scalar,
+/// non-blank value, trimmed and cut to [`MAX_META_VALUE_CHARS`]; for keys
+/// mapped to one field, the first key in key order wins (rows are inserted
+/// in that order, and a second one for the field is ignored).
+const INSERT_META_FIELDS: &str = "
+INSERT OR IGNORE INTO product_meta_fields (product_id, field, label, value)
+SELECT p.id, mm.field, mm.label, substr(trim(m.value ->> '$.value'), 1, 200)
+FROM search_dirty d JOIN products p ON p.id = d.id, json_each(p.meta_data) m
+JOIN meta_mappings mm ON mm.meta_key = m.value ->> '$.key'
+WHERE d.kind = 'product' AND mm.field <> 'barcode'
+  AND json_type(m.value, '$.value') IN ('text', 'integer', 'real')
+  AND trim(m.value ->> '$.value') <> ''
+ORDER BY p.id, mm.meta_key, m.id";
+/// Longest mapped value kept (the `substr` above).
+pub const MAX_META_VALUE_CHARS: usize = 200;
 
 const DELETE_PRODUCT_DOCS: &str = "
 DELETE FROM product_fts WHERE rowid IN (SELECT id FROM search_dirty WHERE kind = 'product')";
@@ -206,6 +227,8 @@ pub fn flush(tx: &Transaction<'_>) -> Result<(), StoreError> {
     for (sql, run) in [
         (DELETE_BARCODES, true),
         (INSERT_BARCODES, true),
+        (DELETE_META_FIELDS, true),
+        (INSERT_META_FIELDS, true),
         (DELETE_PRODUCT_DOCS, product_docs),
         (INSERT_PRODUCT_DOCS, product_docs),
         (DELETE_CUSTOMER_DOCS, true),
@@ -247,7 +270,12 @@ pub fn build_deferred(tx: &Transaction<'_>) -> Result<bool, StoreError> {
     }
     // Marked rows are indexed by the flush that ends this transaction; the
     // barcodes they need are brought up to date first.
-    for sql in [DELETE_BARCODES, INSERT_BARCODES] {
+    for sql in [
+        DELETE_BARCODES,
+        INSERT_BARCODES,
+        DELETE_META_FIELDS,
+        INSERT_META_FIELDS,
+    ] {
         tx.prepare_cached(sql)?.execute([])?;
     }
     tx.execute(CLEAR_PRODUCT_DOCS, [])?;

@@ -16,7 +16,7 @@ use crate::domain::catalog::ManageStock;
 use crate::domain::lookup::pricing::PriceFacts;
 use crate::domain::lookup::query::{PageRequest, ProductLookup, ProductQuery, ProductSort};
 use crate::domain::lookup::stock::StockFacts;
-use crate::domain::lookup::views::{CategoryRef, Page, PriceRange, ProductView};
+use crate::domain::lookup::views::{CategoryRef, MappedFields, Page, PriceRange, ProductView};
 use crate::domain::{GmtTime, UpstreamId};
 
 /// Columns read into a [`ProductView`], for a row aliased `p`. Stock managed
@@ -35,7 +35,9 @@ SELECT p.id, p.parent_id, p.type, p.status, p.name, p.sku, p.global_unique_id,
     (SELECT json_group_array(b.barcode) FROM product_barcodes b WHERE b.product_id = p.id),
     p.attributes, p.images,
     CASE WHEN p.type = 'variable'
-         THEN (SELECT COUNT(*) FROM products v WHERE v.parent_id = p.id AND v.parent_id <> 0) END";
+         THEN (SELECT COUNT(*) FROM products v WHERE v.parent_id = p.id AND v.parent_id <> 0) END,
+    (SELECT json_group_array(json_array(f.field, f.label, f.value))
+     FROM product_meta_fields f WHERE f.product_id = p.id)";
 
 const FROM_ALL: &str = "
 FROM products p WHERE p.parent_id = 0 AND p.type <> 'variation'";
@@ -326,6 +328,17 @@ fn read(r: &Row<'_>, now: GmtTime) -> rusqlite::Result<ProductView> {
         backorders: r.get(17)?,
         unconfirmed: r.get(18)?,
     };
+    let mut mapped = MappedFields::default();
+    for (field, label, value) in json_list::<(String, String, String)>(r, 23)? {
+        match field.as_str() {
+            "brand" => mapped.brand = Some(value),
+            "bin_location" => mapped.bin_location = Some(value),
+            "label" => {
+                mapped.labels.insert(label, value);
+            }
+            _ => {}
+        }
+    }
     Ok(ProductView {
         id: r.get(0)?,
         parent_id: r.get(1)?,
@@ -344,6 +357,7 @@ fn read(r: &Row<'_>, now: GmtTime) -> rusqlite::Result<ProductView> {
         categories: None,
         variation_count: r.get(22)?,
         price_range: None,
+        mapped,
         matched_variations: Vec::new(),
     })
 }
