@@ -234,7 +234,6 @@ impl Generation {
                 // Deactivated: no polls, no replay, no deliveries applied
                 // (they wait in the inbox); lookups and sales go on.
                 tracing::warn!("the agent is deactivated: nothing is synced or replayed");
-                shared.progress.send_replace(PullProgress::default());
             }
             (None, _) => {
                 tracing::warn!("no store configured: serving the replica as it is");

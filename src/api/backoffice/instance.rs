@@ -23,6 +23,7 @@ use crate::app::control::SaveError;
 use crate::config::{Config, Profile};
 use crate::domain::outbox::{EntryKind, EntryState};
 use crate::store::outbox;
+use crate::sync::progress::{PullProgress, PullState};
 
 /// Unconfirmed sales listed in a refused switch.
 const LISTED: i64 = 10;
@@ -34,8 +35,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/instance/profile", post(switch_profile))
 }
 
-/// The banner for the settings in force.
-pub(super) fn banner(config: &Config) -> Banner {
+/// The banner for the settings in force and the last pull: not set up,
+/// deactivated, or active, and then connected (the keys work: the last
+/// pull completed), pulling, or not connected with the reason.
+pub(super) fn banner(config: &Config, pull: &PullProgress) -> Banner {
     let profile = match config.profile {
         Profile::Live => String::new(),
         Profile::Test => " Test profile: the staging shop, its own replica.".to_owned(),
@@ -56,13 +59,32 @@ pub(super) fn banner(config: &Config) -> Banner {
                 s.url
             ),
         },
-        (Some(s), true) => Banner {
-            kind: Tone::Ok,
-            title: "Active.".to_owned(),
-            reason: format!(
-                "Syncing with {} and sending this till's sales.{profile}",
-                s.url
-            ),
+        (Some(s), true) => match pull.state {
+            PullState::Failed => Banner {
+                kind: Tone::Off,
+                title: "Active, not connected.".to_owned(),
+                reason: format!(
+                    "The last pull from {} failed: {}. Sales are kept and sent once the shop answers.{profile}",
+                    s.url,
+                    pull.error.as_deref().unwrap_or("see the events below")
+                ),
+            },
+            PullState::Running => Banner {
+                kind: Tone::Ok,
+                title: "Active, pulling.".to_owned(),
+                reason: format!(
+                    "Pulling the catalogue from {}; progress below.{profile}",
+                    s.url
+                ),
+            },
+            _ => Banner {
+                kind: Tone::Ok,
+                title: "Active.".to_owned(),
+                reason: format!(
+                    "Connected to {}: syncing and sending this till's sales.{profile}",
+                    s.url
+                ),
+            },
         },
     }
 }

@@ -310,7 +310,10 @@ impl FromRequestParts<AppState> for Manager {
 
 /// The instance's state, for the banner.
 fn instance_banner(state: &AppState) -> Option<Banner> {
-    Some(instance::banner(&state.control.current().config))
+    Some(instance::banner(
+        &state.control.current().config,
+        &state.progress.borrow(),
+    ))
 }
 
 fn read_flash(headers: &HeaderMap) -> Option<Flash> {

@@ -10,7 +10,7 @@
 //!
 //! The typed key and secret are never written back into the page: after a
 //! test they are kept for this session only, so "Save" after "Test" needs
-//! them not typed again.
+//! them not typed again, and a wrong secret can be typed again alone.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -163,12 +163,14 @@ async fn submit(
 ) -> Result<Response, ApiError> {
     let (action, mut typed) = read(&body)?;
     let session = manager.admin.csrf.clone();
-    if typed.consumer_key.is_empty()
-        && typed.consumer_secret.is_empty()
-        && let Some(k) = kept_for(&session)
-    {
-        typed.consumer_key = k.consumer_key;
-        typed.consumer_secret = k.consumer_secret;
+    // A field left empty takes what the last test of this session used.
+    if let Some(k) = kept_for(&session) {
+        if typed.consumer_key.is_empty() {
+            typed.consumer_key = k.consumer_key;
+        }
+        if typed.consumer_secret.is_empty() {
+            typed.consumer_secret = k.consumer_secret;
+        }
     }
     let profile = state.control.current().config.profile;
     let edits = edits(profile.section(), &typed);

@@ -238,7 +238,7 @@ async fn deactivate_stops_polling_and_activate_resumes_while_sales_queue() {
 
     let (status, page) = shop.post_form("/instance/activate", &[]).await;
     assert_eq!(status, 303, "{page}");
-    assert!(page.contains("Active."), "{page}");
+    assert!(page.contains("<strong>Active"), "{page}");
     wait_for("polls to resume", Duration::from_secs(20), || async {
         (shop.shop_gets() > before).then_some(())
     })

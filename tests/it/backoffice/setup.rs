@@ -122,7 +122,7 @@ async fn a_new_till_starts_without_a_store_and_is_set_up_from_the_page() {
         .await;
     assert_eq!(status, 303, "{page}");
     assert!(page.contains("The first pull has started"), "{page}");
-    assert!(page.contains("Active."), "{page}");
+    assert!(page.contains("<strong>Active"), "{page}");
     let text = std::fs::read_to_string(&saved).unwrap();
     assert!(text.contains(&url), "{text}");
     shop.pulled().await;
@@ -145,5 +145,67 @@ async fn a_new_till_starts_without_a_store_and_is_set_up_from_the_page() {
     let (_, page) = shop.page("/").await;
     assert!(!page.contains("Set up this till"), "{page}");
     assert!(page.contains("id=\"deactivate\""), "{page}");
+    shop.stop().await;
+}
+
+#[tokio::test]
+async fn a_pull_started_from_the_page_resumes_after_a_restart_mid_pull() {
+    use possync::sync::progress::PullState;
+    // Pages that take a while, so the restart lands mid-pull.
+    let sim = Sim::spawn(possync::sim::SimConfig {
+        faults: possync::sim::FaultConfig {
+            latency: std::time::Duration::from_millis(40),
+            ..possync::sim::FaultConfig::default()
+        },
+        ..small_sim()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let src = sources(dir.path(), "", &[]);
+    let shop = Shop::start(sim, dir, src).await;
+    let url = shop.sim.url().to_owned();
+    let key = shop.sim.consumer_key().to_owned();
+    let secret = shop.sim.consumer_secret().to_owned();
+    let (status, page) = shop
+        .post_form(
+            "/setup",
+            &[
+                ("action", "save"),
+                ("url", &url),
+                ("consumer_key", &key),
+                ("consumer_secret", &secret),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+    crate::common::wait_for(
+        "the pull to be under way",
+        std::time::Duration::from_secs(30),
+        || async {
+            let p = shop.app.progress().borrow().clone();
+            (p.state == PullState::Running && p.resources.iter().any(|r| r.items_done > 0))
+                .then_some(())
+        },
+    )
+    .await;
+    let shop = shop.restart().await;
+    // The page after the restart shows the resumed pull, then its end.
+    shop.pulled().await;
+    let (_, page) = shop.page("/").await;
+    assert!(page.contains("id=\"pull-state\""), "{page}");
+    let mut mirrored: Vec<i64> = shop
+        .app
+        .store()
+        .read(|c| possync::store::dump::raw_rows(c, possync::domain::Resource::Products))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k.parse().unwrap())
+        .collect();
+    mirrored.sort_unstable();
+    let mut published = shop.sim.product_ids(Some("publish"));
+    published.sort_unstable();
+    assert_eq!(mirrored, published);
     shop.stop().await;
 }
