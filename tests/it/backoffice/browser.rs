@@ -7,6 +7,9 @@
 //! input has its label. Screenshots of each step go to
 //! `target/test-artifacts/backoffice/`. Without Chromium the test says so
 //! and passes (`.ci/browser-deps.sh` installs it for CI).
+//!
+//! The helpers here (keyboard moves, waits on text, label checks,
+//! screenshots) serve every back-office browser test.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -24,13 +27,13 @@ use crate::common::{client_with_token, create_token, small_sim, wait_for};
 use crate::security::PASSWORD;
 use crate::security::browser::Browser;
 
-const WITHIN: Duration = Duration::from_secs(30);
+pub const WITHIN: Duration = Duration::from_secs(30);
 
-fn artifacts() -> PathBuf {
+pub fn artifacts() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts/backoffice")
 }
 
-async fn text(b: &Browser, css: &str) -> Option<String> {
+pub async fn text(b: &Browser, css: &str) -> Option<String> {
     b.client
         .find(Locator::Css(css))
         .await
@@ -41,7 +44,7 @@ async fn text(b: &Browser, css: &str) -> Option<String> {
 }
 
 /// Waits until the element `css` holds text containing `want`.
-async fn wait_text(b: &Browser, css: &str, want: &str) -> String {
+pub async fn wait_text(b: &Browser, css: &str, want: &str) -> String {
     wait_for(&format!("{css} to say {want:?}"), WITHIN, || async {
         text(b, css).await.filter(|t| t.contains(want))
     })
@@ -49,7 +52,7 @@ async fn wait_text(b: &Browser, css: &str, want: &str) -> String {
 }
 
 /// The id of the focused element.
-async fn focused(b: &Browser) -> String {
+pub async fn focused(b: &Browser) -> String {
     b.client
         .execute(
             "return document.activeElement ? document.activeElement.id : '';",
@@ -64,7 +67,7 @@ async fn focused(b: &Browser) -> String {
 
 /// Presses Tab until the element `id` has the focus (a person moving
 /// through the form with the keyboard); panics if it is never reached.
-async fn tab_to(b: &Browser, id: &str) {
+pub async fn tab_to(b: &Browser, id: &str) {
     for _ in 0..40 {
         if focused(b).await == id {
             return;
@@ -81,7 +84,7 @@ async fn tab_to(b: &Browser, id: &str) {
 }
 
 /// Types `text` into the focused element.
-async fn type_keys(b: &Browser, text: &str) {
+pub async fn type_keys(b: &Browser, text: &str) {
     b.client
         .active_element()
         .await
@@ -92,7 +95,7 @@ async fn type_keys(b: &Browser, text: &str) {
 }
 
 /// Clears the focused text field with the keyboard.
-async fn clear_focused(b: &Browser) {
+pub async fn clear_focused(b: &Browser) {
     let len = b
         .client
         .execute("return document.activeElement.value.length;", vec![])
@@ -107,7 +110,7 @@ async fn clear_focused(b: &Browser) {
     type_keys(b, &backspaces).await;
 }
 
-async fn click(b: &Browser, css: &str) {
+pub async fn click(b: &Browser, css: &str) {
     b.client
         .find(Locator::Css(css))
         .await
@@ -119,7 +122,7 @@ async fn click(b: &Browser, css: &str) {
 
 /// Every visible input, select and button of the page has a name a screen
 /// reader reads: a `<label for>` (or its text, for a button).
-async fn assert_labelled(b: &Browser, page: &str) {
+pub async fn assert_labelled(b: &Browser, page: &str) {
     let unlabelled = b
         .client
         .execute(
@@ -143,7 +146,7 @@ async fn start(sources: &possync::config::Sources, env_note: &str) -> RunningApp
     .unwrap()
 }
 
-async fn log_in(b: &Browser, base: &str) {
+pub async fn log_in(b: &Browser, base: &str) {
     b.client.goto(&format!("{base}/")).await.unwrap();
     b.client
         .wait()

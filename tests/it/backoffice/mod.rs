@@ -3,7 +3,7 @@
 //! settings saved on the page and in force, where each value comes from,
 //! activation, and the two store profiles.
 
-mod browser;
+pub mod browser;
 mod settings;
 mod setup;
 
