@@ -222,7 +222,7 @@ async fn run_agent(config: Option<PathBuf>, args: RunArgs) -> Result<ExitCode, E
         },
     )
     .await?;
-    eprintln!("possync: back-office page at {}/", app.url());
+    eprintln!("possync: status page at {}/", app.url());
     token.cancelled().await;
     app.shutdown().await;
     Ok(ExitCode::SUCCESS)

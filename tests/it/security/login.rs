@@ -417,36 +417,45 @@ async fn an_agent_listening_beyond_loopback_refuses_to_start_unless_tokens_are_r
 #[tokio::test]
 async fn the_settings_page_shows_the_settings_in_force_to_the_manager_only() {
     let g = Guarded::spawn(|c| c.till.settings.till_id = "front-desk-7".to_owned()).await;
-    let url = g.url("/settings");
+    let url = g.url("/settings?tab=till");
     let anonymous = g.bare.get(&url).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
     let s = g.login().await;
-    let res = g
-        .bare
-        .get(&url)
-        .header("cookie", &s.cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    let body = res.text().await.unwrap();
-    assert!(body.contains("Settings in force"), "{body}");
-    assert!(body.contains("front-desk-7"), "{body}");
+    let get = |url: String| {
+        let (bare, cookie) = (&g.bare, &s.cookie);
+        async move {
+            let res = bare
+                .get(&url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            assert!(
+                res.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html")
+            );
+            res.text().await.unwrap()
+        }
+    };
+    let body = get(url).await;
+    assert!(body.contains("<h2>Settings</h2>"), "{body}");
+    assert!(body.contains(r#"value="front-desk-7""#), "{body}");
     assert!(
         body.contains(r#"id="tab-settings" aria-current="page""#),
         "{body}"
     );
     // No store yet: the banner says so, and no secret is set.
-    assert!(body.contains("Not connected."), "{body}");
+    assert!(body.contains("Not set up."), "{body}");
+    let store_tab = get(g.url("/settings?tab=store")).await;
     assert!(
-        body.contains("<dt>Consumer secret</dt><dd>not set</dd>"),
-        "{body}"
+        store_tab.contains("<span class=\"secret-state\">not set.</span>"),
+        "{store_tab}"
     );
-    assert!(body.contains(&format!(r#"value="{}""#, s.csrf)), "{body}");
+    assert!(
+        store_tab.contains(&format!(r#"value="{}""#, s.csrf)),
+        "{store_tab}"
+    );
 }
