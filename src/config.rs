@@ -1292,6 +1292,14 @@ mod tests {
     }
 
     #[test]
+    fn the_packaged_example_loads_and_leaves_the_shop_to_the_page() {
+        let c = load(include_str!("../packaging/possync.toml.example"), &[]).unwrap();
+        assert!(c.store.is_none(), "a fresh install opens on the set-up form");
+        assert_eq!(c.sync.concurrency, AUTO_CONCURRENCY);
+        assert!(c.active);
+    }
+
+    #[test]
     fn defaults_apply_without_a_file_section() {
         let c = load("", &[]).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8420");
