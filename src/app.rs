@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
+use crate::api::backoffice::demo::DemoSwitch;
 use crate::api::security::Security;
 use crate::api::webhooks::Receiver;
 use crate::api::{self, AppState};
@@ -69,20 +70,31 @@ impl App {
     /// the sync task, with a configuration built in code (the page cannot
     /// change it). Returns once everything is listening.
     pub async fn spawn(config: Config, options: AppOptions) -> Result<RunningApp, Error> {
-        Self::start(None, Layered::fixed(config), options).await
+        Self::start(None, Layered::fixed(config), options, None).await
+    }
+
+    /// The demo's agent: fixed settings, and the page's offline switch
+    /// holding the simulated shop's network.
+    pub async fn spawn_demo(
+        config: Config,
+        options: AppOptions,
+        demo: DemoSwitch,
+    ) -> Result<RunningApp, Error> {
+        Self::start(None, Layered::fixed(config), options, Some(demo)).await
     }
 
     /// The same, from a file, the environment and flags: the page can save
     /// settings (in the data directory) and put them in force.
     pub async fn spawn_from(sources: Sources, options: AppOptions) -> Result<RunningApp, Error> {
         let layered = sources.load()?;
-        Self::start(Some(sources), layered, options).await
+        Self::start(Some(sources), layered, options, None).await
     }
 
     async fn start(
         sources: Option<Sources>,
         layered: Layered,
         options: AppOptions,
+        demo: Option<DemoSwitch>,
     ) -> Result<RunningApp, Error> {
         let config = &layered.config;
         // Product lookups are open on loopback only.
@@ -111,6 +123,7 @@ impl App {
             progress: progress_tx,
             control,
             started_at: unix_millis_now(),
+            demo,
         };
         let first = Generation::start(&shared, &layered.config, None, options.initial_pull).await?;
         let store = first.store.clone();
@@ -153,6 +166,7 @@ struct Shared {
     progress: watch::Sender<PullProgress>,
     control: Control,
     started_at: i64,
+    demo: Option<DemoSwitch>,
 }
 
 /// One set of settings in force: the replica of the selected profile, the
@@ -276,6 +290,7 @@ impl Generation {
                 secrets: Arc::new(secrets),
             }),
             control: shared.control.clone(),
+            demo: shared.demo.clone(),
         };
         let router = api::router(state).layer(axum::Extension(api::doctor::DoctorConfig(
             Arc::new(config.clone()),

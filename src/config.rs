@@ -1294,7 +1294,10 @@ mod tests {
     #[test]
     fn the_packaged_example_loads_and_leaves_the_shop_to_the_page() {
         let c = load(include_str!("../packaging/possync.toml.example"), &[]).unwrap();
-        assert!(c.store.is_none(), "a fresh install opens on the set-up form");
+        assert!(
+            c.store.is_none(),
+            "a fresh install opens on the set-up form"
+        );
         assert_eq!(c.sync.concurrency, AUTO_CONCURRENCY);
         assert!(c.active);
     }

@@ -61,6 +61,8 @@ pub struct AppState {
     pub security: security::Security,
     /// The settings in force, saving them, activating and deactivating.
     pub control: crate::app::control::Control,
+    /// `possync demo`'s offline switch; `None` outside the demo.
+    pub demo: Option<backoffice::demo::DemoSwitch>,
 }
 
 /// The whole router.

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
+use crate::api::backoffice::demo::DemoSwitch;
 use crate::app::{App, AppOptions};
 use crate::config::{Config, StoreConfig};
 use crate::error::Error;
@@ -36,6 +37,10 @@ pub struct DemoArgs {
     /// Delay the simulated shop adds to every response
     #[arg(long, default_value_t = 20, value_name = "MS")]
     pub latency_ms: u64,
+    /// Ring up a sale at the till this often once the replica is ready
+    /// (0: never)
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub sale_every: u64,
 }
 
 pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
@@ -77,11 +82,17 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
         data_dir.clone(),
         Some(StoreConfig::oauth1(url, &key, &secret)),
     );
-    let app = App::spawn(
+    let network = sim.network();
+    let shown = network.clone();
+    let app = App::spawn_demo(
         config,
         AppOptions {
             initial_pull: InitialPull::Always,
         },
+        DemoSwitch::new(
+            move |offline| network.set_offline(offline),
+            move || shown.is_offline(),
+        ),
     )
     .await?;
     // A till front-end's token, so the API can be tried at once.
@@ -115,7 +126,20 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
         "  try:            curl -H 'Authorization: Bearer {api_token}' '{}/api/customers?q=a'",
         app.url()
     );
+    if args.sale_every > 0 {
+        println!(
+            "  the till:       rings up a sale every {} s; cut the shop off on the page to watch them queue",
+            args.sale_every
+        );
+    }
     println!("Press Ctrl-C to stop.");
+    let till = tokio::spawn(ring_up_sales(
+        app.url(),
+        api_token.clone(),
+        Duration::from_secs(args.sale_every),
+        app.progress(),
+        token.clone(),
+    ));
     let started = Instant::now();
     tokio::select! {
         _ = token.cancelled() => {}
@@ -132,10 +156,82 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
             token.cancelled().await;
         }
     }
+    till.abort();
     app.shutdown().await;
     sim.shutdown().await;
     if temporary {
         let _ = std::fs::remove_dir_all(&data_dir);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's till: once the first pull is done, a sale of one in-stock
+/// product every `every`, made through the local API as a till front-end
+/// makes it (so it is queued and replayed like any sale).
+async fn ring_up_sales(
+    base: String,
+    token: String,
+    every: Duration,
+    mut progress: tokio::sync::watch::Receiver<crate::sync::progress::PullProgress>,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    if every.is_zero() {
+        return;
+    }
+    if progress
+        .wait_for(|p| p.state == PullState::Completed)
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let http = reqwest::Client::new();
+    let auth = format!("Bearer {token}");
+    let mut tick = tokio::time::interval(every);
+    let mut n: usize = 0;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        n += 1;
+        let products: serde_json::Value = match http
+            .get(format!("{base}/api/products?in_stock=true&per_page=100"))
+            .header("authorization", &auth)
+            .send()
+            .await
+        {
+            Ok(res) => res.json().await.unwrap_or_default(),
+            Err(_) => continue,
+        };
+        let simple: Vec<i64> = products["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["type"] == "simple")
+            .filter_map(|p| p["id"].as_i64())
+            .collect();
+        let Some(&id) = simple.get(n.wrapping_mul(7919) % simple.len().max(1)) else {
+            continue;
+        };
+        let method = if n % 3 == 0 { "card" } else { "cash" };
+        let sold = http
+            .post(format!("{base}/api/orders"))
+            .header("authorization", &auth)
+            .json(&serde_json::json!({
+                "lines": [{"product_id": id, "quantity": 1 + n % 2}],
+                "payment_method": method,
+            }))
+            .send()
+            .await;
+        if let Ok(res) = sold
+            && let Ok(body) = res.json::<serde_json::Value>().await
+            && let Some(number) = body["number"].as_str()
+        {
+            println!(
+                "till: sale {number} ({method}, {} total) accepted",
+                body["total"].as_str().unwrap_or("?")
+            );
+        }
+    }
 }

@@ -208,13 +208,25 @@ pub(crate) fn page(d: &Decision) -> (u16, Vec<(&'static str, String)>, Vec<u8>) 
 pub(crate) const PHP_NOTICE: &[u8] = b"<br />\n<b>Deprecated</b>:  Creation of dynamic property WC_Legacy_Shipping_Helper::$zone is deprecated in <b>/var/www/html/wp-content/plugins/legacy-shipping-helper/includes/class-helper.php</b> on line <b>42</b><br />\n<br />\n<b>Warning</b>:  Undefined array key \"currency\" in <b>/var/www/html/wp-content/plugins/legacy-shipping-helper/includes/class-helper.php</b> on line <b>57</b><br />\n";
 
 /// A TCP listener whose connections can be dropped from inside a handler.
-pub(crate) struct SimListener(pub TcpListener);
+pub(crate) struct SimListener {
+    pub listener: TcpListener,
+    /// The shop's network is down: new connections are closed at once and
+    /// open ones fail, before any request reaches the store.
+    pub offline: Arc<AtomicBool>,
+}
 
 /// An accepted connection with a kill switch: once set, every read and
 /// write fails, so hyper abandons the connection without a response.
 pub(crate) struct SimIo {
     stream: TcpStream,
     kill: Arc<AtomicBool>,
+    offline: Arc<AtomicBool>,
+}
+
+impl SimIo {
+    fn cut(&self) -> bool {
+        self.kill.load(Ordering::SeqCst) || self.offline.load(Ordering::SeqCst)
+    }
 }
 
 /// The kill switch of the connection a request came in on.
@@ -233,12 +245,15 @@ impl axum::serve::Listener for SimListener {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
-            match self.0.accept().await {
+            match self.listener.accept().await {
+                // Offline: the connection is closed before a byte is read.
+                Ok((stream, _)) if self.offline.load(Ordering::SeqCst) => drop(stream),
                 Ok((stream, addr)) => {
                     let _ = stream.set_nodelay(true);
                     let io = SimIo {
                         stream,
                         kill: Arc::new(AtomicBool::new(false)),
+                        offline: self.offline.clone(),
                     };
                     return (io, addr);
                 }
@@ -250,7 +265,7 @@ impl axum::serve::Listener for SimListener {
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
+        self.listener.local_addr()
     }
 }
 
@@ -273,7 +288,7 @@ impl AsyncRead for SimIo {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        if self.kill.load(Ordering::SeqCst) {
+        if self.cut() {
             return Poll::Ready(Err(killed()));
         }
         Pin::new(&mut self.stream).poll_read(cx, buf)
@@ -286,14 +301,14 @@ impl AsyncWrite for SimIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if self.kill.load(Ordering::SeqCst) {
+        if self.cut() {
             return Poll::Ready(Err(killed()));
         }
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.kill.load(Ordering::SeqCst) {
+        if self.cut() {
             return Poll::Ready(Err(killed()));
         }
         Pin::new(&mut self.stream).poll_flush(cx)

@@ -175,6 +175,8 @@ pub(crate) struct Inner {
     faults: Mutex<FaultState>,
     requests: Mutex<Vec<RecordedRequest>>,
     server: server::Server,
+    /// The shop's network is down (see [`SimHandle::set_offline`]).
+    offline: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -240,14 +242,16 @@ impl Sim {
             }),
             requests: Mutex::new(Vec::new()),
             server: server::Server::new(config.server.clone()),
+            offline: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         });
         let app = Router::new()
             .fallback(http::serve)
             .with_state(inner.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let offline = inner.offline.clone();
         let task = tokio::spawn(async move {
             let service = app.into_make_service_with_connect_info::<ConnKill>();
-            let _ = axum::serve(SimListener(listener), service)
+            let _ = axum::serve(SimListener { listener, offline }, service)
                 .with_graceful_shutdown(async {
                     let _ = stop_rx.await;
                 })
@@ -264,6 +268,21 @@ impl Sim {
             task: Some(task),
             hooks_stop,
         })
+    }
+}
+
+/// The simulated shop's network: [`NetworkSwitch::set_offline`] as
+/// [`SimHandle::set_offline`].
+#[derive(Clone)]
+pub struct NetworkSwitch(Arc<std::sync::atomic::AtomicBool>);
+
+impl NetworkSwitch {
+    pub fn set_offline(&self, offline: bool) {
+        self.0.store(offline, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_offline(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -327,6 +346,26 @@ impl SimHandle {
 
     pub fn clear_requests(&self) {
         lock(&self.inner.requests).clear();
+    }
+
+    /// Cuts the shop off the network (`true`) or brings it back: while
+    /// offline every connection is closed before a request is read, so
+    /// nothing reaches the store, as when a shop's internet is down.
+    pub fn set_offline(&self, offline: bool) {
+        self.inner
+            .offline
+            .store(offline, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// A handle on the shop's network alone, to cut it off from elsewhere
+    /// (the demo's page switch).
+    pub fn network(&self) -> NetworkSwitch {
+        NetworkSwitch(self.inner.offline.clone())
+    }
+
+    /// Whether the shop is cut off ([`SimHandle::set_offline`]).
+    pub fn is_offline(&self) -> bool {
+        self.inner.offline.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn set_latency(&self, d: Duration) {

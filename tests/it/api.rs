@@ -104,6 +104,8 @@ async fn demo_pulls_a_simulated_shop_serves_status_and_stops_cleanly_on_ctrl_c()
             "40",
             "--latency-ms",
             "0",
+            "--sale-every",
+            "1",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -174,6 +176,38 @@ async fn demo_pulls_a_simulated_shop_serves_status_and_stops_cleanly_on_ctrl_c()
     let health = http.get(format!("{url}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     assert!(replica.exists());
+    // The demo's till rings up sales, and they reach the shop.
+    let sold = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let line = lines.recv().await.expect("demo keeps running");
+            if let Some(rest) = line.strip_prefix("till: sale ") {
+                return rest.split_whitespace().next().unwrap().to_owned();
+            }
+        }
+    })
+    .await
+    .expect("the demo rings up a sale");
+    assert!(sold.starts_with("POS1-"), "{sold}");
+    wait_for(
+        "a demo sale confirmed by the shop",
+        Duration::from_secs(30),
+        || {
+            let http = http.clone();
+            let url = url.clone();
+            async move {
+                let body: serde_json::Value = http
+                    .get(format!("{url}/api/outbox?state=confirmed"))
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                (!body["entries"].as_array()?.is_empty()).then_some(())
+            }
+        },
+    )
+    .await;
 
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
     let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())

@@ -33,6 +33,7 @@
 //! handler; a live part is a fragment route answering a small template
 //! (no `extends`) that an element with `data-live="/path"` polls.
 
+pub mod demo;
 mod instance;
 pub mod login;
 mod meta;
@@ -130,6 +131,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(settings::routes())
         .merge(instance::routes())
         .merge(setup::routes())
+        .merge(demo::routes())
         .merge(meta::routes())
         .merge(login::routes())
 }

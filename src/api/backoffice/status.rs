@@ -37,6 +37,8 @@ pub(super) fn routes() -> Router<AppState> {
 struct StatusPage {
     layout: Layout,
     instance: InstanceControls,
+    /// `possync demo` only: whether its shop is cut off.
+    demo_offline: Option<bool>,
 }
 
 /// The status page for the logged-in manager; otherwise the login form, or
@@ -52,6 +54,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
     let page = StatusPage {
         layout: manager.layout("status", "status"),
         instance: InstanceControls::of(&state, &manager),
+        demo_offline: state.demo.as_ref().map(|d| d.offline()),
     };
     render(&manager, StatusCode::OK, &page)
 }

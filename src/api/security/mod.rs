@@ -149,6 +149,7 @@ pub const ROUTES: &[Route] = &[
     row(Post, "/instance/deactivate", Session, Form),
     row(Post, "/instance/profile", Session, Form),
     row(Post, "/setup", Session, Form),
+    row(Post, "/demo/offline", Session, Form),
     row(Get, "/settings/meta", Session, BodyKind::None),
     row(Post, "/settings/meta", Session, Form),
     row(Post, "/settings/meta/remove", Session, Form),
