@@ -55,10 +55,8 @@ async fn download(State(state): State<AppState>) -> Result<Response, ApiError> {
     // Large reads: each one is a trip to the blocking pool (at the default
     // 4 KiB, streaming the demo's 14 MiB replica took longer than making
     // the backup).
-    let stream = tokio_util::io::ReaderStream::with_capacity(
-        tokio::fs::File::from_std(file),
-        STREAM_CHUNK,
-    );
+    let stream =
+        tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), STREAM_CHUNK);
     let mut response = (
         [
             (header::CONTENT_TYPE, "application/vnd.sqlite3".to_owned()),
