@@ -20,6 +20,9 @@ use crate::domain::GmtTime;
 use crate::domain::time::unix_millis_now;
 use crate::store::{StoreError, backup};
 
+/// Bytes read from the backup file at a time.
+const STREAM_CHUNK: usize = 256 * 1024;
+
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/api/backup", get(download))
 }
@@ -49,7 +52,11 @@ async fn download(State(state): State<AppState>) -> Result<Response, ApiError> {
         .to_string()
         .replace([':', 'T'], "-");
     let len = file.metadata().map(|m| m.len()).ok();
-    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+    // Large reads: each one is a trip to the blocking pool (at the default
+    // 4 KiB, streaming the demo's 14 MiB replica took longer than making
+    // the backup).
+    let stream =
+        tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), STREAM_CHUNK);
     let mut response = (
         [
             (header::CONTENT_TYPE, "application/vnd.sqlite3".to_owned()),

@@ -41,6 +41,9 @@ mod settings;
 mod setup;
 mod status;
 
+/// The settings page's tabs (`/settings?tab=ID`), as `(id, label)`.
+pub use settings::SETTINGS_TABS;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::FromRequestParts;
