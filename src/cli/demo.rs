@@ -214,7 +214,7 @@ async fn ring_up_sales(
         let Some(&id) = simple.get(n.wrapping_mul(7919) % simple.len().max(1)) else {
             continue;
         };
-        let method = if n % 3 == 0 { "card" } else { "cash" };
+        let method = if n.is_multiple_of(3) { "card" } else { "cash" };
         let sold = http
             .post(format!("{base}/api/orders"))
             .header("authorization", &auth)
