@@ -5,10 +5,13 @@
 //!
 //! # Layout
 //!
-//! - [`app`]: wires everything; `App::spawn(config)` is used by `main` and tests
+//! - [`app`]: wires everything; `App::spawn_from(sources)` is used by `possync run`,
+//!   `App::spawn(config)` by tests and benchmarks; [`app::control`] puts settings saved
+//!   on the page in force as a new generation of the sync tasks
 //! - [`cli`]: the command line (demo, run, sync, status, sim, outbox, webhooks, check,
 //!   backup, restore, doctor, tokens, admin) and signals
-//! - [`config`]: `possync.toml` + `POSSYNC_*` overrides, validated
+//! - [`config`]: `possync.toml`, the page's `settings.toml`, `POSSYNC_*` and flags, in
+//!   layers with each value's origin, validated by one path; two store profiles
 //! - [`doctor`]: `possync doctor` and `/api/doctor`: config, files, disk, shop, keys, webhooks
 //! - [`domain`]: our own types (products, customers, orders, store settings)
 //! - [`store`]: the SQLite replica, the till's outbox and the webhook inbox (a file of
@@ -16,7 +19,8 @@
 //! - [`upstream`]: the `Upstream` trait; [`upstream::woo`] speaks WooCommerce
 //! - [`upstream::shopify`]: Shopify wire pieces so far: webhook HMAC, cost pacing, errors, bulk JSONL
 //! - [`sync`]: full pull, progress, retry policy, request limiter, outbox replay, the agent's sync task
-//! - [`api`]: the local HTTP server: status page behind the admin login, `/healthz`, JSON
+//! - [`api`]: the local HTTP server: the back-office page ([`api::backoffice`]: set-up,
+//!   status, settings, meta mapping, instance switches) behind the admin login, `/healthz`, JSON
 //!   API (till writes, outbox), webhook receivers, backup download, doctor;
 //!   [`api::security`] is the one layer (Host, origin, content type, token or session)
 //!   and route table in front of them all
