@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 
-use super::{Flash, Manager, flash_redirect};
+use super::{Flash, Manager, field, flash_redirect, read_form};
 use crate::api::{ApiError, AppState};
 
 /// The demo's hold on its simulated shop's network.
@@ -52,13 +52,8 @@ async fn switch(
             "the offline switch exists in `possync demo` only".to_owned(),
         ));
     };
-    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))?;
-    let offline = match form
-        .iter()
-        .find(|(k, _)| k == "offline")
-        .map(|(_, v)| v.as_str())
-    {
+    let form = read_form(&body)?;
+    let offline = match field(&form, "offline") {
         Some("on") => true,
         Some("off") => false,
         other => {

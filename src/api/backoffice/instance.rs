@@ -17,7 +17,7 @@ use axum::response::Response;
 use axum::routing::post;
 use serde::Deserialize;
 
-use super::{Banner, Flash, Manager, Tone, flash_redirect};
+use super::{Banner, Flash, Manager, Tone, field, flash_redirect, read_form};
 use crate::api::{ApiError, AppState};
 use crate::app::control::SaveError;
 use crate::config::{Config, Profile};
@@ -154,14 +154,9 @@ async fn switch_profile(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))?;
+    let form = read_form(&body)?;
     let form = ProfileForm {
-        profile: form
-            .into_iter()
-            .find(|(k, _)| k == "profile")
-            .map(|(_, v)| v)
-            .unwrap_or_default(),
+        profile: field(&form, "profile").unwrap_or_default().to_owned(),
     };
     let Some(to) = Profile::parse(&form.profile) else {
         return Ok(flash_redirect(

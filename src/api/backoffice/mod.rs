@@ -373,6 +373,34 @@ pub fn render<T: Template>(
     Ok(res)
 }
 
+/// The longest text a back-office form field accepts.
+const MAX_FIELD_CHARS: usize = 2048;
+
+/// Reads a posted back-office form as its name/value pairs, in order;
+/// refuses an unreadable body (400) and a field over [`MAX_FIELD_CHARS`]
+/// (400, naming it) before a handler looks at anything.
+pub(super) fn read_form(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))?;
+    if let Some((k, _)) = form
+        .iter()
+        .find(|(_, v)| v.chars().count() > MAX_FIELD_CHARS)
+    {
+        return Err(ApiError::InvalidParameter {
+            field: k.clone(),
+            reason: format!("must be at most {MAX_FIELD_CHARS} characters"),
+        });
+    }
+    Ok(form)
+}
+
+/// The value of field `name` in a read form, if given.
+pub(super) fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// An HTML answer that is never cached.
 pub(super) fn html(body: String) -> impl IntoResponse {
     (

@@ -23,7 +23,7 @@ use axum::routing::get;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use super::{Flash, Layout, Manager, flash_redirect, render};
+use super::{Flash, Layout, Manager, field, flash_redirect, read_form, render};
 use crate::api::{ApiError, AppState};
 use crate::app::control::{SaveError, Saved};
 use crate::config::{self, Config, Layered, Origin, Profile, StoreConfig};
@@ -45,8 +45,6 @@ pub const SETTINGS_TABS: &[(&str, &str)] = &[
 
 /// Payment-method rows offered on the Till tab beyond those set.
 const SPARE_PAYMENT_ROWS: usize = 2;
-/// The longest text a settings field accepts.
-const MAX_FIELD_CHARS: usize = 2048;
 
 /// How a field is typed in.
 #[derive(Clone, Copy)]
@@ -554,23 +552,6 @@ async fn show(
     render(manager, status, &page)
 }
 
-/// Reads a posted settings form: `tab`, the CSRF field, and one field per
-/// setting. Fields of other tabs or unknown names are refused.
-fn read_form(body: &Bytes) -> Result<Vec<(String, String)>, ApiError> {
-    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-        .map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))?;
-    if let Some((k, _)) = form
-        .iter()
-        .find(|(_, v)| v.chars().count() > MAX_FIELD_CHARS)
-    {
-        return Err(ApiError::InvalidParameter {
-            field: k.clone(),
-            reason: format!("must be at most {MAX_FIELD_CHARS} characters"),
-        });
-    }
-    Ok(form)
-}
-
 /// The edits a posted tab makes: each field whose text differs from what
 /// the page showed, read as the environment would read it.
 fn edits(
@@ -641,11 +622,7 @@ async fn save(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let form = read_form(&body)?;
-    let tab_given = form
-        .iter()
-        .find(|(k, _)| k == "tab")
-        .map(|(_, v)| v.as_str());
-    let tab = tab_id(tab_given)?;
+    let tab = tab_id(field(&form, "tab"))?;
     let layered = state.control.current();
     let refused = |message: String| Flash::error(message);
     let edits = match edits(tab, &layered, &form) {

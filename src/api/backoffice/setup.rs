@@ -24,7 +24,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 
-use super::{Flash, Layout, Manager, flash_redirect, render};
+use super::{Flash, Layout, Manager, flash_redirect, read_form, render};
 use crate::api::{ApiError, AppState};
 use crate::app::control::SaveError;
 use crate::config::ConfigError;
@@ -32,8 +32,6 @@ use crate::upstream::woo::probe::{ConnectionReport, test_connection};
 
 /// How long typed keys are kept for a session after a test.
 const KEEP_TYPED_KEYS: Duration = Duration::from_secs(15 * 60);
-/// The longest text a set-up field accepts.
-const MAX_FIELD_CHARS: usize = 2048;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/setup", post(submit))
@@ -107,17 +105,7 @@ pub(super) fn form(manager: &Manager, state: &AppState) -> Result<Response, ApiE
 }
 
 fn read(body: &Bytes) -> Result<(String, Typed), ApiError> {
-    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-        .map_err(|e| ApiError::BadRequest(format!("the form could not be read: {e}")))?;
-    if let Some((k, _)) = form
-        .iter()
-        .find(|(_, v)| v.chars().count() > MAX_FIELD_CHARS)
-    {
-        return Err(ApiError::InvalidParameter {
-            field: k.clone(),
-            reason: format!("must be at most {MAX_FIELD_CHARS} characters"),
-        });
-    }
+    let form = read_form(body)?;
     let get = |name: &str| {
         form.iter()
             .find(|(k, _)| k == name)
