@@ -1,5 +1,5 @@
 //! The local HTTP server: the POS JSON API, the back-office status page,
-//! `/healthz`. Handlers are thin: they extract, call `store`/`sync`, and map
+//! `/healthz`, `/metrics`. Handlers are thin: they extract, call `store`/`sync`, and map
 //! the result; errors leave as `{"error":{"code","message"}}`. Every request
 //! passes [`security::guard`] first, and every route has its row (who may
 //! call it) in [`security::ROUTES`].
@@ -10,6 +10,7 @@ pub mod doctor;
 mod health;
 mod input;
 mod lookup;
+mod metrics;
 mod outbox;
 mod people;
 mod sales;
@@ -67,6 +68,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let local = Router::new()
         .merge(health::routes())
+        .merge(metrics::routes())
         .merge(backoffice::routes())
         .merge(lookup::routes())
         .merge(sales::routes())

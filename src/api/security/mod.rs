@@ -138,6 +138,8 @@ use Verb::{Delete, Get, Patch, Post};
 /// who reaches them, and a route missing here is refused.
 pub const ROUTES: &[Route] = &[
     row(Get, "/healthz", Open, BodyKind::None),
+    // Prometheus scrapes with a bearer token; the manager may look too.
+    row(Get, "/metrics", TokenOrSession, BodyKind::None),
     // The back-office page and its login.
     row(Get, "/", Open, BodyKind::None),
     row(Get, "/assets/status.js", Open, BodyKind::None),
