@@ -12,6 +12,7 @@ mod delta;
 mod full_pull;
 mod lookups;
 mod meta_mapping;
+mod metrics;
 mod outbox;
 mod resume;
 mod security;
