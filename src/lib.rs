@@ -7,7 +7,7 @@
 //!
 //! - [`app`]: wires everything; `App::spawn(config)` is used by `main` and tests
 //! - [`cli`]: the command line (demo, run, sync, status, sim, outbox, webhooks, check,
-//!   backup, restore, doctor, tokens, admin) and signals
+//!   backup, restore, doctor, tokens, admin, support-bundle) and signals
 //! - [`config`]: `possync.toml` + `POSSYNC_*` overrides, validated
 //! - [`doctor`]: `possync doctor` and `/api/doctor`: config, files, disk, shop, keys, webhooks
 //! - [`domain`]: our own types (products, customers, orders, store settings)
@@ -17,9 +17,12 @@
 //! - [`upstream::shopify`]: Shopify wire pieces so far: webhook HMAC, cost pacing, errors, bulk JSONL
 //! - [`sync`]: full pull, progress, retry policy, request limiter, outbox replay, the agent's sync task
 //! - [`api`]: the local HTTP server: status page behind the admin login, `/healthz`, JSON
-//!   API (till writes, outbox), webhook receivers, backup download, doctor;
+//!   API (till writes, outbox), webhook receivers, backup download, doctor,
+//!   `/metrics` (Prometheus), the support bundle;
 //!   [`api::security`] is the one layer (Host, origin, content type, token or session)
 //!   and route table in front of them all
+//! - [`support`]: the support bundle (status, redacted config, events, versions,
+//!   integrity checks) for `/api/support-bundle` and `possync support-bundle`
 //! - [`sim`]: a WooCommerce-compatible simulated store for demo, tests, benchmarks
 //! - [`error`], [`telemetry`]: the crate error with exit codes; log set-up
 
@@ -32,6 +35,7 @@ pub mod domain;
 pub mod error;
 pub mod sim;
 pub mod store;
+pub mod support;
 pub mod sync;
 pub mod telemetry;
 pub mod upstream;

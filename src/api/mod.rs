@@ -17,6 +17,7 @@ mod sales;
 pub mod security;
 mod shop_rules;
 mod stock;
+mod support;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(outbox::routes())
         .merge(backup::routes())
         .merge(doctor::routes())
+        .merge(support::routes())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     Router::new()
         .merge(local)

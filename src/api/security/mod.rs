@@ -193,6 +193,8 @@ pub const ROUTES: &[Route] = &[
     // Upkeep: the replica's copy (every customer in it) and the doctor's checks.
     row(Get, "/api/backup", TokenOrSession, BodyKind::None),
     row(Get, "/api/doctor", TokenOrSession, BodyKind::None),
+    // The support bundle: status, redacted config, events, versions, checks.
+    row(Get, "/api/support-bundle", TokenOrSession, BodyKind::None),
     // Webhook receivers.
     row(Post, super::webhooks::WOOCOMMERCE_PATH, Webhook, Raw),
 ];
