@@ -20,5 +20,6 @@ mod sim_behaviour;
 mod sim_client;
 mod sim_fixtures;
 mod sim_writes;
+mod support;
 mod upkeep;
 mod webhooks;
