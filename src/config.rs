@@ -583,12 +583,18 @@ impl Config {
         root.insert("webhooks".into(), Value::Table(webhooks));
         let mut api = Table::new();
         api.insert("allowed_hosts".into(), strings(&self.api.allowed_hosts));
-        api.insert("require_tokens".into(), Value::from(self.api.require_tokens));
+        api.insert(
+            "require_tokens".into(),
+            Value::from(self.api.require_tokens),
+        );
         api.insert(
             "session_idle_secs".into(),
             Value::from(i64::try_from(self.api.session_idle.as_secs()).unwrap_or(i64::MAX)),
         );
-        api.insert("secure_cookies".into(), Value::from(self.api.secure_cookies));
+        api.insert(
+            "secure_cookies".into(),
+            Value::from(self.api.secure_cookies),
+        );
         root.insert("api".into(), Value::Table(api));
         let mut out = String::from(
             "# The configuration in force; every secret is written as \"redacted\".\n",

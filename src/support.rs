@@ -74,9 +74,12 @@ pub async fn bundle(
             diagnostics::shop_version(c)?,
         ))
     });
-    let inbox = store
-        .inbox()
-        .read(|c| Ok((diagnostics::schema_version(c)?, diagnostics::integrity_check(c)?)));
+    let inbox = store.inbox().read(|c| {
+        Ok((
+            diagnostics::schema_version(c)?,
+            diagnostics::integrity_check(c)?,
+        ))
+    });
     let webhooks = store.inbox().stats(5);
     let (
         (summary, mut recent, replica_schema, replica_check, shop),

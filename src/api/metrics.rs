@@ -42,7 +42,10 @@ async fn scrape(State(state): State<AppState>) -> Result<Response, ApiError> {
     let size = size.await.unwrap_or(0);
 
     for s in EntryState::ALL {
-        let n = states.iter().find(|(st, _)| *st == s).map_or(0, |(_, n)| *n);
+        let n = states
+            .iter()
+            .find(|(st, _)| *st == s)
+            .map_or(0, |(_, n)| *n);
         gauge!(names::OUTBOX_ENTRIES, "state" => s.as_str()).set(n as f64);
     }
     let age_ms = oldest.map_or(0, |at| (unix_millis_now() - at).max(0));
@@ -82,8 +85,14 @@ async fn scrape(State(state): State<AppState>) -> Result<Response, ApiError> {
 
 /// Times every till lookup, labelled by the route's name (never its path
 /// with an id in it).
-pub(super) async fn time_lookup(matched: Option<MatchedPath>, req: Request, next: Next) -> Response {
-    let lookup = matched.as_ref().map_or("other", |m| lookup_name(m.as_str()));
+pub(super) async fn time_lookup(
+    matched: Option<MatchedPath>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let lookup = matched
+        .as_ref()
+        .map_or("other", |m| lookup_name(m.as_str()));
     let started = std::time::Instant::now();
     let res = next.run(req).await;
     names::record_lookup(lookup, started.elapsed());

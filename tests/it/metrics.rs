@@ -58,11 +58,8 @@ async fn a_scrape_with_a_token_shows_the_outbox_latencies_and_replica_size() {
         Some(0.0),
         "{text}"
     );
-    let age = sample(
-        &text,
-        "possync_outbox_oldest_unconfirmed_sale_age_seconds",
-    )
-    .expect("oldest unconfirmed sale");
+    let age = sample(&text, "possync_outbox_oldest_unconfirmed_sale_age_seconds")
+        .expect("oldest unconfirmed sale");
     assert!((0.0..600.0).contains(&age), "age {age}");
     let lookups = sample(
         &text,
@@ -70,7 +67,9 @@ async fn a_scrape_with_a_token_shows_the_outbox_latencies_and_replica_size() {
     )
     .expect("lookup histogram");
     assert!(lookups >= 1.0, "{text}");
-    assert!(text.contains("possync_lookup_duration_seconds_bucket{lookup=\"products\",le=\"0.005\"}"));
+    assert!(
+        text.contains("possync_lookup_duration_seconds_bucket{lookup=\"products\",le=\"0.005\"}")
+    );
     let reads = sample(
         &text,
         "possync_upstream_request_duration_seconds_count{kind=\"read\"}",

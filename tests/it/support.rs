@@ -13,7 +13,8 @@ use crate::common::{TestApp, small_sim};
 
 const WEBHOOK_SECRET: &str = "whsec-configured-0123456789";
 const STORED_SECRET: &str = "whsec-stored-subscription-9876543210";
-const PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g";
+const PASSWORD_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g";
 
 /// Every file of a `.tar.gz`, by name, decompressed.
 fn unpack(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
@@ -84,7 +85,10 @@ async fn the_support_bundle_holds_status_config_events_and_versions_and_no_secre
     assert_eq!(status["pull"]["state"], "completed");
     let config: toml::Table = file("config.toml").parse().unwrap();
     assert_eq!(config["store"]["consumer_key"].as_str(), Some("redacted"));
-    assert_eq!(config["store"]["consumer_secret"].as_str(), Some("redacted"));
+    assert_eq!(
+        config["store"]["consumer_secret"].as_str(),
+        Some("redacted")
+    );
     assert_eq!(config["webhooks"]["secret"].as_str(), Some("redacted"));
     let events = file("events.jsonl");
     assert!(!events.is_empty());

@@ -252,11 +252,7 @@ impl WooClient {
         // Timed from the send (the limiter's wait is ours, not the shop's).
         let started = std::time::Instant::now();
         let out = self.classified(slot, request, read).await;
-        metrics::record_upstream(
-            UpstreamKind::Read,
-            started.elapsed(),
-            out.as_ref().err(),
-        );
+        metrics::record_upstream(UpstreamKind::Read, started.elapsed(), out.as_ref().err());
         out
     }
 
