@@ -97,6 +97,8 @@ impl App {
         demo: Option<DemoSwitch>,
     ) -> Result<RunningApp, Error> {
         let config = &layered.config;
+        // The process's metrics recorder, before any request is timed.
+        crate::telemetry::metrics::handle();
         // Product lookups are open on loopback only.
         config.api.check_listen(config.listen)?;
         // The home replica holds the password and the tokens whichever

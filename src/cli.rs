@@ -33,6 +33,7 @@ mod doctor;
 mod outbox;
 mod progress_bars;
 mod sim;
+mod support;
 mod tokens;
 mod webhooks;
 
@@ -86,6 +87,8 @@ pub enum Command {
     Tokens(tokens::TokensArgs),
     /// Back-office administration (the admin password)
     Admin(admin::AdminArgs),
+    /// Write a support bundle (.tar.gz: status, redacted config, events, versions, checks) to PATH
+    SupportBundle(support::SupportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -157,6 +160,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             Command::Check(args) => check::run(cli.config, args).await,
             Command::Tokens(args) => tokens::run(cli.config, args).await,
             Command::Admin(args) => admin::run(cli.config, args).await,
+            Command::SupportBundle(args) => support::run(cli.config, args).await,
         }
     })
 }

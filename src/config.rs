@@ -478,6 +478,132 @@ impl Config {
     }
 }
 
+/// What a secret shows as in [`Config::redacted_toml`].
+pub const REDACTED: &str = "redacted";
+
+impl Config {
+    /// The effective configuration as TOML for a support bundle, every
+    /// secret (both profiles' consumer key and secret, the webhook secret)
+    /// written as `"redacted"` (`""` when it is not set): what is in force,
+    /// whichever layer it came from, and nothing that lets anyone in.
+    pub fn redacted_toml(&self) -> String {
+        use toml::{Table, Value};
+        fn secret(s: &SecretString) -> Value {
+            let shown = if s.expose_secret().is_empty() {
+                ""
+            } else {
+                REDACTED
+            };
+            Value::from(shown)
+        }
+        fn strings(list: &[String]) -> Value {
+            Value::Array(list.iter().map(|s| Value::from(s.as_str())).collect())
+        }
+        fn store(s: &StoreConfig) -> Table {
+            let mut t = Table::new();
+            t.insert("url".into(), Value::from(s.url.as_str()));
+            if let Some(home) = &s.home_url {
+                t.insert("home_url".into(), Value::from(home.as_str()));
+            }
+            t.insert("consumer_key".into(), secret(&s.consumer_key));
+            t.insert("consumer_secret".into(), secret(&s.consumer_secret));
+            t.insert(
+                "auth".into(),
+                Value::from(format!("{:?}", s.auth).to_lowercase()),
+            );
+            t.insert("verify_tls".into(), Value::from(s.verify_tls));
+            t.insert(
+                "timeout_secs".into(),
+                Value::from(i64::try_from(s.timeout.as_secs()).unwrap_or(i64::MAX)),
+            );
+            t.insert("mode".into(), Value::from(s.mode.as_str()));
+            t
+        }
+        let view = self.view();
+        let mut root = Table::new();
+        root.insert("listen".into(), Value::from(view.listen.clone()));
+        root.insert("data_dir".into(), Value::from(view.data_dir.clone()));
+        let mut agent = Table::new();
+        agent.insert("profile".into(), Value::from(self.profile.as_str()));
+        agent.insert("active".into(), Value::from(self.active));
+        root.insert("agent".into(), Value::Table(agent));
+        for (name, profile) in [
+            ("store", &self.profiles.live),
+            ("test_store", &self.profiles.test),
+        ] {
+            if let Some(s) = profile {
+                root.insert(name.into(), Value::Table(store(s)));
+            }
+        }
+        let mut sync = Table::new();
+        sync.insert("page_size".into(), Value::from(i64::from(view.page_size)));
+        sync.insert("concurrency".into(), Value::from(view.concurrency.clone()));
+        sync.insert(
+            "max_concurrency".into(),
+            Value::from(i64::try_from(view.max_concurrency).unwrap_or(i64::MAX)),
+        );
+        sync.insert("product_statuses".into(), strings(&view.product_statuses));
+        sync.insert("order_statuses".into(), strings(&view.order_statuses));
+        sync.insert(
+            "order_window_days".into(),
+            Value::from(i64::from(view.order_window_days)),
+        );
+        sync.insert(
+            "max_records".into(),
+            Value::from(i64::try_from(view.max_records).unwrap_or(i64::MAX)),
+        );
+        root.insert("sync".into(), Value::Table(sync));
+        let mut lookup = Table::new();
+        lookup.insert(
+            "barcode_meta_keys".into(),
+            strings(&self.lookup.barcode_meta_keys),
+        );
+        lookup.insert(
+            "pickup_statuses".into(),
+            strings(&self.lookup.pickup_statuses),
+        );
+        lookup.insert(
+            "pickup_shipping_methods".into(),
+            strings(&self.lookup.pickup_shipping_methods),
+        );
+        root.insert("lookup".into(), Value::Table(lookup));
+        let mut till = match Value::try_from(&self.till.settings) {
+            Ok(Value::Table(t)) => t,
+            _ => Table::new(),
+        };
+        till.insert(
+            "replay_concurrency".into(),
+            Value::from(i64::try_from(self.till.replay_concurrency).unwrap_or(i64::MAX)),
+        );
+        root.insert("till".into(), Value::Table(till));
+        let mut webhooks = Table::new();
+        if let Some(s) = &self.webhooks.secret {
+            webhooks.insert("secret".into(), secret(s));
+        }
+        root.insert("webhooks".into(), Value::Table(webhooks));
+        let mut api = Table::new();
+        api.insert("allowed_hosts".into(), strings(&self.api.allowed_hosts));
+        api.insert(
+            "require_tokens".into(),
+            Value::from(self.api.require_tokens),
+        );
+        api.insert(
+            "session_idle_secs".into(),
+            Value::from(i64::try_from(self.api.session_idle.as_secs()).unwrap_or(i64::MAX)),
+        );
+        api.insert(
+            "secure_cookies".into(),
+            Value::from(self.api.secure_cookies),
+        );
+        root.insert("api".into(), Value::Table(api));
+        let mut out = String::from(
+            "# The configuration in force; every secret is written as \"redacted\".\n",
+        );
+        out.push_str(&toml::to_string(&root).unwrap_or_default());
+        out
+    }
+}
+
 /// Deserializes the merged layers and validates them: the one path every
 /// value takes, whichever layer it came from.
 fn validate_table(table: toml::Table) -> Result<Config, ConfigError> {
@@ -1513,6 +1639,26 @@ mod tests {
         let e = err(&format!("[store]\nconsumer_secret = {SECRET}\n"), &[]);
         assert!(!e.contains(SECRET), "{e}");
         assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn the_redacted_configuration_names_every_secret_without_its_value() {
+        let text = format!(
+            "{}[test_store]\nurl = \"https://test.example\"\nconsumer_key = \"ck_test_0001\"\nconsumer_secret = \"cs_test_0002\"\n[webhooks]\nsecret = \"whsec-0003\"\n",
+            store_toml("https://a.example")
+        );
+        let c = load(&text, &[]).unwrap();
+        let shown = c.redacted_toml();
+        for secret in [KEY, SECRET, "ck_test_0001", "cs_test_0002", "whsec-0003"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        let table: toml::Table = shown.parse().unwrap();
+        for profile in ["store", "test_store"] {
+            assert_eq!(table[profile]["consumer_key"].as_str(), Some(REDACTED));
+            assert_eq!(table[profile]["consumer_secret"].as_str(), Some(REDACTED));
+        }
+        assert_eq!(table["webhooks"]["secret"].as_str(), Some(REDACTED));
+        assert_eq!(table["store"]["url"].as_str(), Some("https://a.example/"));
     }
 
     #[test]

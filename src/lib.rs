@@ -9,7 +9,7 @@
 //!   `App::spawn(config)` by tests and benchmarks; [`app::control`] puts settings saved
 //!   on the page in force as a new generation of the sync tasks
 //! - [`cli`]: the command line (demo, run, sync, status, sim, outbox, webhooks, check,
-//!   backup, restore, doctor, tokens, admin) and signals
+//!   backup, restore, doctor, tokens, admin, support-bundle) and signals
 //! - [`config`]: `possync.toml`, the page's `settings.toml`, `POSSYNC_*` and flags, in
 //!   layers with each value's origin, validated by one path; two store profiles
 //! - [`doctor`]: `possync doctor` and `/api/doctor`: config, files, disk, shop, keys, webhooks
@@ -21,9 +21,12 @@
 //! - [`sync`]: full pull, progress, retry policy, request limiter, outbox replay, the agent's sync task
 //! - [`api`]: the local HTTP server: the back-office page ([`api::backoffice`]: set-up,
 //!   status, settings, meta mapping, instance switches) behind the admin login, `/healthz`, JSON
-//!   API (till writes, outbox), webhook receivers, backup download, doctor;
+//!   API (till writes, outbox), webhook receivers, backup download, doctor,
+//!   `/metrics` (Prometheus), the support bundle;
 //!   [`api::security`] is the one layer (Host, origin, content type, token or session)
 //!   and route table in front of them all
+//! - [`support`]: the support bundle (status, redacted config, events, versions,
+//!   integrity checks) for `/api/support-bundle` and `possync support-bundle`
 //! - [`sim`]: a WooCommerce-compatible simulated store for demo, tests, benchmarks
 //! - [`error`], [`telemetry`]: the crate error with exit codes; log set-up
 
@@ -36,6 +39,7 @@ pub mod domain;
 pub mod error;
 pub mod sim;
 pub mod store;
+pub mod support;
 pub mod sync;
 pub mod telemetry;
 pub mod upstream;

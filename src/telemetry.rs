@@ -15,6 +15,8 @@
 //! The filter comes from `POSSYNC_LOG` (or `RUST_LOG`), default `info`.
 //! Nothing logged may carry a secret, a full upstream URL or customer details.
 
+pub mod metrics;
+
 use std::fmt;
 use std::io::IsTerminal;
 

@@ -1,5 +1,5 @@
 //! The local HTTP server: the POS JSON API, the back-office status page,
-//! `/healthz`. Handlers are thin: they extract, call `store`/`sync`, and map
+//! `/healthz`, `/metrics`. Handlers are thin: they extract, call `store`/`sync`, and map
 //! the result; errors leave as `{"error":{"code","message"}}`. Every request
 //! passes [`security::guard`] first, and every route has its row (who may
 //! call it) in [`security::ROUTES`].
@@ -10,12 +10,14 @@ pub mod doctor;
 mod health;
 mod input;
 mod lookup;
+mod metrics;
 mod outbox;
 mod people;
 mod sales;
 pub mod security;
 mod shop_rules;
 mod stock;
+mod support;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -69,6 +71,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let local = Router::new()
         .merge(health::routes())
+        .merge(metrics::routes())
         .merge(backoffice::routes())
         .merge(lookup::routes())
         .merge(sales::routes())
@@ -77,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(outbox::routes())
         .merge(backup::routes())
         .merge(doctor::routes())
+        .merge(support::routes())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     Router::new()
         .merge(local)

@@ -88,6 +88,7 @@ async fn receive(
     };
     let delivery = webhook::read_headers(&headers).map_err(|e| {
         tracing::warn!(error = %e, "webhook refused");
+        crate::telemetry::metrics::webhook_refused();
         ApiError::Unauthorized(e.to_string())
     })?;
     let span = tracing::Span::current();
@@ -101,6 +102,7 @@ async fn receive(
     }
     if !ok {
         tracing::warn!("webhook refused: the signature matches no known secret");
+        crate::telemetry::metrics::webhook_refused();
         return Err(ApiError::Unauthorized(
             "the signature matches no known webhook secret".to_owned(),
         ));

@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod customers;
 pub mod deletes;
 pub mod delta;
+pub mod diagnostics;
 pub mod dump;
 pub mod events;
 pub mod inbox;

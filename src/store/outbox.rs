@@ -70,6 +70,9 @@ SELECT id FROM outbox WHERE depends_on = :id AND state IN ('queued', 'sending', 
 ORDER BY seq";
 
 const COUNT_BY_STATE: &str = "SELECT state, COUNT(*) FROM outbox GROUP BY state";
+const OLDEST_UNCONFIRMED_SALE: &str = "
+SELECT MIN(created_at) FROM outbox
+WHERE kind = 'sale' AND state IN ('queued', 'sending', 'unknown', 'rejected')";
 
 /// Adds an entry in the caller's transaction. Its id is its idempotency key.
 pub fn enqueue(
@@ -158,6 +161,14 @@ pub fn counts(conn: &Connection) -> Result<Vec<(EntryState, i64)>, StoreError> {
         .into_iter()
         .filter_map(|(s, n)| s.parse().ok().map(|s| (s, n)))
         .collect())
+}
+
+/// When the oldest sale the shop has not confirmed was made (unix ms): a
+/// sale still queued, in flight, unknown or rejected.
+pub fn oldest_unconfirmed_sale_at(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached(OLDEST_UNCONFIRMED_SALE)?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// `queued|unknown → sending`, counting the attempt and stamping when it

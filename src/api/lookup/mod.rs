@@ -56,4 +56,5 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/orders", get(orders::list))
         .route("/api/orders/{id}", get(orders::one))
         .route("/api/pickups", get(orders::pickups))
+        .route_layer(axum::middleware::from_fn(super::metrics::time_lookup))
 }

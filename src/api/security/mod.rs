@@ -138,6 +138,8 @@ use Verb::{Delete, Get, Patch, Post};
 /// who reaches them, and a route missing here is refused.
 pub const ROUTES: &[Route] = &[
     row(Get, "/healthz", Open, BodyKind::None),
+    // Prometheus scrapes with a bearer token; the manager may look too.
+    row(Get, "/metrics", TokenOrSession, BodyKind::None),
     // The back-office page and its login.
     row(Get, "/", Open, BodyKind::None),
     row(Get, "/assets/status.js", Open, BodyKind::None),
@@ -192,6 +194,8 @@ pub const ROUTES: &[Route] = &[
     // Upkeep: the replica's copy (every customer in it) and the doctor's checks.
     row(Get, "/api/backup", TokenOrSession, BodyKind::None),
     row(Get, "/api/doctor", TokenOrSession, BodyKind::None),
+    // The support bundle: status, redacted config, events, versions, checks.
+    row(Get, "/api/support-bundle", TokenOrSession, BodyKind::None),
     // Webhook receivers.
     row(Post, super::webhooks::WOOCOMMERCE_PATH, Webhook, Raw),
 ];

@@ -23,6 +23,7 @@ use crate::config::StoreConfig;
 use crate::domain::batch::{Records, Snapshot};
 use crate::domain::{GmtTime, Resource};
 use crate::sync::limit::{Limit, Limiter, Outcome};
+use crate::telemetry::metrics::{self, UpstreamKind};
 use crate::upstream::retry::RetryPolicy;
 use crate::upstream::{
     Capabilities, Filter, IdPage, Page, PageQuery, Probe, Scope, StampPage, Upstream, UpstreamError,
@@ -248,6 +249,20 @@ impl WooClient {
     ) -> Result<Answered<B>, UpstreamError> {
         let slot = self.limiter.acquire().await;
         self.requests.fetch_add(1, Ordering::Relaxed);
+        // Timed from the send (the limiter's wait is ours, not the shop's).
+        let started = std::time::Instant::now();
+        let out = self.classified(slot, request, read).await;
+        metrics::record_upstream(UpstreamKind::Read, started.elapsed(), out.as_ref().err());
+        out
+    }
+
+    /// [`WooClient::answer`] once the limiter let the request go.
+    async fn classified<B>(
+        &self,
+        slot: crate::sync::limit::Slot<'_>,
+        request: reqwest::RequestBuilder,
+        read: &impl Fn(&[u8]) -> Result<B, UpstreamError>,
+    ) -> Result<Answered<B>, UpstreamError> {
         let answered = async {
             let response = request.send().await?;
             let status = response.status();

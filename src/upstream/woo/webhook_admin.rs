@@ -12,6 +12,7 @@ use super::client::WooClient;
 use super::webhook::{self, WEBHOOKS_PATH};
 use crate::domain::UpstreamId;
 use crate::domain::webhooks::{Subscription, Topic};
+use crate::telemetry::metrics::{self, UpstreamKind};
 use crate::upstream::{SubscriptionChange, UpstreamError, WebhookAdmin};
 
 /// Subscriptions asked per page.
@@ -33,6 +34,17 @@ impl WooClient {
             request = request.json(body);
         }
         self.count_request();
+        let started = std::time::Instant::now();
+        let out = Self::webhook_answer(request).await;
+        metrics::record_upstream(
+            UpstreamKind::WebhookAdmin,
+            started.elapsed(),
+            out.as_ref().err(),
+        );
+        out
+    }
+
+    async fn webhook_answer(request: reqwest::RequestBuilder) -> Result<Value, UpstreamError> {
         let response = request.send().await.map_err(classify::transport)?;
         let status = response.status();
         let headers = response.headers().clone();

@@ -20,6 +20,7 @@ use crate::domain::customers::{Address, Customer};
 use crate::domain::orders::{Order, Refund};
 use crate::domain::outbox::{CustomerFields, Return, Sale};
 use crate::domain::{GmtTime, UpstreamId};
+use crate::telemetry::metrics::{self, UpstreamKind};
 use crate::upstream::UpstreamError;
 use crate::upstream::writes::{CreatedOrder, StockLevel, UpstreamWrites, WriteFailure};
 
@@ -287,6 +288,22 @@ impl WooClient {
         let request = self.authorized(method, path, query).json(body);
         let slot = self.limiter().acquire().await;
         self.count_request();
+        let started = std::time::Instant::now();
+        let out = self.write_answer(slot, request).await;
+        metrics::record_upstream(
+            UpstreamKind::Write,
+            started.elapsed(),
+            out.as_ref().err().map(|f| &f.error),
+        );
+        out
+    }
+
+    /// [`WooClient::send_with_query`] once the limiter let the request go.
+    async fn write_answer(
+        &self,
+        slot: crate::sync::limit::Slot<'_>,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Value, WriteFailure> {
         let sent = request.send().await;
         // The answer's head is what tells the shop's load here.
         slot.finish(super::client::load_signal(
