@@ -33,9 +33,12 @@
 //! handler; a live part is a fragment route answering a small template
 //! (no `extends`) that an element with `data-live="/path"` polls.
 
+mod events;
 mod instance;
+mod listing;
 pub mod login;
 mod meta;
+mod queue;
 mod settings;
 mod setup;
 mod status;
@@ -80,6 +83,16 @@ pub const TABS: &[Tab] = &[
         id: "meta",
         path: "/settings/meta",
         label: "Meta mapping",
+    },
+    Tab {
+        id: "queue",
+        path: "/queue",
+        label: "Queue",
+    },
+    Tab {
+        id: "events",
+        path: "/events",
+        label: "Events",
     },
 ];
 
@@ -131,6 +144,8 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(instance::routes())
         .merge(setup::routes())
         .merge(meta::routes())
+        .merge(queue::routes())
+        .merge(events::routes())
         .merge(login::routes())
 }
 
