@@ -4,6 +4,8 @@
 //! activation, and the two store profiles.
 
 pub mod browser;
+mod browser_queue;
+mod queue;
 mod settings;
 mod setup;
 
