@@ -199,9 +199,8 @@ mod tests {
             level: Some(Level::Warn),
             kind: None,
         };
-        let messages = |p: &Page<Event>| -> Vec<String> {
-            p.rows.iter().map(|e| e.message.clone()).collect()
-        };
+        let messages =
+            |p: &Page<Event>| -> Vec<String> { p.rows.iter().map(|e| e.message.clone()).collect() };
         let f = warn.clone();
         let first = store
             .read(move |c| page(c, &f, Cursor::Newest, 2))

@@ -41,11 +41,17 @@ pub(super) fn params(
         let Some(name) = allowed.iter().find(|a| **a == k) else {
             return Err(bad(
                 &k,
-                format!("is not a parameter of this page (one of {})", allowed.join(", ")),
+                format!(
+                    "is not a parameter of this page (one of {})",
+                    allowed.join(", ")
+                ),
             ));
         };
         if v.chars().count() > MAX_VALUE_CHARS {
-            return Err(bad(name, format!("is longer than {MAX_VALUE_CHARS} characters")));
+            return Err(bad(
+                name,
+                format!("is longer than {MAX_VALUE_CHARS} characters"),
+            ));
         }
         if out.iter().any(|(n, _)| n == name) {
             return Err(bad(name, "is given more than once"));
@@ -148,7 +154,9 @@ mod tests {
         let long = format!("state={}", "q".repeat(65));
         assert_eq!(field(params(Some(&long), &["state"])), "state");
         let p = params(Some("before=x"), &["before"]).unwrap();
-        assert!(matches!(cursor(&p), Err(ApiError::InvalidParameter { field, .. }) if field == "before"));
+        assert!(
+            matches!(cursor(&p), Err(ApiError::InvalidParameter { field, .. }) if field == "before")
+        );
         let p = params(Some("state=&before=7"), &["state", "before"]).unwrap();
         assert_eq!(cursor(&p).unwrap(), Cursor::Before(7));
     }

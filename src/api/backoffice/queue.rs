@@ -179,7 +179,10 @@ async fn page(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = listing::params(query.as_deref(), &["state", "kind", "before", "after"])?;
-    let f = filter(listing::get(&params, "state"), listing::get(&params, "kind"))?;
+    let f = filter(
+        listing::get(&params, "state"),
+        listing::get(&params, "kind"),
+    )?;
     let cursor = listing::cursor(&params)?;
     let found = state
         .store

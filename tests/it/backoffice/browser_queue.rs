@@ -24,12 +24,16 @@ async fn filter_state(b: &Browser, state: &str) {
         .await
         .unwrap();
     click(b, "#apply-filter").await;
-    wait_for(&format!("the queue filtered to {state}"), WITHIN, || async {
-        let url = b.client.current_url().await.ok()?;
-        url.as_str()
-            .contains(&format!("state={state}"))
-            .then_some(())
-    })
+    wait_for(
+        &format!("the queue filtered to {state}"),
+        WITHIN,
+        || async {
+            let url = b.client.current_url().await.ok()?;
+            url.as_str()
+                .contains(&format!("state={state}"))
+                .then_some(())
+        },
+    )
     .await;
 }
 

@@ -47,7 +47,8 @@ pub fn refuse_next_sale(sim: &SimHandle) {
 /// Rings up `qty` of `product` (for `customer`, an upstream id); returns
 /// the outbox id and the receipt number.
 pub async fn sell(shop: &Shop, product: i64, qty: i64, customer: Option<i64>) -> (Uuid, String) {
-    let mut body = json!({"lines": [{"product_id": product, "quantity": qty}], "payment_method": "cash"});
+    let mut body =
+        json!({"lines": [{"product_id": product, "quantity": qty}], "payment_method": "cash"});
     if let Some(c) = customer {
         body["customer_id"] = json!(c);
     }
@@ -219,12 +220,11 @@ async fn a_refused_sale_is_retried_from_the_page_once_the_cause_is_fixed() {
     assert!(seqs(&confirmed).contains(&sent.seq));
 
     // Discarding what the shop has is refused, with the store's reason.
-    let (status, page) = shop
-        .post_form(&format!("/queue/{id}/discard"), &[])
-        .await;
+    let (status, page) = shop.post_form(&format!("/queue/{id}/discard"), &[]).await;
     assert_eq!(status, 303);
     assert!(
-        page.contains("Refused: entry") && page.contains("only queued or rejected entries can be discarded"),
+        page.contains("Refused: entry")
+            && page.contains("only queued or rejected entries can be discarded"),
         "{page}"
     );
     assert!(page.contains("Nothing was changed."));
@@ -247,9 +247,7 @@ async fn discarding_a_queued_sale_from_the_page_gives_its_stock_back() {
         r.contains("data-confirm=\"Discard sale") && r.contains("its stock is given back"),
         "the confirmation says what a discard reverses: {r}"
     );
-    let (status, page) = shop
-        .post_form(&format!("/queue/{id}/discard"), &[])
-        .await;
+    let (status, page) = shop.post_form(&format!("/queue/{id}/discard"), &[]).await;
     assert_eq!(status, 303);
     assert!(page.contains(&format!("Discarded sale {number}")), "{page}");
     assert!(page.contains("its stock is given back"), "{page}");
@@ -265,9 +263,23 @@ async fn the_events_log_is_filtered_paged_and_exported_as_csv() {
         .store()
         .write(|tx| {
             for i in 0..55 {
-                events::append(tx, i, Level::Warn, "queue_test", Some("orders"), &format!("warning {i}"))?;
+                events::append(
+                    tx,
+                    i,
+                    Level::Warn,
+                    "queue_test",
+                    Some("orders"),
+                    &format!("warning {i}"),
+                )?;
             }
-            events::append(tx, 60, Level::Error, "queue_test", None, "<script>alert(1)</script>, \"quoted\"")?;
+            events::append(
+                tx,
+                60,
+                Level::Error,
+                "queue_test",
+                None,
+                "<script>alert(1)</script>, \"quoted\"",
+            )?;
             events::append(tx, 61, Level::Info, "queue_test", None, "an info line")?;
             Ok(())
         })
@@ -303,7 +315,10 @@ async fn the_events_log_is_filtered_paged_and_exported_as_csv() {
     );
     let body = res.text().await.unwrap();
     let mut lines = body.lines();
-    assert_eq!(lines.next(), Some("id,time_utc,level,kind,resource,message"));
+    assert_eq!(
+        lines.next(),
+        Some("id,time_utc,level,kind,resource,message")
+    );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 55);
     assert!(rows.iter().all(|r| r.contains(",warn,queue_test,orders,")));
@@ -348,6 +363,10 @@ async fn bad_list_parameters_are_refused_naming_them() {
             "{path} names {field}: {body}"
         );
     }
-    assert_eq!(entry(&shop, id).await.state, EntryState::Queued, "nothing changed");
+    assert_eq!(
+        entry(&shop, id).await.state,
+        EntryState::Queued,
+        "nothing changed"
+    );
     shop.stop().await;
 }
