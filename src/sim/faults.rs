@@ -65,6 +65,16 @@ pub enum FaultKind {
     /// the answer back for `delay_ms`: a client with a shorter timeout
     /// gives up on a write that happened.
     SlowAnswer { delay_ms: u64 },
+    /// The store's own JSON error (`{"code","message","data":{"status"}}`)
+    /// with `status`, instead of processing the request: what a validation
+    /// or fraud-screening plugin answers when it refuses an order. Nothing
+    /// changes at the shop; once the rule is spent (the plugin's cause
+    /// fixed) the same request goes through.
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
 }
 
 /// A deterministic fault: the next `times` requests whose path contains
@@ -162,13 +172,14 @@ pub(crate) fn replaces_store(kind: &FaultKind) -> bool {
             | FaultKind::TooManyRequests { .. }
             | FaultKind::RestApiNotFound
             | FaultKind::HtmlPage
+            | FaultKind::Refused { .. }
     )
 }
 
 /// Status, headers and body of a fault page.
 pub(crate) fn page(d: &Decision) -> (u16, Vec<(&'static str, String)>, Vec<u8>) {
     let html = "text/html; charset=UTF-8".to_owned();
-    match d.kind {
+    match &d.kind {
         FaultKind::ServerError => (
             500,
             vec![("content-type", html)],
@@ -199,6 +210,17 @@ pub(crate) fn page(d: &Decision) -> (u16, Vec<(&'static str, String)>, Vec<u8>) 
             200,
             vec![("content-type", html)],
             b"<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"UTF-8\"><title>Coming soon</title></head><body class=\"coming-soon\"><h1>Our shop is coming soon</h1><p>Log in to see this site.</p></body></html>\n".to_vec(),
+        ),
+        FaultKind::Refused {
+            status,
+            code,
+            message,
+        } => (
+            *status,
+            vec![("content-type", "application/json; charset=UTF-8".to_owned())],
+            serde_json::json!({"code": code, "message": message, "data": {"status": status}})
+                .to_string()
+                .into_bytes(),
         ),
         _ => (200, vec![], vec![]),
     }

@@ -30,6 +30,7 @@ pub mod meta;
 mod migrate;
 pub mod orders;
 pub mod outbox;
+pub mod paging;
 mod pool;
 mod queue;
 pub mod shop;

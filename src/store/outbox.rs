@@ -10,6 +10,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, named_params};
 use uuid::Uuid;
 
+use super::paging::{self, Cursor, Page};
 use super::{StoreError, to_json};
 use crate::domain::UpstreamId;
 use crate::domain::outbox::{EntryKind, EntryState, OutboxEntry, Payload};
@@ -74,6 +75,30 @@ const OLDEST_UNCONFIRMED_SALE: &str = "
 SELECT MIN(created_at) FROM outbox
 WHERE kind = 'sale' AND state IN ('queued', 'sending', 'unknown', 'rejected')";
 
+/// A page of the back-office queue: entries in one state and kind (or any),
+/// each sale with its receipt number, total and customer from the local
+/// order it sends, in one query. Newest first, or just above `:after`.
+const PAGE: &str = "
+SELECT e.id, e.seq, e.kind, e.subject, e.label, e.state, e.depends_on, e.payload, e.attempts,
+       e.next_attempt_at, e.attempt_started_at, e.upstream_id, e.error_code, e.error_message,
+       e.created_at, e.updated_at, e.confirmed_at,
+       o.number_text, o.total,
+       COALESCE(NULLIF(TRIM(lc.first_name || ' ' || lc.last_name), ''), NULLIF(lc.email, ''),
+                NULLIF(TRIM(c.first_name || ' ' || c.last_name), ''), NULLIF(c.email, ''))
+FROM outbox e
+LEFT JOIN local_orders o ON e.kind = 'sale' AND o.outbox_id = e.id
+LEFT JOIN local_customers lc ON lc.id = o.customer_local_id
+LEFT JOIN customers c ON o.customer_id <> 0 AND c.id = o.customer_id
+WHERE (:state IS NULL OR e.state = :state) AND (:kind IS NULL OR e.kind = :kind)
+  AND (:before IS NULL OR e.seq < :before) AND (:after IS NULL OR e.seq > :after)
+ORDER BY CASE WHEN :after IS NULL THEN -e.seq ELSE e.seq END
+LIMIT :limit";
+
+const PAGE_EXISTS: &str = "
+SELECT EXISTS (SELECT 1 FROM outbox e
+WHERE (:state IS NULL OR e.state = :state) AND (:kind IS NULL OR e.kind = :kind)
+  AND (:before IS NULL OR e.seq < :before) AND (:after IS NULL OR e.seq > :after))";
+
 /// Adds an entry in the caller's transaction. Its id is its idempotency key.
 pub fn enqueue(
     tx: &Transaction<'_>,
@@ -121,6 +146,76 @@ pub fn list(
         entry_from_row,
     )?;
     rows.map(|r| r?).collect()
+}
+
+/// Which entries the back-office queue lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    pub state: Option<EntryState>,
+    pub kind: Option<EntryKind>,
+}
+
+/// What a sale entry sends, as its receipt shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleSummary {
+    /// The till's number, e.g. `POS1-000123`.
+    pub number: String,
+    /// What the till charged, as stored (`"12.50"`).
+    pub total: String,
+    /// The customer's name (or email), `None` for a guest.
+    pub customer: Option<String>,
+}
+
+/// An entry of the queue page.
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    pub entry: OutboxEntry,
+    /// Set for a sale whose local order is found.
+    pub sale: Option<SaleSummary>,
+}
+
+/// A page of at most `limit` entries matching `filter`, newest first.
+pub fn page(
+    conn: &Connection,
+    filter: QueueFilter,
+    cursor: Cursor,
+    limit: i64,
+) -> Result<Page<QueueRow>, StoreError> {
+    let state = filter.state.map(EntryState::as_str);
+    let kind = filter.kind.map(EntryKind::as_str);
+    let (before, after) = cursor.bounds();
+    let mut stmt = conn.prepare_cached(PAGE)?;
+    let rows = stmt
+        .query_map(
+            named_params! {
+                ":state": state, ":kind": kind, ":before": before, ":after": after, ":limit": limit,
+            },
+            |r| {
+                let number: Option<String> = r.get(17)?;
+                let total: Option<String> = r.get(18)?;
+                let customer: Option<String> = r.get(19)?;
+                let sale = number.zip(total).map(|(number, total)| SaleSummary {
+                    number,
+                    total,
+                    customer,
+                });
+                Ok(entry_from_row(r)?.map(|entry| QueueRow { entry, sale }))
+            },
+        )?
+        .map(|r| r?)
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut exists = conn.prepare_cached(PAGE_EXISTS)?;
+    paging::assemble(
+        cursor,
+        rows,
+        |r| r.entry.seq,
+        |before, after| {
+            Ok(exists.query_row(
+                named_params! { ":state": state, ":kind": kind, ":before": before, ":after": after },
+                |r| r.get::<_, bool>(0),
+            )?)
+        },
+    )
 }
 
 /// Entries ready to send at `now_ms`, in acceptance order.

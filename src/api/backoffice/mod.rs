@@ -34,9 +34,12 @@
 //! (no `extends`) that an element with `data-live="/path"` polls.
 
 pub mod demo;
+mod events;
 mod instance;
+mod listing;
 pub mod login;
 mod meta;
+mod queue;
 mod settings;
 mod setup;
 mod status;
@@ -84,6 +87,16 @@ pub const TABS: &[Tab] = &[
         id: "meta",
         path: "/settings/meta",
         label: "Meta mapping",
+    },
+    Tab {
+        id: "queue",
+        path: "/queue",
+        label: "Queue",
+    },
+    Tab {
+        id: "events",
+        path: "/events",
+        label: "Events",
     },
 ];
 
@@ -136,6 +149,8 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(setup::routes())
         .merge(demo::routes())
         .merge(meta::routes())
+        .merge(queue::routes())
+        .merge(events::routes())
         .merge(login::routes())
 }
 

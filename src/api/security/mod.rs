@@ -156,6 +156,11 @@ pub const ROUTES: &[Route] = &[
     row(Post, "/settings/meta", Session, Form),
     row(Post, "/settings/meta/remove", Session, Form),
     row(Get, "/settings/meta/progress", Session, BodyKind::None),
+    row(Get, "/queue", Session, BodyKind::None),
+    row(Post, "/queue/{id}/retry", Session, Form),
+    row(Post, "/queue/{id}/discard", Session, Form),
+    row(Get, "/events", Session, BodyKind::None),
+    row(Get, "/events.csv", Session, BodyKind::None),
     row(
         Get,
         "/api/meta-mapping/status",

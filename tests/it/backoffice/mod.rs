@@ -5,6 +5,8 @@
 
 pub mod browser;
 mod demo;
+mod browser_queue;
+mod queue;
 mod settings;
 mod setup;
 
