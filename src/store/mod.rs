@@ -31,6 +31,7 @@ pub mod orders;
 pub mod outbox;
 mod pool;
 mod queue;
+pub mod report;
 pub mod shop;
 pub mod status;
 pub mod subscriptions;
