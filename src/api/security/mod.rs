@@ -153,6 +153,8 @@ pub const ROUTES: &[Route] = &[
     row(Post, "/settings/meta", Session, Form),
     row(Post, "/settings/meta/remove", Session, Form),
     row(Get, "/settings/meta/progress", Session, BodyKind::None),
+    row(Get, "/reports", Session, BodyKind::None),
+    row(Get, "/api/reports/sales", TokenOrSession, BodyKind::None),
     row(
         Get,
         "/api/meta-mapping/status",
