@@ -4,6 +4,7 @@
 //! activation, and the two store profiles.
 
 pub mod browser;
+mod report;
 mod settings;
 mod setup;
 
