@@ -158,7 +158,7 @@ async fn the_confirmed_totals_equal_the_shops_orders_and_the_rest_is_apart() {
         .sim
         .orders_with_meta("possync_key")
         .into_iter()
-        .map(|(_, o)| o)
+        .map(|(id, _)| shop.sim.order(id).expect("the order is at the shop"))
         .collect();
     assert_eq!(orders.len(), 3, "the unconfirmed sale is not at the shop");
     let sum = |f: &dyn Fn(&Value) -> Decimal| orders.iter().map(f).sum::<Decimal>();
