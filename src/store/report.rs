@@ -168,11 +168,15 @@ pub struct SalesReport {
     pub all: Totals,
 }
 
+/// A tax rate's running sums: its percentage, the charged total it is
+/// included in (estimated part only), and the tax.
+type RateAcc = (Option<Amount>, Option<Amount>, Amount);
+
 #[derive(Default)]
 struct PartAcc {
     totals: Totals,
     by_payment: BTreeMap<(String, String), Totals>,
-    by_rate: BTreeMap<(i64, String), (Option<Amount>, Option<Amount>, Amount)>,
+    by_rate: BTreeMap<(i64, String), RateAcc>,
 }
 
 impl PartAcc {
@@ -243,7 +247,12 @@ pub fn sales_report(
             &mut unconfirmed
         };
         let tax = shop_tax.map(|t| amount(Some(t)));
-        for t in [&mut acc.totals, acc.by_payment.entry((method.clone(), title.clone())).or_default()] {
+        for t in [
+            &mut acc.totals,
+            acc.by_payment
+                .entry((method.clone(), title.clone()))
+                .or_default(),
+        ] {
             t.sales += 1;
             t.sales_total += total;
             if let Some(tax) = tax {
@@ -284,7 +293,12 @@ pub fn sales_report(
                 _ => Amount::ZERO,
             }
         };
-        for t in [&mut acc.totals, acc.by_payment.entry((method.clone(), title.clone())).or_default()] {
+        for t in [
+            &mut acc.totals,
+            acc.by_payment
+                .entry((method.clone(), title.clone()))
+                .or_default(),
+        ] {
             t.gross += unit * Amount::from(qty);
             t.discounts += discount;
             t.tax += tax;
@@ -332,7 +346,12 @@ pub fn sales_report(
         } else {
             &mut unconfirmed
         };
-        for t in [&mut acc.totals, acc.by_payment.entry((method.clone(), title.clone())).or_default()] {
+        for t in [
+            &mut acc.totals,
+            acc.by_payment
+                .entry((method.clone(), title.clone()))
+                .or_default(),
+        ] {
             t.refund_count += 1;
             t.refunds += refunded;
         }

@@ -177,7 +177,11 @@ struct ReportPage {
 
 impl ReportPage {
     fn payments(&self) -> Vec<(&'static str, &ByPayment)> {
-        let c = self.confirmed.by_payment_method.iter().map(|p| ("Confirmed", p));
+        let c = self
+            .confirmed
+            .by_payment_method
+            .iter()
+            .map(|p| ("Confirmed", p));
         let u = self
             .unconfirmed
             .by_payment_method
@@ -280,9 +284,18 @@ mod tests {
         assert_eq!(rfc3339(b), "2024-04-01T00:00:00Z");
         let s = span(&q(Some("2024-01-01"), Some("2024-12-31")), today).unwrap();
         assert_eq!((s.to - s.from).num_days(), 365);
-        assert_eq!(field(span(&q(Some("2024-1-1"), None), today).unwrap_err()), "from");
-        assert_eq!(field(span(&q(Some("yesterday"), None), today).unwrap_err()), "from");
-        assert_eq!(field(span(&q(None, Some("2024-02-30")), today).unwrap_err()), "to");
+        assert_eq!(
+            field(span(&q(Some("2024-1-1"), None), today).unwrap_err()),
+            "from"
+        );
+        assert_eq!(
+            field(span(&q(Some("yesterday"), None), today).unwrap_err()),
+            "from"
+        );
+        assert_eq!(
+            field(span(&q(None, Some("2024-02-30")), today).unwrap_err()),
+            "to"
+        );
         assert_eq!(
             field(span(&q(Some("2024-03-02"), Some("2024-03-01")), today).unwrap_err()),
             "to"

@@ -46,7 +46,13 @@ async fn shop() -> (Shop, i64, i64) {
 
 impl Shop {
     async fn till_post(&self, path: &str, body: Value) -> Value {
-        let res = self.till.post(self.url(path)).json(&body).send().await.unwrap();
+        let res = self
+            .till
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status().as_u16(), 201, "{path}");
         res.json().await.unwrap()
     }
@@ -149,8 +155,18 @@ async fn the_confirmed_totals_equal_the_shops_orders_and_the_rest_is_apart() {
     let (status, report) = shop.report(&around_today()).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["time_zone"], "UTC");
-    assert!(report["starts_at"].as_str().unwrap().ends_with("T00:00:00Z"));
-    assert!(report["ends_before"].as_str().unwrap().ends_with("T00:00:00Z"));
+    assert!(
+        report["starts_at"]
+            .as_str()
+            .unwrap()
+            .ends_with("T00:00:00Z")
+    );
+    assert!(
+        report["ends_before"]
+            .as_str()
+            .unwrap()
+            .ends_with("T00:00:00Z")
+    );
     assert_eq!(report["currency"], "GBP");
 
     // The orders at the shop for this till's sales.
@@ -170,7 +186,9 @@ async fn the_confirmed_totals_equal_the_shops_orders_and_the_rest_is_apart() {
             .unwrap()
             .iter()
             .map(|l| {
-                dec(&l["subtotal"]) + dec(&l["subtotal_tax"]) - dec(&l["total"]) - dec(&l["total_tax"])
+                dec(&l["subtotal"]) + dec(&l["subtotal_tax"])
+                    - dec(&l["total"])
+                    - dec(&l["total_tax"])
             })
             .sum::<Decimal>()
             + dec(&o["discount_total"])
@@ -193,7 +211,10 @@ async fn the_confirmed_totals_equal_the_shops_orders_and_the_rest_is_apart() {
     assert_eq!(dec(&c["refunds"]), shop_refunds, "{c}");
     assert_eq!(c["refund_count"], 1);
     assert_eq!(dec(&c["net"]), shop_total - shop_refunds);
-    assert_eq!(dec(&c["gross"]) - dec(&c["discounts"]), dec(&c["sales_total"]));
+    assert_eq!(
+        dec(&c["gross"]) - dec(&c["discounts"]),
+        dec(&c["sales_total"])
+    );
     // The figures themselves, worked by hand: 20.00 + (9.60 + 10.50) + 5.25.
     assert_eq!(c["sales_total"], "45.35");
     assert_eq!(c["discounts"], "2.40");
@@ -243,7 +264,10 @@ async fn the_confirmed_totals_equal_the_shops_orders_and_the_rest_is_apart() {
     let all = &report["all"];
     assert_eq!(all["sales"], 4);
     assert_eq!(dec(&all["sales_total"]), shop_total + Decimal::from(10));
-    assert_eq!(dec(&all["net"]), shop_total + Decimal::from(10) - shop_refunds);
+    assert_eq!(
+        dec(&all["net"]),
+        shop_total + Decimal::from(10) - shop_refunds
+    );
 
     // A day before the sales has nothing.
     let long_ago = "?from=2001-02-03";
@@ -260,7 +284,10 @@ async fn the_confirmed_totals_equal_the_shops_orders_and_the_rest_is_apart() {
     let (status, page) = shop.page(&format!("/reports{}", around_today())).await;
     assert_eq!(status, 200);
     assert!(page.contains(r#"aria-current="page""#) && page.contains("id=\"tab-reports\""));
-    assert!(page.contains(r#"data-field="sales_total" data-part="confirmed">45.35<"#), "{page}");
+    assert!(
+        page.contains(r#"data-field="sales_total" data-part="confirmed">45.35<"#),
+        "{page}"
+    );
     assert!(page.contains(r#"data-field="tax" data-part="unconfirmed">1.67<"#));
     assert!(page.contains("UTC"));
     let css = shop
