@@ -4,6 +4,7 @@
 //! activation, and the two store profiles.
 
 pub mod browser;
+mod browser_report;
 mod report;
 mod settings;
 mod setup;

@@ -25,13 +25,13 @@ fn dec(v: &Value) -> Decimal {
     }
 }
 
-fn uuid(v: &Value) -> Uuid {
+pub(super) fn uuid(v: &Value) -> Uuid {
     Uuid::parse_str(v.as_str().unwrap_or_default()).unwrap_or_else(|_| panic!("not a uuid: {v}"))
 }
 
 /// A shop selling a mug (10.00, standard rate 20%) and tea (5.25, reduced
 /// rate 5%), prices including tax, and an agent that has pulled them.
-async fn shop() -> (Shop, i64, i64) {
+pub(super) async fn shop() -> (Shop, i64, i64) {
     let sim = Sim::spawn(small_sim()).await.unwrap();
     let mug = sim.add_simple_product("Report mug", "REP-MUG", "10.00", Some(50));
     let tea = sim.add_simple_product("Report tea", "REP-TEA", "5.25", None);
@@ -45,7 +45,7 @@ async fn shop() -> (Shop, i64, i64) {
 }
 
 impl Shop {
-    async fn till_post(&self, path: &str, body: Value) -> Value {
+    pub(super) async fn till_post(&self, path: &str, body: Value) -> Value {
         let res = self
             .till
             .post(self.url(path))
@@ -67,7 +67,7 @@ impl Shop {
             .state
     }
 
-    async fn confirmed(&self, id: Uuid) {
+    pub(super) async fn confirmed(&self, id: Uuid) {
         wait_for(
             &format!("entry {id} to be confirmed"),
             Duration::from_secs(30),
@@ -76,7 +76,7 @@ impl Shop {
         .await;
     }
 
-    async fn report(&self, query: &str) -> (u16, Value) {
+    pub(super) async fn report(&self, query: &str) -> (u16, Value) {
         let res = self
             .till
             .get(self.url(&format!("/api/reports/sales{query}")))
@@ -89,7 +89,7 @@ impl Shop {
 
 /// A span of three UTC days around now, so a test crossing midnight still
 /// sees its sales.
-fn around_today() -> String {
+pub(super) fn around_today() -> String {
     let today = Utc::now().date_naive();
     format!(
         "?from={}&to={}",
