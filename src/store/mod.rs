@@ -33,6 +33,7 @@ pub mod outbox;
 pub mod paging;
 mod pool;
 mod queue;
+pub mod report;
 pub mod shop;
 pub mod status;
 pub mod subscriptions;

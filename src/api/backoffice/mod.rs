@@ -40,6 +40,7 @@ mod listing;
 pub mod login;
 mod meta;
 mod queue;
+mod report;
 mod settings;
 mod setup;
 mod status;
@@ -98,6 +99,11 @@ pub const TABS: &[Tab] = &[
         path: "/events",
         label: "Events",
     },
+    Tab {
+        id: "reports",
+        path: "/reports",
+        label: "Reports",
+    },
 ];
 
 /// A file the agent serves itself (no CDN, no external font).
@@ -151,6 +157,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(meta::routes())
         .merge(queue::routes())
         .merge(events::routes())
+        .merge(report::routes())
         .merge(login::routes())
 }
 

@@ -161,6 +161,8 @@ pub const ROUTES: &[Route] = &[
     row(Post, "/queue/{id}/discard", Session, Form),
     row(Get, "/events", Session, BodyKind::None),
     row(Get, "/events.csv", Session, BodyKind::None),
+    row(Get, "/reports", Session, BodyKind::None),
+    row(Get, "/api/reports/sales", TokenOrSession, BodyKind::None),
     row(
         Get,
         "/api/meta-mapping/status",

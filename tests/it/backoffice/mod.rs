@@ -7,6 +7,8 @@ pub mod browser;
 mod demo;
 mod browser_queue;
 mod queue;
+mod browser_report;
+mod report;
 mod settings;
 mod setup;
 
