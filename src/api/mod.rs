@@ -61,6 +61,10 @@ pub struct AppState {
     pub security: security::Security,
     /// The settings in force, saving them, activating and deactivating.
     pub control: crate::app::control::Control,
+    /// Pulls and sweeps started from the page; the webhook actions' client.
+    pub operations: crate::sync::operations::Operations<crate::upstream::woo::client::WooClient>,
+    /// When the shop last answered, and last could not be reached.
+    pub contact: crate::upstream::contact::Contact,
 }
 
 /// The whole router.

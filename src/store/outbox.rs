@@ -69,6 +69,13 @@ const PENDING_DEPENDENTS: &str = "
 SELECT id FROM outbox WHERE depends_on = :id AND state IN ('queued', 'sending', 'unknown', 'rejected')
 ORDER BY seq";
 
+/// Sales the shop has not confirmed: waiting, in flight, unsure, or
+/// refused and parked.
+const OLDEST_UNCONFIRMED_SALE: &str = "
+SELECT created_at, label FROM outbox
+WHERE kind = 'sale' AND state IN ('queued', 'sending', 'unknown', 'rejected')
+ORDER BY created_at, seq LIMIT 1";
+
 const COUNT_BY_STATE: &str = "SELECT state, COUNT(*) FROM outbox GROUP BY state";
 
 /// Adds an entry in the caller's transaction. Its id is its idempotency key.
@@ -158,6 +165,15 @@ pub fn counts(conn: &Connection) -> Result<Vec<(EntryState, i64)>, StoreError> {
         .into_iter()
         .filter_map(|(s, n)| s.parse().ok().map(|s| (s, n)))
         .collect())
+}
+
+/// When the oldest sale the shop has not confirmed was made (unix ms), and
+/// its label.
+pub fn oldest_unconfirmed_sale(conn: &Connection) -> Result<Option<(i64, String)>, StoreError> {
+    Ok(conn
+        .prepare_cached(OLDEST_UNCONFIRMED_SALE)?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
 }
 
 /// `queued|unknown → sending`, counting the attempt and stamping when it

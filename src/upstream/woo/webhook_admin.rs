@@ -33,7 +33,9 @@ impl WooClient {
             request = request.json(body);
         }
         self.count_request();
-        let response = request.send().await.map_err(classify::transport)?;
+        let response = request.send().await.map_err(classify::transport);
+        self.note(&response);
+        let response = response?;
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.map_err(classify::transport)?;
