@@ -36,6 +36,7 @@
 mod instance;
 pub mod login;
 mod meta;
+mod operations;
 mod settings;
 mod setup;
 mod status;
@@ -80,6 +81,11 @@ pub const TABS: &[Tab] = &[
         id: "meta",
         path: "/settings/meta",
         label: "Meta mapping",
+    },
+    Tab {
+        id: "operations",
+        path: "/operations",
+        label: "Operations",
     },
 ];
 
@@ -131,6 +137,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(instance::routes())
         .merge(setup::routes())
         .merge(meta::routes())
+        .merge(operations::routes())
         .merge(login::routes())
 }
 
