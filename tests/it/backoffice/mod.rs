@@ -4,6 +4,9 @@
 //! activation, and the two store profiles.
 
 pub mod browser;
+mod browser_ops;
+mod dashboard;
+mod operations;
 mod settings;
 mod setup;
 
