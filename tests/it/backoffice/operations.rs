@@ -102,7 +102,7 @@ async fn bad_input_is_refused_with_the_reason_and_starts_nothing() {
     let many = many.join(",");
     let cases: [(&str, Vec<(&str, &str)>, &str); 4] = [
         ("/operations/pull-ids", vec![("resource", "coupons"), ("ids", "1")], "resource must be one of products, variations, customers, orders"),
-        ("/operations/pull-ids", vec![("resource", "products"), ("ids", "12, abc")], "ids must be positive whole numbers (got &quot;abc&quot;)"),
+        ("/operations/pull-ids", vec![("resource", "products"), ("ids", "12, abc")], "ids must be positive whole numbers (got &#34;abc&#34;)"),
         ("/operations/pull-ids", vec![("resource", "products"), ("ids", &many)], "ids may name at most 100 at once (got 101)"),
         ("/operations/pull-since", vec![("since", "31/01/2026")], "since must be a date such as 2026-01-31"),
     ];
