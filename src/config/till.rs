@@ -154,9 +154,15 @@ mod tests {
 
     #[test]
     fn the_offline_limit_is_a_number_of_hours_in_range() {
-        assert_eq!(raw("offline_limit_hours = 2").unwrap().offline_limit_hours, 2);
+        assert_eq!(
+            raw("offline_limit_hours = 2").unwrap().offline_limit_hours,
+            2
+        );
         let e = raw("offline_limit_hours = 0").unwrap_err().to_string();
-        assert!(e.contains("till.offline_limit_hours") && e.contains("between 1 and 720"), "{e}");
+        assert!(
+            e.contains("till.offline_limit_hours") && e.contains("between 1 and 720"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -285,7 +285,9 @@ impl<U: Upstream> Operations<U> {
         }
         let this = self.clone();
         let token = self.inner.token.child_token();
-        self.inner.tracker.spawn(async move { this.run(op, token).await });
+        self.inner
+            .tracker
+            .spawn(async move { this.run(op, token).await });
         Ok(name)
     }
 
@@ -308,10 +310,7 @@ impl<U: Upstream> Operations<U> {
             Ok(r) => (
                 Level::Info,
                 true,
-                format!(
-                    "{name}: done, {} fetched, {} removed",
-                    r.fetched, r.removed
-                ),
+                format!("{name}: done, {} fetched, {} removed", r.fetched, r.removed),
             ),
             Err(SyncError::Cancelled) => (
                 Level::Warn,
@@ -358,8 +357,8 @@ impl<U: Upstream> Operations<U> {
         match op {
             Operation::PullAll => {
                 self.step("pulling every resource", 0, 1, 0);
-                let report = pull::run(c.upstream.as_ref(), &c.store, &c.opts, &c.progress, token)
-                    .await?;
+                let report =
+                    pull::run(c.upstream.as_ref(), &c.store, &c.opts, &c.progress, token).await?;
                 for r in report.resources {
                     total.fetched += r.items;
                     total.removed += r.removed;
@@ -377,7 +376,12 @@ impl<U: Upstream> Operations<U> {
                     total.fetched += one.fetched;
                     total.removed += one.removed;
                 }
-                self.step(Resource::Customers.to_string(), steps - 1, steps, total.fetched);
+                self.step(
+                    Resource::Customers.to_string(),
+                    steps - 1,
+                    steps,
+                    total.fetched,
+                );
                 let one = d.sweep_customers().await?;
                 total.fetched += one.fetched;
                 total.removed += one.removed;
@@ -417,7 +421,10 @@ mod tests {
     #[test]
     fn bad_ids_and_resources_are_refused_with_the_reason() {
         let e = Operation::parse_ids("coupons", "1").unwrap_err();
-        assert!(e.starts_with("resource must be one of products, variations, customers, orders"), "{e}");
+        assert!(
+            e.starts_with("resource must be one of products, variations, customers, orders"),
+            "{e}"
+        );
         let e = Operation::parse_ids("orders", "1, x2").unwrap_err();
         assert_eq!(e, "ids must be positive whole numbers (got \"x2\")");
         assert!(Operation::parse_ids("orders", " ").is_err());
@@ -433,9 +440,23 @@ mod tests {
             Ok(Operation::PullSince { since }) => since.to_string(),
             other => panic!("{other:?}"),
         };
-        assert_eq!(at("2026-02-01"), GmtTime::parse("2026-02-01T00:00:00").unwrap().to_string());
-        assert_eq!(at("2026-02-01T10:30"), GmtTime::parse("2026-02-01T10:30:00").unwrap().to_string());
-        assert!(Operation::parse_since("yesterday", now).unwrap_err().starts_with("since must be a date"));
-        assert!(Operation::parse_since("2026-04-01", now).unwrap_err().contains("future"));
+        assert_eq!(
+            at("2026-02-01"),
+            GmtTime::parse("2026-02-01T00:00:00").unwrap().to_string()
+        );
+        assert_eq!(
+            at("2026-02-01T10:30"),
+            GmtTime::parse("2026-02-01T10:30:00").unwrap().to_string()
+        );
+        assert!(
+            Operation::parse_since("yesterday", now)
+                .unwrap_err()
+                .starts_with("since must be a date")
+        );
+        assert!(
+            Operation::parse_since("2026-04-01", now)
+                .unwrap_err()
+                .contains("future")
+        );
     }
 }

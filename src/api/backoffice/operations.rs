@@ -136,10 +136,7 @@ async fn show(
             manager.layout("operations", "operations"),
             OpsForm::default(),
         ),
-        Some((form, flash)) => (
-            manager.layout_with("operations", "operations", flash),
-            form,
-        ),
+        Some((form, flash)) => (manager.layout_with("operations", "operations", flash), form),
     };
     let page = OperationsPage {
         layout,

@@ -17,15 +17,15 @@ use super::instance::InstanceControls;
 use super::{Layout, Manager, login, render, setup};
 use crate::api::{ApiError, AppState};
 use crate::config::ConfigView;
+use crate::domain::outbox::EntryState;
 use crate::domain::time::unix_millis_now;
 use crate::store::events::{self, Event};
-use crate::domain::outbox::EntryState;
 use crate::store::inbox::WebhookStats;
+use crate::store::status::{self, Summary};
 use crate::store::{outbox, subscriptions};
 use crate::sync::operations::OperationsStatus;
-use crate::upstream::contact::ShopContact;
-use crate::store::status::{self, Summary};
 use crate::sync::progress::PullProgress;
+use crate::upstream::contact::ShopContact;
 
 /// Events shown on the page.
 const RECENT_EVENTS: i64 = 30;
@@ -177,28 +177,62 @@ const RECENT_ERRORS: usize = 8;
 fn advice(message: &str) -> (&'static str, &'static str) {
     let m = message.to_lowercase();
     let has = |needles: &[&str]| needles.iter().any(|n| m.contains(n));
-    if has(&["rejected the api keys", "401", "403", "woocommerce_rest_cannot", "invalid signature", "consumer key"]) {
-        ("keys", "Check the consumer key and secret in Settings, and that the key has read/write access in WooCommerce › Settings › Advanced › REST API.")
+    if has(&[
+        "rejected the api keys",
+        "401",
+        "403",
+        "woocommerce_rest_cannot",
+        "invalid signature",
+        "consumer key",
+    ]) {
+        (
+            "keys",
+            "Check the consumer key and secret in Settings, and that the key has read/write access in WooCommerce › Settings › Advanced › REST API.",
+        )
     } else if has(&["certificate", "tls", "ssl"]) {
-        ("tls", "The shop's certificate is refused: renew it, or set store.verify_tls = false only for a test shop.")
+        (
+            "tls",
+            "The shop's certificate is refused: renew it, or set store.verify_tls = false only for a test shop.",
+        )
     } else if has(&["http 429", "too many requests", "http 5"]) {
-        ("busy", "The shop is overloaded: the agent waits and retries by itself; lower sync.concurrency if it keeps happening.")
+        (
+            "busy",
+            "The shop is overloaded: the agent waits and retries by itself; lower sync.concurrency if it keeps happening.",
+        )
     } else if has(&["unreachable", "timed out", "connection", "dns", "resolve"]) {
-        ("unreachable", "Check this till's internet connection and the store address; sales keep queueing and are sent once the shop answers.")
+        (
+            "unreachable",
+            "Check this till's internet connection and the store address; sales keep queueing and are sent once the shop answers.",
+        )
     } else if has(&["not the json expected", "html", "malformed"]) {
-        ("malformed", "The shop answered with a page instead of JSON: check permalinks are not 'Plain' and that no plugin prints into the REST API.")
+        (
+            "malformed",
+            "The shop answered with a page instead of JSON: check permalinks are not 'Plain' and that no plugin prints into the REST API.",
+        )
     } else if has(&["rejected", "refused", "invalid"]) {
-        ("rejected", "The shop refused a change: open the outbox, fix the cause at the shop (product, stock, customer), then retry or discard it.")
+        (
+            "rejected",
+            "The shop refused a change: open the outbox, fix the cause at the shop (product, stock, customer), then retry or discard it.",
+        )
     } else if has(&["disk", "database", "sqlite", "replica"]) {
-        ("storage", "The replica could not be written: check free disk space and run `possync doctor`.")
+        (
+            "storage",
+            "The replica could not be written: check free disk space and run `possync doctor`.",
+        )
     } else {
-        ("other", "See the agent's log (journalctl -u possync) for details; `possync doctor` checks the usual causes.")
+        (
+            "other",
+            "See the agent's log (journalctl -u possync) for details; `possync doctor` checks the usual causes.",
+        )
     }
 }
 
 fn recent_errors(events: &[Event]) -> Vec<RecentError> {
     let mut out: Vec<RecentError> = Vec::new();
-    for e in events.iter().filter(|e| e.level == "error" || e.level == "warn") {
+    for e in events
+        .iter()
+        .filter(|e| e.level == "error" || e.level == "warn")
+    {
         if out.iter().any(|o| o.message == e.message) {
             continue;
         }
@@ -287,8 +321,14 @@ mod tests {
         let now = 10 * HOUR;
         assert_eq!(OfflineSale::of(None, 24, now).state, Countdown::None);
         let fresh = OfflineSale::of(sale(HOUR), 24, now);
-        assert_eq!((fresh.state, fresh.remaining_ms), (Countdown::Ok, Some(23 * HOUR)));
-        assert_eq!(OfflineSale::of(sale(12 * HOUR), 24, now).state, Countdown::Amber);
+        assert_eq!(
+            (fresh.state, fresh.remaining_ms),
+            (Countdown::Ok, Some(23 * HOUR))
+        );
+        assert_eq!(
+            OfflineSale::of(sale(12 * HOUR), 24, now).state,
+            Countdown::Amber
+        );
         let late = OfflineSale::of(sale(25 * HOUR), 24, now + 16 * HOUR);
         assert_eq!(late.state, Countdown::Red);
         assert!(late.remaining_ms.unwrap() < 0);
@@ -296,9 +336,18 @@ mod tests {
 
     #[test]
     fn errors_get_advice_by_class() {
-        assert_eq!(advice("products: shop rejected the API keys: woocommerce_rest_cannot_view: x").0, "keys");
-        assert_eq!(advice("the shop is unreachable, queued changes wait: connection refused").0, "unreachable");
-        assert_eq!(advice("orders: shop unreachable or busy: HTTP 503").0, "busy");
+        assert_eq!(
+            advice("products: shop rejected the API keys: woocommerce_rest_cannot_view: x").0,
+            "keys"
+        );
+        assert_eq!(
+            advice("the shop is unreachable, queued changes wait: connection refused").0,
+            "unreachable"
+        );
+        assert_eq!(
+            advice("orders: shop unreachable or busy: HTTP 503").0,
+            "busy"
+        );
         assert_eq!(advice("something odd").0, "other");
     }
 }

@@ -42,7 +42,13 @@ async fn the_countdown_and_a_pull_by_ids_in_a_browser() {
     let id: i64 = shop
         .app
         .store()
-        .read(|c| Ok(c.query_row("SELECT id FROM products ORDER BY id LIMIT 1", [], |r| r.get(0))?))
+        .read(|c| {
+            Ok(
+                c.query_row("SELECT id FROM products ORDER BY id LIMIT 1", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
         .await
         .unwrap();
     shop.sim
@@ -65,7 +71,13 @@ async fn the_countdown_and_a_pull_by_ids_in_a_browser() {
     let name: String = shop
         .app
         .store()
-        .read(move |c| Ok(c.query_row("SELECT name FROM products WHERE id = ?1", [id], |r| r.get(0))?))
+        .read(move |c| {
+            Ok(
+                c.query_row("SELECT name FROM products WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
         .await
         .unwrap();
     assert_eq!(name, "Renamed for the browser");

@@ -85,7 +85,10 @@ async fn the_dashboard_counts_down_the_oldest_unconfirmed_sale() {
     let number = sale["number"].as_str().unwrap();
     let s = status(&shop).await;
     assert_eq!(s["offline"]["state"], "ok", "{s}");
-    assert!(s["offline"]["label"].as_str().unwrap().contains(number), "{s}");
+    assert!(
+        s["offline"]["label"].as_str().unwrap().contains(number),
+        "{s}"
+    );
     let remaining = s["offline"]["remaining_ms"].as_i64().unwrap();
     assert!(remaining <= 10 * HOUR_MS && remaining > 9 * HOUR_MS, "{s}");
     assert_eq!(s["outbox"]["queued"], 1, "{s}");
@@ -119,7 +122,13 @@ async fn the_dashboard_lists_webhooks_operations_and_errors_with_advice() {
     }
     // The status page carries the dashboard's places.
     let (_, page) = shop.page("/").await;
-    for id in ["shop-reach", "offline-countdown", "outbox-depth", "subscriptions", "errors"] {
+    for id in [
+        "shop-reach",
+        "offline-countdown",
+        "outbox-depth",
+        "subscriptions",
+        "errors",
+    ] {
         assert!(page.contains(&format!("id=\"{id}\"")), "{id}");
     }
     shop.stop().await;

@@ -37,7 +37,13 @@ async fn pull_by_ids_brings_a_product_changed_at_the_shop() {
     let id: i64 = shop
         .app
         .store()
-        .read(|c| Ok(c.query_row("SELECT id FROM products ORDER BY id LIMIT 1", [], |r| r.get(0))?))
+        .read(|c| {
+            Ok(
+                c.query_row("SELECT id FROM products ORDER BY id LIMIT 1", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
         .await
         .unwrap();
     shop.sim
@@ -45,22 +51,37 @@ async fn pull_by_ids_brings_a_product_changed_at_the_shop() {
         .unwrap();
 
     let (code, page) = shop
-        .post_form("/operations/pull-ids", &[("resource", "products"), ("ids", &id.to_string())])
+        .post_form(
+            "/operations/pull-ids",
+            &[("resource", "products"), ("ids", &id.to_string())],
+        )
         .await;
     assert_eq!(code, 303, "{page}");
     assert!(page.contains("Started: pull products"), "{page}");
     let last = finished(&shop).await;
     assert_eq!(last["ok"], true, "{last}");
-    assert!(last["message"].as_str().unwrap().contains("1 fetched"), "{last}");
+    assert!(
+        last["message"].as_str().unwrap().contains("1 fetched"),
+        "{last}"
+    );
     let name: String = shop
         .app
         .store()
-        .read(move |c| Ok(c.query_row("SELECT name FROM products WHERE id = ?1", [id], |r| r.get(0))?))
+        .read(move |c| {
+            Ok(
+                c.query_row("SELECT name FROM products WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
         .await
         .unwrap();
     assert_eq!(name, "Renamed at the shop");
     assert!(
-        events(&shop).await.iter().any(|m| m.starts_with(&format!("pull products {id}: done"))),
+        events(&shop)
+            .await
+            .iter()
+            .any(|m| m.starts_with(&format!("pull products {id}: done"))),
         "the event log has the operation's line"
     );
     shop.stop().await;
@@ -75,7 +96,10 @@ async fn the_sweep_runs_and_logs_and_a_second_operation_meanwhile_is_refused() {
     let (code, page) = shop.post_form("/operations/sweep", &[]).await;
     assert_eq!(code, 303, "{page}");
     let (code, page) = shop
-        .post_form("/operations/pull-ids", &[("resource", "orders"), ("ids", "1")])
+        .post_form(
+            "/operations/pull-ids",
+            &[("resource", "orders"), ("ids", "1")],
+        )
         .await;
     assert_eq!(code, 409, "{page}");
     assert!(
@@ -88,7 +112,10 @@ async fn the_sweep_runs_and_logs_and_a_second_operation_meanwhile_is_refused() {
     let last = finished(&shop).await;
     assert_eq!(last["ok"], true, "{last}");
     assert!(
-        events(&shop).await.iter().any(|m| m.starts_with("completeness sweep: done")),
+        events(&shop)
+            .await
+            .iter()
+            .any(|m| m.starts_with("completeness sweep: done")),
         "the event log has the sweep's line"
     );
     shop.stop().await;
@@ -100,11 +127,28 @@ async fn bad_input_is_refused_with_the_reason_and_starts_nothing() {
     shop.pulled().await;
     let many: Vec<String> = (1..=101).map(|i| i.to_string()).collect();
     let many = many.join(",");
-    let cases: [(&str, Vec<(&str, &str)>, &str); 4] = [
-        ("/operations/pull-ids", vec![("resource", "coupons"), ("ids", "1")], "resource must be one of products, variations, customers, orders"),
-        ("/operations/pull-ids", vec![("resource", "products"), ("ids", "12, abc")], "ids must be positive whole numbers (got &#34;abc&#34;)"),
-        ("/operations/pull-ids", vec![("resource", "products"), ("ids", &many)], "ids may name at most 100 at once (got 101)"),
-        ("/operations/pull-since", vec![("since", "31/01/2026")], "since must be a date such as 2026-01-31"),
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: [Case; 4] = [
+        (
+            "/operations/pull-ids",
+            vec![("resource", "coupons"), ("ids", "1")],
+            "resource must be one of products, variations, customers, orders",
+        ),
+        (
+            "/operations/pull-ids",
+            vec![("resource", "products"), ("ids", "12, abc")],
+            "ids must be positive whole numbers (got &#34;abc&#34;)",
+        ),
+        (
+            "/operations/pull-ids",
+            vec![("resource", "products"), ("ids", &many)],
+            "ids may name at most 100 at once (got 101)",
+        ),
+        (
+            "/operations/pull-since",
+            vec![("since", "31/01/2026")],
+            "since must be a date such as 2026-01-31",
+        ),
     ];
     for (path, fields, message) in cases {
         let (code, page) = shop.post_form(path, &fields).await;
@@ -112,14 +156,20 @@ async fn bad_input_is_refused_with_the_reason_and_starts_nothing() {
         assert!(page.contains(message), "{message}: {page}");
     }
     let s = status(&shop).await;
-    assert!(s["operations"]["running"].is_null() && s["operations"]["last"].is_null(), "{s}");
+    assert!(
+        s["operations"]["running"].is_null() && s["operations"]["last"].is_null(),
+        "{s}"
+    );
 
     // Deactivated: refused with the reason.
     let (code, _) = shop.post_form("/instance/deactivate", &[]).await;
     assert_eq!(code, 303);
     let (code, page) = shop.post_form("/operations/pull-all", &[]).await;
     assert_eq!(code, 409, "{page}");
-    assert!(page.contains("Not started: the agent is deactivated"), "{page}");
+    assert!(
+        page.contains("Not started: the agent is deactivated"),
+        "{page}"
+    );
     shop.stop().await;
 }
 
@@ -148,28 +198,43 @@ async fn webhooks_are_installed_paused_resumed_and_removed_from_the_page() {
 
     let (code, page) = shop.post_form("/operations/webhooks/pause", &[]).await;
     assert_eq!(code, 303, "{page}");
-    assert!(page.contains(&format!("{} subscriptions paused. At the shop:", ids.len())), "{page}");
+    assert!(
+        page.contains(&format!("{} subscriptions paused. At the shop:", ids.len())),
+        "{page}"
+    );
     for id in &ids {
         assert_eq!(shop.sim.webhook_status(*id).as_deref(), Some("paused"));
     }
     let (code, page) = shop.post_form("/operations/webhooks/resume", &[]).await;
     assert_eq!(code, 303, "{page}");
-    assert!(page.contains("subscriptions resumed. At the shop:"), "{page}");
+    assert!(
+        page.contains("subscriptions resumed. At the shop:"),
+        "{page}"
+    );
     for id in &ids {
         assert_eq!(shop.sim.webhook_status(*id).as_deref(), Some("active"));
     }
     let (code, page) = shop.post_form("/operations/webhooks/remove", &[]).await;
     assert_eq!(code, 303, "{page}");
-    assert!(page.contains("subscriptions removed from the shop."), "{page}");
+    assert!(
+        page.contains("subscriptions removed from the shop."),
+        "{page}"
+    );
     for id in &ids {
         assert_eq!(shop.sim.webhook_status(*id), None);
     }
 
     // A public URL that is not one: refused, nothing installed.
     let (code, page) = shop
-        .post_form("/operations/webhooks/install", &[("public_url", "ftp://till")])
+        .post_form(
+            "/operations/webhooks/install",
+            &[("public_url", "ftp://till")],
+        )
         .await;
     assert_eq!(code, 422, "{page}");
-    assert!(page.contains("Nothing was installed: the public URL must start with https:// or http://"), "{page}");
+    assert!(
+        page.contains("Nothing was installed: the public URL must start with https:// or http://"),
+        "{page}"
+    );
     shop.stop().await;
 }
