@@ -34,6 +34,7 @@ use crate::error::Error;
 use crate::store::{Store, StoreError};
 use crate::sync::engine::{self, InitialPull};
 use crate::sync::limit::Limit;
+use crate::sync::operations::{Context as OperationsContext, Operations};
 use crate::sync::progress::{PullProgress, PullState};
 use crate::sync::pull::PullOptions;
 use crate::sync::reindex::{REINDEX_BATCH, ReindexWaker};
@@ -41,6 +42,7 @@ use crate::sync::replay::{self, ReplayOptions, ReplayWaker};
 use crate::sync::webhooks::apply::Mirror;
 use crate::sync::webhooks::secrets::Secrets;
 use crate::sync::webhooks::worker;
+use crate::upstream::contact::Contact;
 use crate::upstream::woo::client::WooClient;
 use crate::upstream::woo::webhook;
 use control::{Control, Reload};
@@ -126,6 +128,7 @@ impl App {
             control,
             started_at: unix_millis_now(),
             demo,
+            contact: Contact::default(),
         };
         let first = Generation::start(&shared, &layered.config, None, options.initial_pull).await?;
         let store = first.store.clone();
@@ -169,6 +172,9 @@ struct Shared {
     control: Control,
     started_at: i64,
     demo: Option<DemoSwitch>,
+    /// Outlives generations: a reload does not forget since when the shop
+    /// has been unreachable.
+    contact: Contact,
 }
 
 /// One set of settings in force: the replica of the selected profile, the
@@ -200,6 +206,8 @@ impl Generation {
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
         let waker = ReplayWaker::default();
+        let contact = shared.contact.clone();
+        let operations;
 
         match (&config.store, config.active) {
             (Some(store_cfg), true) => {
@@ -208,7 +216,7 @@ impl Generation {
                 // Adaptive concurrency gates the replay too, up to its own
                 // ceiling; a pinned `sync.concurrency` leaves it to
                 // `till.replay_concurrency`.
-                let mut replay_client = WooClient::new(store_cfg)?;
+                let mut replay_client = WooClient::new(store_cfg)?.with_contact(contact.clone());
                 if let Limit::Auto { .. } = config.sync.limit() {
                     replay_client = replay_client.with_limit(Limit::Auto {
                         max: config.till.replay_concurrency,
@@ -221,7 +229,26 @@ impl Generation {
                     waker.clone(),
                     token.child_token(),
                 ));
-                let client = WooClient::new(store_cfg)?.with_limit(config.sync.limit());
+                let client = WooClient::new(store_cfg)?
+                    .with_limit(config.sync.limit())
+                    .with_contact(contact.clone());
+                // Operations started on the page have a client of their own
+                // (and the pull's limit); they stop with the generation.
+                operations = Operations::new(
+                    OperationsContext {
+                        upstream: Arc::new(
+                            WooClient::new(store_cfg)?
+                                .with_limit(config.sync.limit())
+                                .with_contact(contact.clone()),
+                        ),
+                        store: store.clone(),
+                        opts: PullOptions::from_config(&config.sync),
+                        overlap: config.sync.schedule.overlap,
+                        progress: shared.progress.clone(),
+                    },
+                    tracker.clone(),
+                    token.child_token(),
+                );
                 tracker.spawn(engine::run(
                     client,
                     store.clone(),
@@ -237,7 +264,7 @@ impl Generation {
                 // asks the shop about objects gone before delivery.
                 tracker.spawn(worker::run(
                     store.clone(),
-                    Some(WooClient::new(store_cfg)?),
+                    Some(WooClient::new(store_cfg)?.with_contact(contact.clone())),
                     webhook::instruction,
                     Mirror {
                         product_statuses: config.sync.product_statuses.clone(),
@@ -247,11 +274,15 @@ impl Generation {
                 ));
             }
             (Some(_), false) => {
+                operations = Operations::unavailable(
+                    "the agent is deactivated; activate it on the status page first",
+                );
                 // Deactivated: no polls, no replay, no deliveries applied
                 // (they wait in the inbox); lookups and sales go on.
                 tracing::warn!("the agent is deactivated: nothing is synced or replayed");
             }
             (None, _) => {
+                operations = Operations::unavailable("no store is configured");
                 tracing::warn!("no store configured: serving the replica as it is");
                 tracker.spawn(worker::run(
                     store.clone(),
@@ -293,6 +324,8 @@ impl Generation {
             }),
             control: shared.control.clone(),
             demo: shared.demo.clone(),
+            operations,
+            contact,
         };
         let router = api::router(state).layer(axum::Extension(api::doctor::DoctorConfig(
             Arc::new(config.clone()),

@@ -364,6 +364,7 @@ pub struct ConfigView {
     pub max_records: u64,
     pub till: crate::domain::till::TillSettings,
     pub replay_concurrency: usize,
+    pub offline_limit_hours: u32,
     pub webhook_secret_set: bool,
 }
 
@@ -473,6 +474,7 @@ impl Config {
             max_records: self.sync.max_records,
             till: self.till.settings.clone(),
             replay_concurrency: self.till.replay_concurrency,
+            offline_limit_hours: self.till.offline_limit_hours,
             webhook_secret_set: self.webhooks.secret.is_some(),
         }
     }
@@ -885,6 +887,11 @@ const KEYS: &[Key] = &[
     Key {
         path: "till.replay_concurrency",
         env: "POSSYNC_TILL_REPLAY_CONCURRENCY",
+        kind: Kind::Int,
+    },
+    Key {
+        path: "till.offline_limit_hours",
+        env: "POSSYNC_TILL_OFFLINE_LIMIT_HOURS",
         kind: Kind::Int,
     },
     Key {

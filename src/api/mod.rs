@@ -65,6 +65,10 @@ pub struct AppState {
     pub control: crate::app::control::Control,
     /// `possync demo`'s offline switch; `None` outside the demo.
     pub demo: Option<backoffice::demo::DemoSwitch>,
+    /// Pulls and sweeps started from the page; the webhook actions' client.
+    pub operations: crate::sync::operations::Operations<crate::upstream::woo::client::WooClient>,
+    /// When the shop last answered, and last could not be reached.
+    pub contact: crate::upstream::contact::Contact,
 }
 
 /// The whole router.

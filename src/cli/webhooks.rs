@@ -5,10 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use url::Url;
 
 use super::{data_dir_flag, load_config};
-use crate::api::webhooks::WOOCOMMERCE_PATH;
 use crate::domain::webhooks::SubscriptionStatus;
 use crate::error::Error;
 use crate::sync::webhooks::subscriptions::{self, Installed};
@@ -45,32 +43,17 @@ pub enum WebhooksAction {
     Remove,
 }
 
-/// The delivery URL for a public base URL.
+/// The delivery URL for a public base URL (see
+/// [`subscriptions::delivery_url`]), with the CLI's wording.
 pub fn delivery_url(public_url: &str) -> Result<String, Error> {
-    let url = Url::parse(public_url.trim())
-        .map_err(|e| Error::Usage(format!("--public-url must be a URL ({e})")))?;
-    if url.scheme() != "https" && url.scheme() != "http" {
-        return Err(Error::Usage(
-            "--public-url must start with https:// or http://".to_owned(),
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Usage(
-            "--public-url must not carry a query or fragment".to_owned(),
-        ));
-    }
-    // WordPress delivers only to ports 80, 443 and 8080 by default.
-    if let Some(port) = url.port()
-        && ![80, 443, 8080].contains(&port)
-    {
+    let url = subscriptions::delivery_url(public_url)
+        .map_err(|e| Error::Usage(e.replace("the public URL", "--public-url")))?;
+    if !subscriptions::port_delivered_by_default(public_url) {
         eprintln!(
             "possync: note: WordPress delivers webhooks only to ports 80, 443 and 8080 unless the shop allows others"
         );
     }
-    Ok(format!(
-        "{}{WOOCOMMERCE_PATH}",
-        url.as_str().trim_end_matches('/')
-    ))
+    Ok(url)
 }
 
 pub(super) async fn run(config: Option<PathBuf>, args: WebhooksArgs) -> Result<ExitCode, Error> {

@@ -14,6 +14,10 @@ const DEFAULT_REPLAY_CONCURRENCY: usize = 8;
 const MAX_REPLAY_CONCURRENCY: usize = 32;
 /// Statuses a sale can be created in that make WooCommerce reduce stock.
 const SALE_STATUSES: &[&str] = &["processing", "completed"];
+/// A day: a till offline longer than a trading day is worth a look.
+const DEFAULT_OFFLINE_LIMIT_HOURS: u32 = 24;
+/// A month: beyond it the shop's stock has drifted too far to matter.
+const MAX_OFFLINE_LIMIT_HOURS: u32 = 720;
 
 /// Booking and replay settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +25,9 @@ pub struct TillConfig {
     pub settings: TillSettings,
     /// Outbox entries sent at once.
     pub replay_concurrency: usize,
+    /// How old the oldest sale not yet confirmed by the shop may get before
+    /// the status page shows it red (amber past half of it).
+    pub offline_limit_hours: u32,
 }
 
 impl Default for TillConfig {
@@ -28,6 +35,7 @@ impl Default for TillConfig {
         TillConfig {
             settings: TillSettings::default(),
             replay_concurrency: DEFAULT_REPLAY_CONCURRENCY,
+            offline_limit_hours: DEFAULT_OFFLINE_LIMIT_HOURS,
         }
     }
 }
@@ -40,6 +48,7 @@ pub(super) struct RawTill {
     order_status: Option<String>,
     oversell: Option<String>,
     replay_concurrency: Option<i64>,
+    offline_limit_hours: Option<i64>,
     /// Till name → the shop's payment gateway id.
     payment_methods: Option<BTreeMap<String, String>>,
 }
@@ -87,6 +96,13 @@ impl RawTill {
             MAX_REPLAY_CONCURRENCY as i64,
             DEFAULT_REPLAY_CONCURRENCY as i64,
         )? as usize;
+        let offline_limit_hours = in_range(
+            "till.offline_limit_hours",
+            self.offline_limit_hours,
+            1,
+            i64::from(MAX_OFFLINE_LIMIT_HOURS),
+            i64::from(DEFAULT_OFFLINE_LIMIT_HOURS),
+        )? as u32;
         let mut payment_methods = BTreeMap::new();
         for (name, gateway) in self.payment_methods.unwrap_or_default() {
             if gateway.trim().is_empty() {
@@ -112,6 +128,7 @@ impl RawTill {
                 payment_methods,
             },
             replay_concurrency,
+            offline_limit_hours,
         })
     }
 }
@@ -132,6 +149,20 @@ mod tests {
         assert_eq!(c.settings.order_status, "completed");
         assert_eq!(c.settings.order_prefix, "POS1-");
         assert_eq!(c.replay_concurrency, 8);
+        assert_eq!(c.offline_limit_hours, 24);
+    }
+
+    #[test]
+    fn the_offline_limit_is_a_number_of_hours_in_range() {
+        assert_eq!(
+            raw("offline_limit_hours = 2").unwrap().offline_limit_hours,
+            2
+        );
+        let e = raw("offline_limit_hours = 0").unwrap_err().to_string();
+        assert!(
+            e.contains("till.offline_limit_hours") && e.contains("between 1 and 720"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -70,10 +70,14 @@ const PENDING_DEPENDENTS: &str = "
 SELECT id FROM outbox WHERE depends_on = :id AND state IN ('queued', 'sending', 'unknown', 'rejected')
 ORDER BY seq";
 
-const COUNT_BY_STATE: &str = "SELECT state, COUNT(*) FROM outbox GROUP BY state";
+/// Sales the shop has not confirmed: waiting, in flight, unsure, or
+/// refused and parked.
 const OLDEST_UNCONFIRMED_SALE: &str = "
-SELECT MIN(created_at) FROM outbox
-WHERE kind = 'sale' AND state IN ('queued', 'sending', 'unknown', 'rejected')";
+SELECT created_at, label FROM outbox
+WHERE kind = 'sale' AND state IN ('queued', 'sending', 'unknown', 'rejected')
+ORDER BY created_at, seq LIMIT 1";
+
+const COUNT_BY_STATE: &str = "SELECT state, COUNT(*) FROM outbox GROUP BY state";
 
 /// A page of the back-office queue: entries in one state and kind (or any),
 /// each sale with its receipt number, total and customer from the local
@@ -261,9 +265,16 @@ pub fn counts(conn: &Connection) -> Result<Vec<(EntryState, i64)>, StoreError> {
 /// When the oldest sale the shop has not confirmed was made (unix ms): a
 /// sale still queued, in flight, unknown or rejected.
 pub fn oldest_unconfirmed_sale_at(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(oldest_unconfirmed_sale(conn)?.map(|(at, _)| at))
+}
+
+/// When the oldest sale the shop has not confirmed was made (unix ms), and
+/// its label.
+pub fn oldest_unconfirmed_sale(conn: &Connection) -> Result<Option<(i64, String)>, StoreError> {
     Ok(conn
         .prepare_cached(OLDEST_UNCONFIRMED_SALE)?
-        .query_row([], |r| r.get(0))?)
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
 }
 
 /// `queued|unknown → sending`, counting the attempt and stamping when it

@@ -112,7 +112,20 @@ impl<U: Upstream> Delta<'_, U> {
             // Never pulled: the full pull comes first.
             return Ok(DeltaReport::default());
         };
-        let since = cursor.minus(self.overlap);
+        self.poll_since(resource, cursor.minus(self.overlap)).await
+    }
+
+    /// Reads what the shop modified after `since` (a poll from a chosen
+    /// point: the back-office's "pull what changed since"). The cursor only
+    /// ever moves forward, so an early `since` re-reads without harm.
+    pub async fn poll_since(
+        &self,
+        resource: Resource,
+        since: GmtTime,
+    ) -> Result<DeltaReport, SyncError> {
+        if resource == Resource::Variations && !self.capability("variations_endpoint").await? {
+            return Ok(DeltaReport::default());
+        }
         let mut report = DeltaReport::default();
         let mut newest: Option<GmtTime> = None;
         let mut changed_parents: Vec<UpstreamId> = Vec::new();
@@ -290,7 +303,7 @@ impl<U: Upstream> Delta<'_, U> {
 
     /// Fetches these objects by id and writes them; ids the store no longer
     /// lists under the mirror's filter are left to the caller.
-    pub(super) async fn fetch_ids(
+    pub async fn fetch_ids(
         &self,
         resource: Resource,
         filter: &Filter,

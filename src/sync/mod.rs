@@ -10,6 +10,7 @@
 //! - `replay`: the outbox replayer (exactly once, dependency order).
 //! - `webhooks`: deliveries stored, applied and settled; subscriptions.
 //! - `reindex`: the batched re-index a meta-mapping change starts.
+//! - `operations`: pulls and sweeps a manager starts from the page.
 
 /// The retry policy lives with the clients that use it first; the engine
 /// names it from here.
@@ -19,6 +20,7 @@ pub mod backoff {
 pub mod delta;
 pub mod engine;
 pub mod limit;
+pub mod operations;
 pub mod progress;
 pub mod pull;
 pub mod reindex;

@@ -5,6 +5,7 @@
 //! Wire formats live in the submodules; nothing outside `woo/` knows a
 //! WooCommerce field name, nothing outside `shopify/` a Shopify one.
 
+pub mod contact;
 pub mod retry;
 pub mod shopify;
 pub mod woo;

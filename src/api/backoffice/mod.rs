@@ -39,6 +39,7 @@ mod instance;
 mod listing;
 pub mod login;
 mod meta;
+mod operations;
 mod queue;
 mod report;
 mod settings;
@@ -104,6 +105,11 @@ pub const TABS: &[Tab] = &[
         path: "/reports",
         label: "Reports",
     },
+    Tab {
+        id: "operations",
+        path: "/operations",
+        label: "Operations",
+    },
 ];
 
 /// A file the agent serves itself (no CDN, no external font).
@@ -158,6 +164,7 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(queue::routes())
         .merge(events::routes())
         .merge(report::routes())
+        .merge(operations::routes())
         .merge(login::routes())
 }
 

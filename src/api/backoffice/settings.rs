@@ -227,6 +227,13 @@ const TILL: &[Spec] = &[
         input: Input::Choice(&["allow", "warn", "block"]),
         show: |c, _, _| c.till.settings.oversell.as_str().to_owned(),
     },
+    Spec {
+        key: "till.offline_limit_hours",
+        label: "Offline limit (hours)",
+        help: "A sale the shop has not confirmed after this long shows red on the status page (amber past half).",
+        input: Input::Number,
+        show: |c, _, _| c.till.offline_limit_hours.to_string(),
+    },
 ];
 
 const SCHEDULE: &[Spec] = &[

@@ -64,6 +64,34 @@ pub struct SubscriptionView {
     pub upstream_status: Option<SubscriptionStatus>,
 }
 
+/// The delivery URL for the public base URL the shop reaches this agent
+/// at (the receiver's path appended), or why `public_url` cannot be one.
+/// The CLI and the back-office page both read it here.
+pub fn delivery_url(public_url: &str) -> Result<String, String> {
+    let url = url::Url::parse(public_url.trim())
+        .map_err(|e| format!("the public URL must be a URL ({e})"))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err("the public URL must start with https:// or http://".to_owned());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("the public URL must not carry a query or fragment".to_owned());
+    }
+    Ok(format!(
+        "{}{}",
+        url.as_str().trim_end_matches('/'),
+        crate::api::webhooks::WOOCOMMERCE_PATH
+    ))
+}
+
+/// Whether WordPress delivers to `public_url`'s port without the shop
+/// allowing it (80, 443 and 8080 only, by default).
+pub fn port_delivered_by_default(public_url: &str) -> bool {
+    url::Url::parse(public_url.trim())
+        .ok()
+        .and_then(|u| u.port())
+        .is_none_or(|p| [80, 443, 8080].contains(&p))
+}
+
 /// A new random signing secret (256 bits, hex: no characters WordPress
 /// would decode as HTML entities).
 fn new_secret() -> SecretString {

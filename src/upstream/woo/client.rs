@@ -24,6 +24,7 @@ use crate::domain::batch::{Records, Snapshot};
 use crate::domain::{GmtTime, Resource};
 use crate::sync::limit::{Limit, Limiter, Outcome};
 use crate::telemetry::metrics::{self, UpstreamKind};
+use crate::upstream::contact::Contact;
 use crate::upstream::retry::RetryPolicy;
 use crate::upstream::{
     Capabilities, Filter, IdPage, Page, PageQuery, Probe, Scope, StampPage, Upstream, UpstreamError,
@@ -66,6 +67,8 @@ pub struct WooClient {
     requests: AtomicU64,
     /// Requests in flight to the shop, over everything this client asks.
     limiter: Limiter,
+    /// Where answers and unreachable requests are recorded.
+    contact: Contact,
 }
 
 impl std::fmt::Debug for WooClient {
@@ -102,7 +105,29 @@ impl WooClient {
             requests: AtomicU64::new(0),
             // No gate of its own unless asked: callers bound their requests.
             limiter: Limiter::new(Limit::Fixed(UNGATED)),
+            contact: Contact::default(),
         })
+    }
+
+    /// Records answers and unreachable requests into `contact` (shared with
+    /// the generation's other clients and the status page).
+    pub fn with_contact(mut self, contact: Contact) -> Self {
+        self.contact = contact;
+        self
+    }
+
+    /// Records an HTTP answer.
+    pub(super) fn contact_answered(&self) {
+        self.contact.answered();
+    }
+
+    /// Records how a request went: any HTTP answer means the shop is
+    /// reachable.
+    pub(super) fn note<T>(&self, outcome: &Result<T, UpstreamError>) {
+        match outcome {
+            Err(e) if e.is_unreachable() => self.contact.unreachable(&e.to_string()),
+            _ => self.contact.answered(),
+        }
     }
 
     /// Gates every request of this client with `limit` (see
@@ -272,7 +297,9 @@ impl WooClient {
         }
         .await;
         slot.finish(load_signal(answered.as_ref().map(|a| a.0)));
-        let (status, headers, body) = answered.map_err(classify::transport)?;
+        let answered = answered.map_err(classify::transport);
+        self.note(&answered);
+        let (status, headers, body) = answered?;
         if !status.is_success() {
             return Err(classify::status_error(status.as_u16(), &headers, &body));
         }

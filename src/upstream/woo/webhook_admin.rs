@@ -35,7 +35,7 @@ impl WooClient {
         }
         self.count_request();
         let started = std::time::Instant::now();
-        let out = Self::webhook_answer(request).await;
+        let out = self.webhook_answer(request).await;
         metrics::record_upstream(
             UpstreamKind::WebhookAdmin,
             started.elapsed(),
@@ -44,8 +44,13 @@ impl WooClient {
         out
     }
 
-    async fn webhook_answer(request: reqwest::RequestBuilder) -> Result<Value, UpstreamError> {
-        let response = request.send().await.map_err(classify::transport)?;
+    async fn webhook_answer(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Value, UpstreamError> {
+        let response = request.send().await.map_err(classify::transport);
+        self.note(&response);
+        let response = response?;
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.map_err(classify::transport)?;

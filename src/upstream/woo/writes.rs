@@ -315,11 +315,13 @@ impl WooClient {
             let connect = e.is_connect();
             let error = classify::transport(e);
             let maybe_applied = !connect && !error.never_sent();
+            self.note::<()>(&Err(error.clone()));
             WriteFailure {
                 error,
                 maybe_applied,
             }
         })?;
+        self.contact_answered();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.map_err(|e| WriteFailure {

@@ -4,10 +4,13 @@
 //! activation, and the two store profiles.
 
 pub mod browser;
-mod demo;
+mod browser_ops;
 mod browser_queue;
-mod queue;
 mod browser_report;
+mod dashboard;
+mod demo;
+mod operations;
+mod queue;
 mod report;
 mod settings;
 mod setup;

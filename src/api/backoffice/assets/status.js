@@ -97,6 +97,81 @@ function renderEvents(events, now) {
   $("events").replaceChildren(...items);
 }
 
+function span(ms) {
+  const s = Math.round(Math.abs(ms) / 1000);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  if (h > 0) return h + " h " + m + " min";
+  if (m > 0) return m + " min";
+  return s + " s";
+}
+
+// The shop's reachability, from what the agent's own requests saw.
+function renderShop(shop, now) {
+  const badge = $("shop-reach");
+  const note = $("shop-reach-note");
+  if (shop.reachable === null || shop.reachable === undefined) {
+    badge.textContent = "shop: not asked yet"; badge.className = "badge idle"; note.textContent = ""; return;
+  }
+  if (shop.reachable) {
+    badge.textContent = "shop reachable"; badge.className = "badge completed";
+    note.textContent = "last answer " + ago(shop.last_ok_at, now);
+  } else {
+    badge.textContent = "shop unreachable"; badge.className = "badge failed";
+    note.textContent = "since " + new Date(shop.unreachable_since).toLocaleString() + " (" + ago(shop.unreachable_since, now) + ")" + (shop.last_failure ? " · " + shop.last_failure : "");
+  }
+}
+
+// The oldest unconfirmed sale's age, counted down to till.offline_limit_hours;
+// the state (ok, amber, red) is the server's.
+function renderOffline(off, outbox) {
+  const badge = $("offline-countdown");
+  const note = $("offline-note");
+  $("offline-sale").className = "offline " + off.state;
+  if (off.state === "none") {
+    badge.textContent = "none waiting"; badge.className = "badge completed";
+    note.textContent = "every sale is confirmed by the shop (limit " + off.limit_hours + " h)";
+  } else {
+    const left = off.remaining_ms >= 0 ? span(off.remaining_ms) + " left" : "over by " + span(off.remaining_ms);
+    badge.textContent = off.state === "red" ? "over the limit" : (off.state === "amber" ? "past half the limit" : "within the limit");
+    badge.className = "badge countdown-" + off.state;
+    note.textContent = "oldest unconfirmed: " + off.label + ", " + span(off.age_ms) + " old · " + left + " of " + off.limit_hours + " h";
+  }
+  const nodes = [];
+  for (const [state, n] of Object.entries(outbox)) { nodes.push(el("dt", state)); nodes.push(el("dd", n, "num")); }
+  $("outbox-depth").replaceChildren(...nodes);
+}
+
+function renderWebhooks(data, now) {
+  const w = data.webhooks;
+  $("webhook-summary").textContent = "last delivery " + ago(w.last_delivery_at, now) + " · " + w.received + " received, " + w.applied + " applied, " + w.failed + " failed, " + w.waiting + " waiting";
+  const rows = data.subscriptions.map((s) => {
+    const tr = el("tr");
+    tr.appendChild(el("td", s.id, "num"));
+    tr.appendChild(el("td", s.topic));
+    tr.appendChild(el("td", s.status));
+    tr.appendChild(el("td", s.delivery_url));
+    return tr;
+  });
+  if (rows.length === 0) { const tr = el("tr"); const td = el("td", "no subscriptions: install them on the Operations page", "muted"); td.colSpan = 4; tr.appendChild(td); rows.push(tr); }
+  $("subscriptions").replaceChildren(...rows);
+  $("webhook-failures").replaceChildren(...w.recent_failures.map((f) => {
+    const li = el("li"); li.appendChild(el("span", ago(f.received_at, now), "when"));
+    li.appendChild(el("span", f.topic + ": " + (f.error || "failed"), "error")); return li;
+  }));
+}
+
+function renderErrors(errors, now) {
+  const items = errors.map((e) => {
+    const li = el("li");
+    li.appendChild(el("span", ago(e.at, now), "when"));
+    li.appendChild(el("span", e.message, e.level));
+    li.appendChild(el("div", "What to do: " + e.advice, "note advice"));
+    return li;
+  });
+  if (items.length === 0) items.push(el("li", "none", "muted"));
+  $("errors").replaceChildren(...items);
+}
+
 async function refresh() {
   try {
     const res = await fetch("/api/sync/status", { cache: "no-store", credentials: "same-origin" });
@@ -115,6 +190,10 @@ async function refresh() {
     renderResources(data);
     renderSettings(data.replica.store);
     renderEvents(data.events, data.agent.now);
+    renderShop(data.shop, data.agent.now);
+    renderOffline(data.offline, data.outbox);
+    renderWebhooks(data, data.agent.now);
+    renderErrors(data.errors, data.agent.now);
     $("agent").textContent = "possync " + data.agent.version + " · up since " + new Date(data.agent.started_at).toLocaleString() + " · data in " + data.config.data_dir;
   } catch (e) {
     $("offline").style.display = "block";
