@@ -10,13 +10,14 @@
 //! - `events.jsonl`: the last [`MAX_EVENTS`] sync events, one JSON object a
 //!   line, oldest first;
 //! - `versions.json`: the agent's version, the shop's WooCommerce version
-//!   (`"unknown"` unless learned), the replica's and the inbox's schema
-//!   versions (`user_version`);
+//!   (as the set-up page's connection test recorded it, or asked of the
+//!   shop now, for at most a few seconds; `"unknown"` when it does not
+//!   answer), the replica's and the inbox's schema versions (`user_version`);
 //! - `integrity.txt`: `PRAGMA integrity_check` of the replica and the inbox.
 //!
 //! Never in it: the shop's keys, webhook secrets, token hashes, the admin
 //! password hash, customers or orders. Built in memory (it is small) from
-//! reads of the replica; nothing here writes.
+//! reads of the replica; the only write is the shop's version, once learned.
 
 use std::io::Write;
 
@@ -56,6 +57,47 @@ struct Versions {
     replica_schema: i64,
     inbox_schema: i64,
     schema_known: usize,
+}
+
+/// How long the bundle waits for the shop to say its version.
+const SHOP_VERSION_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Asks the shop its WooCommerce version (the connection test, which
+/// changes nothing there) and records it, when no earlier test did; `None`
+/// when the shop does not answer within [`SHOP_VERSION_WAIT`].
+async fn learn_shop_version(
+    store: &Store,
+    store_cfg: &crate::config::StoreConfig,
+) -> Option<String> {
+    let report = tokio::time::timeout(
+        SHOP_VERSION_WAIT,
+        crate::upstream::woo::probe::test_connection(store_cfg),
+    )
+    .await
+    .ok()?;
+    let version = report.woocommerce_version?;
+    record_shop_version(store, &version).await;
+    Some(version)
+}
+
+/// Keeps the shop's WooCommerce version for later bundles (best effort: a
+/// failed write only means the next bundle asks again).
+pub async fn record_shop_version(store: &Store, version: &str) {
+    let v = version.to_owned();
+    let now = unix_millis_now();
+    let written = store
+        .write(move |tx| {
+            crate::store::sync_state::set_capability(
+                tx,
+                diagnostics::SHOP_VERSION_CAPABILITY,
+                &v,
+                now,
+            )
+        })
+        .await;
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "the shop's version could not be recorded");
+    }
 }
 
 /// The bundle of `store` under `config` as `.tar.gz` bytes; `pull` is the
@@ -103,6 +145,11 @@ pub async fn bundle(
         events_jsonl.push_str(&serde_json::to_string(e).map_err(StoreError::from)?);
         events_jsonl.push('\n');
     }
+    let shop = match (shop, &config.store) {
+        (Some(v), _) => Some(v),
+        (None, Some(store_cfg)) => learn_shop_version(store, store_cfg).await,
+        (None, None) => None,
+    };
     let versions = Versions {
         agent: env!("CARGO_PKG_VERSION"),
         woocommerce: shop.unwrap_or_else(|| "unknown".to_owned()),

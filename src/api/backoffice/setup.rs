@@ -232,6 +232,9 @@ async fn submit(
             StatusCode::OK,
         );
     }
+    if let Some(version) = &report.woocommerce_version {
+        crate::support::record_shop_version(&state.store, version).await;
+    }
     match state.control.save(edits).await {
         Ok(_) => {
             forget(&session);
