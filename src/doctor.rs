@@ -86,7 +86,7 @@ pub async fn run(config: &Config, config_file: Option<&Path>) -> Vec<Check> {
     match &config.store {
         None => checks.push(Check::fail(
             "shop",
-            "no [store] configured: add url, consumer_key and consumer_secret to possync.toml",
+            "no [store] configured: set the shop up on the back-office page, or add url, consumer_key and consumer_secret to possync.toml",
         )),
         Some(store_cfg) => match WooClient::new(store_cfg) {
             Ok(client) => checks.extend(shop_checks(&client, config).await),
