@@ -77,6 +77,11 @@ SELECT created_at, label FROM outbox
 WHERE kind = 'sale' AND state IN ('queued', 'sending', 'unknown', 'rejected')
 ORDER BY created_at, seq LIMIT 1";
 
+const UNCONFIRMED_SALES: &str = "
+SELECT label, state FROM outbox
+WHERE kind = 'sale' AND state IN ('queued', 'sending', 'unknown', 'rejected')
+ORDER BY seq";
+
 const COUNT_BY_STATE: &str = "SELECT state, COUNT(*) FROM outbox GROUP BY state";
 
 /// A page of the back-office queue: entries in one state and kind (or any),
@@ -275,6 +280,19 @@ pub fn oldest_unconfirmed_sale(conn: &Connection) -> Result<Option<(i64, String)
         .prepare_cached(OLDEST_UNCONFIRMED_SALE)?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
+}
+
+/// Every sale the shop has not confirmed (queued, in flight, unknown or
+/// rejected), oldest first: its label and state.
+pub fn unconfirmed_sales(conn: &Connection) -> Result<Vec<(String, EntryState)>, StoreError> {
+    let mut stmt = conn.prepare_cached(UNCONFIRMED_SALES)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(label, s)| s.parse().ok().map(|s| (label, s)))
+        .collect())
 }
 
 /// `queued|unknown → sending`, counting the attempt and stamping when it

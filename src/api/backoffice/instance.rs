@@ -21,12 +21,11 @@ use super::{Banner, Flash, Manager, Tone, field, flash_redirect, read_form};
 use crate::api::{ApiError, AppState};
 use crate::app::control::SaveError;
 use crate::config::{Config, Profile};
-use crate::domain::outbox::{EntryKind, EntryState};
 use crate::store::outbox;
 use crate::sync::progress::{PullProgress, PullState};
 
 /// Unconfirmed sales listed in a refused switch.
-const LISTED: i64 = 10;
+const LISTED: usize = 10;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -177,29 +176,18 @@ async fn switch_profile(
     }
     // The sales of the profile in use must reach its shop first: after a
     // switch nothing would send them.
-    let waiting = state
-        .store
-        .read(|c| {
-            let mut all = Vec::new();
-            for s in [
-                EntryState::Queued,
-                EntryState::Sending,
-                EntryState::Unknown,
-                EntryState::Rejected,
-            ] {
-                all.extend(outbox::list(c, Some(s), LISTED)?);
-            }
-            Ok(all)
-        })
-        .await?;
-    let sales: Vec<String> = waiting
+    let waiting = state.store.read(outbox::unconfirmed_sales).await?;
+    let mut sales: Vec<String> = waiting
         .iter()
-        .filter(|e| e.kind == EntryKind::Sale)
-        .map(|e| format!("{} ({})", e.label, e.state.as_str()))
+        .take(LISTED)
+        .map(|(label, s)| format!("{label} ({})", s.as_str()))
         .collect();
+    if waiting.len() > LISTED {
+        sales.push(format!("and {} more", waiting.len() - LISTED));
+    }
     if !sales.is_empty() {
         tracing::warn!(
-            unconfirmed = sales.len(),
+            unconfirmed = waiting.len(),
             "profile switch refused: sales not yet confirmed by the shop"
         );
         return Ok(flash_redirect(
@@ -207,9 +195,9 @@ async fn switch_profile(
             "/",
             &Flash::error(format!(
                 "Switch refused: {} sale{} of this till {} not confirmed by the shop yet: {}. Let them reach the shop, or discard them, then switch.",
-                sales.len(),
-                if sales.len() == 1 { "" } else { "s" },
-                if sales.len() == 1 { "is" } else { "are" },
+                waiting.len(),
+                if waiting.len() == 1 { "" } else { "s" },
+                if waiting.len() == 1 { "is" } else { "are" },
                 sales.join(", ")
             )),
         ));

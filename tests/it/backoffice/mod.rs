@@ -76,7 +76,48 @@ pub fn data_dir(dir: &Path) -> PathBuf {
     dir.join("data")
 }
 
+/// The id of the first product in the replica of `store` (the first simple
+/// one when `simple`: a sale of it needs no variation).
+pub async fn first_product(store: &possync::store::Store, simple: bool) -> i64 {
+    let sql = if simple {
+        "SELECT id FROM products WHERE type = 'simple' ORDER BY id LIMIT 1"
+    } else {
+        "SELECT id FROM products ORDER BY id LIMIT 1"
+    };
+    store
+        .read(move |c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+        .await
+        .unwrap()
+}
+
+/// The product ids mirrored in the replica of `store`, ascending.
+pub async fn mirrored_products(store: &possync::store::Store) -> Vec<i64> {
+    let mut ids: Vec<i64> = store
+        .read(|c| possync::store::dump::raw_rows(c, possync::domain::Resource::Products))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k.parse().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
 impl Shop {
+    /// A cash sale of the first simple product, through the till's API.
+    pub async fn sell(&self) -> serde_json::Value {
+        let id = first_product(self.app.store(), true).await;
+        let res = self
+            .till
+            .post(self.url("/api/orders"))
+            .json(&serde_json::json!({"lines": [{"product_id": id, "quantity": 1}], "payment_method": "cash"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        res.json().await.unwrap()
+    }
+
     /// A small simulated shop and an agent set up for it in the file.
     pub async fn spawn(env: &[(&str, &str)]) -> Shop {
         let sim = Sim::spawn(small_sim()).await.unwrap();
