@@ -22,7 +22,7 @@ use possync::upstream::woo::probe::ConnectionFailure;
 use possync::{App, AppOptions, RunningApp};
 use serde_json::json;
 
-use super::{data_dir, sources, staging_sim, store_section};
+use super::{data_dir, first_product, sources, staging_sim, store_section};
 use crate::common::{client_with_token, create_token, small_sim, wait_for};
 use crate::security::PASSWORD;
 use crate::security::browser::Browser;
@@ -297,17 +297,7 @@ async fn a_shop_owner_sets_up_and_runs_the_till_from_the_page() {
     let before = live.requests().len();
     let token = create_token(&app, "front").await;
     let till = client_with_token(&token);
-    let product: i64 = app
-        .store()
-        .read(|c| {
-            Ok(c.query_row(
-                "SELECT id FROM products WHERE type = 'simple' ORDER BY id LIMIT 1",
-                [],
-                |r| r.get(0),
-            )?)
-        })
-        .await
-        .unwrap();
+    let product = first_product(app.store(), true).await;
     let sale: serde_json::Value = till
         .post(format!("{base}/api/orders"))
         .json(&json!({"lines": [{"product_id": product, "quantity": 1}], "payment_method": "cash"}))

@@ -9,7 +9,8 @@ use serde_json::json;
 
 use super::Shop;
 use super::browser::{artifacts, click, log_in, type_keys, wait_text};
-use super::dashboard::{backdate_copy, sell};
+use super::dashboard::backdate_copy;
+use super::first_product;
 use crate::security::browser::Browser;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -28,7 +29,7 @@ async fn the_countdown_and_a_pull_by_ids_in_a_browser() {
     // A sale made while deactivated, six hours old against a ten-hour limit.
     let (code, _) = shop.post_form("/instance/deactivate", &[]).await;
     assert_eq!(code, 303);
-    sell(&shop).await;
+    shop.sell().await;
     backdate_copy(&shop, "sale OLD-6H", 6 * HOUR_MS).await;
     b.client.goto(&format!("{base}/")).await.unwrap();
     wait_text(&b, "#offline-countdown", "past half the limit").await;
@@ -39,18 +40,7 @@ async fn the_countdown_and_a_pull_by_ids_in_a_browser() {
     // Active again; a product renamed at the shop, pulled by its id.
     let (code, _) = shop.post_form("/instance/activate", &[]).await;
     assert_eq!(code, 303);
-    let id: i64 = shop
-        .app
-        .store()
-        .read(|c| {
-            Ok(
-                c.query_row("SELECT id FROM products ORDER BY id LIMIT 1", [], |r| {
-                    r.get(0)
-                })?,
-            )
-        })
-        .await
-        .unwrap();
+    let id = first_product(shop.app.store(), false).await;
     shop.sim
         .update_product(id, json!({"name": "Renamed for the browser"}))
         .unwrap();

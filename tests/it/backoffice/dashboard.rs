@@ -3,7 +3,7 @@
 //! sale the shop has not confirmed, counted down to
 //! `till.offline_limit_hours` (amber past half, red past the limit).
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Shop;
 use possync::domain::time::unix_millis_now;
@@ -16,31 +16,6 @@ pub async fn status(shop: &Shop) -> Value {
     let (code, body) = shop.page("/api/sync/status").await;
     assert_eq!(code, 200, "{body}");
     serde_json::from_str(&body).unwrap()
-}
-
-/// A cash sale of the first simple product, through the till's API.
-pub async fn sell(shop: &Shop) -> Value {
-    let id: i64 = shop
-        .app
-        .store()
-        .read(|c| {
-            Ok(c.query_row(
-                "SELECT id FROM products WHERE type = 'simple' ORDER BY id LIMIT 1",
-                [],
-                |r| r.get(0),
-            )?)
-        })
-        .await
-        .unwrap();
-    let res = shop
-        .till
-        .post(shop.url("/api/orders"))
-        .json(&json!({"lines": [{"product_id": id, "quantity": 1}], "payment_method": "cash"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    res.json().await.unwrap()
 }
 
 /// Queues a copy of the newest outbox entry as if it had been made
@@ -81,7 +56,7 @@ async fn the_dashboard_counts_down_the_oldest_unconfirmed_sale() {
     // A sale while deactivated stays unconfirmed: the countdown starts.
     let (code, _) = shop.post_form("/instance/deactivate", &[]).await;
     assert_eq!(code, 303);
-    let sale = sell(&shop).await;
+    let sale = shop.sell().await;
     let number = sale["number"].as_str().unwrap();
     let s = status(&shop).await;
     assert_eq!(s["offline"]["state"], "ok", "{s}");

@@ -12,6 +12,7 @@ use possync::sync::engine::InitialPull;
 use possync::{App, AppOptions};
 use serde_json::{Value, json};
 
+use super::first_product;
 use crate::common::{agent_config, client_with_token, create_token, small_sim, wait_for};
 use crate::security::{PASSWORD, bare_client, login_at};
 
@@ -66,17 +67,7 @@ async fn the_demo_switch_cuts_the_shop_off_and_the_queue_drains_when_it_is_back(
     assert!(sim.is_offline());
     let token = create_token(&app, "demo-till").await;
     let till = client_with_token(&token);
-    let id: i64 = app
-        .store()
-        .read(|c| {
-            Ok(c.query_row(
-                "SELECT id FROM products WHERE type = 'simple' ORDER BY id LIMIT 1",
-                [],
-                |r| r.get(0),
-            )?)
-        })
-        .await
-        .unwrap();
+    let id = first_product(app.store(), true).await;
     let sale: Value = till
         .post(format!("{}/api/orders", app.url()))
         .json(&json!({"lines": [{"product_id": id, "quantity": 1}], "payment_method": "cash"}))

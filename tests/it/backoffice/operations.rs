@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::Shop;
 use super::dashboard::status;
+use super::{Shop, first_product};
 use crate::common::wait_for;
 
 /// Waits until no operation runs and one has ended; returns how.
@@ -34,18 +34,7 @@ async fn events(shop: &Shop) -> Vec<String> {
 async fn pull_by_ids_brings_a_product_changed_at_the_shop() {
     let shop = Shop::spawn(&[]).await;
     shop.pulled().await;
-    let id: i64 = shop
-        .app
-        .store()
-        .read(|c| {
-            Ok(
-                c.query_row("SELECT id FROM products ORDER BY id LIMIT 1", [], |r| {
-                    r.get(0)
-                })?,
-            )
-        })
-        .await
-        .unwrap();
+    let id = first_product(shop.app.store(), false).await;
     shop.sim
         .update_product(id, json!({"name": "Renamed at the shop"}))
         .unwrap();

@@ -5,7 +5,7 @@
 use possync::sim::Sim;
 use possync::upstream::woo::probe::ConnectionFailure;
 
-use super::{Shop, data_dir, sources};
+use super::{Shop, data_dir, mirrored_products, sources};
 use crate::common::small_sim;
 
 #[tokio::test]
@@ -126,16 +126,7 @@ async fn a_new_till_starts_without_a_store_and_is_set_up_from_the_page() {
     let text = std::fs::read_to_string(&saved).unwrap();
     assert!(text.contains(&url), "{text}");
     shop.pulled().await;
-    let mut mirrored: Vec<i64> = shop
-        .app
-        .store()
-        .read(|c| possync::store::dump::raw_rows(c, possync::domain::Resource::Products))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(k, _)| k.parse().unwrap())
-        .collect();
-    mirrored.sort_unstable();
+    let mirrored = mirrored_products(shop.app.store()).await;
     let mut published = shop.sim.product_ids(Some("publish"));
     published.sort_unstable();
     assert_eq!(mirrored, published);
@@ -194,16 +185,7 @@ async fn a_pull_started_from_the_page_resumes_after_a_restart_mid_pull() {
     shop.pulled().await;
     let (_, page) = shop.page("/").await;
     assert!(page.contains("id=\"pull-state\""), "{page}");
-    let mut mirrored: Vec<i64> = shop
-        .app
-        .store()
-        .read(|c| possync::store::dump::raw_rows(c, possync::domain::Resource::Products))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(k, _)| k.parse().unwrap())
-        .collect();
-    mirrored.sort_unstable();
+    let mirrored = mirrored_products(shop.app.store()).await;
     let mut published = shop.sim.product_ids(Some("publish"));
     published.sort_unstable();
     assert_eq!(mirrored, published);
