@@ -209,6 +209,9 @@ impl Generation {
         let contact = shared.contact.clone();
         let operations;
 
+        // Whether deliveries are applied, and with which client the worker
+        // asks the shop: none while deactivated (they wait in the inbox).
+        let applier: Option<Option<WooClient>>;
         match (&config.store, config.active) {
             (Some(store_cfg), true) => {
                 // The replayer has its own client: its requests never queue
@@ -258,19 +261,8 @@ impl Generation {
                     token.child_token(),
                     initial_pull,
                 ));
-                // Webhooks: deliveries are stored by the inbox's own writer
-                // thread (group commit, in a file beside the replica: never
-                // behind the replica's writer) and applied by a worker that
-                // asks the shop about objects gone before delivery.
-                tracker.spawn(worker::run(
-                    store.clone(),
-                    Some(WooClient::new(store_cfg)?.with_contact(contact.clone())),
-                    webhook::instruction,
-                    Mirror {
-                        product_statuses: config.sync.product_statuses.clone(),
-                        order_statuses: config.sync.order_statuses.clone(),
-                    },
-                    token.child_token(),
+                applier = Some(Some(
+                    WooClient::new(store_cfg)?.with_contact(contact.clone()),
                 ));
             }
             (Some(_), false) => {
@@ -280,21 +272,29 @@ impl Generation {
                 // Deactivated: no polls, no replay, no deliveries applied
                 // (they wait in the inbox); lookups and sales go on.
                 tracing::warn!("the agent is deactivated: nothing is synced or replayed");
+                applier = None;
             }
             (None, _) => {
                 operations = Operations::unavailable("no store is configured");
                 tracing::warn!("no store configured: serving the replica as it is");
-                tracker.spawn(worker::run(
-                    store.clone(),
-                    None::<WooClient>,
-                    webhook::instruction,
-                    Mirror {
-                        product_statuses: config.sync.product_statuses.clone(),
-                        order_statuses: config.sync.order_statuses.clone(),
-                    },
-                    token.child_token(),
-                ));
+                applier = Some(None);
             }
+        }
+        // Webhooks: deliveries are stored by the inbox's own writer thread
+        // (group commit, in a file beside the replica: never behind the
+        // replica's writer) and applied by a worker that asks the shop about
+        // objects gone before delivery (when there is a shop to ask).
+        if let Some(refetch) = applier {
+            tracker.spawn(worker::run(
+                store.clone(),
+                refetch,
+                webhook::instruction,
+                Mirror {
+                    product_statuses: config.sync.product_statuses.clone(),
+                    order_statuses: config.sync.order_statuses.clone(),
+                },
+                token.child_token(),
+            ));
         }
 
         // Mapping changes re-index the catalog in batches, beside everything
