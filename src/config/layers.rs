@@ -116,15 +116,21 @@ impl Layered {
 impl Sources {
     /// Loads every layer, the page's included, and validates the result.
     pub fn load(&self) -> Result<Layered, ConfigError> {
-        let page = read_page(&self.page_path()?)?;
-        self.load_with_page(page)
+        let file = self.file_table()?;
+        let page = read_page(&self.page_path_in(&file)?)?;
+        self.layer(file, page)
     }
 
     /// Validates the configuration the agent would have with `page` as its
     /// page layer, without saving anything: how the page checks a form.
     pub fn load_with_page(&self, page: toml::Table) -> Result<Layered, ConfigError> {
+        self.layer(self.file_table()?, page)
+    }
+
+    /// `file` (the config file as read) with `page`, the environment and the
+    /// flags over it, validated.
+    fn layer(&self, mut table: toml::Table, page: toml::Table) -> Result<Layered, ConfigError> {
         let mut origins = BTreeMap::new();
-        let mut table = self.file_table()?;
         record(&table, Origin::File, &mut origins);
         merge(&mut table, &page);
         record(&page, Origin::Page, &mut origins);
@@ -160,7 +166,15 @@ impl Sources {
     /// The page's settings file: in the data directory the file, the
     /// environment and the flags name (the page cannot move it).
     pub fn page_path(&self) -> Result<PathBuf, ConfigError> {
-        let mut table = self.file_table()?;
+        self.page_path_in(&self.file_table()?)
+    }
+
+    /// [`Sources::page_path`] for the config file `file` as read.
+    fn page_path_in(&self, file: &toml::Table) -> Result<PathBuf, ConfigError> {
+        let mut table = toml::Table::new();
+        if let Some(dir) = file.get("data_dir") {
+            table.insert("data_dir".to_owned(), dir.clone());
+        }
         for (name, value) in &self.env {
             if let Some(key) = KEYS.iter().find(|k| k.env == name && k.path == "data_dir") {
                 overlay(&mut table, key, value, name)?;
