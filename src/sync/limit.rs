@@ -12,7 +12,7 @@
 //!   and from then on adds one per round;
 //! - it grows only when the limit was what held requests back;
 //! - when a round's median latency climbs past [`TOLERANCE`] times the
-//!   no-load latency, it cuts the limit by a quarter; on a 429, 503 or a
+//!   no-load latency plus [`SLACK`], it cuts the limit by a quarter; on a 429, 503 or a
 //!   timeout it halves it at once (once per round);
 //! - it never goes below one nor above the configured ceiling
 //!   (`sync.max_concurrency`).
@@ -35,6 +35,11 @@ const INITIAL: usize = 2;
 /// A round whose median latency is more than this times the no-load
 /// latency means requests queue at the shop.
 pub const TOLERANCE: f64 = 1.3;
+/// ... plus this much: on a fast shop (answers in tens of milliseconds) the
+/// till's own CPU, busy writing the pages it gets, delays answers by this
+/// order, which is no queue at the shop. A real queue adds a whole service
+/// time (hundreds of milliseconds), far above it.
+pub const SLACK: Duration = Duration::from_millis(25);
 /// How much the no-load latency may rise per round.
 pub const DRIFT: f64 = 0.01;
 /// The limit is cut to this share when latency climbs.
@@ -215,7 +220,7 @@ impl State {
                 None => fastest,
             };
             self.no_load = Some(no_load);
-            if median.as_secs_f64() > no_load.as_secs_f64() * TOLERANCE {
+            if median > no_load.mul_f64(TOLERANCE) + SLACK {
                 self.slow_start = false;
                 self.limit = scaled(self.limit, LATENCY_BACKOFF);
             } else if self.round_limited {
@@ -260,10 +265,11 @@ impl Drop for Slot<'_> {
 mod tests {
     use super::*;
 
-    const BASE: Duration = Duration::from_millis(100);
+    /// A good real host's answer.
+    const BASE: Duration = Duration::from_millis(500);
 
     /// Feeds `rounds` rounds in which every answer takes `latency(limit)`.
-    fn drive(limiter: &Limiter, rounds: usize, latency: impl Fn(usize) -> Duration) {
+    fn drive(limiter: &Limiter, rounds: usize, mut latency: impl FnMut(usize) -> Duration) {
         for _ in 0..rounds {
             let mut s = limiter.lock();
             let limit = s.limit;
@@ -311,6 +317,19 @@ mod tests {
             "a 4-worker shop: {seen:?}"
         );
         assert!(late.contains(&4) || late.contains(&5), "{seen:?}");
+    }
+
+    #[test]
+    fn a_fast_shops_jitter_is_not_read_as_a_queue() {
+        // 50 ms answers, some delayed by up to 40 ms (the till's CPU busy
+        // with the pages): no queue at the shop, so the limit climbs.
+        let l = Limiter::new(Limit::Auto { max: 8 });
+        let mut n = 0u64;
+        drive(&l, 6, |_| {
+            n += 7;
+            Duration::from_millis(50 + n % 41)
+        });
+        assert_eq!(l.current(), 8);
     }
 
     #[test]

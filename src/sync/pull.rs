@@ -774,8 +774,9 @@ impl<U: Upstream> Pull<'_, U> {
             .iter()
             .map(|f| (f.records.resource(), f.done.scope, f.done))
             .collect();
+        // A page lost to a power cut is asked for again: no fsync per batch.
         self.store
-            .write(move |tx| {
+            .write_resumable(move |tx| {
                 let now = unix_millis_now();
                 let stamp = WriteStamp {
                     run: Some(run_id),

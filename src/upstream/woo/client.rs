@@ -590,12 +590,18 @@ impl Upstream for WooClient {
     async fn page(&self, query: &PageQuery) -> Result<Page, UpstreamError> {
         let path = collection_path(query.resource, query.scope)?;
         let answer = self
-            .get_as(&path, &page_params(query), |body| {
-                records(query.resource, query.scope, body)
-            })
+            .get_as(&path, &page_params(query), |body| Ok(body.to_vec()))
             .await?;
+        // A page of 100 products is a few milliseconds of parsing: on the
+        // blocking pool, so the runtime's threads stay free for the till's
+        // lookups while a pull runs.
+        let (resource, scope) = (query.resource, query.scope);
+        let body = answer.body;
+        let records = tokio::task::spawn_blocking(move || records(resource, scope, &body))
+            .await
+            .map_err(|e| UpstreamError::Setup(format!("parsing a page of {resource}: {e}")))??;
         Ok(Page {
-            records: answer.body,
+            records,
             total_items: answer.info.total_items,
             total_pages: answer.info.total_pages,
             server_time: answer.server_time,

@@ -1093,6 +1093,9 @@ fn without_links(item: &RawValue) -> RawJson {
     if !text.contains("\"_links\"") {
         return RawJson(text.to_owned());
     }
+    if let Some(kept) = last_member_links(text) {
+        return RawJson(kept);
+    }
     match serde_json::from_str::<Members<'_>>(text) {
         Ok(Members(members)) => {
             let mut out = String::with_capacity(text.len());
@@ -1111,6 +1114,24 @@ fn without_links(item: &RawValue) -> RawJson {
         }
         Err(_) => RawJson(text.to_owned()),
     }
+}
+
+/// The fast way for what WooCommerce writes (`_links` is the object's last
+/// member): the text before `,"_links":` closed with `}`, when what follows
+/// is exactly one JSON value and the closing brace of the whole text. In
+/// valid JSON `,"_links":` cannot start inside a string (its quote would end
+/// the string), and a value followed by the text's final `}` belongs to the
+/// outermost object; anything else (a nested `_links` last, `_links` first,
+/// whitespace the shop added) goes the general way.
+fn last_member_links(text: &str) -> Option<String> {
+    const KEY: &str = ",\"_links\":";
+    let at = text.rfind(KEY)?;
+    let value = text[at + KEY.len()..].strip_suffix('}')?;
+    serde_json::from_str::<&RawValue>(value).ok()?;
+    let mut out = String::with_capacity(at + 1);
+    out.push_str(&text[..at]);
+    out.push('}');
+    Some(out)
 }
 
 /// An object's members in order, their values left as text.

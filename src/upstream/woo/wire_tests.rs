@@ -361,3 +361,59 @@ fn a_wrongly_typed_object_names_it_on_both_paths() {
         assert!(message.contains("product 5: expected text"), "{message}");
     }
 }
+
+/// `without_links` the general way only (members parsed one by one).
+fn links_removed_slowly(text: &str) -> String {
+    let Members(members) = serde_json::from_str(text).unwrap();
+    let kept: Vec<String> = members
+        .iter()
+        .filter(|(k, _)| k != "_links")
+        .map(|(k, v)| format!("{}:{}", serde_json::to_string(k).unwrap(), v.get()))
+        .collect();
+    format!("{{{}}}", kept.join(","))
+}
+
+#[test]
+fn links_are_cut_the_same_way_fast_or_member_by_member() {
+    let cases = [
+        // WooCommerce's own shape: `_links` last.
+        r#"{"id":1,"name":"A","_links":{"self":[{"href":"x"}]}}"#,
+        // First, middle, nested last, inside strings, spaced out.
+        r#"{"_links":{"self":[]},"id":2}"#,
+        r#"{"id":3,"_links":{},"name":"B"}"#,
+        r#"{"id":4,"meta":{"a":1,"_links":{"b":2}}}"#,
+        r#"{"id":5,"meta":{"a":1,"_links":{"b":2}},"_links":{"c":3}}"#,
+        r#"{"id":6,"description":"a \",\"_links\":{} trap","_links":[1]}"#,
+        r#"{"id":7, "_links": {"self": []} }"#,
+        r#"{"id":8,"_links":"not an object"}"#,
+    ];
+    for text in cases {
+        let raw: Box<RawValue> = serde_json::from_str(text).unwrap();
+        let cut = without_links(&raw);
+        assert_eq!(cut.as_str(), links_removed_slowly(text), "{text}");
+        let value: Value = serde_json::from_str(cut.as_str()).unwrap();
+        assert!(value.get("_links").is_none(), "{text}");
+    }
+}
+
+#[test]
+fn every_captured_product_loses_its_links_the_fast_way() {
+    for name in ["products_per100_all", "product_variable_variations"] {
+        let path = format!(
+            "{}/tests/fixtures/woocommerce/rest/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let items: Vec<&RawValue> = serde_json::from_str(&text).unwrap();
+        assert!(!items.is_empty(), "{name}");
+        for item in items {
+            let text = item.get();
+            let fast = last_member_links(text);
+            assert_eq!(
+                fast.as_deref(),
+                Some(links_removed_slowly(text).as_str()),
+                "{name}"
+            );
+        }
+    }
+}
