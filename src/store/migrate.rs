@@ -30,6 +30,10 @@ const FILES: &[(u32, &str)] = &[
     (8, include_str!("../../migrations/0008_access.sql")),
     (9, include_str!("../../migrations/0009_search_deferred.sql")),
     (10, include_str!("../../migrations/0010_meta_mapping.sql")),
+    (
+        12,
+        include_str!("../../migrations/0012_products_run_index.sql"),
+    ),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {

@@ -69,12 +69,16 @@ fn run_sql(resource: Resource) -> Option<RunSql> {
     macro_rules! sql {
         ($table:literal, $filter:literal) => {
             RunSql {
+                // The rows are found by a subquery: a DELETE's own WHERE
+                // scans the table, the subquery can read an index alone.
                 delete_unseen: concat!(
                     "DELETE FROM ",
                     $table,
+                    " WHERE id IN (SELECT id FROM ",
+                    $table,
                     " WHERE ",
                     $filter,
-                    " (seen_run IS NULL OR seen_run <> :run) AND synced_at < :started_at"
+                    " (seen_run IS NULL OR seen_run <> :run) AND synced_at < :started_at)"
                 ),
                 count_seen: concat!(
                     "SELECT COUNT(*) FROM ",
@@ -414,4 +418,44 @@ pub fn set_capability(
     tx.prepare_cached(SET_CAPABILITY)?
         .execute(named_params! { ":name": name, ":value": value, ":now": now_ms })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// The end of a products or variations run reads the `products_run`
+    /// index alone, never the table (whose rows are the shop's JSON).
+    #[tokio::test]
+    async fn the_end_of_a_catalogue_run_reads_the_run_index_not_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("replica.db")).unwrap();
+        for resource in [Resource::Products, Resource::Variations] {
+            let sql = run_sql(resource).unwrap();
+            for statement in [sql.count_seen, sql.delete_unseen] {
+                let plan = store
+                    .read(move |c| {
+                        let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {statement}"))?;
+                        for name in [":run", ":started_at"] {
+                            if let Some(i) = stmt.parameter_index(name)? {
+                                stmt.raw_bind_parameter(i, 1)?;
+                            }
+                        }
+                        let mut rows = stmt.raw_query();
+                        let mut plan = Vec::new();
+                        while let Some(row) = rows.next()? {
+                            plan.push(row.get::<_, String>(3)?);
+                        }
+                        Ok(plan.join("; "))
+                    })
+                    .await
+                    .unwrap();
+                assert!(
+                    plan.contains("COVERING INDEX products_run"),
+                    "{resource}: {statement}\n{plan}"
+                );
+            }
+        }
+    }
 }
