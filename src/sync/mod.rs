@@ -26,6 +26,7 @@ pub mod pull;
 pub mod reindex;
 pub mod replay;
 pub mod schedule;
+pub mod slots;
 pub mod sweep;
 pub mod webhooks;
 

@@ -11,17 +11,20 @@
 //! Store metadata and taxonomies (settings, countries, taxes, shipping,
 //! gateways, categories, tags, attributes) read nothing the others write:
 //! they are asked all at once, within the same request slots, and the
-//! catalog starts as soon as the categories and tags it links to are in.
+//! catalog starts at the same time (products link their categories by id;
+//! the search documents naming them are re-indexed when one arrives).
 //!
 //! Products, variations, customers, orders and refunds (when each is listed
-//! whole) are pulled as a relay: the next one starts its first page as soon
-//! as the one before has started its last, and all share the `concurrency`
-//! request slots. So no round trip waits for a resource's first page alone,
-//! and the writer is not left idle while one resource's tail is written and
-//! the next one's first page is on its way. They still start in the
-//! design's order; resources that read what an earlier one wrote
-//! (categories before products, children walked per parent) wait for it to
-//! end.
+//! whole) are pulled as three relays side by side: products then
+//! variations; customers; orders then refunds. In a relay the next one
+//! starts its first page as soon as the one before has started its last, so
+//! no round trip waits for a resource's first page alone, and the writer is
+//! not left idle while one resource's tail is written and the next one's
+//! first page is on its way. All share the `concurrency` request slots
+//! (`sync::slots`): the catalog and metadata first, customers and orders in
+//! the slots they leave idle, so a large catalog is in as soon as it can
+//! be and a small shop's lists are asked at once. Resources that read what
+//! an earlier one wrote (children walked per parent) wait for it to end.
 //!
 //! On a replica without products (a first pull), the catalog's name-search
 //! documents are built once, when products and variations are in (see
@@ -38,7 +41,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use futures::{StreamExt, stream};
-use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
+
+use super::slots::{Priority, Slot, Slots};
 use tokio_util::sync::CancellationToken;
 
 use super::progress::{ProgressTx, PullProgress, PullState, StepState, update};
@@ -207,21 +212,21 @@ async fn run_inner<U: Upstream>(
         token,
         caps,
         watermark: probe.server_time.unwrap_or_else(GmtTime::now),
-        slots: Semaphore::new(opts.concurrency.max(1)),
+        slots: Slots::new(opts.concurrency),
     };
     let mut report = PullReport::default();
     let mut failures: Vec<String> = Vec::new();
     // The metadata stage: small resources that read nothing the others
-    // write, asked all at once within the request slots. The catalog waits
-    // only for the taxonomies its products link to.
+    // write, asked all at once within the request slots. The rest start at
+    // the same time: nothing they write needs the metadata (a product's
+    // categories are linked by id; the search documents that name them are
+    // marked for re-indexing when a category arrives or is renamed).
     let (meta, rest): (Vec<Resource>, Vec<Resource>) =
         opts.resources.iter().partition(|&&r| is_metadata(r));
-    let taxonomies = AtomicUsize::new(meta.iter().filter(|&&r| is_taxonomy(r)).count());
-    let taxonomies_done = Notify::new();
     // Keys or certificate refused, name unknown (or the pull was cancelled):
     // nothing more starts.
     let stop = AtomicBool::new(false);
-    let (pull, taxonomies, taxonomies_done, stop) = (&pull, &taxonomies, &taxonomies_done, &stop);
+    let (pull, stop) = (&pull, &stop);
     let metadata = futures::future::join_all(meta.iter().map(|&resource| async move {
         // Nothing follows a metadata resource in a relay.
         let (tail, _) = watch::channel(false);
@@ -229,29 +234,18 @@ async fn run_inner<U: Upstream>(
         if outcome.as_ref().is_err_and(SyncError::needs_fix) {
             stop.store(true, Ordering::Relaxed);
         }
-        if is_taxonomy(resource) && taxonomies.fetch_sub(1, Ordering::AcqRel) == 1 {
-            taxonomies_done.notify_waiters();
-        }
         outcome
     }));
     let later = async move {
-        loop {
-            let done = taxonomies_done.notified();
-            tokio::pin!(done);
-            done.as_mut().enable();
-            if taxonomies.load(Ordering::Acquire) == 0 {
-                break;
-            }
-            done.await;
-        }
         let mut outcomes = Vec::new();
         let mut rest = rest.as_slice();
         while let Some(&first) = rest.first() {
             if token.is_cancelled() || stop.load(Ordering::Relaxed) {
                 break;
             }
-            // A run of resources that may overlap is pulled as a relay; any
-            // other resource on its own.
+            // A run of resources that may overlap is pulled as relays side
+            // by side (the catalog; customers; orders and their refunds);
+            // any other resource on its own.
             let len = if pull.overlaps(first) {
                 rest.iter().take_while(|&&r| pull.overlaps(r)).count()
             } else {
@@ -259,7 +253,7 @@ async fn run_inner<U: Upstream>(
             };
             let (group, after) = rest.split_at(len);
             rest = after;
-            let group_outcomes = pull.relay(group).await;
+            let group_outcomes = pull.relays(group).await;
             if group_outcomes.iter().any(|o| {
                 matches!(o, Err(SyncError::Cancelled))
                     || o.as_ref().is_err_and(SyncError::needs_fix)
@@ -339,8 +333,13 @@ fn is_metadata(resource: Resource) -> bool {
 }
 
 /// What products link to: they go before the catalog.
-fn is_taxonomy(resource: Resource) -> bool {
-    matches!(resource, Resource::Categories | Resource::Tags)
+/// Customers, orders and refunds: pulled beside the catalog, in the request
+/// slots it leaves idle.
+fn is_people(resource: Resource) -> bool {
+    matches!(
+        resource,
+        Resource::Customers | Resource::Orders | Resource::Refunds
+    )
 }
 
 /// Products and variations: what the product search documents are made of.
@@ -394,7 +393,7 @@ struct Pull<'a, U> {
     watermark: GmtTime,
     /// Requests in flight, over every resource pulled at once
     /// (`sync.concurrency`).
-    slots: Semaphore,
+    slots: Slots,
 }
 
 /// Tells the next resource of a relay that this one has started its last
@@ -404,9 +403,8 @@ type Tail = watch::Sender<bool>;
 impl<U: Upstream> Pull<'_, U> {
     /// Whether `resource` may be walked while the one before it finishes:
     /// a paged resource listed whole, which reads nothing the others write.
-    /// (Categories and tags go before products, whose search documents
-    /// name them; children listed per parent wait for their parents;
-    /// refunds listed whole need no order.)
+    /// (Children listed per parent wait for their parents; refunds listed
+    /// whole need no order.)
     fn overlaps(&self, resource: Resource) -> bool {
         matches!(
             resource,
@@ -416,6 +414,36 @@ impl<U: Upstream> Pull<'_, U> {
                 | Resource::Orders
                 | Resource::Refunds
         ) && self.walk_mode(resource) == Walk::All
+    }
+
+    /// Pulls `group` as relays side by side, one per chain of resources
+    /// that follow one another (products then variations; customers;
+    /// orders then refunds), sharing the request slots. Outcomes come back
+    /// in the group's order.
+    async fn relays(&self, group: &[Resource]) -> Vec<Result<ResourceReport, SyncError>> {
+        let chain_of = |r: Resource| match r {
+            Resource::Customers => 1,
+            Resource::Orders | Resource::Refunds => 2,
+            _ => 0,
+        };
+        let chains: Vec<Vec<Resource>> = (0..3)
+            .map(|c| {
+                group
+                    .iter()
+                    .copied()
+                    .filter(|&r| chain_of(r) == c)
+                    .collect()
+            })
+            .filter(|c: &Vec<Resource>| !c.is_empty())
+            .collect();
+        let ran = futures::future::join_all(chains.iter().map(|c| self.relay(c))).await;
+        let mut by_resource: HashMap<Resource, Result<ResourceReport, SyncError>> = chains
+            .iter()
+            .flatten()
+            .copied()
+            .zip(ran.into_iter().flatten())
+            .collect();
+        group.iter().filter_map(|r| by_resource.remove(r)).collect()
     }
 
     /// Pulls `group` in its order, each resource starting as soon as the
@@ -722,13 +750,18 @@ impl<U: Upstream> Pull<'_, U> {
         })
     }
 
-    /// One of the pull's request slots, held for one request.
-    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, SyncError> {
+    /// One of the pull's request slots, held for one request: customers
+    /// and orders take the ones the catalog and metadata leave idle.
+    async fn slot(&self, resource: Resource) -> Result<Slot<'_>, SyncError> {
+        let priority = if is_people(resource) {
+            Priority::Spare
+        } else {
+            Priority::First
+        };
         tokio::select! {
             biased;
             _ = self.token.cancelled() => Err(SyncError::Cancelled),
-            // Never closed while the pull runs.
-            slot = self.slots.acquire() => slot.map_err(|_| SyncError::Cancelled),
+            slot = self.slots.acquire(priority) => Ok(slot),
         }
     }
 
@@ -747,7 +780,7 @@ impl<U: Upstream> Pull<'_, U> {
             page,
             per_page,
         };
-        let _slot = self.slot().await?;
+        let _slot = self.slot(resource).await?;
         cancellable(self.token, self.upstream.page(&query))
             .await?
             .map_err(upstream_failed(resource))
@@ -1110,7 +1143,7 @@ impl<U: Upstream> Pull<'_, U> {
                 page: page_no,
                 per_page: REPAIR_PAGE,
             };
-            let slot = self.slot().await?;
+            let slot = self.slot(resource).await?;
             let ids = cancellable(self.token, self.upstream.id_page(&query))
                 .await?
                 .map_err(upstream_failed(resource))?;
