@@ -8,6 +8,13 @@
 //!
 //! `cargo bench --bench outbox` (`OUTBOX_BENCH_SALES`, `OUTBOX_BENCH_CONCURRENCY`
 //! and `OUTBOX_BENCH_LATENCY_MS` change the sizes).
+//!
+//! `cargo bench --bench outbox -- server`: instead, the replay against a
+//! shop with 4 PHP workers and 500 ms a request (the sim's server model),
+//! `sync.concurrency` pinned at 16 against `"auto"` (up to
+//! `till.replay_concurrency` = 16), while a probe fetches the shop's
+//! storefront every 100 ms (100 ms of a worker): the replay's wall time and
+//! what the shop's own shoppers meet meanwhile.
 
 use std::time::{Duration, Instant};
 
@@ -38,7 +45,140 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    if std::env::args().skip(1).any(|a| a == "server") {
+        let sales = env_or("OUTBOX_BENCH_SALES", 200) as usize;
+        println!(
+            "| sync.concurrency | sales | replay wall (s) | storefront p50 (ms) | storefront p95 (ms) | server queue |"
+        );
+        println!("|---|---|---|---|---|---|");
+        for pinned in [Some(16), None] {
+            rt.block_on(replay_under_workers(sales, pinned));
+        }
+        return;
+    }
     rt.block_on(run(sales, concurrency, latency));
+}
+
+/// Queues `sales` while the shop is unreachable, then lets it back as a
+/// 4-worker shop at 500 ms a request and times the replay, with a probe on
+/// the storefront meanwhile. `pinned`: `sync.concurrency` (None = auto).
+async fn replay_under_workers(sales: usize, pinned: Option<usize>) {
+    use possync::sim::ServerModel;
+    let sim = Sim::spawn(SimConfig {
+        seed: 12,
+        products: 50,
+        customers: 10,
+        orders: 10,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let product = sim.add_simple_product("Bench", "BENCH-1", "3.50", Some(1_000_000));
+    let dir = tempfile::tempdir().unwrap();
+    let store = StoreConfig::oauth1(
+        sim.url().parse().unwrap(),
+        sim.consumer_key(),
+        sim.consumer_secret(),
+    );
+    let mut config = Config {
+        till: TillConfig {
+            replay_concurrency: 16,
+            ..TillConfig::default()
+        },
+        ..Config::new(
+            "127.0.0.1:0".parse().unwrap(),
+            dir.path().to_path_buf(),
+            Some(store),
+        )
+    };
+    config.sync.concurrency = pinned.unwrap_or(possync::config::AUTO_CONCURRENCY);
+    config.sync.max_concurrency = 16;
+    let app = App::spawn(
+        config,
+        AppOptions {
+            initial_pull: InitialPull::Always,
+        },
+    )
+    .await
+    .unwrap();
+    app.pull_finished().await;
+    sim.set_fail_rate(1.0, vec![FaultKind::BadGateway]);
+    let token = possync::api::security::tokens::create(app.store(), "bench-till")
+        .await
+        .unwrap()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/orders", app.url());
+    for _ in 0..sales {
+        let body = serde_json::json!({
+            "lines": [{"product_id": product, "quantity": 1}],
+            "payment_method": "cash",
+        });
+        let res = http
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 201);
+    }
+    sim.set_server(ServerModel {
+        workers: 4,
+        service: Duration::from_millis(500),
+        front_page: Duration::from_millis(100),
+    });
+    sim.reset_server_stats();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let probe = {
+        let (stop, front) = (stop.clone(), format!("{}/", sim.url()));
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut out = Vec::new();
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                tick.tick().await;
+                let t = Instant::now();
+                if let Ok(r) = http.get(&front).send().await {
+                    let _ = r.bytes().await;
+                    out.push(t.elapsed());
+                }
+            }
+            out
+        })
+    };
+    sim.set_fail_rate(0.0, Vec::new());
+    let back = Instant::now();
+    let store = app.store().clone();
+    loop {
+        let counts = store.read(outbox::counts).await.unwrap();
+        let confirmed: i64 = counts
+            .iter()
+            .filter(|(s, _)| *s == EntryState::Confirmed)
+            .map(|(_, n)| n)
+            .sum();
+        if confirmed as usize == sales {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let wall = back.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut front = probe.await.unwrap();
+    front.sort();
+    let q = sim.server_stats();
+    println!(
+        "| {} | {sales} | {:.1} | {:.0} | {:.0} | at most {} waiting, mean wait {:.0} ms, longest {:.0} ms |",
+        pinned.map_or("auto".to_owned(), |n| n.to_string()),
+        wall.as_secs_f64(),
+        percentile(&front, 0.5).as_secs_f64() * 1e3,
+        percentile(&front, 0.95).as_secs_f64() * 1e3,
+        q.peak_queued,
+        q.mean_wait_ms,
+        q.max_wait_ms,
+    );
+    app.shutdown().await;
 }
 
 async fn run(sales: usize, concurrency: usize, latency: Duration) {
