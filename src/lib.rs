@@ -11,7 +11,9 @@
 //! - [`cli`]: the command line (demo, run, sync, status, sim, outbox, webhooks, check,
 //!   backup, restore, doctor, tokens, admin, support-bundle) and signals
 //! - [`config`]: `possync.toml`, the page's `settings.toml`, `POSSYNC_*` and flags, in
-//!   layers with each value's origin, validated by one path; two store profiles
+//!   layers with each value's origin, validated by one path; two store profiles, each
+//!   a WooCommerce or a Shopify shop with that kind's own settings ([`config::store`]);
+//!   the clients take their settings from here, config imports no client
 //! - [`doctor`]: `possync doctor` and `/api/doctor`: config, files, disk, shop, keys, webhooks
 //! - [`domain`]: our own types (products, customers, orders, store settings)
 //! - [`store`]: the SQLite replica, the till's outbox and the webhook inbox (a file of

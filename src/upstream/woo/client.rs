@@ -33,11 +33,6 @@ use crate::upstream::{
 /// The REST namespace, below the shop's address.
 pub const REST_PREFIX: &str = "/wp-json/wc/v3";
 
-/// Whether `path` points into WordPress's REST API rather than at the shop
-/// (a common mistake when copying the store address).
-pub fn is_rest_path(path: &str) -> bool {
-    path.contains("/wp-json")
-}
 /// Page size used for small lists fetched whole (terms of one attribute).
 const SMALL_LIST_PAGE: u8 = 100;
 
@@ -81,8 +76,14 @@ impl std::fmt::Debug for WooClient {
 }
 
 impl WooClient {
-    /// A client for the configured store.
+    /// A client for the configured store, which must be a WooCommerce one.
     pub fn new(cfg: &StoreConfig) -> Result<Self, UpstreamError> {
+        let woo = cfg.woo().ok_or_else(|| {
+            UpstreamError::Setup(format!(
+                "the store is a {} shop, not a WooCommerce one",
+                cfg.kind().as_str()
+            ))
+        })?;
         let http = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
@@ -93,14 +94,14 @@ impl WooClient {
             .map_err(|e| UpstreamError::Setup(e.without_url().to_string()))?;
         Ok(WooClient {
             http,
-            api_base: format!("{}{REST_PREFIX}", trim_slash(&cfg.url)),
+            api_base: format!("{}{REST_PREFIX}", trim_slash(&woo.url)),
             signing_base: format!(
                 "{}{REST_PREFIX}",
-                signing_origin(&cfg.url, cfg.home_url.as_ref())
+                signing_origin(&woo.url, woo.home_url.as_ref())
             ),
-            auth: cfg.auth,
-            key: cfg.consumer_key.clone(),
-            secret: cfg.consumer_secret.clone(),
+            auth: woo.auth,
+            key: woo.consumer_key.clone(),
+            secret: woo.consumer_secret.clone(),
             retry: RetryPolicy::in_request(),
             requests: AtomicU64::new(0),
             // No gate of its own unless asked: callers bound their requests.
@@ -763,14 +764,14 @@ mod tests {
     #[test]
     fn debug_output_has_no_secret() {
         let cfg = StoreConfig {
-            url: Url::parse("https://shop.example").unwrap(),
-            home_url: None,
-            consumer_key: SecretString::from("ck_visible_nowhere".to_owned()),
-            consumer_secret: SecretString::from("cs_visible_nowhere".to_owned()),
-            auth: AuthMode::Basic,
-            verify_tls: true,
             timeout: Duration::from_secs(5),
-            mode: crate::config::StoreMode::Production,
+            ..StoreConfig::woocommerce(crate::config::WooSettings {
+                url: Url::parse("https://shop.example").unwrap(),
+                home_url: None,
+                consumer_key: SecretString::from("ck_visible_nowhere".to_owned()),
+                consumer_secret: SecretString::from("cs_visible_nowhere".to_owned()),
+                auth: AuthMode::Basic,
+            })
         };
         let c = WooClient::new(&cfg).unwrap();
         let s = format!("{c:?}");
