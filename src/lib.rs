@@ -18,9 +18,12 @@
 //! - [`domain`]: our own types (products, customers, orders, store settings)
 //! - [`store`]: the SQLite replica, the till's outbox and the webhook inbox (a file of
 //!   its own), backups and restores of both; the only module with SQL
-//! - [`upstream`]: the `Upstream` trait; [`upstream::woo`] speaks WooCommerce
+//! - [`upstream`]: the `Upstream` trait, which walks a resource by an opaque cursor the
+//!   adapter makes (totals only where the shop gives them) or takes it as one streamed
+//!   export; [`upstream::woo`] speaks WooCommerce (its cursor is the page number)
 //! - [`upstream::shopify`]: Shopify wire pieces so far: webhook HMAC, cost pacing, errors, bulk JSONL
-//! - [`sync`]: full pull, progress, retry policy, request limiter, outbox replay, the agent's sync task
+//! - [`sync`]: full pull (pages kept by cursor, so a killed pull resumes), progress,
+//!   retry policy, request limiter, outbox replay, the agent's sync task
 //! - [`api`]: the local HTTP server: the back-office page ([`api::backoffice`]: set-up,
 //!   status, settings, meta mapping, instance switches) behind the admin login, `/healthz`, JSON
 //!   API (till writes, outbox), webhook receivers, backup download, doctor,

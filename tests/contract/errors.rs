@@ -79,7 +79,7 @@ async fn classes(cfg: &StoreConfig, read_only: Option<StoreConfig>) -> Vec<(Stri
             resource: Resource::Products,
             scope: Scope::All,
             filter: Filter::default(),
-            page: 1,
+            cursor: possync::upstream::Cursor::start(),
             per_page: 101,
         })
         .await

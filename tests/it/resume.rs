@@ -32,8 +32,13 @@ fn done_product_pages(db: &Path) -> Option<(i64, BTreeSet<i64>)> {
             |r| r.get(0),
         )
         .ok()?;
+    // Pages are kept by cursor: WooCommerce's is the page number, the
+    // empty cursor the first page.
     let mut stmt = conn
-        .prepare("SELECT page FROM pull_pages WHERE run_id = ?1 AND scope = 0")
+        .prepare(
+            "SELECT CASE cursor WHEN '' THEN 1 ELSE CAST(cursor AS INTEGER) END
+             FROM pull_pages WHERE run_id = ?1 AND scope = 0",
+        )
         .ok()?;
     let pages = stmt
         .query_map([run], |r| r.get(0))

@@ -17,7 +17,7 @@ use url::Url;
 
 use super::auth::{self, AuthMode, OAuthRequest, SignatureMethod};
 use super::classify;
-use super::paging::{PageInfo, page_info};
+use super::paging::{PageInfo, cursor_of, next_after, page_info, page_of};
 use super::wire;
 use crate::config::StoreConfig;
 use crate::domain::batch::{Records, Snapshot};
@@ -27,7 +27,8 @@ use crate::telemetry::metrics::{self, UpstreamKind};
 use crate::upstream::contact::Contact;
 use crate::upstream::retry::RetryPolicy;
 use crate::upstream::{
-    Capabilities, Filter, IdPage, Page, PageQuery, Probe, Scope, StampPage, Upstream, UpstreamError,
+    Capabilities, Cursor, Filter, IdPage, Page, PageQuery, Probe, Scope, StampPage, Upstream,
+    UpstreamError,
 };
 
 /// The REST namespace, below the shop's address.
@@ -475,10 +476,11 @@ fn collection_path(resource: Resource, scope: Scope) -> Result<String, UpstreamE
 
 /// Query parameters for one page: stable id order, the filters each
 /// resource supports (per WooCommerce's collection params), GMT dates.
-fn page_params(q: &PageQuery) -> Vec<(String, String)> {
+/// `page` is the page `q.cursor` names.
+fn page_params(q: &PageQuery, page: u32) -> Vec<(String, String)> {
     let mut p: Vec<(String, String)> = vec![
         ("per_page".to_owned(), q.per_page.to_string()),
-        ("page".to_owned(), q.page.to_string()),
+        ("page".to_owned(), page.to_string()),
         ("orderby".to_owned(), "id".to_owned()),
         ("order".to_owned(), "asc".to_owned()),
     ];
@@ -590,13 +592,15 @@ impl Upstream for WooClient {
 
     async fn page(&self, query: &PageQuery) -> Result<Page, UpstreamError> {
         let path = collection_path(query.resource, query.scope)?;
+        let page = page_of(&query.cursor)?;
         let answer = self
-            .get_as(&path, &page_params(query), |body| {
+            .get_as(&path, &page_params(query, page), |body| {
                 records(query.resource, query.scope, body)
             })
             .await?;
         Ok(Page {
             records: answer.body,
+            next: next_after(page, answer.info.total_pages),
             total_items: answer.info.total_items,
             total_pages: answer.info.total_pages,
             server_time: answer.server_time,
@@ -605,7 +609,8 @@ impl Upstream for WooClient {
 
     async fn id_page(&self, query: &PageQuery) -> Result<IdPage, UpstreamError> {
         let path = collection_path(query.resource, query.scope)?;
-        let mut params = page_params(query);
+        let page = page_of(&query.cursor)?;
+        let mut params = page_params(query, page);
         params.push(("_fields".to_owned(), "id".to_owned()));
         let answer = self.get(&path, &params).await?;
         let ids = match &answer.body {
@@ -621,6 +626,7 @@ impl Upstream for WooClient {
         })?;
         Ok(IdPage {
             ids,
+            next: next_after(page, answer.info.total_pages),
             total_items: answer.info.total_items,
             total_pages: answer.info.total_pages,
         })
@@ -639,7 +645,8 @@ impl Upstream for WooClient {
         } else {
             ""
         };
-        let mut params = page_params(query);
+        let page = page_of(&query.cursor)?;
+        let mut params = page_params(query, page);
         params.push(("_fields".to_owned(), format!("id,{date}{parent}")));
         let answer = self.get(&path, &params).await?;
         let stamps = wire::stamps(&answer.body, date).ok_or_else(|| UpstreamError::Malformed {
@@ -654,9 +661,15 @@ impl Upstream for WooClient {
         Ok(StampPage {
             stamps,
             parents,
+            next: next_after(page, answer.info.total_pages),
             total_items: answer.info.total_items,
             total_pages: answer.info.total_pages,
         })
+    }
+
+    /// `X-WP-TotalPages` says how many: every page is addressed ahead.
+    fn cursors_ahead(&self, pages: u32) -> Vec<Cursor> {
+        (1..=pages.max(1)).map(cursor_of).collect()
     }
 
     async fn fetch_one(
@@ -684,9 +697,14 @@ mod tests {
             resource,
             scope: Scope::All,
             filter,
-            page: 2,
+            cursor: cursor_of(2),
             per_page: 50,
         }
+    }
+
+    /// The parameters of `q`, at the page its cursor names.
+    fn page_params(q: &PageQuery) -> Vec<(String, String)> {
+        super::page_params(q, page_of(&q.cursor).unwrap())
     }
 
     fn has(p: &[(String, String)], k: &str, v: &str) -> bool {
