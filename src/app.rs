@@ -196,6 +196,11 @@ impl Generation {
         previous: Option<(&PathBuf, &Store)>,
         initial_pull: InitialPull,
     ) -> Result<Generation, Error> {
+        // Only WooCommerce shops can be synced by this build: say so at
+        // start rather than serving a replica that never fills.
+        if let Some(store_cfg) = &config.store {
+            store_cfg.require_woo(config.profile.section())?;
+        }
         let path = config.database_path();
         let store = match previous {
             Some((p, s)) if *p == path => s.clone(),

@@ -390,7 +390,7 @@ fn show_status(config: Option<PathBuf>, args: StatusArgs) -> Result<ExitCode, Er
     if args.json {
         let out = serde_json::json!({
             "database": path.display().to_string(),
-            "store_url": config.store.as_ref().map(|s| s.url.to_string()),
+            "store_url": config.store.as_ref().map(|s| s.address()),
             "counts": summary.counts,
             "store": summary.store,
             "resources": summary.resources,
@@ -401,7 +401,7 @@ fn show_status(config: Option<PathBuf>, args: StatusArgs) -> Result<ExitCode, Er
     }
     println!("replica   {}", path.display());
     if let Some(s) = &config.store {
-        println!("store     {}", s.url);
+        println!("store     {}", s.address());
     }
     if let Some(info) = &summary.store {
         println!(

@@ -12,9 +12,6 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use url::Url;
-
-use crate::upstream::woo::auth::AuthMode;
 
 mod api;
 pub use api::ApiConfig;
@@ -24,6 +21,11 @@ pub use layers::{
 };
 mod lookup;
 pub use lookup::LookupConfig;
+pub mod store;
+pub use store::{
+    ApiVersion, AuthMode, LocationRef, ShopifyCredentials, ShopifySettings, StoreConfig, StoreKind,
+    StoreMode, StoreSettings, WooSettings,
+};
 mod till;
 pub use till::TillConfig;
 mod webhooks;
@@ -44,8 +46,6 @@ const DEFAULT_CONCURRENCY: usize = AUTO_CONCURRENCY;
 const MAX_CONCURRENCY: usize = 16;
 /// The ceiling of `"auto"` (`sync.max_concurrency`).
 const DEFAULT_MAX_CONCURRENCY: usize = 8;
-const DEFAULT_TIMEOUT_SECS: u64 = 30;
-const MAX_TIMEOUT_SECS: u64 = 600;
 const DEFAULT_ORDER_WINDOW_DAYS: u32 = 90;
 const MAX_ORDER_WINDOW_DAYS: u32 = 3650;
 
@@ -104,6 +104,9 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// The configured shop is of a kind this build cannot sync yet.
+    #[error("{field}: {what}")]
+    NotBuilt { field: String, what: String },
     /// A `POSSYNC_*` variable that matches no setting (probably a typo).
     #[error("unknown environment variable {name}: possync reads {known}")]
     UnknownEnv { name: String, known: String },
@@ -144,25 +147,6 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     /// Who may reach the local API.
     pub api: ApiConfig,
-}
-
-/// How to reach the online store.
-#[derive(Debug, Clone)]
-pub struct StoreConfig {
-    /// The shop's address, e.g. `https://shop.example.com` (no trailing slash).
-    pub url: Url,
-    /// The home URL WordPress has, when the agent reaches the store through
-    /// another address (proxy, alias); OAuth signatures are made for it.
-    pub home_url: Option<Url>,
-    pub consumer_key: SecretString,
-    pub consumer_secret: SecretString,
-    /// The resolved authentication mode.
-    pub auth: AuthMode,
-    pub verify_tls: bool,
-    pub timeout: Duration,
-    /// Whether the shop is a production shop or a test/staging copy: only
-    /// a staging profile lets `possync check --writes` write test objects.
-    pub mode: StoreMode,
 }
 
 /// The two store profiles: each has its own replica file, so switching
@@ -213,45 +197,6 @@ impl Profile {
             "live" => Some(Profile::Live),
             "test" => Some(Profile::Test),
             _ => None,
-        }
-    }
-}
-
-/// What kind of shop the profile points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StoreMode {
-    /// The live shop (the default): nothing but the till's own changes is
-    /// ever written to it.
-    #[default]
-    Production,
-    /// A test or staging copy of the shop, where the agent may create and
-    /// remove clearly named test objects to check its writes.
-    Staging,
-}
-
-impl StoreMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StoreMode::Production => "production",
-            StoreMode::Staging => "staging",
-        }
-    }
-}
-
-impl StoreConfig {
-    /// A store reached over plain HTTP with OAuth 1.0a (the simulated store,
-    /// a shop on the LAN), with the default timeout.
-    pub fn oauth1(url: Url, consumer_key: &str, consumer_secret: &str) -> StoreConfig {
-        StoreConfig {
-            url,
-            home_url: None,
-            consumer_key: SecretString::from(consumer_key.to_owned()),
-            consumer_secret: SecretString::from(consumer_secret.to_owned()),
-            auth: AuthMode::OAuth1,
-            verify_tls: true,
-            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
-            mode: StoreMode::Production,
         }
     }
 }
@@ -349,6 +294,9 @@ impl SyncConfig {
 pub struct ConfigView {
     pub listen: String,
     pub data_dir: String,
+    /// `woocommerce` or `shopify`.
+    pub store_kind: Option<StoreKind>,
+    /// The shop's address (for Shopify, its myshopify.com host).
     pub store_url: Option<String>,
     pub home_url: Option<String>,
     pub auth: Option<String>,
@@ -445,23 +393,16 @@ impl Config {
 
     /// A view without secrets, for the page and for logs.
     pub fn view(&self) -> ConfigView {
+        let woo = self.store.as_ref().and_then(StoreConfig::woo);
         ConfigView {
             listen: self.listen.to_string(),
             data_dir: self.data_dir.display().to_string(),
-            store_url: self.store.as_ref().map(|s| s.url.to_string()),
-            home_url: self
-                .store
-                .as_ref()
-                .and_then(|s| s.home_url.as_ref().map(|u| u.to_string())),
-            auth: self.store.as_ref().map(|s| format!("{:?}", s.auth)),
-            consumer_key_set: self
-                .store
-                .as_ref()
-                .is_some_and(|s| !s.consumer_key.expose_secret().is_empty()),
-            consumer_secret_set: self
-                .store
-                .as_ref()
-                .is_some_and(|s| !s.consumer_secret.expose_secret().is_empty()),
+            store_kind: self.store.as_ref().map(StoreConfig::kind),
+            store_url: self.store.as_ref().map(StoreConfig::address),
+            home_url: woo.and_then(|s| s.home_url.as_ref().map(|u| u.to_string())),
+            auth: woo.map(|s| format!("{:?}", s.auth)),
+            consumer_key_set: woo.is_some_and(|s| !s.consumer_key.expose_secret().is_empty()),
+            consumer_secret_set: woo.is_some_and(|s| !s.consumer_secret.expose_secret().is_empty()),
             page_size: self.sync.page_size,
             concurrency: match self.sync.concurrency {
                 AUTO_CONCURRENCY => "auto".to_owned(),
@@ -485,7 +426,8 @@ pub const REDACTED: &str = "redacted";
 
 impl Config {
     /// The effective configuration as TOML for a support bundle, every
-    /// secret (both profiles' consumer key and secret, the webhook secret)
+    /// secret (both profiles' consumer key and secret or Shopify token and client
+    /// credentials, the webhook secret)
     /// written as `"redacted"` (`""` when it is not set): what is in force,
     /// whichever layer it came from, and nothing that lets anyone in.
     pub fn redacted_toml(&self) -> String {
@@ -503,16 +445,49 @@ impl Config {
         }
         fn store(s: &StoreConfig) -> Table {
             let mut t = Table::new();
-            t.insert("url".into(), Value::from(s.url.as_str()));
-            if let Some(home) = &s.home_url {
-                t.insert("home_url".into(), Value::from(home.as_str()));
+            match &s.settings {
+                StoreSettings::WooCommerce(w) => {
+                    t.insert("url".into(), Value::from(w.url.as_str()));
+                    if let Some(home) = &w.home_url {
+                        t.insert("home_url".into(), Value::from(home.as_str()));
+                    }
+                    t.insert("consumer_key".into(), secret(&w.consumer_key));
+                    t.insert("consumer_secret".into(), secret(&w.consumer_secret));
+                    t.insert(
+                        "auth".into(),
+                        Value::from(format!("{:?}", w.auth).to_lowercase()),
+                    );
+                }
+                StoreSettings::Shopify(sh) => {
+                    t.insert("kind".into(), Value::from(StoreKind::Shopify.as_str()));
+                    t.insert("shop".into(), Value::from(sh.shop.as_str()));
+                    match &sh.credentials {
+                        ShopifyCredentials::AccessToken(token) => {
+                            t.insert("access_token".into(), secret(token));
+                        }
+                        ShopifyCredentials::ClientCredentials {
+                            client_id,
+                            client_secret,
+                        } => {
+                            t.insert("client_id".into(), secret(client_id));
+                            t.insert("client_secret".into(), secret(client_secret));
+                        }
+                    }
+                    t.insert("api_version".into(), Value::from(sh.api_version.as_str()));
+                    match &sh.location {
+                        Some(LocationRef::Id(id)) => {
+                            t.insert(
+                                "location".into(),
+                                Value::from(i64::try_from(*id).unwrap_or(i64::MAX)),
+                            );
+                        }
+                        Some(LocationRef::Name(name)) => {
+                            t.insert("location".into(), Value::from(name.as_str()));
+                        }
+                        None => {}
+                    }
+                }
             }
-            t.insert("consumer_key".into(), secret(&s.consumer_key));
-            t.insert("consumer_secret".into(), secret(&s.consumer_secret));
-            t.insert(
-                "auth".into(),
-                Value::from(format!("{:?}", s.auth).to_lowercase()),
-            );
             t.insert("verify_tls".into(), Value::from(s.verify_tls));
             t.insert(
                 "timeout_secs".into(),
@@ -700,6 +675,41 @@ const KEYS: &[Key] = &[
         kind: Kind::Str,
     },
     Key {
+        path: "test_store.kind",
+        env: "POSSYNC_TEST_STORE_KIND",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "test_store.shop",
+        env: "POSSYNC_TEST_STORE_SHOP",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "test_store.access_token",
+        env: "POSSYNC_TEST_STORE_ACCESS_TOKEN",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "test_store.client_id",
+        env: "POSSYNC_TEST_STORE_CLIENT_ID",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "test_store.client_secret",
+        env: "POSSYNC_TEST_STORE_CLIENT_SECRET",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "test_store.api_version",
+        env: "POSSYNC_TEST_STORE_API_VERSION",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "test_store.location",
+        env: "POSSYNC_TEST_STORE_LOCATION",
+        kind: Kind::IntOrStr,
+    },
+    Key {
         path: "test_store.url",
         env: "POSSYNC_TEST_STORE_URL",
         kind: Kind::Str,
@@ -733,6 +743,41 @@ const KEYS: &[Key] = &[
         path: "test_store.timeout_secs",
         env: "POSSYNC_TEST_STORE_TIMEOUT_SECS",
         kind: Kind::Int,
+    },
+    Key {
+        path: "store.kind",
+        env: "POSSYNC_STORE_KIND",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "store.shop",
+        env: "POSSYNC_STORE_SHOP",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "store.access_token",
+        env: "POSSYNC_STORE_ACCESS_TOKEN",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "store.client_id",
+        env: "POSSYNC_STORE_CLIENT_ID",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "store.client_secret",
+        env: "POSSYNC_STORE_CLIENT_SECRET",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "store.api_version",
+        env: "POSSYNC_STORE_API_VERSION",
+        kind: Kind::Str,
+    },
+    Key {
+        path: "store.location",
+        env: "POSSYNC_STORE_LOCATION",
+        kind: Kind::IntOrStr,
     },
     Key {
         path: "store.url",
@@ -972,8 +1017,8 @@ struct RawConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     agent: Option<RawAgent>,
-    store: Option<RawStore>,
-    test_store: Option<RawStore>,
+    store: Option<store::RawStore>,
+    test_store: Option<store::RawStore>,
     sync: Option<RawSync>,
     schedule: Option<RawSchedule>,
     lookup: Option<lookup::RawLookup>,
@@ -1033,20 +1078,6 @@ impl RawSchedule {
 struct RawAgent {
     active: Option<bool>,
     profile: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawStore {
-    url: Option<String>,
-    home_url: Option<String>,
-    /// Raw values, so a wrongly typed secret is never quoted in an error.
-    consumer_key: Option<toml::Value>,
-    consumer_secret: Option<toml::Value>,
-    auth: Option<String>,
-    verify_tls: Option<bool>,
-    timeout_secs: Option<i64>,
-    mode: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1139,134 +1170,6 @@ impl RawConfig {
             till,
             webhooks,
             api,
-        })
-    }
-}
-
-fn secret(field: &str, value: Option<toml::Value>) -> Result<SecretString, ConfigError> {
-    match value {
-        None => Err(ConfigError::Missing {
-            field: field.to_owned(),
-            hint: "create a REST API key in WooCommerce (Settings > Advanced > REST API, read/write) and put it in possync.toml".to_owned(),
-        }),
-        Some(toml::Value::String(s)) if !s.trim().is_empty() => Ok(SecretString::from(s.trim().to_owned())),
-        Some(toml::Value::String(_)) => Err(ConfigError::invalid(field, "must not be empty")),
-        Some(_) => Err(ConfigError::invalid(field, "must be a string")),
-    }
-}
-
-fn parse_store_url(field: &str, text: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(text.trim()).map_err(|e| {
-        ConfigError::invalid(
-            field,
-            format!("must be a URL such as https://shop.example.com ({e})"),
-        )
-    })?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(ConfigError::invalid(
-            field,
-            format!(
-                "must start with https:// or http:// (got {:?})",
-                url.scheme()
-            ),
-        ));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(ConfigError::invalid(field, "must name a host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(ConfigError::invalid(
-            field,
-            "must not carry a query or fragment",
-        ));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(ConfigError::invalid(
-            field,
-            "must not carry credentials; use store.consumer_key and store.consumer_secret",
-        ));
-    }
-    if crate::upstream::woo::client::is_rest_path(url.path()) {
-        return Err(ConfigError::invalid(
-            field,
-            "should be the shop's address (e.g. https://shop.example.com), not its REST endpoint",
-        ));
-    }
-    // Keep the path without a trailing slash so REST paths join cleanly.
-    let mut url = url;
-    let path = url.path().trim_end_matches('/').to_owned();
-    url.set_path(&path);
-    Ok(url)
-}
-
-impl RawStore {
-    fn validate(self, section: &str, default_mode: StoreMode) -> Result<StoreConfig, ConfigError> {
-        let f = |name: &str| format!("{section}.{name}");
-        let url_text = self.url.ok_or_else(|| ConfigError::Missing {
-            field: f("url"),
-            hint: "set it to the shop's address, e.g. url = \"https://shop.example.com\""
-                .to_owned(),
-        })?;
-        let url = parse_store_url(&f("url"), &url_text)?;
-        let home_url = match self.home_url.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(h) => Some(parse_store_url(&f("home_url"), h)?),
-        };
-        let consumer_key = secret(&f("consumer_key"), self.consumer_key)?;
-        let consumer_secret = secret(&f("consumer_secret"), self.consumer_secret)?;
-        let https = url.scheme() == "https";
-        let auth = match self.auth.as_deref().unwrap_or("auto") {
-            "auto" if https => AuthMode::Basic,
-            "auto" => AuthMode::OAuth1,
-            "basic" | "query" if !https => {
-                return Err(ConfigError::invalid(
-                    &f("auth"),
-                    "basic and query need an https:// store.url: WooCommerce ignores them over plain HTTP (use auto or oauth1)",
-                ));
-            }
-            "basic" => AuthMode::Basic,
-            "query" => AuthMode::Query,
-            "oauth1" if https => {
-                return Err(ConfigError::invalid(
-                    &f("auth"),
-                    "oauth1 needs an http:// store.url: over HTTPS WooCommerce checks only Basic or query-string keys (use auto, basic or query)",
-                ));
-            }
-            "oauth1" => AuthMode::OAuth1,
-            other => {
-                return Err(ConfigError::invalid(
-                    &f("auth"),
-                    format!("must be one of auto, basic, query, oauth1 (got {other:?})"),
-                ));
-            }
-        };
-        let timeout_secs = self.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS as i64);
-        if !(1..=MAX_TIMEOUT_SECS as i64).contains(&timeout_secs) {
-            return Err(ConfigError::invalid(
-                &f("timeout_secs"),
-                format!("must be between 1 and {MAX_TIMEOUT_SECS} (got {timeout_secs})"),
-            ));
-        }
-        let mode = match self.mode.as_deref().map(str::trim) {
-            None => default_mode,
-            Some("production") => StoreMode::Production,
-            Some("staging") => StoreMode::Staging,
-            Some(other) => {
-                return Err(ConfigError::invalid(
-                    &f("mode"),
-                    format!("must be production or staging (got {other:?})"),
-                ));
-            }
-        };
-        Ok(StoreConfig {
-            url,
-            home_url,
-            consumer_key,
-            consumer_secret,
-            auth,
-            verify_tls: self.verify_tls.unwrap_or(true),
-            timeout: Duration::from_secs(timeout_secs as u64),
-            mode,
         })
     }
 }
@@ -1454,11 +1357,11 @@ mod tests {
     #[test]
     fn auto_auth_is_basic_over_https_and_oauth_over_http() {
         let c = load(&store_toml("https://shop.example.com/"), &[]).unwrap();
-        let s = c.store().unwrap();
+        let s = c.store().unwrap().woo().unwrap();
         assert_eq!(s.auth, AuthMode::Basic);
         assert_eq!(s.url.as_str(), "https://shop.example.com/");
         let c = load(&store_toml("http://shop.example.com/sub/"), &[]).unwrap();
-        let s = c.store().unwrap();
+        let s = c.store().unwrap().woo().unwrap();
         assert_eq!(s.auth, AuthMode::OAuth1);
         assert_eq!(s.url.as_str(), "http://shop.example.com/sub");
     }

@@ -224,7 +224,7 @@ async fn shop_checks(client: &WooClient, config: &Config) -> Vec<Check> {
     let url = config
         .store
         .as_ref()
-        .map(|s| s.url.to_string())
+        .map(|s| s.address())
         .unwrap_or_default();
     let probe = match client.probe().await {
         Ok(p) => p,

@@ -11,14 +11,19 @@
 //! - [`cli`]: the command line (demo, run, sync, status, sim, outbox, webhooks, check,
 //!   backup, restore, doctor, tokens, admin, support-bundle) and signals
 //! - [`config`]: `possync.toml`, the page's `settings.toml`, `POSSYNC_*` and flags, in
-//!   layers with each value's origin, validated by one path; two store profiles
+//!   layers with each value's origin, validated by one path; two store profiles, each
+//!   a WooCommerce or a Shopify shop with that kind's own settings ([`config::store`]);
+//!   the clients take their settings from here, config imports no client
 //! - [`doctor`]: `possync doctor` and `/api/doctor`: config, files, disk, shop, keys, webhooks
 //! - [`domain`]: our own types (products, customers, orders, store settings)
 //! - [`store`]: the SQLite replica, the till's outbox and the webhook inbox (a file of
 //!   its own), backups and restores of both; the only module with SQL
-//! - [`upstream`]: the `Upstream` trait; [`upstream::woo`] speaks WooCommerce
+//! - [`upstream`]: the `Upstream` trait, which walks a resource by an opaque cursor the
+//!   adapter makes (totals only where the shop gives them) or takes it as one streamed
+//!   export; [`upstream::woo`] speaks WooCommerce (its cursor is the page number)
 //! - [`upstream::shopify`]: Shopify wire pieces so far: webhook HMAC, cost pacing, errors, bulk JSONL
-//! - [`sync`]: full pull, progress, retry policy, request limiter, outbox replay, the agent's sync task
+//! - [`sync`]: full pull (pages kept by cursor, so a killed pull resumes), progress,
+//!   retry policy, request limiter, outbox replay, the agent's sync task
 //! - [`api`]: the local HTTP server: the back-office page ([`api::backoffice`]: set-up,
 //!   status, settings, meta mapping, instance switches) behind the admin login, `/healthz`, JSON
 //!   API (till writes, outbox), webhook receivers, backup download, doctor,

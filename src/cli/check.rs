@@ -85,7 +85,7 @@ pub(super) async fn run(config: Option<PathBuf>, args: CheckArgs) -> Result<Exit
         return Err(Error::Usage(format!(
             "check --writes refused: the store profile ({}) is marked production; \
              it writes test objects, so it runs only on a test or staging shop with store.mode = \"staging\"",
-            store_cfg.url
+            store_cfg.address()
         )));
     }
     // What the back office's "Test connection" shows, first: a wrong key,

@@ -30,6 +30,7 @@ const FILES: &[(u32, &str)] = &[
     (8, include_str!("../../migrations/0008_access.sql")),
     (9, include_str!("../../migrations/0009_search_deferred.sql")),
     (10, include_str!("../../migrations/0010_meta_mapping.sql")),
+    (11, include_str!("../../migrations/0011_pull_cursors.sql")),
     (
         12,
         include_str!("../../migrations/0012_products_run_index.sql"),
@@ -159,6 +160,48 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(v as usize, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn pages_finished_before_cursors_carry_over_as_cursors() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        MIGRATIONS.to_version(&mut conn, 10).unwrap();
+        conn.execute_batch(
+            "INSERT INTO pull_runs (id, resource, params, state, started_at, page_size)
+             VALUES (7, 'products', 'v1', 'running', 1, 100);
+             INSERT INTO pull_pages (run_id, scope, page, items, reported_items, reported_pages, done_at)
+             VALUES (7, 0, 1, 100, 420, 5, 10), (7, 0, 2, 100, 420, 5, 11),
+                    (7, 0, 5, 20, 420, 5, 12), (7, 31, 1, 3, 3, 1, 13),
+                    (7, 32, 1, 100, 150, NULL, 14);",
+        )
+        .unwrap();
+        apply(&mut conn).unwrap();
+        let mut pages = super::super::sync_state::done_pages(&conn, 7).unwrap();
+        pages.sort_by_key(|d| (d.scope, d.seq));
+        let got: Vec<_> = pages
+            .iter()
+            .map(|d| {
+                (
+                    d.scope,
+                    d.cursor.as_str(),
+                    d.seq,
+                    d.next.as_deref(),
+                    d.items,
+                    d.reported_items,
+                    d.reported_pages,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0, "", 1, Some("2"), 100, Some(420), Some(5)),
+                (0, "2", 2, Some("3"), 100, Some(420), Some(5)),
+                (0, "5", 5, None, 20, Some(420), Some(5)),
+                (31, "", 1, None, 3, Some(3), Some(1)),
+                (32, "", 1, None, 100, Some(150), None),
+            ]
+        );
     }
 
     #[test]

@@ -22,10 +22,10 @@ const INSERT_RUN: &str = "
 INSERT INTO pull_runs (resource, params, state, started_at, watermark_gmt, page_size)
 VALUES (:resource, :params, 'running', :started_at, :watermark, :page_size)";
 const MARK_PAGE: &str = "
-INSERT OR REPLACE INTO pull_pages (run_id, scope, page, items, reported_items, reported_pages, done_at)
-VALUES (:run, :scope, :page, :items, :reported_items, :reported_pages, :now)";
+INSERT OR REPLACE INTO pull_pages (run_id, scope, cursor, seq, next_cursor, items, reported_items, reported_pages, done_at)
+VALUES (:run, :scope, :cursor, :seq, :next, :items, :reported_items, :reported_pages, :now)";
 const DONE_PAGES: &str = "
-SELECT scope, page, items, reported_items, reported_pages FROM pull_pages WHERE run_id = :run";
+SELECT scope, cursor, seq, next_cursor, items, reported_items, reported_pages FROM pull_pages WHERE run_id = :run";
 const COMPLETE_RUN: &str = "
 UPDATE pull_runs SET state = 'completed', completed_at = :now, capped = :capped, warning = :warning,
                      total_items = :total
@@ -177,11 +177,16 @@ pub fn start_run(
 
 /// A page of a run that is fully written, with what the store reported
 /// about the whole set when it was fetched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DonePage {
     /// 0, or the parent id when walked per parent.
     pub scope: i64,
-    pub page: u32,
+    /// The page's cursor, as the shop's adapter made it ('' for the first).
+    pub cursor: String,
+    /// The page's place in the walk, 1 for the first.
+    pub seq: u32,
+    /// The page after it, as the shop said; `None` after the last.
+    pub next: Option<String>,
     pub items: usize,
     pub reported_items: Option<u64>,
     pub reported_pages: Option<u32>,
@@ -197,7 +202,9 @@ pub fn mark_page_done(
     tx.prepare_cached(MARK_PAGE)?.execute(named_params! {
         ":run": run,
         ":scope": page.scope,
-        ":page": page.page,
+        ":cursor": page.cursor,
+        ":seq": page.seq,
+        ":next": page.next,
         ":items": page.items as i64,
         ":reported_items": page.reported_items.map(|n| n as i64),
         ":reported_pages": page.reported_pages,
@@ -213,10 +220,12 @@ pub fn done_pages(conn: &Connection, run: i64) -> Result<Vec<DonePage>, StoreErr
         .query_map(named_params! { ":run": run }, |r| {
             Ok(DonePage {
                 scope: r.get(0)?,
-                page: r.get(1)?,
-                items: r.get::<_, i64>(2)? as usize,
-                reported_items: r.get::<_, Option<i64>>(3)?.map(|n| n as u64),
-                reported_pages: r.get(4)?,
+                cursor: r.get(1)?,
+                seq: r.get(2)?,
+                next: r.get(3)?,
+                items: r.get::<_, i64>(4)? as usize,
+                reported_items: r.get::<_, Option<i64>>(5)?.map(|n| n as u64),
+                reported_pages: r.get(6)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

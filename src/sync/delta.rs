@@ -31,7 +31,7 @@ use crate::domain::batch::Records;
 use crate::domain::time::unix_millis_now;
 use crate::domain::{GmtTime, Resource, Stamp, UpstreamId};
 use crate::store::{Store, WriteStamp, apply, catalog, delta, sync_state};
-use crate::upstream::{Filter, Page, PageQuery, Scope, Upstream};
+use crate::upstream::{Cursor, Filter, Page, PageQuery, Scope, Upstream};
 
 /// Largest page WooCommerce serves; deltas and sweeps always use it.
 pub(super) const PAGE: u8 = 100;
@@ -137,10 +137,10 @@ impl<U: Upstream> Delta<'_, U> {
                 .flatten(),
             ..Filter::default()
         };
-        let mut page_no = 1u32;
+        let mut cursor = Cursor::start();
         loop {
-            let page = self.page(resource, Scope::All, &filter, page_no).await?;
-            let last = page.total_pages.unwrap_or(1);
+            let page = self.page(resource, Scope::All, &filter, cursor).await?;
+            let next = page.next.clone();
             let n = page.records.len();
             for stamp in stamps_of(&page.records) {
                 newest = newest.max(stamp.modified);
@@ -149,10 +149,10 @@ impl<U: Upstream> Delta<'_, U> {
             let (keep, gone) = split_by_status(page.records, &statuses);
             report.fetched += keep.len() as u64;
             report.removed += self.write(keep, gone).await?;
-            if n == 0 || page_no >= last {
-                break;
+            match next {
+                Some(next) if n > 0 => cursor = next,
+                _ => break,
             }
-            page_no += 1;
         }
         // Trashed objects drop out of the default listing: ask for them.
         if matches!(resource, Resource::Products | Resource::Orders) {
@@ -192,13 +192,13 @@ impl<U: Upstream> Delta<'_, U> {
         resource: Resource,
         scope: Scope,
         filter: &Filter,
-        page: u32,
+        cursor: Cursor,
     ) -> Result<Page, SyncError> {
         let query = PageQuery {
             resource,
             scope,
             filter: filter.clone(),
-            page,
+            cursor,
             per_page: PAGE,
         };
         cancellable(self.token, self.upstream.page(&query))
@@ -247,8 +247,9 @@ impl<U: Upstream> Delta<'_, U> {
         self.stamps(resource, Scope::All, &filter).await
     }
 
-    /// Every stamp the store lists for `resource` under `filter`: page 1
-    /// for the count, then the rest `concurrency` at a time.
+    /// Every stamp the store lists for `resource` under `filter`: the first
+    /// page, then the rest `concurrency` at a time where the shop's page
+    /// count lets them be addressed ahead, else by following `next`.
     pub(super) async fn stamps(
         &self,
         resource: Resource,
@@ -265,22 +266,32 @@ impl<U: Upstream> Delta<'_, U> {
         scope: Scope,
         filter: &Filter,
     ) -> Result<(Vec<Stamp>, HashMap<UpstreamId, UpstreamId>), SyncError> {
-        let query = |page: u32| PageQuery {
-            resource,
-            scope,
-            filter: filter.clone(),
-            page,
-            per_page: PAGE,
-        };
-        let first = cancellable(self.token, self.upstream.stamp_page(&query(1)))
+        let query = PageQuery::first(resource, scope, filter.clone(), PAGE);
+        let first = cancellable(self.token, self.upstream.stamp_page(&query))
             .await?
             .map_err(upstream_failed(resource))?;
-        let last = first.total_pages.unwrap_or(1);
         let mut parents: HashMap<UpstreamId, UpstreamId> = first.parents.into_iter().collect();
         let mut out = first.stamps;
-        let mut rest = stream::iter(2..=last)
-            .map(|p| {
-                let q = query(p);
+        // Where the shop says how many pages there are, the rest are asked
+        // `concurrency` at a time; otherwise one after the other.
+        let ahead: Vec<Cursor> = match first.total_pages {
+            Some(pages) => self.upstream.cursors_ahead(pages),
+            None => Vec::new(),
+        };
+        if ahead.is_empty() {
+            let mut next = first.next;
+            while let Some(cursor) = next {
+                let page = cancellable(self.token, self.upstream.stamp_page(&query.at(cursor)))
+                    .await?
+                    .map_err(upstream_failed(resource))?;
+                next = page.next.filter(|_| !page.stamps.is_empty());
+                parents.extend(page.parents);
+                out.extend(page.stamps);
+            }
+        }
+        let mut rest = stream::iter(ahead.into_iter().skip(1))
+            .map(|cursor| {
+                let q = query.at(cursor);
                 async move { self.upstream.stamp_page(&q).await }
             })
             .buffer_unordered(self.opts.concurrency.max(1));
@@ -316,7 +327,9 @@ impl<U: Upstream> Delta<'_, U> {
                 include: chunk.to_vec(),
                 ..filter.clone()
             };
-            let page = self.page(resource, Scope::All, &by_id, 1).await?;
+            let page = self
+                .page(resource, Scope::All, &by_id, Cursor::start())
+                .await?;
             let (keep, gone) = split_by_status(page.records, &statuses);
             fetched += keep.len() as u64;
             self.write(keep, gone).await?;
@@ -335,19 +348,18 @@ impl<U: Upstream> Delta<'_, U> {
         let mut removed = 0;
         for &parent in parents {
             let mut seen: Vec<UpstreamId> = Vec::new();
-            let mut page_no = 1u32;
+            let mut cursor = Cursor::start();
             loop {
                 let page = self
-                    .page(resource, Scope::Parent(parent), &Filter::default(), page_no)
+                    .page(resource, Scope::Parent(parent), &Filter::default(), cursor)
                     .await?;
-                let last = page.total_pages.unwrap_or(1);
                 let n = page.records.len();
                 seen.extend(stamps_of(&page.records).iter().map(|s| s.id));
                 self.write(page.records, Vec::new()).await?;
-                if n == 0 || page_no >= last {
-                    break;
+                match page.next {
+                    Some(next) if n > 0 => cursor = next,
+                    _ => break,
                 }
-                page_no += 1;
             }
             removed += self
                 .store

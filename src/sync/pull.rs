@@ -1,12 +1,18 @@
 //! The full pull: every mirrored resource, in dependency order.
 //!
 //! Small resources are fetched whole and replaced in one transaction. Paged
-//! resources are walked in stable id order: the first page gives the page
-//! count, the rest are fetched `concurrency` at a time. One writer writes
-//! each page together with the mark that it is done; pages that arrive
-//! while a write runs share the next transaction (one commit and one index
-//! flush for several pages). A pull killed at any moment thus resumes from
-//! the pages it had not finished. Memory holds at most the pages in flight.
+//! resources are walked in stable id order by an opaque cursor the shop's
+//! adapter makes and reads (the engine knows no page numbers): where the
+//! first page comes with the shop's count of pages, the adapter addresses
+//! every page ahead and the rest are fetched `concurrency` at a time;
+//! otherwise each page's `next` is followed. One writer writes each page
+//! together with the mark that it is done (kept by cursor, with the page's
+//! `next`); pages that arrive while a write runs share the next transaction
+//! (one commit and one index flush for several pages). A pull killed at any
+//! moment thus resumes from the pages it had not finished. Memory holds at
+//! most the pages in flight. A shop that offers a whole resource as one
+//! streamed export (a bulk operation) has it written batch by batch through
+//! the same writer instead ([`Upstream::export`]).
 //!
 //! Store metadata and taxonomies (settings, countries, taxes, shipping,
 //! gateways, categories, tags, attributes) read nothing the others write:
@@ -31,10 +37,10 @@
 //! `store::lookup::index`).
 //!
 //! Nothing is removed midway. When a resource's walk completes, the distinct
-//! rows seen are counted against the store's `X-WP-Total`; a shortfall (pages
-//! shift when the store changes during a pull) is repaired with a cheap id
-//! scan, any remaining difference is reported, and only then are rows the
-//! pull did not see removed.
+//! rows seen are counted against the shop's count, where it gives one; a
+//! shortfall (pages shift when the store changes during a pull) is repaired
+//! with a cheap id scan, any remaining difference is reported, and only then
+//! are rows the pull did not see removed.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -55,7 +61,7 @@ use crate::store::events::{self, Level};
 use crate::store::lookup::index;
 use crate::store::sync_state::{self, DonePage, PullRun, RunOutcome};
 use crate::store::{Store, WriteStamp, apply, catalog, orders};
-use crate::upstream::{Capabilities, Filter, Page, PageQuery, Scope, Upstream};
+use crate::upstream::{Capabilities, Cursor, Export, Filter, Page, PageQuery, Scope, Upstream};
 
 /// Pages written in one transaction at most.
 const WRITE_BATCH: usize = 8;
@@ -70,15 +76,18 @@ struct Fetched {
 }
 
 impl Fetched {
-    /// `keep`: the records of the page within `sync.max_records`.
-    fn new(scope: i64, page_no: u32, mut page: Page, keep: Option<usize>) -> Self {
+    /// The page at `cursor`, `seq`th of its walk; `keep`: the records of the
+    /// page within `sync.max_records`.
+    fn new(scope: i64, cursor: Cursor, seq: u32, mut page: Page, keep: Option<usize>) -> Self {
         if let Some(k) = keep {
             page.records.truncate(k);
         }
         Fetched {
             done: DonePage {
                 scope,
-                page: page_no,
+                cursor: cursor.into_string(),
+                seq,
+                next: page.next.map(Cursor::into_string),
                 items: page.records.len(),
                 reported_items: page.total_items,
                 reported_pages: page.total_pages,
@@ -695,12 +704,21 @@ impl<U: Upstream> Pull<'_, U> {
             p.items_done = done.iter().map(|d| d.items as u64).sum();
         });
         let filter = self.filter(resource, &run);
-        let walked = match walk {
-            Walk::All => {
+        // A shop that offers the resource as one export sends it so;
+        // otherwise it is walked page by page.
+        let export = match walk {
+            Walk::All => cancellable(self.token, self.upstream.export(resource, &filter))
+                .await?
+                .map_err(upstream_failed(resource))?,
+            Walk::PerParent => None,
+        };
+        let walked = match (walk, export) {
+            (Walk::All, Some(export)) => self.walk_export(resource, &run, export, tail).await?,
+            (Walk::All, None) => {
                 self.walk_all(resource, &run, &filter, &done, tail, wait)
                     .await?
             }
-            Walk::PerParent => self.walk_parents(resource, &run, &filter, &done).await?,
+            (Walk::PerParent, _) => self.walk_parents(resource, &run, &filter, &done).await?,
         };
         let checked = self
             .check_completeness(resource, &run, &filter, walk, &walked)
@@ -770,14 +788,14 @@ impl<U: Upstream> Pull<'_, U> {
         resource: Resource,
         scope: Scope,
         filter: &Filter,
-        page: u32,
+        cursor: Cursor,
         per_page: u8,
     ) -> Result<Page, SyncError> {
         let query = PageQuery {
             resource,
             scope,
             filter: filter.clone(),
-            page,
+            cursor,
             per_page,
         };
         let _slot = self.slot(resource).await?;
@@ -791,11 +809,12 @@ impl<U: Upstream> Pull<'_, U> {
         &self,
         run: &PullRun,
         scope: i64,
-        page_no: u32,
+        cursor: Cursor,
+        seq: u32,
         page: Page,
         keep: Option<usize>,
     ) -> Result<(), SyncError> {
-        self.write_pages(run, vec![Fetched::new(scope, page_no, page, keep)])
+        self.write_pages(run, vec![Fetched::new(scope, cursor, seq, page, keep)])
             .await
     }
 
@@ -803,9 +822,9 @@ impl<U: Upstream> Pull<'_, U> {
     /// commit, one index flush for the lot).
     async fn write_pages(&self, run: &PullRun, pages: Vec<Fetched>) -> Result<(), SyncError> {
         let run_id = run.id;
-        let written: Vec<(Resource, i64, DonePage)> = pages
+        let written: Vec<(Resource, DonePage)> = pages
             .iter()
-            .map(|f| (f.records.resource(), f.done.scope, f.done))
+            .map(|f| (f.records.resource(), f.done.clone()))
             .collect();
         // A page lost to a power cut is asked for again: no fsync per batch.
         self.store
@@ -823,11 +842,11 @@ impl<U: Upstream> Pull<'_, U> {
                 Ok(())
             })
             .await?;
-        for (resource, scope, done) in written {
+        for (resource, done) in written {
             update(self.progress, resource, |p| {
                 p.pages_done += 1;
                 p.items_done += done.items as u64;
-                if scope == 0 {
+                if done.scope == 0 {
                     p.items_total = done.reported_items.or(p.items_total);
                     p.pages_total = done.reported_pages.map(u64::from).or(p.pages_total);
                 }
@@ -852,8 +871,11 @@ impl<U: Upstream> Pull<'_, U> {
         Ok(())
     }
 
-    /// Walks one collection: page 1 for the count, then the rest in
-    /// parallel; grows the plan if the set grows while it is walked.
+    /// Walks one collection. The first page gives the count; where the
+    /// shop also says how many pages there are, the adapter addresses them
+    /// all ([`Upstream::cursors_ahead`]) and the rest are fetched in
+    /// parallel, the plan growing if the set grows while it is walked;
+    /// otherwise each page's `next` is followed, one after the other.
     async fn walk_all(
         &self,
         resource: Resource,
@@ -867,16 +889,16 @@ impl<U: Upstream> Pull<'_, U> {
         let max = self.opts.max_records;
         let cap_pages =
             (max > 0).then(|| u32::try_from(max.div_ceil(u64::from(per_page))).unwrap_or(u32::MAX));
-        let keep_on = |page: u32| -> Option<usize> {
+        let keep_on = |seq: u32| -> Option<usize> {
             (max > 0).then(|| {
-                let before = u64::from(page - 1) * u64::from(per_page);
+                let before = u64::from(seq - 1) * u64::from(per_page);
                 usize::try_from(max.saturating_sub(before)).unwrap_or(usize::MAX)
             })
         };
-        let done_set: HashSet<u32> = done
+        let done_map: HashMap<&str, &DonePage> = done
             .iter()
             .filter(|d| d.scope == 0)
-            .map(|d| d.page)
+            .map(|d| (d.cursor.as_str(), d))
             .collect();
         // Every count the store reported: more than one means the set changed
         // while it was walked, and offsets may have skipped an object.
@@ -885,23 +907,30 @@ impl<U: Upstream> Pull<'_, U> {
             .filter(|d| d.scope == 0)
             .map(|d| d.reported_items)
             .collect();
-        // The latest report: from the furthest page already written, if any.
+        // The latest report (items, pages): from the furthest page already
+        // written, if any.
         let mut reported = done
             .iter()
             .filter(|d| d.scope == 0)
-            .max_by_key(|d| d.page)
-            .map(|d| (d.reported_items, d.reported_pages.unwrap_or(1)));
+            .max_by_key(|d| d.seq)
+            .map(|d| (d.reported_items, d.reported_pages));
+        // Where the first page says the walk goes on, for a walk that
+        // follows `next`.
+        let mut after_first: Option<Cursor> = done_map
+            .get("")
+            .and_then(|d| d.next.clone().map(Cursor::new));
         // Fetched pages go to one writer and the fetches go on: pages that
         // queue up while a write runs share the next transaction. The queue
         // holds `concurrency` pages, so memory stays bounded.
         let (to_writer, writer_rx) = mpsc::channel::<Fetched>(self.opts.concurrency.max(1));
         let walk = {
-            let (reported, totals, done_set) = (&mut reported, &mut totals, &done_set);
+            let (reported, totals, done_map, after_first) =
+                (&mut reported, &mut totals, &done_map, &mut after_first);
             async move {
-                let write = |page_no: u32, page: Page| {
+                let write = |cursor: Cursor, seq: u32, page: Page| {
                     let to_writer = &to_writer;
                     async move {
-                        let fetched = Fetched::new(0, page_no, page, keep_on(page_no));
+                        let fetched = Fetched::new(0, cursor, seq, page, keep_on(seq));
                         // Refused only once the writer has stopped on an
                         // error, which it reports itself.
                         to_writer
@@ -910,46 +939,55 @@ impl<U: Upstream> Pull<'_, U> {
                             .map_err(|_| SyncError::Cancelled)
                     }
                 };
-                // Page 1 gives the count.
-                if !done_set.contains(&1) {
+                // The first page gives the count.
+                if !done_map.contains_key("") {
                     let page = self
-                        .fetch(resource, Scope::All, filter, 1, per_page)
+                        .fetch(resource, Scope::All, filter, Cursor::start(), per_page)
                         .await?;
-                    *reported = Some((page.total_items, page.total_pages.unwrap_or(1)));
+                    *reported = Some((page.total_items, page.total_pages));
                     totals.insert(page.total_items);
-                    write(1, page).await?;
+                    after_first.clone_from(&page.next);
+                    write(Cursor::start(), 1, page).await?;
                 }
                 if let Some(mut wait) = wait {
                     // Closed (the one before ended, or failed) also lets it go.
                     let _ = wait.wait_for(|&reached| reached).await;
                 }
+                // Pages planned so far, counted from the first.
                 let mut planned = 1u32;
-                loop {
-                    let mut last = reported.map_or(1, |r| r.1);
+                // Only a shop that says how many pages there are lets them
+                // be addressed ahead.
+                while let Some(mut last) = reported.and_then(|r| r.1) {
                     if let Some(cap) = cap_pages {
                         last = last.min(cap);
                     }
                     if last <= planned {
                         break;
                     }
-                    let pages: Vec<u32> = (planned + 1..=last)
-                        .filter(|p| !done_set.contains(p))
+                    let ahead = self.upstream.cursors_ahead(last);
+                    if ahead.is_empty() {
+                        break;
+                    }
+                    let pages: Vec<(u32, Cursor)> = (1u32..)
+                        .zip(ahead)
+                        .skip(planned as usize)
+                        .filter(|(_, c)| !done_map.contains_key(c.as_str()))
                         .collect();
                     planned = last;
-                    let final_page = pages.last().copied();
+                    let final_seq = pages.last().map(|(seq, _)| *seq);
                     let mut results = stream::iter(pages)
-                        .map(|p| {
+                        .map(|(seq, cursor)| {
                             // The last page is starting: the slots freed
                             // from now on are the next resource's.
-                            if Some(p) == final_page {
+                            if Some(seq) == final_seq {
                                 tail.send_replace(true);
                             }
                             async move {
                                 let page = self
-                                    .fetch(resource, Scope::All, filter, p, per_page)
+                                    .fetch(resource, Scope::All, filter, cursor.clone(), per_page)
                                     .await?;
                                 let report = (page.total_items, page.total_pages);
-                                write(p, page).await?;
+                                write(cursor, seq, page).await?;
                                 Ok::<_, SyncError>(report)
                             }
                         })
@@ -962,11 +1000,40 @@ impl<U: Upstream> Pull<'_, U> {
                         };
                         let Some(result) = next else { break };
                         let (total_items, total_pages) = result?;
-                        if let Some(pages) = total_pages {
-                            *reported = Some((total_items, pages));
+                        if total_pages.is_some() {
+                            *reported = Some((total_items, total_pages));
                             totals.insert(total_items);
                         }
                     }
+                }
+                if planned > 1 {
+                    return Ok(());
+                }
+                // A shop without a page count: follow `next` from the
+                // first page, skipping (but reading on from) pages done
+                // before a restart.
+                let mut cursor = after_first.take();
+                let mut seq = 1u32;
+                while let Some(at) = cursor {
+                    seq += 1;
+                    if cap_pages.is_some_and(|cap| seq > cap) {
+                        break;
+                    }
+                    if let Some(d) = done_map.get(at.as_str()) {
+                        cursor = d.next.clone().map(Cursor::new);
+                        continue;
+                    }
+                    let page = self
+                        .fetch(resource, Scope::All, filter, at.clone(), per_page)
+                        .await?;
+                    cursor = page.next.clone().filter(|_| !page.records.is_empty());
+                    if cursor.is_none() {
+                        // The last page: the next resource may start.
+                        tail.send_replace(true);
+                    }
+                    *reported = Some((page.total_items, page.total_pages));
+                    totals.insert(page.total_items);
+                    write(at, seq, page).await?;
                 }
                 Ok::<_, SyncError>(())
             }
@@ -981,6 +1048,64 @@ impl<U: Upstream> Pull<'_, U> {
             reported_total,
             capped: max > 0 && reported_total.is_some_and(|t| t > max),
             shifted: totals.len() > 1,
+        })
+    }
+
+    /// Receives a whole resource as the shop's streamed export and writes
+    /// its batches as they come, through the same writer as pages. Nothing
+    /// is resumed within an export: a restarted run asks for it again (the
+    /// adapter may pick up a download it still holds). The shop gives no
+    /// count with it: what the export holds is the set.
+    async fn walk_export(
+        &self,
+        resource: Resource,
+        run: &PullRun,
+        mut export: Export,
+        tail: &Tail,
+    ) -> Result<Walked, SyncError> {
+        // One download, not the fetch slots: the next resource may start.
+        tail.send_replace(true);
+        let max = self.opts.max_records;
+        let (to_writer, writer_rx) = mpsc::channel::<Fetched>(self.opts.concurrency.max(1));
+        let read = async move {
+            let (mut seq, mut items) = (0u32, 0u64);
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    _ = self.token.cancelled() => return Err(SyncError::Cancelled),
+                    next = export.next() => next,
+                };
+                let Some(batch) = next else { break };
+                let records = batch.map_err(upstream_failed(resource))?;
+                let keep = (max > 0)
+                    .then(|| usize::try_from(max.saturating_sub(items)).unwrap_or(usize::MAX));
+                if keep == Some(0) {
+                    return Ok(true);
+                }
+                seq += 1;
+                let page = Page {
+                    records,
+                    next: None,
+                    total_items: None,
+                    total_pages: None,
+                    server_time: None,
+                };
+                let fetched =
+                    Fetched::new(0, Cursor::new(format!("export-{seq}")), seq, page, keep);
+                items += fetched.done.items as u64;
+                to_writer
+                    .send(fetched)
+                    .await
+                    .map_err(|_| SyncError::Cancelled)?;
+            }
+            Ok(false)
+        };
+        let (capped, written) = tokio::join!(read, self.page_writer(run, writer_rx));
+        written?;
+        Ok(Walked {
+            reported_total: None,
+            capped: capped?,
+            shifted: false,
         })
     }
 
@@ -999,7 +1124,7 @@ impl<U: Upstream> Pull<'_, U> {
         };
         let mut by_parent: HashMap<i64, Vec<DonePage>> = HashMap::new();
         for d in done {
-            by_parent.entry(d.scope).or_default().push(*d);
+            by_parent.entry(d.scope).or_default().push(d.clone());
         }
         update(self.progress, resource, |p| {
             p.pages_total = Some(parents.len() as u64)
@@ -1039,29 +1164,35 @@ impl<U: Upstream> Pull<'_, U> {
         let per_page = self.opts.page_size;
         let mut reported_items = done
             .iter()
-            .max_by_key(|d| d.page)
+            .max_by_key(|d| d.seq)
             .and_then(|d| d.reported_items)
             .unwrap_or(0);
-        let mut page_no = 1u32;
-        loop {
-            let known = done.iter().find(|d| d.page == page_no);
-            let last = match known {
-                Some(d) => d.reported_pages.unwrap_or(1),
+        let by_cursor: HashMap<&str, &DonePage> =
+            done.iter().map(|d| (d.cursor.as_str(), d)).collect();
+        let mut cursor = Some(Cursor::start());
+        let mut seq = 0u32;
+        while let Some(at) = cursor {
+            seq += 1;
+            cursor = match by_cursor.get(at.as_str()) {
+                Some(d) => d.next.clone().map(Cursor::new),
                 None => {
                     let page = self
-                        .fetch(resource, Scope::Parent(parent), filter, page_no, per_page)
+                        .fetch(
+                            resource,
+                            Scope::Parent(parent),
+                            filter,
+                            at.clone(),
+                            per_page,
+                        )
                         .await?;
                     reported_items = page.total_items.unwrap_or(page.records.len() as u64);
-                    let last = page.total_pages.unwrap_or(1);
-                    self.write_page(run, parent, page_no, page, None).await?;
-                    last
+                    let next = page.next.clone();
+                    self.write_page(run, parent, at, seq, page, None).await?;
+                    next
                 }
             };
-            if page_no >= last {
-                return Ok(reported_items);
-            }
-            page_no += 1;
         }
+        Ok(reported_items)
     }
 
     /// Compares the distinct rows seen with the store's count. When they
@@ -1134,15 +1265,8 @@ impl<U: Upstream> Pull<'_, U> {
         filter: &Filter,
     ) -> Result<IdScan, SyncError> {
         let mut listed: Vec<i64> = Vec::new();
-        let mut page_no = 1u32;
+        let mut query = PageQuery::first(resource, Scope::All, filter.clone(), REPAIR_PAGE);
         loop {
-            let query = PageQuery {
-                resource,
-                scope: Scope::All,
-                filter: filter.clone(),
-                page: page_no,
-                per_page: REPAIR_PAGE,
-            };
             let slot = self.slot(resource).await?;
             let ids = cancellable(self.token, self.upstream.id_page(&query))
                 .await?
@@ -1150,10 +1274,10 @@ impl<U: Upstream> Pull<'_, U> {
             drop(slot);
             let n = ids.ids.len();
             listed.extend(ids.ids);
-            if n == 0 || page_no >= ids.total_pages.unwrap_or(1) {
-                break;
+            match ids.next {
+                Some(next) if n > 0 => query.cursor = next,
+                _ => break,
             }
-            page_no += 1;
         }
         let run_id = run.id;
         let seen: HashSet<i64> = self
@@ -1176,7 +1300,7 @@ impl<U: Upstream> Pull<'_, U> {
                 ..filter.clone()
             };
             let page = self
-                .fetch(resource, Scope::All, &by_id, 1, REPAIR_PAGE)
+                .fetch(resource, Scope::All, &by_id, Cursor::start(), REPAIR_PAGE)
                 .await?;
             let records = page.records;
             let stamp_run = run.id;

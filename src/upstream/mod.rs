@@ -156,24 +156,84 @@ pub struct Filter {
     pub include: Vec<UpstreamId>,
 }
 
+/// Where a walk of a listing stands: an opaque position that the adapter
+/// makes and reads (WooCommerce: a page number; Shopify: a connection's
+/// `endCursor`). The engine only persists it, compares it and hands it back.
+///
+/// The empty cursor, [`Cursor::start`], is every listing's first page, for
+/// every kind of shop: a run persisted before cursors existed carries its
+/// page 1 as the empty cursor (migration 0011).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Cursor(String);
+
+impl Cursor {
+    /// The first page of any listing.
+    pub fn start() -> Cursor {
+        Cursor(String::new())
+    }
+
+    /// A cursor as the adapter wrote it (or as it was persisted).
+    pub fn new(text: impl Into<String>) -> Cursor {
+        Cursor(text.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_start(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// A request for one page, always in stable ascending id order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageQuery {
     pub resource: Resource,
     pub scope: Scope,
     pub filter: Filter,
-    /// 1-based.
-    pub page: u32,
+    /// Which page: [`Cursor::start`] for the first, then what the previous
+    /// page's `next` (or [`Upstream::cursors_ahead`]) said.
+    pub cursor: Cursor,
     pub per_page: u8,
 }
 
-/// One page of records and what the shop said about the whole set.
+impl PageQuery {
+    /// The first page of a listing.
+    pub fn first(resource: Resource, scope: Scope, filter: Filter, per_page: u8) -> PageQuery {
+        PageQuery {
+            resource,
+            scope,
+            filter,
+            cursor: Cursor::start(),
+            per_page,
+        }
+    }
+
+    /// The same listing at `cursor`.
+    pub fn at(&self, cursor: Cursor) -> PageQuery {
+        PageQuery {
+            cursor,
+            ..self.clone()
+        }
+    }
+}
+
+/// One page of records and what the shop said about the whole set. The
+/// totals are the shop's where it gives them, `None` where it does not.
 #[derive(Debug, Clone)]
 pub struct Page {
     pub records: Records,
-    /// `X-WP-Total`.
+    /// The page after this one; `None` when this one is the last.
+    pub next: Option<Cursor>,
+    /// How many objects the listing holds.
     pub total_items: Option<u64>,
-    /// `X-WP-TotalPages`.
+    /// How many pages the listing has, where the shop says: with it, the
+    /// adapter can address every page ahead ([`Upstream::cursors_ahead`]).
     pub total_pages: Option<u32>,
     /// The shop's clock when it answered (`Date`).
     pub server_time: Option<GmtTime>,
@@ -183,6 +243,7 @@ pub struct Page {
 #[derive(Debug, Clone)]
 pub struct IdPage {
     pub ids: Vec<UpstreamId>,
+    pub next: Option<Cursor>,
     pub total_items: Option<u64>,
     pub total_pages: Option<u32>,
 }
@@ -193,9 +254,14 @@ pub struct StampPage {
     pub stamps: Vec<crate::domain::Stamp>,
     /// For variations: each one's parent product, `(variation, parent)`.
     pub parents: Vec<(UpstreamId, UpstreamId)>,
+    pub next: Option<Cursor>,
     pub total_items: Option<u64>,
     pub total_pages: Option<u32>,
 }
+
+/// A whole resource received in one go (a shop's bulk export), as batches
+/// of records in the order the shop streams them.
+pub type Export = futures::stream::BoxStream<'static, Result<Records, UpstreamError>>;
 
 /// What the shop's version supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,6 +294,29 @@ pub trait Upstream: Send + Sync + 'static {
 
     /// Fetches one page of a paged resource.
     fn page(&self, query: &PageQuery) -> impl Future<Output = Result<Page, UpstreamError>> + Send;
+
+    /// The cursors of every page of a listing the shop said has `pages`
+    /// pages, first ([`Cursor::start`]) to last, so that they can be fetched
+    /// at once. Empty (the default) where pages can only be reached one
+    /// from the other, by each page's `next`: the engine then follows it.
+    fn cursors_ahead(&self, pages: u32) -> Vec<Cursor> {
+        let _ = pages;
+        Vec::new()
+    }
+
+    /// The whole of a paged resource under `filter` as one streamed export,
+    /// when the shop offers one for it (a bulk operation) and deems it the
+    /// better way; `None` (the default) to have it walked page by page.
+    /// A full pull writes the batches as they come; an interrupted export is
+    /// asked again as a whole (the adapter may pick up what it still holds).
+    fn export(
+        &self,
+        resource: Resource,
+        filter: &Filter,
+    ) -> impl Future<Output = Result<Option<Export>, UpstreamError>> + Send {
+        let _ = (resource, filter);
+        std::future::ready(Ok(None))
+    }
 
     /// Fetches one page of ids only.
     fn id_page(

@@ -56,10 +56,13 @@ async fn classes(cfg: &StoreConfig, read_only: Option<StoreConfig>) -> Vec<(Stri
         Ok(_) => "accepted".to_owned(),
         Err(e) => class(&e),
     };
-    let bad_key = with(&|c| c.consumer_key = SecretString::from(format!("ck_{}", "0".repeat(40))));
+    let bad_key = with(&|c| {
+        c.woo_mut().unwrap().consumer_key = SecretString::from(format!("ck_{}", "0".repeat(40)))
+    });
     out.push(("wrong key".to_owned(), probe_err(bad_key.probe().await)));
-    let bad_secret =
-        with(&|c| c.consumer_secret = SecretString::from(format!("cs_{}", "0".repeat(40))));
+    let bad_secret = with(&|c| {
+        c.woo_mut().unwrap().consumer_secret = SecretString::from(format!("cs_{}", "0".repeat(40)))
+    });
     out.push((
         "wrong secret".to_owned(),
         probe_err(bad_secret.probe().await),
@@ -76,7 +79,7 @@ async fn classes(cfg: &StoreConfig, read_only: Option<StoreConfig>) -> Vec<(Stri
             resource: Resource::Products,
             scope: Scope::All,
             filter: Filter::default(),
-            page: 1,
+            cursor: possync::upstream::Cursor::start(),
             per_page: 101,
         })
         .await
@@ -98,10 +101,12 @@ async fn each_error_class_is_classified_as_the_fixtures_say() {
     let Some(shop) = Shop::take("error classes").await else {
         return;
     };
-    let read_only = shop.read_only.clone().map(|k| StoreConfig {
-        consumer_key: SecretString::from(k.key),
-        consumer_secret: SecretString::from(k.secret),
-        ..shop.store_config()
+    let read_only = shop.read_only.clone().map(|k| {
+        let mut store = shop.store_config();
+        let woo = store.woo_mut().unwrap();
+        woo.consumer_key = SecretString::from(k.key);
+        woo.consumer_secret = SecretString::from(k.secret);
+        store
     });
     let real = classes(&shop.store_config(), read_only).await;
     // Over Basic (HTTPS) an unknown key is not an error of its own: the

@@ -20,7 +20,7 @@ async fn a_sale_whose_answer_is_lost_after_commit_creates_one_order_on_the_real_
     let product = create_product(&shop, &run, "once", "10.00", Some(20)).await;
     let proxy = FaultProxy::spawn(shop.url.clone()).await;
     let t = pulled_agent(&shop, |c| {
-        let s = c.store.as_mut().unwrap();
+        let s = c.store.as_mut().unwrap().woo_mut().unwrap();
         s.url = proxy.url();
     })
     .await;

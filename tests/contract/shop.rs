@@ -221,13 +221,16 @@ impl Shop {
 
     /// An agent configuration for this store with its data in `dir`.
     pub fn store_config(&self) -> StoreConfig {
-        StoreConfig {
-            auth: AuthMode::Basic,
+        let mut store = StoreConfig {
             verify_tls: false,
             timeout: Duration::from_secs(30),
             mode: StoreMode::Staging,
             ..StoreConfig::oauth1(self.url.clone(), &self.keys.key, &self.keys.secret)
+        };
+        if let Some(woo) = store.woo_mut() {
+            woo.auth = AuthMode::Basic;
         }
+        store
     }
 
     /// Points an agent configuration (made for the sim) at this store.

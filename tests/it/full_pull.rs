@@ -486,7 +486,7 @@ async fn transient_faults_are_retried_and_the_pull_completes() {
 #[tokio::test]
 async fn a_wrong_secret_is_an_auth_error_with_the_stores_code() {
     let t = TestApp::spawn(small_sim(), |c| {
-        c.store.as_mut().unwrap().consumer_secret =
+        c.store.as_mut().unwrap().woo_mut().unwrap().consumer_secret =
             secrecy::SecretString::from("cs_wrong".to_owned());
     })
     .await;
@@ -522,7 +522,8 @@ async fn home_url_makes_oauth_work_through_an_alias() {
     t.stop().await;
 
     let t = TestApp::spawn(sim, |c| {
-        c.store.as_mut().unwrap().home_url = Some("http://shop.example:8080".parse().unwrap());
+        c.store.as_mut().unwrap().woo_mut().unwrap().home_url =
+            Some("http://shop.example:8080".parse().unwrap());
     })
     .await;
     assert_completed(&t.pulled().await);

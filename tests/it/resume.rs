@@ -32,8 +32,13 @@ fn done_product_pages(db: &Path) -> Option<(i64, BTreeSet<i64>)> {
             |r| r.get(0),
         )
         .ok()?;
+    // Pages are kept by cursor: WooCommerce's is the page number, the
+    // empty cursor the first page.
     let mut stmt = conn
-        .prepare("SELECT page FROM pull_pages WHERE run_id = ?1 AND scope = 0")
+        .prepare(
+            "SELECT CASE cursor WHEN '' THEN 1 ELSE CAST(cursor AS INTEGER) END
+             FROM pull_pages WHERE run_id = ?1 AND scope = 0",
+        )
         .ok()?;
     let pages = stmt
         .query_map([run], |r| r.get(0))
@@ -167,5 +172,106 @@ async fn a_pull_killed_with_sigkill_resumes_without_refetching_finished_pages() 
             .iter()
             .any(|(r, rows)| *r == Resource::Products && rows.len() > 100)
     );
+    sim.shutdown().await;
+}
+
+/// Puts the finished pages back in the layout of schema 10 (pages kept by
+/// number), as a version before cursors left them.
+fn as_schema_10(db: &Path) {
+    let conn = Connection::open(db).unwrap();
+    conn.execute_batch(
+        "BEGIN;
+         CREATE TABLE pull_pages_v10 (
+             run_id  INTEGER NOT NULL REFERENCES pull_runs (id) ON DELETE CASCADE,
+             scope   INTEGER NOT NULL DEFAULT 0,
+             page    INTEGER NOT NULL,
+             items   INTEGER NOT NULL,
+             reported_items INTEGER,
+             reported_pages INTEGER,
+             done_at INTEGER NOT NULL,
+             PRIMARY KEY (run_id, scope, page)
+         ) WITHOUT ROWID;
+         INSERT INTO pull_pages_v10
+             SELECT run_id, scope, CASE cursor WHEN '' THEN 1 ELSE CAST(cursor AS INTEGER) END,
+                    items, reported_items, reported_pages, done_at
+             FROM pull_pages;
+         DROP TABLE pull_pages;
+         ALTER TABLE pull_pages_v10 RENAME TO pull_pages;
+         PRAGMA user_version = 10;
+         COMMIT;",
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_pull_killed_under_the_version_before_cursors_resumes_after_the_upgrade() {
+    let sim = Sim::spawn(SimConfig {
+        listen: any_port(),
+        seed: 12,
+        products: 160,
+        customers: 20,
+        orders: 30,
+        faults: FaultConfig {
+            latency: Duration::from_millis(40),
+            ..FaultConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(&sim, dir.path(), SYNC);
+    let db = dir.path().join("data").join("replica.db");
+
+    let mut child = possync()
+        .args(["sync", "--full", "--quiet", "--config"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("five product pages", Duration::from_secs(60), || async {
+        done_product_pages(&db).filter(|(_, p)| p.len() >= 5)
+    })
+    .await;
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
+    assert!(!child.wait().unwrap().success(), "killed, not finished");
+    let (run_before, done) = done_product_pages(&db).expect("the run is still open");
+    as_schema_10(&db);
+    let version: i64 = open(&db)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 10);
+    sim.clear_requests();
+
+    sync_to_completion(&config).await;
+    let refetched: Vec<i64> = product_pages_requested(&sim)
+        .into_iter()
+        .filter(|p| done.contains(p))
+        .collect();
+    assert!(
+        refetched.is_empty(),
+        "pages {refetched:?} were finished before the upgrade and fetched again"
+    );
+    let conn = open(&db).unwrap();
+    let (state, run_after): (String, i64) = conn
+        .query_row(
+            "SELECT state, id FROM pull_runs WHERE resource = 'products' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (state.as_str(), run_after),
+        ("completed", run_before),
+        "the same run resumed"
+    );
+    let products = full_dump(&db)
+        .into_iter()
+        .find(|(r, _)| *r == Resource::Products)
+        .map(|(_, rows)| rows.len())
+        .unwrap();
+    assert_eq!(products, sim.product_ids(Some("publish")).len());
     sim.shutdown().await;
 }

@@ -55,7 +55,7 @@ pub(super) fn banner(config: &Config, pull: &PullProgress) -> Banner {
             title: "Deactivated.".to_owned(),
             reason: format!(
                 "No polls and no replay with {}: lookups answer and sales are queued until the agent is activated.{profile}",
-                s.url
+                s.address()
             ),
         },
         (Some(s), true) => match pull.state {
@@ -64,7 +64,7 @@ pub(super) fn banner(config: &Config, pull: &PullProgress) -> Banner {
                 title: "Active, not connected.".to_owned(),
                 reason: format!(
                     "The last pull from {} failed: {}. Sales are kept and sent once the shop answers.{profile}",
-                    s.url,
+                    s.address(),
                     pull.error.as_deref().unwrap_or("see the events below")
                 ),
             },
@@ -73,7 +73,7 @@ pub(super) fn banner(config: &Config, pull: &PullProgress) -> Banner {
                 title: "Active, pulling.".to_owned(),
                 reason: format!(
                     "Pulling the catalogue from {}; progress below.{profile}",
-                    s.url
+                    s.address()
                 ),
             },
             _ => Banner {
@@ -81,7 +81,7 @@ pub(super) fn banner(config: &Config, pull: &PullProgress) -> Banner {
                 title: "Active.".to_owned(),
                 reason: format!(
                     "Connected to {}: syncing and sending this till's sales.{profile}",
-                    s.url
+                    s.address()
                 ),
             },
         },

@@ -84,7 +84,7 @@ const STORE: &[Spec] = &[
         label: "Store URL",
         help: "The shop's address, e.g. https://shop.example.com",
         input: Input::Text,
-        show: |_, s, _| s.map(|s| s.url.to_string()).unwrap_or_default(),
+        show: |_, s, _| s.map(StoreConfig::address).unwrap_or_default(),
     },
     Spec {
         key: "consumer_key",
@@ -92,19 +92,20 @@ const STORE: &[Spec] = &[
         help: "WooCommerce > Settings > Advanced > REST API, a read/write key. Leave empty to keep the key set.",
         input: Input::Secret,
         show: |_, s, _| {
-            s.map(|s| {
-                let k = s.consumer_key.expose_secret();
-                let tail: String = k
-                    .chars()
-                    .rev()
-                    .take(4)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect();
-                format!("set, ends in …{tail}")
-            })
-            .unwrap_or_else(|| "not set".to_owned())
+            s.and_then(StoreConfig::woo)
+                .map(|s| {
+                    let k = s.consumer_key.expose_secret();
+                    let tail: String = k
+                        .chars()
+                        .rev()
+                        .take(4)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect();
+                    format!("set, ends in …{tail}")
+                })
+                .unwrap_or_else(|| "not set".to_owned())
         },
     },
     Spec {
@@ -112,14 +113,21 @@ const STORE: &[Spec] = &[
         label: "Consumer secret",
         help: "Leave empty to keep the secret set.",
         input: Input::Secret,
-        show: |_, s, _| if s.is_some() { "set" } else { "not set" }.to_owned(),
+        show: |_, s, _| {
+            if s.and_then(StoreConfig::woo).is_some() {
+                "set"
+            } else {
+                "not set"
+            }
+            .to_owned()
+        },
     },
     Spec {
         key: "auth",
         label: "Auth mode",
         help: "auto: Basic over https://, OAuth 1.0a over http://",
         input: Input::Choice(&["auto", "basic", "query", "oauth1"]),
-        show: |_, s, origin| match (s, origin) {
+        show: |_, s, origin| match (s.and_then(StoreConfig::woo), origin) {
             (Some(s), o) if o != Origin::Default => format!("{:?}", s.auth).to_lowercase(),
             _ => "auto".to_owned(),
         },
@@ -144,7 +152,8 @@ const STORE: &[Spec] = &[
         help: "WordPress' own address, when the agent reaches the shop through another one (a proxy).",
         input: Input::Text,
         show: |_, s, _| {
-            s.and_then(|s| s.home_url.as_ref().map(|u| u.to_string()))
+            s.and_then(StoreConfig::woo)
+                .and_then(|s| s.home_url.as_ref().map(|u| u.to_string()))
                 .unwrap_or_default()
         },
     },

@@ -238,10 +238,7 @@ async fn submit(
     match state.control.save(edits).await {
         Ok(_) => {
             forget(&session);
-            let name = report
-                .shop_name
-                .clone()
-                .unwrap_or_else(|| store.url.to_string());
+            let name = report.shop_name.clone().unwrap_or_else(|| store.address());
             tracing::info!("store set up from the back-office page: the first pull starts");
             Ok(flash_redirect(
                 &state,

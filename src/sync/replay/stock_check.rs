@@ -15,7 +15,7 @@ use crate::store::events::{self, Level};
 use crate::store::till::{resolve_product, stock};
 use crate::store::{Store, StoreError};
 use crate::upstream::writes::UpstreamWrites;
-use crate::upstream::{Filter, PageQuery, Scope, Upstream, UpstreamError};
+use crate::upstream::{Cursor, Filter, PageQuery, Scope, Upstream, UpstreamError};
 
 /// Products read per request.
 const PER_PAGE: usize = 100;
@@ -80,7 +80,7 @@ pub async fn refresh<U: Upstream + UpstreamWrites>(
                     statuses: vec!["any".to_owned()],
                     ..Filter::default()
                 },
-                page: 1,
+                cursor: Cursor::start(),
                 per_page: PER_PAGE as u8,
             })
             .await?;

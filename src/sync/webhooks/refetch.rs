@@ -138,27 +138,25 @@ async fn upstream_ids<U: Upstream>(
         _ => Vec::new(),
     };
     let mut ids = HashSet::new();
-    let mut page = 1;
+    let mut query = PageQuery::first(
+        resource,
+        Scope::All,
+        Filter {
+            statuses,
+            ..Filter::default()
+        },
+        ID_PAGE,
+    );
     loop {
-        let query = PageQuery {
-            resource,
-            scope: Scope::All,
-            filter: Filter {
-                statuses: statuses.clone(),
-                ..Filter::default()
-            },
-            page,
-            per_page: ID_PAGE,
-        };
         let got = upstream
             .id_page(&query)
             .await
             .map_err(|source| SyncError::Upstream { resource, source })?;
         let n = got.ids.len();
         ids.extend(got.ids);
-        if n == 0 || page >= got.total_pages.unwrap_or(1) {
-            return Ok(ids);
+        match got.next {
+            Some(next) if n > 0 => query.cursor = next,
+            _ => return Ok(ids),
         }
-        page += 1;
     }
 }

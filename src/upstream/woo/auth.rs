@@ -25,17 +25,8 @@ const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// How the agent presents its API key to the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMode {
-    /// HTTP Basic with key and secret (HTTPS only).
-    Basic,
-    /// `consumer_key` and `consumer_secret` query parameters (HTTPS only), for
-    /// servers that strip the Authorization header.
-    Query,
-    /// OAuth 1.0a one-legged, HMAC-SHA256 (plain HTTP only).
-    OAuth1,
-}
+/// How the agent presents its API key (configured with the store).
+pub use crate::config::AuthMode;
 
 /// The HMAC WooCommerce accepts for OAuth signatures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use url::Url;
 
 use super::auth::{self, AuthMode, OAuthRequest, SignatureMethod};
 use super::classify;
-use super::paging::{PageInfo, page_info};
+use super::paging::{PageInfo, cursor_of, next_after, page_info, page_of};
 use super::wire;
 use crate::config::StoreConfig;
 use crate::domain::batch::{Records, Snapshot};
@@ -27,17 +27,13 @@ use crate::telemetry::metrics::{self, UpstreamKind};
 use crate::upstream::contact::Contact;
 use crate::upstream::retry::RetryPolicy;
 use crate::upstream::{
-    Capabilities, Filter, IdPage, Page, PageQuery, Probe, Scope, StampPage, Upstream, UpstreamError,
+    Capabilities, Cursor, Filter, IdPage, Page, PageQuery, Probe, Scope, StampPage, Upstream,
+    UpstreamError,
 };
 
 /// The REST namespace, below the shop's address.
 pub const REST_PREFIX: &str = "/wp-json/wc/v3";
 
-/// Whether `path` points into WordPress's REST API rather than at the shop
-/// (a common mistake when copying the store address).
-pub fn is_rest_path(path: &str) -> bool {
-    path.contains("/wp-json")
-}
 /// Page size used for small lists fetched whole (terms of one attribute).
 const SMALL_LIST_PAGE: u8 = 100;
 
@@ -81,8 +77,14 @@ impl std::fmt::Debug for WooClient {
 }
 
 impl WooClient {
-    /// A client for the configured store.
+    /// A client for the configured store, which must be a WooCommerce one.
     pub fn new(cfg: &StoreConfig) -> Result<Self, UpstreamError> {
+        let woo = cfg.woo().ok_or_else(|| {
+            UpstreamError::Setup(format!(
+                "the store is a {} shop, not a WooCommerce one",
+                cfg.kind().as_str()
+            ))
+        })?;
         let http = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
@@ -93,14 +95,14 @@ impl WooClient {
             .map_err(|e| UpstreamError::Setup(e.without_url().to_string()))?;
         Ok(WooClient {
             http,
-            api_base: format!("{}{REST_PREFIX}", trim_slash(&cfg.url)),
+            api_base: format!("{}{REST_PREFIX}", trim_slash(&woo.url)),
             signing_base: format!(
                 "{}{REST_PREFIX}",
-                signing_origin(&cfg.url, cfg.home_url.as_ref())
+                signing_origin(&woo.url, woo.home_url.as_ref())
             ),
-            auth: cfg.auth,
-            key: cfg.consumer_key.clone(),
-            secret: cfg.consumer_secret.clone(),
+            auth: woo.auth,
+            key: woo.consumer_key.clone(),
+            secret: woo.consumer_secret.clone(),
             retry: RetryPolicy::in_request(),
             requests: AtomicU64::new(0),
             // No gate of its own unless asked: callers bound their requests.
@@ -474,10 +476,11 @@ fn collection_path(resource: Resource, scope: Scope) -> Result<String, UpstreamE
 
 /// Query parameters for one page: stable id order, the filters each
 /// resource supports (per WooCommerce's collection params), GMT dates.
-fn page_params(q: &PageQuery) -> Vec<(String, String)> {
+/// `page` is the page `q.cursor` names.
+fn page_params(q: &PageQuery, page: u32) -> Vec<(String, String)> {
     let mut p: Vec<(String, String)> = vec![
         ("per_page".to_owned(), q.per_page.to_string()),
-        ("page".to_owned(), q.page.to_string()),
+        ("page".to_owned(), page.to_string()),
         ("orderby".to_owned(), "id".to_owned()),
         ("order".to_owned(), "asc".to_owned()),
     ];
@@ -589,8 +592,9 @@ impl Upstream for WooClient {
 
     async fn page(&self, query: &PageQuery) -> Result<Page, UpstreamError> {
         let path = collection_path(query.resource, query.scope)?;
+        let page = page_of(&query.cursor)?;
         let answer = self
-            .get_as(&path, &page_params(query), |body| Ok(body.to_vec()))
+            .get_as(&path, &page_params(query, page), |body| Ok(body.to_vec()))
             .await?;
         // A page of 100 products is a few milliseconds of parsing: on the
         // blocking pool, so the runtime's threads stay free for the till's
@@ -602,6 +606,7 @@ impl Upstream for WooClient {
             .map_err(|e| UpstreamError::Setup(format!("parsing a page of {resource}: {e}")))??;
         Ok(Page {
             records,
+            next: next_after(page, answer.info.total_pages),
             total_items: answer.info.total_items,
             total_pages: answer.info.total_pages,
             server_time: answer.server_time,
@@ -610,7 +615,8 @@ impl Upstream for WooClient {
 
     async fn id_page(&self, query: &PageQuery) -> Result<IdPage, UpstreamError> {
         let path = collection_path(query.resource, query.scope)?;
-        let mut params = page_params(query);
+        let page = page_of(&query.cursor)?;
+        let mut params = page_params(query, page);
         params.push(("_fields".to_owned(), "id".to_owned()));
         let answer = self.get(&path, &params).await?;
         let ids = match &answer.body {
@@ -626,6 +632,7 @@ impl Upstream for WooClient {
         })?;
         Ok(IdPage {
             ids,
+            next: next_after(page, answer.info.total_pages),
             total_items: answer.info.total_items,
             total_pages: answer.info.total_pages,
         })
@@ -644,7 +651,8 @@ impl Upstream for WooClient {
         } else {
             ""
         };
-        let mut params = page_params(query);
+        let page = page_of(&query.cursor)?;
+        let mut params = page_params(query, page);
         params.push(("_fields".to_owned(), format!("id,{date}{parent}")));
         let answer = self.get(&path, &params).await?;
         let stamps = wire::stamps(&answer.body, date).ok_or_else(|| UpstreamError::Malformed {
@@ -659,9 +667,15 @@ impl Upstream for WooClient {
         Ok(StampPage {
             stamps,
             parents,
+            next: next_after(page, answer.info.total_pages),
             total_items: answer.info.total_items,
             total_pages: answer.info.total_pages,
         })
+    }
+
+    /// `X-WP-TotalPages` says how many: every page is addressed ahead.
+    fn cursors_ahead(&self, pages: u32) -> Vec<Cursor> {
+        (1..=pages.max(1)).map(cursor_of).collect()
     }
 
     async fn fetch_one(
@@ -689,9 +703,14 @@ mod tests {
             resource,
             scope: Scope::All,
             filter,
-            page: 2,
+            cursor: cursor_of(2),
             per_page: 50,
         }
+    }
+
+    /// The parameters of `q`, at the page its cursor names.
+    fn page_params(q: &PageQuery) -> Vec<(String, String)> {
+        super::page_params(q, page_of(&q.cursor).unwrap())
     }
 
     fn has(p: &[(String, String)], k: &str, v: &str) -> bool {
@@ -769,14 +788,14 @@ mod tests {
     #[test]
     fn debug_output_has_no_secret() {
         let cfg = StoreConfig {
-            url: Url::parse("https://shop.example").unwrap(),
-            home_url: None,
-            consumer_key: SecretString::from("ck_visible_nowhere".to_owned()),
-            consumer_secret: SecretString::from("cs_visible_nowhere".to_owned()),
-            auth: AuthMode::Basic,
-            verify_tls: true,
             timeout: Duration::from_secs(5),
-            mode: crate::config::StoreMode::Production,
+            ..StoreConfig::woocommerce(crate::config::WooSettings {
+                url: Url::parse("https://shop.example").unwrap(),
+                home_url: None,
+                consumer_key: SecretString::from("ck_visible_nowhere".to_owned()),
+                consumer_secret: SecretString::from("cs_visible_nowhere".to_owned()),
+                auth: AuthMode::Basic,
+            })
         };
         let c = WooClient::new(&cfg).unwrap();
         let s = format!("{c:?}");

@@ -1,6 +1,41 @@
-//! WordPress REST pagination: `X-WP-Total`, `X-WP-TotalPages` and `Link`.
+//! WordPress REST pagination: `X-WP-Total`, `X-WP-TotalPages` and `Link`,
+//! and the engine's cursors read as page numbers.
+//!
+//! A WooCommerce cursor is the page number as text; the empty cursor (every
+//! listing's start) is page 1.
 
 use reqwest::header::HeaderMap;
+
+use crate::upstream::{Cursor, UpstreamError};
+
+/// The page number a cursor names.
+pub fn page_of(cursor: &Cursor) -> Result<u32, UpstreamError> {
+    if cursor.is_start() {
+        return Ok(1);
+    }
+    match cursor.as_str().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(UpstreamError::Setup(format!(
+            "{:?} is not a WooCommerce page cursor (a page number)",
+            cursor.as_str()
+        ))),
+    }
+}
+
+/// The cursor of page `n`.
+pub fn cursor_of(page: u32) -> Cursor {
+    if page <= 1 {
+        Cursor::start()
+    } else {
+        Cursor::new(page.to_string())
+    }
+}
+
+/// The page after `page`, when the shop's count says there is one (no
+/// count: one page, as WordPress answers a listing that fits in one).
+pub fn next_after(page: u32, total_pages: Option<u32>) -> Option<Cursor> {
+    (page < total_pages.unwrap_or(1)).then(|| cursor_of(page + 1))
+}
 
 /// What a collection response says about the whole set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,6 +68,20 @@ pub fn page_info(headers: &HeaderMap) -> PageInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursors_are_page_numbers_and_the_start_is_page_one() {
+        assert_eq!(page_of(&Cursor::start()).unwrap(), 1);
+        assert_eq!(page_of(&Cursor::new("7")).unwrap(), 7);
+        assert_eq!(page_of(&cursor_of(1)).unwrap(), 1);
+        assert_eq!(page_of(&cursor_of(12)).unwrap(), 12);
+        for bad in ["0", "x", "-1", "eyJsYXN0X2lkIjo1fQ=="] {
+            assert!(page_of(&Cursor::new(bad)).is_err(), "{bad}");
+        }
+        assert_eq!(next_after(1, Some(3)), Some(Cursor::new("2")));
+        assert_eq!(next_after(3, Some(3)), None);
+        assert_eq!(next_after(1, None), None);
+    }
     use reqwest::header::{HeaderName, HeaderValue};
 
     /// Loads the response headers captured from a real store.

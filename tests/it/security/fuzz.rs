@@ -383,7 +383,7 @@ fn upstream_pages(cases: u32) {
                         resource,
                         scope: Scope::All,
                         filter: Filter::default(),
-                        page: 1,
+                        cursor: possync::upstream::Cursor::start(),
                         per_page: 10,
                     })
                     .await;
