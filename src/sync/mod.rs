@@ -7,6 +7,8 @@
 //! - `backoff`: the one retry delay policy (defined with the clients, in
 //!   `upstream::retry`, which the WooCommerce client uses too);
 //! - `limit`: how many requests the shop gets at once (adaptive by default);
+//! - `slots`: a full pull's request slots, the catalog's first and
+//!   customers' and orders' in those it leaves idle;
 //! - `replay`: the outbox replayer (exactly once, dependency order).
 //! - `webhooks`: deliveries stored, applied and settled; subscriptions.
 //! - `reindex`: the batched re-index a meta-mapping change starts.
