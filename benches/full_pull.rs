@@ -11,6 +11,7 @@
 //!   (`pages × latency / concurrency`), the replica writer's busy share,
 //!   peak RSS; then one pull at 8 under `possync run` while barcodes are
 //!   looked up over its API (p50/p99 during the pull);
+//! - `lookups`: only the barcode lookups during a pull of `floor`;
 //! - `server`: a 4-worker shop at 500 ms a request (2,000 products), fixed
 //!   1, 2, 4, 8, 16 and `auto`, with a probe fetching the storefront every
 //!   100 ms (100 ms of a worker each): its latency and the server's queue;
@@ -368,6 +369,15 @@ fn lookups_during_pull(rt: &tokio::runtime::Runtime, sim: &SimProc) {
         Setting::Fixed(8),
         &format!("listen = \"127.0.0.1:{port}\"\n"),
     );
+    // The local API wants a bearer token, as a till's front-end has.
+    let minted = Command::new(THIS)
+        .args(["tokens", "create", "--name", "bench", "--config"])
+        .arg(&config)
+        .env_remove("POSSYNC_LOG")
+        .output()
+        .expect("possync tokens create");
+    assert!(minted.status.success(), "{minted:?}");
+    let token = String::from_utf8_lossy(&minted.stdout).trim().to_owned();
     let mut agent = Command::new(THIS)
         .args(["run", "--config"])
         .arg(&config)
@@ -386,6 +396,7 @@ fn lookups_during_pull(rt: &tokio::runtime::Runtime, sim: &SimProc) {
         while barcodes.is_empty() && started.elapsed() < Duration::from_secs(120) {
             if let Ok(r) = http
                 .get(format!("{base}/api/products?per_page=100"))
+                .bearer_auth(&token)
                 .send()
                 .await
                 && let Ok(body) = r.json::<serde_json::Value>().await
@@ -410,6 +421,7 @@ fn lookups_during_pull(rt: &tokio::runtime::Runtime, sim: &SimProc) {
             let t = Instant::now();
             let r = http
                 .get(format!("{base}/api/products?barcode={code}"))
+                .bearer_auth(&token)
                 .send()
                 .await
                 .expect("lookup");
@@ -417,14 +429,14 @@ fn lookups_during_pull(rt: &tokio::runtime::Runtime, sim: &SimProc) {
             let _ = r.bytes().await;
             lat.push(t.elapsed().as_secs_f64() * 1000.0);
             if i % 20 == 0 {
-                let body: serde_json::Value = http
+                let answer = http
                     .get(format!("{base}/api/sync/status"))
+                    .bearer_auth(&token)
                     .send()
                     .await
-                    .expect("status")
-                    .json()
-                    .await
-                    .expect("status json");
+                    .expect("status");
+                assert_eq!(answer.status(), 200, "the pull's status");
+                let body: serde_json::Value = answer.json().await.expect("status json");
                 if state(&body).as_deref() != Some("running") {
                     break;
                 }
@@ -619,7 +631,7 @@ fn main() {
     let parts: Vec<&str> = args
         .iter()
         .map(String::as_str)
-        .filter(|a| ["floor", "server", "latency", "small"].contains(a))
+        .filter(|a| ["floor", "lookups", "server", "latency", "small"].contains(a))
         .collect();
     let all = parts.is_empty();
     let want = |p: &str| all || parts.contains(&p);
@@ -627,6 +639,11 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     if want("floor") {
         part_floor(&rt, products, baseline.as_deref());
+    }
+    if parts.contains(&"lookups") && !parts.contains(&"floor") {
+        let sim = catalog_sim(products, Duration::from_millis(50));
+        lookups_during_pull(&rt, &sim);
+        sim.stop();
     }
     if want("server") {
         part_server(&rt);
