@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use possync::config::{Config, StoreConfig, TillConfig};
 use possync::domain::outbox::EntryState;
-use possync::sim::{FaultKind, Sim, SimConfig};
 use possync::store::outbox;
 use possync::sync::engine::InitialPull;
 use possync::{App, AppOptions};
+use possync_sim::woo::{FaultKind, Sim, SimConfig};
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::error::Error;
-use crate::sim::{
+use possync_sim::woo::{
     FaultConfig, FaultKind, ServerModel, Sim, SimConfig, WebhookConfig, WebhookFaults,
 };
 

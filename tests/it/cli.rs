@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use possync::sim::{Sim, SimHandle};
+use possync_sim::woo::{Sim, SimHandle};
 use serde_json::Value;
 
 use crate::common::small_sim;
