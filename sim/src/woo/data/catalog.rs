@@ -10,12 +10,12 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::variations::variable;
-use super::words::{ADJECTIVES, CATEGORIES, CategorySpec};
 use super::{days, ean13, slugify, unique_slug};
 use crate::woo::clock::{DAY_SECS, Ts};
 use crate::woo::model::{
     Backorders, Ids, Meta, PostStatus, Pricing, Product, ProductType, Stock, StockStatus, Store,
 };
+use crate::words::{ADJECTIVES, CATEGORIES, CategorySpec};
 
 fn pence(p: i64) -> Decimal {
     Decimal::new(p, 2)

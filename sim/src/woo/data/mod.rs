@@ -14,7 +14,6 @@ mod people;
 mod refunds;
 mod taxonomy;
 mod variations;
-mod words;
 
 use std::collections::{BTreeMap, HashMap};
 

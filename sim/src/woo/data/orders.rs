@@ -10,11 +10,11 @@ use serde_json::Value;
 
 use super::cart::{Cart, customer_identity, fill_cart, item_meta, purchasable, shipping_for};
 use super::config::GATEWAY_TITLES;
-use super::words::{CUSTOMER_NOTES, USER_AGENTS};
 use super::{days, random_alnum, random_hex};
 use crate::woo::clock::Ts;
 use crate::woo::model::{CouponLine, FeeLine, Ids, Meta, Order, OrderStatus, ShippingLine, Store};
 use crate::woo::pricing::{self, TaxLocation, round};
+use crate::words::{CUSTOMER_NOTES, USER_AGENTS};
 
 /// The refund an order gets, planned before ids are handed out.
 #[derive(Clone, Copy)]

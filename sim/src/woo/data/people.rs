@@ -8,11 +8,11 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::days;
-use super::words::{
+use crate::woo::clock::Ts;
+use crate::words::{
     COMPANIES, City, EU_CITIES, FIRST_NAMES, GB_CITIES, LAST_NAMES, STREETS_EU, STREETS_GB,
     STREETS_US, US_CITIES,
 };
-use crate::woo::clock::Ts;
 use serde_json::Value;
 
 use crate::woo::model::{Address, Customer, Ids, Meta, Store};

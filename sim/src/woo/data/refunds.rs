@@ -8,10 +8,10 @@ use rust_decimal::Decimal;
 
 use super::cart::item_meta;
 use super::orders::order_meta;
-use super::words::REFUND_REASONS;
 use crate::woo::clock::Ts;
 use crate::woo::model::{Ids, ItemTax, LineItem, Order, Refund, Store};
 use crate::woo::pricing::{self, round};
+use crate::words::REFUND_REASONS;
 
 const FULL_REFUND_REASON: &str = "Order status set to refunded. To return funds to the customer you will need to issue a refund through your payment gateway.";
 

@@ -8,8 +8,8 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::slugify;
-use super::words::{CATEGORIES, COLOURS, SIZES, TAGS};
 use crate::woo::model::{Attribute, AttributeTerm, Ids, Store, Term};
+use crate::words::{CATEGORIES, COLOURS, SIZES, TAGS};
 
 pub(crate) const SIZE_ATTRIBUTE: i64 = 1;
 pub(crate) const COLOUR_ATTRIBUTE: i64 = 2;

@@ -7,11 +7,11 @@ use rand_chacha::ChaCha8Rng;
 use super::catalog::{price_pence, pricing, stock};
 use super::ean13;
 use super::taxonomy::{COLOUR_ATTRIBUTE, SIZE_ATTRIBUTE, term_id};
-use super::words::{COLOURS, CategorySpec, SIZES};
 use crate::woo::clock::Ts;
 use crate::woo::model::{
     Ids, PostStatus, Product, ProductAttribute, StockStatus, Store, Variation,
 };
+use crate::words::{COLOURS, CategorySpec, SIZES};
 
 pub(super) fn variable(
     store: &mut Store,

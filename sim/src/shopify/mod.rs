@@ -1,0 +1,335 @@
+//! A simulated Shopify store: the Admin GraphQL API
+//! (`POST /admin/api/{version}/graphql.json`, `X-Shopify-Access-Token`)
+//! for API versions 2026-01, 2026-04 and 2026-07, over seeded,
+//! deterministic data.
+//!
+//! Every document received is parsed and validated against the real Admin
+//! schema of the version asked for (`schema.rs`), so a query that would
+//! fail at Shopify fails here, with Shopify's error body. A valid one is
+//! executed over the store's JSON nodes (`exec.rs`), in the shapes of the
+//! captured responses, with `extensions.cost` and a throttle bucket
+//! (`cost.rs`).
+//!
+//! Like the simulated WooCommerce store beside it, this module shares no
+//! types with the agent's client: the two meet on the wire only.
+//!
+//! # Layout
+//! - `mod.rs`: configuration, spawn, the HTTP endpoint
+//! - `schema.rs`: API versions, the vendored schemas, validation errors
+//! - `data.rs`: seeded generation; `exec.rs`: field resolution, connections
+//! - `search.rs`: the `query:` search syntax; `cost.rs`: cost and throttling
+
+mod cost;
+mod data;
+mod exec;
+mod schema;
+mod search;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use apollo_compiler::resolvers::Execution;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use self::cost::{BucketConfig, MAX_QUERY_COST};
+pub use self::data::Sizes;
+pub use self::schema::ApiVersion;
+
+use self::cost::Bucket;
+use self::data::Store;
+
+/// How a simulated Shopify store is built.
+#[derive(Debug, Clone)]
+pub struct ShopifyConfig {
+    /// Where to listen; tests use `127.0.0.1:0`.
+    pub listen: SocketAddr,
+    /// Same seed and sizes → same shop.
+    pub seed: u64,
+    pub sizes: Sizes,
+    /// The Admin API access token requests must carry.
+    pub access_token: String,
+    pub bucket: BucketConfig,
+    /// "Now" for the generated timestamps (seconds since the epoch), so
+    /// that a seed gives the same shop whatever the day; `None` = now.
+    pub now: Option<i64>,
+}
+
+impl Default for ShopifyConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            seed: 1,
+            sizes: Sizes {
+                products: 40,
+                customers: 15,
+                orders: 30,
+                locations: 2,
+            },
+            // Shaped like an Admin API token (`shpat_` + 32 hex digits).
+            access_token: "shpat_0123456789abcdef0123456789abcdef".to_owned(),
+            bucket: BucketConfig::default(),
+            now: None,
+        }
+    }
+}
+
+struct Inner {
+    store: RwLock<Store>,
+    bucket: Mutex<Bucket>,
+    access_token: String,
+    requests: AtomicU64,
+    throttled: AtomicU64,
+}
+
+/// A running simulated Shopify store.
+pub struct ShopifySim {
+    addr: SocketAddr,
+    inner: Arc<Inner>,
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+/// Counts of what the store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShopifyCounts {
+    pub products: usize,
+    pub variants: usize,
+    pub customers: usize,
+    pub orders: usize,
+    pub locations: usize,
+}
+
+impl ShopifySim {
+    pub async fn spawn(config: ShopifyConfig) -> std::io::Result<Self> {
+        let now = config.now.unwrap_or_else(|| chrono::Utc::now().timestamp());
+        let store = data::generate(config.seed, config.sizes, now);
+        let inner = Arc::new(Inner {
+            store: RwLock::new(store),
+            bucket: Mutex::new(Bucket::new(config.bucket)),
+            access_token: config.access_token,
+            requests: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+        });
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let app = Router::new()
+            .route("/admin/api/{version}/graphql.json", post(graphql))
+            .with_state(inner.clone());
+        let cancel = CancellationToken::new();
+        let stop = cancel.clone();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
+        });
+        Ok(Self {
+            addr,
+            inner,
+            cancel,
+            task,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The GraphQL endpoint of `version`.
+    pub fn graphql_url(&self, version: ApiVersion) -> String {
+        format!("{}/admin/api/{}/graphql.json", self.url(), version.as_str())
+    }
+
+    pub fn access_token(&self) -> &str {
+        &self.inner.access_token
+    }
+
+    pub fn counts(&self) -> ShopifyCounts {
+        let store = self
+            .inner
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        ShopifyCounts {
+            products: store.list("Product").len(),
+            variants: store.list("ProductVariant").len(),
+            customers: store.list("Customer").len(),
+            orders: store.list("Order").len(),
+            locations: store.list("Location").len(),
+        }
+    }
+
+    /// Every product's gid, in id order.
+    pub fn product_ids(&self) -> Vec<String> {
+        let store = self
+            .inner
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        store.list("Product").to_vec()
+    }
+
+    /// GraphQL requests answered (any outcome) and of them, throttled.
+    pub fn requests(&self) -> (u64, u64) {
+        (
+            self.inner.requests.load(Ordering::Relaxed),
+            self.inner.throttled.load(Ordering::Relaxed),
+        )
+    }
+
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        let _ = self.task.await;
+    }
+}
+
+fn json_response(status: StatusCode, version: Option<ApiVersion>, body: &Value) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
+    let headers = resp.headers_mut();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    if let Some(v) = version {
+        headers.insert(
+            "x-shopify-api-version",
+            HeaderValue::from_static(v.as_str()),
+        );
+    }
+    resp
+}
+
+async fn graphql(
+    State(inner): State<Arc<Inner>>,
+    Path(version): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    inner.requests.fetch_add(1, Ordering::Relaxed);
+    // An API version Shopify does not serve: 404 (no capture of its exact
+    // body; Shopify's REST "Not Found" shape).
+    let Some(version) = ApiVersion::parse(&version) else {
+        return json_response(StatusCode::NOT_FOUND, None, &json!({"errors": "Not Found"}));
+    };
+    let token = headers
+        .get("x-shopify-access-token")
+        .and_then(|v| v.to_str().ok());
+    if token != Some(inner.access_token.as_str()) {
+        return json_response(
+            StatusCode::UNAUTHORIZED,
+            Some(version),
+            &json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}),
+        );
+    }
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let Some(query) = request.get("query").and_then(Value::as_str) else {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            Some(version),
+            &json!({"errors": {"query": "Required parameter missing or invalid"}}),
+        );
+    };
+    let variables = request.get("variables").cloned().unwrap_or(json!({}));
+    let operation_name = request.get("operationName").and_then(Value::as_str);
+    let (status, body) = answer(&inner, version, query, &variables, operation_name);
+    if body["errors"][0]["extensions"]["code"] == "THROTTLED" {
+        inner.throttled.fetch_add(1, Ordering::Relaxed);
+    }
+    json_response(status, Some(version), &body)
+}
+
+/// The body (and status) for one GraphQL request.
+fn answer(
+    inner: &Inner,
+    version: ApiVersion,
+    query: &str,
+    variables: &Value,
+    operation_name: Option<&str>,
+) -> (StatusCode, Value) {
+    let doc = match schema::validate(version, query) {
+        Ok(doc) => doc,
+        Err(errors) => return (StatusCode::OK, json!({"errors": errors})),
+    };
+    let op = match doc.operations.get(operation_name) {
+        Ok(op) => op,
+        Err(e) => {
+            return (
+                StatusCode::OK,
+                json!({"errors": [{"message": e.message().to_string()}]}),
+            );
+        }
+    };
+    let schema = version.schema();
+    let requested = cost::operation_cost(schema, &doc, op, variables, None);
+    if requested > MAX_QUERY_COST {
+        return (
+            StatusCode::OK,
+            json!({"errors": [{
+                "message": format!(
+                    "Query cost is {requested}, which exceeds the single query max cost limit ({MAX_QUERY_COST}).\n\nSee https://shopify.dev/docs/api/usage/rate-limits for more information on how the\ncost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk operations should be used instead.\nSee https://shopify.dev/docs/api/usage/bulk-operations/queries for usage details.\n"
+                ),
+                "extensions": {
+                    "code": "MAX_COST_EXCEEDED",
+                    "cost": requested,
+                    "maxCost": MAX_QUERY_COST,
+                    "documentation": "https://shopify.dev/api/usage/rate-limits",
+                }
+            }]}),
+        );
+    }
+    {
+        let mut bucket = inner.bucket.lock().unwrap_or_else(PoisonError::into_inner);
+        if !bucket.admits(requested) {
+            return (
+                StatusCode::OK,
+                json!({
+                    "errors": [{
+                        "message": "Throttled",
+                        "extensions": {
+                            "code": "THROTTLED",
+                            "documentation": "https://shopify.dev/api/usage/rate-limits",
+                        }
+                    }],
+                    "extensions": {"cost": bucket.extension(requested, None)},
+                }),
+            );
+        }
+    }
+    let vars = exec::variables(variables);
+    let result = {
+        let store = inner.store.read().unwrap_or_else(PoisonError::into_inner);
+        let root = exec::Obj::Root(&store);
+        Execution::new(schema, &doc)
+            .operation(op)
+            .raw_variable_values(&vars)
+            .execute_sync(&root)
+    };
+    let response = match result {
+        Ok(r) => r,
+        // Variables that do not fit their declared types.
+        Err(e) => {
+            return (
+                StatusCode::OK,
+                json!({"errors": [{"message": e.message().to_string(), "extensions": {"code": "INVALID_VARIABLE"}}]}),
+            );
+        }
+    };
+    let mut body = serde_json::to_value(&response).unwrap_or(Value::Null);
+    let actual = cost::operation_cost(schema, &doc, op, variables, Some(&body["data"]));
+    let mut bucket = inner.bucket.lock().unwrap_or_else(PoisonError::into_inner);
+    bucket.charge(actual);
+    body["extensions"] = json!({"cost": bucket.extension(requested, Some(actual))});
+    (StatusCode::OK, body)
+}
+
+#[cfg(test)]
+mod tests;

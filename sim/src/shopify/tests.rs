@@ -1,0 +1,428 @@
+//! The simulated Shopify store over real HTTP: documents checked against
+//! each version's real schema, answers, pages, cost and throttling.
+
+use serde_json::{Value, json};
+
+use super::*;
+
+async fn sim_with(config: ShopifyConfig) -> ShopifySim {
+    ShopifySim::spawn(config).await.expect("sim starts")
+}
+
+async fn sim() -> ShopifySim {
+    sim_with(ShopifyConfig {
+        now: Some(1_780_000_000),
+        ..ShopifyConfig::default()
+    })
+    .await
+}
+
+async fn post_to(url: &str, token: &str, query: &str, variables: Value) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(url)
+        .header("X-Shopify-Access-Token", token)
+        .json(&json!({"query": query, "variables": variables}))
+        .send()
+        .await
+        .expect("request sent");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("JSON body"))
+}
+
+async fn post(
+    sim: &ShopifySim,
+    version: ApiVersion,
+    query: &str,
+    variables: Value,
+) -> (u16, Value) {
+    post_to(
+        &sim.graphql_url(version),
+        sim.access_token(),
+        query,
+        variables,
+    )
+    .await
+}
+
+const LEVELS_WITH_IS_ACTIVE: &str = r#"
+query Levels($location: ID!) {
+  products(first: 3) {
+    nodes {
+      id
+      variants(first: 5) {
+        nodes {
+          sku
+          inventoryItem {
+            id
+            inventoryLevel(locationId: $location) {
+              isActive
+              quantities(names: ["available"]) { name quantity }
+            }
+          }
+        }
+      }
+    }
+  }
+}"#;
+
+fn first_location(sim: &ShopifySim) -> String {
+    let store = sim.inner.store.read().unwrap();
+    store.list("Location")[0].clone()
+}
+
+#[tokio::test]
+async fn a_field_added_in_2026_04_is_refused_by_2026_01_with_shopifys_error() {
+    let sim = sim().await;
+    let vars = json!({"location": first_location(&sim)});
+    for version in [ApiVersion::V2026_04, ApiVersion::V2026_07] {
+        let (status, body) = post(&sim, version, LEVELS_WITH_IS_ACTIVE, vars.clone()).await;
+        assert_eq!(status, 200);
+        assert!(body.get("errors").is_none(), "{version:?}: {body}");
+        let level = &body["data"]["products"]["nodes"][0]["variants"]["nodes"][0]["inventoryItem"]
+            ["inventoryLevel"];
+        assert_eq!(level["isActive"], true, "{body}");
+        assert_eq!(level["quantities"][0]["name"], "available");
+        assert!(level["quantities"][0]["quantity"].is_i64());
+    }
+    let (status, body) = post(&sim, ApiVersion::V2026_01, LEVELS_WITH_IS_ACTIVE, vars).await;
+    assert_eq!(status, 200, "Shopify answers a schema error with 200");
+    assert!(body.get("data").is_none(), "{body}");
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{body}");
+    assert_eq!(
+        errors[0]["message"],
+        "Field 'isActive' doesn't exist on type 'InventoryLevel'"
+    );
+    assert_eq!(
+        errors[0]["extensions"],
+        json!({"code": "undefinedField", "typeName": "InventoryLevel", "fieldName": "isActive"})
+    );
+    assert_eq!(errors[0]["locations"][0]["line"], 12);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_field_added_in_2026_07_is_refused_by_the_earlier_versions() {
+    let sim = sim().await;
+    let q = "{ orders(first: 2) { nodes { id name cartToken } } }";
+    // Valid in 2026-07: the executor gets it (the sim does not model the
+    // field, which is a field error, not a schema error).
+    let (_, body) = post(&sim, ApiVersion::V2026_07, q, json!({})).await;
+    assert_ne!(
+        body["errors"][0]["extensions"]["code"], "undefinedField",
+        "{body}"
+    );
+    for version in [ApiVersion::V2026_01, ApiVersion::V2026_04] {
+        let (status, body) = post(&sim, version, q, json!({})).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "undefinedField",
+            "{body}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["fieldName"], "cartToken");
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_missing_required_argument_and_an_unknown_one_get_shopifys_codes() {
+    let sim = sim().await;
+    let (status, body) = post(&sim, ApiVersion::V2026_04, "{ product { id } }", json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["errors"][0]["message"],
+        "Field 'product' is missing required arguments: id"
+    );
+    assert_eq!(
+        body["errors"][0]["extensions"],
+        json!({"code": "missingRequiredArguments", "className": "Field", "name": "product", "arguments": "id"})
+    );
+    let (_, body) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        "{ products(first: 1, colour: \"red\") { nodes { id } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "argumentNotAccepted",
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["argumentName"], "colour");
+    let (_, body) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        "{ products(first: 1) { nodes { id }",
+        json!({}),
+    )
+    .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("syntax error"),
+        "{body}"
+    );
+    assert!(body.get("data").is_none());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unknown_version_is_404_and_a_wrong_token_401() {
+    let sim = sim().await;
+    let url = format!("{}/admin/api/2025-13/graphql.json", sim.url());
+    let (status, body) = post_to(&url, sim.access_token(), "{ shop { name } }", json!({})).await;
+    assert_eq!((status, body), (404, json!({"errors": "Not Found"})));
+    let url = sim.graphql_url(ApiVersion::V2026_04);
+    let (status, body) = post_to(&url, "shpat_wrong", "{ shop { name } }", json!({})).await;
+    assert_eq!(status, 401);
+    assert!(
+        body["errors"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid API key or access token")
+    );
+    sim.shutdown().await;
+}
+
+const PAGE: &str = r#"
+query Page($after: String) {
+  products(first: 7, after: $after, sortKey: UPDATED_AT) {
+    edges { cursor node { id updatedAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"#;
+
+#[tokio::test]
+async fn paging_by_end_cursor_walks_every_product_exactly_once() {
+    let sim = sim().await;
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    let mut last_updated = String::new();
+    for _ in 0..100 {
+        let (status, body) = post(&sim, ApiVersion::V2026_04, PAGE, json!({"after": after})).await;
+        assert_eq!(status, 200);
+        let products = &body["data"]["products"];
+        for edge in products["edges"].as_array().unwrap() {
+            let updated = edge["node"]["updatedAt"].as_str().unwrap().to_owned();
+            assert!(updated >= last_updated, "sorted by update time");
+            last_updated = updated;
+            seen.push(edge["node"]["id"].as_str().unwrap().to_owned());
+        }
+        if products["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = products["pageInfo"]["endCursor"].clone();
+        assert_eq!(
+            after,
+            products["edges"].as_array().unwrap().last().unwrap()["cursor"]
+        );
+    }
+    let mut expected = sim.product_ids();
+    assert_eq!(seen.len(), expected.len(), "no product twice");
+    seen.sort();
+    expected.sort();
+    assert_eq!(seen, expected);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_answer_carries_its_cost_and_the_bucket() {
+    let sim = sim().await;
+    let q = "{ products(first: 10) { nodes { id title } } }";
+    let (_, body) = post(&sim, ApiVersion::V2026_07, q, json!({})).await;
+    let cost = &body["extensions"]["cost"];
+    // 2 for the connection, 1 per product requested.
+    assert_eq!(cost["requestedQueryCost"], 12);
+    assert_eq!(cost["actualQueryCost"], 12);
+    assert_eq!(cost["throttleStatus"]["maximumAvailable"], 2000.0);
+    assert_eq!(cost["throttleStatus"]["restoreRate"], 100.0);
+    let available = cost["throttleStatus"]["currentlyAvailable"]
+        .as_u64()
+        .unwrap();
+    assert!((1988..=2000).contains(&available), "{cost}");
+    // Fewer nodes than requested: the actual cost counts what came back.
+    let (_, body) = post(
+        &sim,
+        ApiVersion::V2026_07,
+        "{ locations(first: 50) { nodes { id name } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 52);
+    assert_eq!(body["extensions"]["cost"]["actualQueryCost"], 2 + 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_empty_bucket_throttles_at_http_200_as_shopify_does() {
+    let sim = sim_with(ShopifyConfig {
+        now: Some(1_780_000_000),
+        bucket: BucketConfig {
+            maximum_available: 40.0,
+            restore_rate: 1.0,
+        },
+        ..ShopifyConfig::default()
+    })
+    .await;
+    let q = "{ products(first: 10) { nodes { id } } }";
+    let mut throttled = None;
+    for _ in 0..10 {
+        let (status, body) = post(&sim, ApiVersion::V2026_04, q, json!({})).await;
+        assert_eq!(status, 200);
+        if body.get("data").is_none() {
+            throttled = Some(body);
+            break;
+        }
+    }
+    let body = throttled.expect("a 40-point bucket throttles 12-point queries within 10");
+    let captured: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/shopify/graphql-errors/throttled.http200.json"
+    ))
+    .unwrap();
+    assert_eq!(body["errors"], captured["errors"]);
+    let cost = &body["extensions"]["cost"];
+    assert_eq!(cost["actualQueryCost"], Value::Null);
+    assert_eq!(cost["requestedQueryCost"], 12);
+    assert!(
+        cost["throttleStatus"]["currentlyAvailable"]
+            .as_u64()
+            .unwrap()
+            < 12
+    );
+    assert_eq!(sim.requests().1, 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_query_over_1000_points_is_refused_before_it_runs() {
+    let sim = sim().await;
+    let q = "{ products(first: 250) { nodes { id variants(first: 250) { nodes { id } } } } }";
+    let (status, body) = post(&sim, ApiVersion::V2026_04, q, json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "MAX_COST_EXCEEDED");
+    assert_eq!(body["errors"][0]["extensions"]["maxCost"], 1000);
+    assert!(
+        body.get("extensions").is_none(),
+        "no cost block on this error"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn searches_by_update_time_are_inclusive_and_in_utc() {
+    let sim = sim().await;
+    let (_, all) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        "{ customers(first: 250, sortKey: UPDATED_AT) { nodes { id updatedAt } } }",
+        json!({}),
+    )
+    .await;
+    let nodes = all["data"]["customers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let pivot = nodes[nodes.len() / 2]["updatedAt"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let expected = nodes
+        .iter()
+        .filter(|n| n["updatedAt"].as_str().unwrap() >= pivot.as_str())
+        .count();
+    let (_, body) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        "query($q: String) { customers(first: 250, query: $q) { nodes { id updatedAt } } }",
+        json!({"q": format!("updated_at:>='{pivot}'")}),
+    )
+    .await;
+    let got = body["data"]["customers"]["nodes"].as_array().unwrap();
+    assert_eq!(got.len(), expected, "{body}");
+    assert!(
+        got.iter()
+            .all(|n| n["updatedAt"].as_str().unwrap() >= pivot.as_str())
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn orders_carry_refunds_risk_and_money_in_the_captured_shapes() {
+    let sim = sim().await;
+    let q = r#"{
+      shop { name currencyCode myshopifyDomain }
+      orders(first: 20) {
+        nodes {
+          id name createdAt updatedAt displayFinancialStatus displayFulfillmentStatus tags email
+          currentTotalPriceSet { shopMoney { amount currencyCode } }
+          customer { id email }
+          risk { recommendation assessments { riskLevel } }
+          lineItems(first: 5) { nodes { id sku quantity variant { id } } }
+          refunds { id totalRefundedSet { shopMoney { amount } }
+                    refundLineItems(first: 5) { nodes { quantity restockType lineItem { id } } } }
+        }
+      }
+    }"#;
+    let (_, body) = post(&sim, ApiVersion::V2026_04, q, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let orders = body["data"]["orders"]["nodes"].as_array().unwrap();
+    assert_eq!(orders.len(), 20);
+    let captured: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/shopify/captures/order-catalog-count-read.json"
+    ))
+    .unwrap();
+    let real = &captured["response"]["data"]["seedCatalog"]["nodes"][0];
+    for key in [
+        "id",
+        "name",
+        "createdAt",
+        "updatedAt",
+        "displayFinancialStatus",
+        "email",
+    ] {
+        assert_eq!(
+            std::mem::discriminant(&orders[0][key]),
+            std::mem::discriminant(&real[key]),
+            "{key}: {} vs {}",
+            orders[0][key],
+            real[key]
+        );
+    }
+    assert!(
+        orders[0]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("gid://shopify/Order/")
+    );
+    let amount = orders[0]["currentTotalPriceSet"]["shopMoney"]["amount"]
+        .as_str()
+        .unwrap();
+    assert!(
+        amount.parse::<f64>().is_ok() && amount.contains('.'),
+        "{amount}"
+    );
+    assert!(
+        orders
+            .iter()
+            .any(|o| !o["refunds"].as_array().unwrap().is_empty())
+    );
+    for o in orders {
+        let rec = o["risk"]["recommendation"].as_str().unwrap();
+        assert!(["ACCEPT", "INVESTIGATE", "CANCEL", "NONE"].contains(&rec));
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_shop() {
+    let a = sim().await;
+    let b = sim().await;
+    let q = "{ products(first: 250) { nodes { id title updatedAt variants(first: 3) { nodes { sku price } } } } }";
+    let (_, x) = post(&a, ApiVersion::V2026_04, q, json!({})).await;
+    let (_, y) = post(&b, ApiVersion::V2026_04, q, json!({})).await;
+    assert_eq!(x["data"], y["data"]);
+    assert_eq!(a.counts().products, 40);
+    a.shutdown().await;
+    b.shutdown().await;
+}
