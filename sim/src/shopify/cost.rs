@@ -3,7 +3,7 @@
 //! Costs follow the rules Shopify publishes for calculated query cost:
 //! a scalar or enum field costs 0, an object 1, a connection 2 plus its
 //! page size (`first`/`last`) times the cost of one node, a mutation field
-//! 10. The *requested* cost is that worst case; the *actual* cost counts the
+//! 10 (as the captured `bulkOperationRunQuery`). The *requested* cost is that worst case; the *actual* cost counts the
 //! nodes really returned. Shopify's own figures for the same query may
 //! differ (its estimator has refinements it does not publish); what the
 //! sim keeps exact is the shape: `extensions.cost` on every answer, the
@@ -99,17 +99,17 @@ pub fn operation_cost(
     variables: &Value,
     data: Option<&Value>,
 ) -> u64 {
-    let c = Coster {
+    if op.operation_type == OperationType::Mutation {
+        // A mutation field is 10, whatever it selects (the captured
+        // `bulkOperationRunQuery` costs 10).
+        return 10 * op.selection_set.selections.len() as u64;
+    }
+    Coster {
         schema,
         doc,
         variables,
-    };
-    let base = c.selection_set(&op.selection_set, data);
-    if op.operation_type == OperationType::Mutation {
-        base + 10 * op.selection_set.selections.len() as u64
-    } else {
-        base
     }
+    .selection_set(&op.selection_set, data)
 }
 
 struct Coster<'a> {

@@ -15,7 +15,22 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize as _;
 use serde_json::{Value, json};
 
+use super::bulk::BulkOps;
 use super::data::{Store, gid_number};
+use super::schema::ApiVersion;
+
+/// What every object resolves against: the store, and whether this is a
+/// bulk operation's run (connections unbounded, no `first` needed).
+#[derive(Clone, Copy)]
+pub struct Cx<'s> {
+    pub store: &'s Store,
+    pub bulk: bool,
+    /// Bulk operations (absent while a bulk operation runs its query).
+    pub ops: Option<&'s BulkOps>,
+    pub version: ApiVersion,
+    /// Seconds since the epoch, for timestamps written now.
+    pub now: i64,
+}
 
 /// Largest page Shopify serves (`first`/`last` above it is an error).
 pub const MAX_PAGE: i64 = 250;
@@ -39,14 +54,15 @@ pub fn from_apollo(v: &JsonValue) -> Value {
 /// One object during execution: the query root, a stored node, an object
 /// embedded in a node, or a connection page.
 pub enum Obj<'s> {
-    Root(&'s Store),
+    Root(Cx<'s>),
+    MutationRoot(Cx<'s>),
     Json {
-        store: &'s Store,
+        cx: Cx<'s>,
         type_name: String,
         value: Value,
     },
     Connection {
-        store: &'s Store,
+        cx: Cx<'s>,
         type_name: String,
         page: Page,
     },
@@ -62,6 +78,7 @@ impl ObjectValue for Obj<'_> {
     fn type_name(&self) -> &str {
         match self {
             Obj::Root(_) => "QueryRoot",
+            Obj::MutationRoot(_) => "Mutation",
             Obj::Json { type_name, .. } | Obj::Connection { type_name, .. } => type_name,
         }
     }
@@ -71,17 +88,18 @@ impl ObjectValue for Obj<'_> {
         info: &'a ResolveInfo<'a>,
     ) -> Result<ResolvedValue<'a>, FieldError> {
         match self {
-            Obj::Root(store) => resolve_root(store, info),
+            Obj::Root(cx) => resolve_root(*cx, info),
+            Obj::MutationRoot(cx) => resolve_mutation(*cx, info),
             Obj::Json {
-                store,
+                cx,
                 type_name,
                 value,
-            } => resolve_json(store, type_name, value, info),
+            } => resolve_json(*cx, type_name, value, info),
             Obj::Connection {
-                store,
+                cx,
                 type_name,
                 page,
-            } => resolve_connection(store, type_name, page, info),
+            } => resolve_connection(*cx, type_name, page, info),
         }
     }
 }
@@ -118,52 +136,105 @@ const ROOT_ONE: &[(&str, &str)] = &[
 ];
 
 fn resolve_root<'a>(
-    store: &'a Store,
+    cx: Cx<'a>,
     info: &'a ResolveInfo<'a>,
 ) -> Result<ResolvedValue<'a>, FieldError> {
     let name = info.field_name();
     if name == "shop" {
         return Ok(ResolvedValue::object(Obj::Json {
-            store,
+            cx,
             type_name: "Shop".into(),
-            value: store.shop.clone(),
+            value: cx.store.shop.clone(),
         }));
     }
     if let Some((_, ty)) = ROOT_LISTS.iter().find(|(f, _)| *f == name) {
-        let items: Vec<&Value> = store
+        let items: Vec<&Value> = cx
+            .store
             .list(ty)
             .iter()
-            .filter_map(|g| store.node(g))
+            .filter_map(|g| cx.store.node(g))
             .collect();
         let conn_type = info.field_definition().ty.inner_named_type().to_string();
-        return connection(store, conn_type, items, info, true);
+        return connection(cx, conn_type, items, info, true);
     }
     if let Some((_, ty)) = ROOT_ONE.iter().find(|(f, _)| *f == name) {
         let id = arg(info, "id");
         let node = id
             .as_ref()
             .and_then(Value::as_str)
-            .and_then(|g| store.node(g))
+            .and_then(|g| cx.store.node(g))
             .filter(|n| n["__typename"] == *ty);
-        return Ok(node_value(store, node));
+        return Ok(node_value(cx, node));
+    }
+    if let Some(ops) = cx.ops {
+        let op = match name {
+            "bulkOperation" => arg(info, "id")
+                .as_ref()
+                .and_then(Value::as_str)
+                .and_then(|id| ops.get(id)),
+            "currentBulkOperation" => ops.current(),
+            "node" => arg(info, "id")
+                .as_ref()
+                .and_then(Value::as_str)
+                .filter(|id| id.starts_with("gid://shopify/BulkOperation/"))
+                .and_then(|id| ops.get(id)),
+            _ => None,
+        };
+        if let Some(op) = op {
+            return Ok(ResolvedValue::object(Obj::Json {
+                cx,
+                type_name: "BulkOperation".into(),
+                value: op,
+            }));
+        }
+        if matches!(name, "bulkOperation" | "currentBulkOperation") {
+            return Ok(ResolvedValue::null());
+        }
     }
     if name == "node" {
         let id = arg(info, "id");
         let node = id
             .as_ref()
             .and_then(Value::as_str)
-            .and_then(|g| store.node(g));
-        return Ok(node_value(store, node));
+            .and_then(|g| cx.store.node(g));
+        return Ok(node_value(cx, node));
     }
     Err(err(format!(
         "the simulated store does not model QueryRoot.{name}"
     )))
 }
 
-fn node_value<'a>(store: &'a Store, node: Option<&Value>) -> ResolvedValue<'a> {
+fn resolve_mutation<'a>(
+    cx: Cx<'a>,
+    info: &'a ResolveInfo<'a>,
+) -> Result<ResolvedValue<'a>, FieldError> {
+    let name = info.field_name();
+    match (name, cx.ops) {
+        ("bulkOperationRunQuery", Some(ops)) => {
+            let query = arg(info, "query");
+            let payload = ops.run(
+                cx.store,
+                cx.version,
+                query.as_ref().and_then(Value::as_str).unwrap_or_default(),
+                cx.now,
+            );
+            let type_name = info.field_definition().ty.inner_named_type().to_string();
+            Ok(ResolvedValue::object(Obj::Json {
+                cx,
+                type_name,
+                value: payload,
+            }))
+        }
+        _ => Err(err(format!(
+            "the simulated store does not model Mutation.{name}"
+        ))),
+    }
+}
+
+fn node_value<'a>(cx: Cx<'a>, node: Option<&Value>) -> ResolvedValue<'a> {
     match node {
         Some(n) => ResolvedValue::object(Obj::Json {
-            store,
+            cx,
             type_name: n["__typename"].as_str().unwrap_or_default().to_owned(),
             value: n.clone(),
         }),
@@ -172,7 +243,7 @@ fn node_value<'a>(store: &'a Store, node: Option<&Value>) -> ResolvedValue<'a> {
 }
 
 fn resolve_json<'a>(
-    store: &'a Store,
+    cx: Cx<'a>,
     type_name: &str,
     value: &'a Value,
     info: &'a ResolveInfo<'a>,
@@ -199,7 +270,7 @@ fn resolve_json<'a>(
                 .collect();
             return Ok(ResolvedValue::list(list.into_iter().map(move |q| {
                 ResolvedValue::object(Obj::Json {
-                    store,
+                    cx,
                     type_name: "InventoryQuantity".into(),
                     value: q,
                 })
@@ -212,9 +283,9 @@ fn resolve_json<'a>(
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
-                .filter_map(|g| store.node(g))
+                .filter_map(|g| cx.store.node(g))
                 .find(|l| Some(&l["location"]["__ref"]) == location.as_ref());
-            return Ok(node_value(store, level));
+            return Ok(node_value(cx, level));
         }
         _ => {}
     }
@@ -227,13 +298,13 @@ fn resolve_json<'a>(
         let items: Vec<&Value> = gids
             .iter()
             .filter_map(Value::as_str)
-            .filter_map(|g| store.node(g))
+            .filter_map(|g| cx.store.node(g))
             .collect();
         let conn_type = def.ty.inner_named_type().to_string();
-        return connection(store, conn_type, items, info, false);
+        return connection(cx, conn_type, items, info, false);
     }
     let first = arg(info, "first").and_then(|f| f.as_u64());
-    Ok(resolve_value(store, v, &def.ty, info, first))
+    Ok(resolve_value(cx, v, &def.ty, info, first))
 }
 
 fn is_object_type(info: &ResolveInfo<'_>, name: &str) -> bool {
@@ -244,7 +315,7 @@ fn is_object_type(info: &ResolveInfo<'_>, name: &str) -> bool {
 }
 
 fn resolve_value<'a>(
-    store: &'a Store,
+    cx: Cx<'a>,
     v: &Value,
     ty: &'a Type,
     info: &'a ResolveInfo<'a>,
@@ -259,13 +330,13 @@ fn resolve_value<'a>(
         return ResolvedValue::list(
             items
                 .into_iter()
-                .map(move |i| resolve_value(store, &i, item, info, None)),
+                .map(move |i| resolve_value(cx, &i, item, info, None)),
         );
     }
     let named = ty.inner_named_type();
     if is_object_type(info, named) {
         if let Some(g) = v.get("__ref").and_then(Value::as_str) {
-            return node_value(store, store.node(g));
+            return node_value(cx, cx.store.node(g));
         }
         let type_name = v
             .get("__typename")
@@ -273,7 +344,7 @@ fn resolve_value<'a>(
             .unwrap_or(named.as_str())
             .to_owned();
         return ResolvedValue::object(Obj::Json {
-            store,
+            cx,
             type_name,
             value: v.clone(),
         });
@@ -349,7 +420,7 @@ fn parse_cursor(c: &str) -> Result<(i64, SortValue), FieldError> {
 }
 
 fn connection<'a>(
-    store: &'a Store,
+    cx: Cx<'a>,
     type_name: String,
     mut items: Vec<&Value>,
     info: &'a ResolveInfo<'a>,
@@ -359,16 +430,18 @@ fn connection<'a>(
     let last = arg(info, "last").and_then(|v| v.as_i64());
     let n = match (first, last) {
         (Some(n), None) | (None, Some(n)) => n,
+        // A bulk operation reads whole connections.
+        (None, None) if cx.bulk => i64::MAX,
         (None, None) => return Err(err("you must provide one of first or last")),
         (Some(_), Some(_)) => return Err(err("providing both first and last is not supported")),
     };
-    if n > MAX_PAGE {
+    if n > MAX_PAGE && !cx.bulk {
         return Err(err(format!(
             "The {} argument cannot exceed {MAX_PAGE}.",
             if first.is_some() { "first" } else { "last" }
         )));
     }
-    let n = n.max(0) as usize;
+    let n = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
     if let Some(q) = arg(info, "query").as_ref().and_then(Value::as_str)
         && searchable
     {
@@ -407,7 +480,7 @@ fn connection<'a>(
     let (start, end) = if last.is_some() {
         (hi.saturating_sub(n).max(lo), hi)
     } else {
-        (lo, (lo + n).min(hi))
+        (lo, lo.saturating_add(n).min(hi))
     };
     let page = Page {
         items: items[start..end]
@@ -418,20 +491,20 @@ fn connection<'a>(
         has_previous: start > 0,
     };
     Ok(ResolvedValue::object(Obj::Connection {
-        store,
+        cx,
         type_name,
         page,
     }))
 }
 
 fn resolve_connection<'a>(
-    store: &'a Store,
+    cx: Cx<'a>,
     type_name: &str,
     page: &'a Page,
     info: &'a ResolveInfo<'a>,
 ) -> Result<ResolvedValue<'a>, FieldError> {
-    let node_obj = |v: &Value| Obj::Json {
-        store,
+    let node_obj = move |v: &Value| Obj::Json {
+        cx,
         type_name: v["__typename"].as_str().unwrap_or_default().to_owned(),
         value: v.clone(),
     };
@@ -445,14 +518,14 @@ fn resolve_connection<'a>(
             let edge_type = info.field_definition().ty.inner_named_type().to_string();
             Ok(ResolvedValue::list(page.items.iter().map(move |(c, v)| {
                 ResolvedValue::object(Obj::Json {
-                    store,
+                    cx,
                     type_name: edge_type.clone(),
                     value: json!({"cursor": c, "node": {"__ref": v["id"]}}),
                 })
             })))
         }
         "pageInfo" => Ok(ResolvedValue::object(Obj::Json {
-            store,
+            cx,
             type_name: "PageInfo".into(),
             value: json!({
                 "hasNextPage": page.has_next,

@@ -8,7 +8,8 @@
 //! fail at Shopify fails here, with Shopify's error body. A valid one is
 //! executed over the store's JSON nodes (`exec.rs`), in the shapes of the
 //! captured responses, with `extensions.cost` and a throttle bucket
-//! (`cost.rs`).
+//! (`cost.rs`). Bulk operations write JSONL served at their `url`
+//! (`bulk.rs`).
 //!
 //! Like the simulated WooCommerce store beside it, this module shares no
 //! types with the agent's client: the two meet on the wire only.
@@ -18,7 +19,9 @@
 //! - `schema.rs`: API versions, the vendored schemas, validation errors
 //! - `data.rs`: seeded generation; `exec.rs`: field resolution, connections
 //! - `search.rs`: the `query:` search syntax; `cost.rs`: cost and throttling
+//! - `bulk.rs`: `bulkOperationRunQuery`, polling, the JSONL file
 
+mod bulk;
 mod cost;
 mod data;
 mod exec;
@@ -28,14 +31,16 @@ mod search;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 
+use apollo_compiler::executable::OperationType;
 use apollo_compiler::resolvers::Execution;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -58,6 +63,9 @@ pub struct ShopifyConfig {
     /// The Admin API access token requests must carry.
     pub access_token: String,
     pub bucket: BucketConfig,
+    /// How long a bulk operation runs before it is COMPLETED (it is also
+    /// seen RUNNING by at least one poll).
+    pub bulk_run_time: Duration,
     /// "Now" for the generated timestamps (seconds since the epoch), so
     /// that a seed gives the same shop whatever the day; `None` = now.
     pub now: Option<i64>,
@@ -77,6 +85,7 @@ impl Default for ShopifyConfig {
             // Shaped like an Admin API token (`shpat_` + 32 hex digits).
             access_token: "shpat_0123456789abcdef0123456789abcdef".to_owned(),
             bucket: BucketConfig::default(),
+            bulk_run_time: Duration::from_millis(200),
             now: None,
         }
     }
@@ -84,6 +93,7 @@ impl Default for ShopifyConfig {
 
 struct Inner {
     store: RwLock<Store>,
+    bulk: bulk::BulkOps,
     bucket: Mutex<Bucket>,
     access_token: String,
     requests: AtomicU64,
@@ -112,17 +122,23 @@ impl ShopifySim {
     pub async fn spawn(config: ShopifyConfig) -> std::io::Result<Self> {
         let now = config.now.unwrap_or_else(|| chrono::Utc::now().timestamp());
         let store = data::generate(config.seed, config.sizes, now);
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
         let inner = Arc::new(Inner {
             store: RwLock::new(store),
+            bulk: bulk::BulkOps {
+                ops: Mutex::new(Vec::new()),
+                run_time: config.bulk_run_time,
+                base_url: format!("http://{addr}"),
+            },
             bucket: Mutex::new(Bucket::new(config.bucket)),
             access_token: config.access_token,
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
         });
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
-        let addr = listener.local_addr()?;
         let app = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
+            .route("/bulk/{file}", get(bulk_file))
             .with_state(inner.clone());
         let cancel = CancellationToken::new();
         let stop = cancel.clone();
@@ -247,6 +263,25 @@ async fn graphql(
     json_response(status, Some(version), &body)
 }
 
+/// A bulk operation's result file (`{n}.jsonl`), once it is complete.
+async fn bulk_file(State(inner): State<Arc<Inner>>, Path(file): Path<String>) -> Response {
+    let file = file
+        .strip_suffix(".jsonl")
+        .and_then(|n| n.parse::<u64>().ok())
+        .and_then(|n| inner.bulk.file(n));
+    match file {
+        Some(bytes) => {
+            let mut resp = (StatusCode::OK, bytes.as_ref().clone()).into_response();
+            resp.headers_mut().insert(
+                "content-type",
+                HeaderValue::from_static("application/jsonl"),
+            );
+            resp
+        }
+        None => (StatusCode::NOT_FOUND, "").into_response(),
+    }
+}
+
 /// The body (and status) for one GraphQL request.
 fn answer(
     inner: &Inner,
@@ -307,7 +342,17 @@ fn answer(
     let vars = exec::variables(variables);
     let result = {
         let store = inner.store.read().unwrap_or_else(PoisonError::into_inner);
-        let root = exec::Obj::Root(&store);
+        let cx = exec::Cx {
+            store: &store,
+            bulk: false,
+            ops: Some(&inner.bulk),
+            version,
+            now: chrono::Utc::now().timestamp(),
+        };
+        let root = match op.operation_type {
+            OperationType::Mutation => exec::Obj::MutationRoot(cx),
+            _ => exec::Obj::Root(cx),
+        };
         Execution::new(schema, &doc)
             .operation(op)
             .raw_variable_values(&vars)

@@ -426,3 +426,194 @@ async fn the_same_seed_gives_the_same_shop() {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+const RUN: &str = r#"mutation Run($query: String!) {
+  bulkOperationRunQuery(query: $query) {
+    bulkOperation { id status objectCount rootObjectCount fileSize url }
+    userErrors { field message code }
+  }
+}"#;
+
+const POLL: &str = r#"query Poll($id: ID!) {
+  bulkOperation(id: $id) { id status errorCode objectCount rootObjectCount fileSize url completedAt }
+}"#;
+
+const EXPORT: &str = r#"{
+  products(query: "status:ACTIVE") {
+    edges { node {
+      id title
+      variants { edges { node { id sku inventoryItem { id } } } }
+    } }
+  }
+}"#;
+
+async fn run_bulk(sim: &ShopifySim, query: &str) -> Value {
+    let (status, body) = post(sim, ApiVersion::V2026_04, RUN, json!({"query": query})).await;
+    assert_eq!(status, 200);
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"]["bulkOperationRunQuery"].clone()
+}
+
+#[tokio::test]
+async fn a_bulk_export_runs_to_completion_and_serves_jsonl_with_parent_ids() {
+    let sim = sim().await;
+    let run = run_bulk(&sim, EXPORT).await;
+    assert_eq!(run["userErrors"], json!([]));
+    let op = &run["bulkOperation"];
+    assert_eq!(op["status"], "CREATED");
+    assert_eq!(
+        op["objectCount"], "0",
+        "counts are strings, as Shopify's UnsignedInt64"
+    );
+    let id = op["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("gid://shopify/BulkOperation/"));
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut statuses = Vec::new();
+    let done = loop {
+        let (_, body) = post(&sim, ApiVersion::V2026_04, POLL, json!({"id": id})).await;
+        let op = body["data"]["bulkOperation"].clone();
+        statuses.push(op["status"].as_str().unwrap().to_owned());
+        if op["status"] == "COMPLETED" {
+            break op;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never completed: {statuses:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(statuses[0], "CREATED");
+    assert!(statuses.contains(&"RUNNING".to_owned()), "{statuses:?}");
+
+    let resp = reqwest::get(done["url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(resp.headers()["content-type"], "application/jsonl");
+    let body = resp.text().await.unwrap();
+    assert_eq!(done["fileSize"], body.len().to_string());
+    assert!(
+        body.contains(r#""id":"gid:\/\/shopify\/Product\/"#),
+        "slashes escaped as Shopify does"
+    );
+
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (active, variants) = {
+        let store = sim.inner.store.read().unwrap();
+        let active: Vec<String> = store
+            .list("Product")
+            .iter()
+            .filter(|g| store.node(g).unwrap()["status"] == "ACTIVE")
+            .cloned()
+            .collect();
+        let variants: usize = active
+            .iter()
+            .map(|g| {
+                store.node(g).unwrap()["variants"]["__conn"]
+                    .as_array()
+                    .unwrap()
+                    .len()
+            })
+            .sum();
+        (active, variants)
+    };
+    assert_eq!(done["rootObjectCount"], active.len().to_string());
+    assert_eq!(done["objectCount"], (active.len() + variants).to_string());
+    assert_eq!(lines.len(), active.len() + variants);
+    let mut parents_seen = std::collections::HashSet::new();
+    for line in &lines {
+        match line.get("__parentId") {
+            None => {
+                assert!(
+                    line.get("variants").is_none(),
+                    "nested connections are lines of their own"
+                );
+                parents_seen.insert(line["id"].as_str().unwrap().to_owned());
+            }
+            Some(parent) => {
+                assert!(
+                    parents_seen.contains(parent.as_str().unwrap()),
+                    "child after its parent"
+                );
+                assert!(
+                    line["inventoryItem"]["id"].is_string(),
+                    "nested objects stay inline"
+                );
+            }
+        }
+    }
+    assert_eq!(parents_seen.len(), active.len());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn bulk_queries_are_refused_with_shopifys_messages() {
+    let sim = sim().await;
+    let run = run_bulk(&sim, "{ products { nodes { id } } }").await;
+    assert_eq!(run["bulkOperation"], Value::Null);
+    assert_eq!(
+        run["userErrors"],
+        json!([{"field": ["query"], "code": "INVALID", "message": "All connection fields in a bulk query must select their contents using 'edges' > 'node', e.g: 'products { edges { node {'. Selecting via 'nodes' is not supported. Invalid connection fields: 'products'."}])
+    );
+    let run = run_bulk(&sim, "{ shop { name } }").await;
+    assert_eq!(
+        run["userErrors"][0]["message"],
+        "Bulk queries must contain at least one connection."
+    );
+    let run = run_bulk(&sim, "{ products { edges { node { id ").await;
+    assert!(
+        run["userErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid bulk query: "),
+        "{run}"
+    );
+    // Against the version's schema, like any document.
+    let (_, body) = post(
+        &sim,
+        ApiVersion::V2026_01,
+        RUN,
+        json!({"query": "{ inventoryItems { edges { node { id inventoryLevels { edges { node { id isActive } } } } } } }"}),
+    )
+    .await;
+    let message = body["data"]["bulkOperationRunQuery"]["userErrors"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("isActive"), "{message}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_sixth_running_bulk_query_is_operation_in_progress() {
+    let sim = sim_with(ShopifyConfig {
+        now: Some(1_780_000_000),
+        bulk_run_time: std::time::Duration::from_secs(3600),
+        ..ShopifyConfig::default()
+    })
+    .await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let run = run_bulk(&sim, EXPORT).await;
+        ids.push(run["bulkOperation"]["id"].as_str().unwrap().to_owned());
+    }
+    let run = run_bulk(&sim, EXPORT).await;
+    assert_eq!(run["bulkOperation"], Value::Null);
+    assert_eq!(run["userErrors"][0]["code"], "OPERATION_IN_PROGRESS");
+    assert_eq!(
+        run["userErrors"][0]["message"],
+        format!(
+            "A bulk query operation for this app and shop is already in progress: {}.",
+            ids.join(", ")
+        )
+    );
+    let (_, body) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        "{ currentBulkOperation { id status } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["data"]["currentBulkOperation"]["id"], ids[4].as_str());
+    sim.shutdown().await;
+}
