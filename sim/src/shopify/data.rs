@@ -71,6 +71,15 @@ fn money_bag(amount_pence: i64, currency: &str) -> Value {
     json!({"shopMoney": m, "presentmentMoney": m})
 }
 
+fn address(first: &str, last: &str, n: usize) -> Value {
+    json!({
+        "firstName": first, "lastName": last, "name": format!("{first} {last}"),
+        "company": null, "address1": format!("{} High Street", n % 200 + 1), "address2": null,
+        "city": "Leeds", "province": "England", "provinceCode": "ENG", "zip": "LS1 1AA",
+        "country": "United Kingdom", "countryCodeV2": "GB", "phone": null,
+    })
+}
+
 /// Seconds since the epoch as Shopify's UTC `DateTime` (`2026-06-22T22:34:00Z`).
 pub fn datetime(secs: i64) -> String {
     chrono::DateTime::from_timestamp(secs, 0)
@@ -147,6 +156,8 @@ pub fn generate(seed: u64, sizes: Sizes, now: i64) -> Store {
             1
         };
         let mut variants = Vec::new();
+        let mut option_values: Vec<String> = Vec::new();
+        let mut option_name = "Title";
         let mut total = 0i64;
         for v in 0..n_variants {
             let vid = new_id(&mut rng);
@@ -165,6 +176,10 @@ pub fn generate(seed: u64, sizes: Sizes, now: i64) -> Store {
             } else {
                 option.1
             };
+            if n_variants > 1 {
+                option_name = option.0;
+            }
+            option_values.push(vtitle.to_owned());
             let mut levels = Vec::new();
             let mut quantity = 0;
             for loc in &locations {
@@ -211,6 +226,7 @@ pub fn generate(seed: u64, sizes: Sizes, now: i64) -> Store {
                     "sku": sku, "barcode": format!("50{:011}", vid % 100_000_000_000),
                     "price": money(price, CURRENCY)["amount"], "compareAtPrice": null,
                     "position": v + 1, "inventoryQuantity": quantity, "taxable": true,
+                    "inventoryPolicy": "DENY",
                     "availableForSale": quantity > 0,
                     "createdAt": datetime(created), "updatedAt": datetime(updated),
                     "selectedOptions": [{"name": option.0, "value": option.1}],
@@ -239,6 +255,7 @@ pub fn generate(seed: u64, sizes: Sizes, now: i64) -> Store {
                 "status": status, "vendor": "possync demo", "productType": cat.name,
                 "descriptionHtml": format!("<p>{}</p>", cat.description),
                 "tags": tags, "totalInventory": total, "hasOnlyDefaultVariant": n_variants == 1,
+                "options": [{"name": option_name, "values": option_values, "position": 1}],
                 "createdAt": datetime(created), "updatedAt": datetime(updated),
                 "variants": {"__conn": variants},
             }),
@@ -254,7 +271,9 @@ pub fn generate(seed: u64, sizes: Sizes, now: i64) -> Store {
             json!({
                 "__typename": "Collection", "id": g, "legacyResourceId": id.to_string(),
                 "title": name, "handle": format!("collection-{i}"),
-                "descriptionHtml": "", "updatedAt": datetime(updated),
+                "description": "", "descriptionHtml": "", "updatedAt": datetime(updated),
+                "sortOrder": "BEST_SELLING",
+                "productsCount": {"count": products.len(), "precision": "EXACT"},
                 "products": {"__conn": products},
             }),
         );
@@ -301,6 +320,7 @@ pub fn generate(seed: u64, sizes: Sizes, now: i64) -> Store {
                 "defaultEmailAddress": {"emailAddress": email, "marketingState": "NOT_SUBSCRIBED"},
                 "defaultPhoneNumber": {"phoneNumber": phone, "marketingState": "NOT_SUBSCRIBED"},
                 "state": "ENABLED", "tags": [], "note": null, "numberOfOrders": "0",
+                "defaultAddress": address(first, last, c),
                 "verifiedEmail": true, "taxExempt": false,
                 "createdAt": datetime(created), "updatedAt": datetime(updated),
             }),
@@ -322,6 +342,10 @@ pub fn generate(seed: u64, sizes: Sizes, now: i64) -> Store {
         for _ in 0..rng.gen_range(1..=3) {
             let (vg, ptitle, vtitle, sku, price) =
                 variant_gids.choose(&mut rng).cloned().unwrap_or_default();
+            let product = store
+                .nodes
+                .get(&vg)
+                .map_or(Value::Null, |v| v["product"].clone());
             let qty: i64 = rng.gen_range(1..=3);
             total += price * qty;
             let lid = new_id(&mut rng);
@@ -329,9 +353,15 @@ pub fn generate(seed: u64, sizes: Sizes, now: i64) -> Store {
             store.nodes.insert(
                 lg.clone(),
                 json!({
-                    "__typename": "LineItem", "id": lg, "title": ptitle, "variantTitle": vtitle,
+                    "__typename": "LineItem", "id": lg, "name": format!("{ptitle} - {vtitle}"),
+                    "title": ptitle, "variantTitle": vtitle,
                     "sku": sku, "quantity": qty, "currentQuantity": qty,
                     "originalUnitPriceSet": money_bag(price, CURRENCY),
+                    "originalTotalSet": money_bag(price * qty, CURRENCY),
+                    "discountedTotalSet": money_bag(price * qty, CURRENCY),
+                    "taxLines": [{"title": "VAT", "rate": 0.2, "ratePercentage": 20.0,
+                                  "priceSet": money_bag(price * qty / 6, CURRENCY)}],
+                    "customAttributes": [], "product": product,
                     "variant": {"__ref": vg},
                 }),
             );
@@ -357,6 +387,7 @@ pub fn generate(seed: u64, sizes: Sizes, now: i64) -> Store {
                     "__typename": "RefundLineItem", "id": rli, "quantity": line["quantity"],
                     "restockType": "RETURN", "restocked": true,
                     "lineItem": {"__ref": lines[0]}, "subtotalSet": money_bag(amount, CURRENCY),
+                    "totalTaxSet": money_bag(amount / 6, CURRENCY),
                 }),
             );
             store.nodes.insert(
@@ -384,6 +415,9 @@ pub fn generate(seed: u64, sizes: Sizes, now: i64) -> Store {
         let email = customer
             .as_ref()
             .map_or(Value::Null, |c| store.nodes[c]["email"].clone());
+        let billing = customer
+            .as_ref()
+            .map_or(Value::Null, |c| store.nodes[c]["defaultAddress"].clone());
         store.add(
             "Order",
             g.clone(),
@@ -392,6 +426,12 @@ pub fn generate(seed: u64, sizes: Sizes, now: i64) -> Store {
                 "name": format!("#{}", 1001 + o), "email": email,
                 "createdAt": datetime(created), "updatedAt": datetime(updated),
                 "processedAt": datetime(created), "cancelledAt": null, "closed": false,
+                "closedAt": null, "taxesIncluded": true, "note": null,
+                "paymentGatewayNames": ["manual"],
+                "billingAddress": billing, "shippingAddress": billing,
+                "totalDiscountsSet": money_bag(0, CURRENCY),
+                "totalShippingPriceSet": money_bag(0, CURRENCY),
+                "metafields": {},
                 "sourceIdentifier": null, "sourceName": "web", "currencyCode": CURRENCY,
                 "displayFinancialStatus": if refunded { "PARTIALLY_REFUNDED" } else { "PAID" },
                 "displayFulfillmentStatus": "FULFILLED", "tags": [], "test": false,

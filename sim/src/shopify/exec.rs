@@ -120,6 +120,9 @@ const ROOT_LISTS: &[(&str, &str)] = &[
     ("customers", "Customer"),
     ("orders", "Order"),
     ("locations", "Location"),
+    // Nothing is deleted in the generated shop: an empty feed until
+    // deletions are simulated.
+    ("deletionEvents", "DeletionEvent"),
 ];
 
 /// Root fields that fetch one node by `id`, and the type it must be.
@@ -275,6 +278,30 @@ fn resolve_json<'a>(
                     value: q,
                 })
             })));
+        }
+        // A metafield by namespace and key, from the node's `metafields`
+        // (`{"namespace.key": {…}}`); none is null, as at Shopify.
+        (_, "metafield") if value.get("metafields").is_some() => {
+            let key = format!(
+                "{}.{}",
+                arg(info, "namespace")
+                    .as_ref()
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+                arg(info, "key")
+                    .as_ref()
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            );
+            let field = value["metafields"].get(&key).cloned();
+            return Ok(match field {
+                Some(f) => ResolvedValue::object(Obj::Json {
+                    cx,
+                    type_name: "Metafield".into(),
+                    value: f,
+                }),
+                None => ResolvedValue::null(),
+            });
         }
         ("InventoryItem", "inventoryLevel") => {
             let location = arg(info, "locationId");

@@ -297,15 +297,41 @@ async fn an_empty_bucket_throttles_at_http_200_as_shopify_does() {
 #[tokio::test]
 async fn a_query_over_1000_points_is_refused_before_it_runs() {
     let sim = sim().await;
-    let q = "{ products(first: 250) { nodes { id variants(first: 250) { nodes { id } } } } }";
+    let q = "{ a: products(first: 250) { nodes { id } } b: customers(first: 250) { nodes { id } } \
+             c: orders(first: 250) { nodes { id } } d: collections(first: 250) { nodes { id } } }";
     let (status, body) = post(&sim, ApiVersion::V2026_04, q, json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(body["errors"][0]["extensions"]["code"], "MAX_COST_EXCEEDED");
+    assert_eq!(body["errors"][0]["extensions"]["cost"], 4 * 252);
     assert_eq!(body["errors"][0]["extensions"]["maxCost"], 1000);
     assert!(
         body.get("extensions").is_none(),
         "no cost block on this error"
     );
+    assert!(body.get("data").is_none());
+    sim.shutdown().await;
+}
+
+/// Shopify accepted these on a live shop (requested 167 and 431,
+/// `shopify-facts.md` (b)): nested page sizes do not multiply.
+#[tokio::test]
+async fn full_pages_with_full_nested_pages_are_accepted_as_at_shopify() {
+    let sim = sim().await;
+    for q in [
+        "{ products(first: 250) { nodes { id title options { name values } variants(first: 250) { nodes { id sku price } } } } }",
+        "{ orders(first: 250) { nodes { id name totalPriceSet { shopMoney { amount } } customer { id } \
+           lineItems(first: 250) { nodes { id sku quantity originalUnitPriceSet { shopMoney { amount } } } } } } }",
+    ] {
+        let (_, body) = post(&sim, ApiVersion::V2026_04, q, json!({})).await;
+        assert!(body.get("errors").is_none(), "{q}: {body}");
+        let cost = &body["extensions"]["cost"];
+        let requested = cost["requestedQueryCost"].as_u64().unwrap();
+        assert!(requested < MAX_QUERY_COST, "{cost}");
+        assert!(
+            cost["actualQueryCost"].as_u64().unwrap() <= requested,
+            "{cost}"
+        );
+    }
     sim.shutdown().await;
 }
 
@@ -615,5 +641,82 @@ async fn a_sixth_running_bulk_query_is_operation_in_progress() {
     )
     .await;
     assert_eq!(body["data"]["currentBulkOperation"]["id"], ids[4].as_str());
+    sim.shutdown().await;
+}
+
+const ADDRESS: &str = "firstName lastName company address1 address2 city province provinceCode zip country countryCodeV2 phone";
+const MONEY: &str = "shopMoney { amount currencyCode }";
+
+/// Pages of every resource with the fields a full pull reads: the sim
+/// answers each without a field error.
+#[tokio::test]
+async fn a_full_pulls_pages_are_answered_without_field_errors() {
+    let sim = sim().await;
+    let location = first_location(&sim);
+    let variant = format!(
+        "id title sku barcode price compareAtPrice taxable inventoryPolicy position createdAt updatedAt \
+         selectedOptions {{ name value }} product {{ id hasOnlyDefaultVariant }} \
+         inventoryItem {{ id tracked inventoryLevel(locationId: \"{location}\") {{ quantities(names: [\"available\"]) {{ name quantity }} }} }}"
+    );
+    let page = |name: &str, fields: &str| {
+        format!(
+            "query P($first: Int!, $after: String, $query: String) {{ {name}(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{ nodes {{ {fields} }} pageInfo {{ hasNextPage endCursor }} }} }}"
+        )
+    };
+    let documents = [
+        page(
+            "products",
+            &format!(
+                "id title handle status vendor productType tags createdAt updatedAt hasOnlyDefaultVariant options {{ name values }} \
+                 variants(first: 1) {{ nodes {{ {variant} }} }} collections(first: 25) {{ nodes {{ id }} }}"
+            ),
+        ),
+        page(
+            "collections",
+            "id title handle description updatedAt sortOrder productsCount { count }",
+        ),
+        page(
+            "customers",
+            &format!(
+                "id firstName lastName displayName state tags note createdAt updatedAt numberOfOrders \
+                 defaultEmailAddress {{ emailAddress }} defaultPhoneNumber {{ phoneNumber }} defaultAddress {{ {ADDRESS} }}"
+            ),
+        ),
+        page(
+            "orders",
+            &format!(
+                "id name createdAt updatedAt processedAt closedAt cancelledAt currencyCode taxesIncluded \
+                 displayFinancialStatus displayFulfillmentStatus email note sourceName sourceIdentifier \
+                 paymentGatewayNames customer {{ id }} billingAddress {{ {ADDRESS} }} shippingAddress {{ {ADDRESS} }} \
+                 subtotalPriceSet {{ {MONEY} }} totalPriceSet {{ {MONEY} }} totalTaxSet {{ {MONEY} }} \
+                 totalDiscountsSet {{ {MONEY} }} totalShippingPriceSet {{ {MONEY} }} \
+                 risk {{ recommendation }} metafield(namespace: \"possync\", key: \"key\") {{ value }} \
+                 refunds {{ id note createdAt totalRefundedSet {{ {MONEY} }} \
+                   refundLineItems(first: 5) {{ nodes {{ id quantity restockType lineItem {{ id }} subtotalSet {{ {MONEY} }} totalTaxSet {{ {MONEY} }} }} }} }} \
+                 lineItems(first: 5) {{ nodes {{ id name title quantity sku variantTitle product {{ id }} variant {{ id }} \
+                   originalUnitPriceSet {{ {MONEY} }} originalTotalSet {{ {MONEY} }} discountedTotalSet {{ {MONEY} }} \
+                   taxLines {{ title ratePercentage priceSet {{ {MONEY} }} }} customAttributes {{ key value }} }} }}"
+            ),
+        ),
+        "query { locations(first: 250, includeInactive: false) { nodes { id name isActive } pageInfo { hasNextPage endCursor } } }".to_owned(),
+        "query { deletionEvents(first: 50, subjectTypes: [PRODUCT], sortKey: CREATED_AT) { nodes { occurredAt subjectId subjectType } pageInfo { hasNextPage } } }".to_owned(),
+    ];
+    for doc in &documents {
+        let (status, body) = post(
+            &sim,
+            ApiVersion::V2026_04,
+            doc,
+            json!({"first": 10, "query": "updated_at:>='2026-01-01T00:00:00Z'"}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(body.get("errors").is_none(), "{doc}\n→ {body}");
+        assert!(
+            body["extensions"]["cost"]["actualQueryCost"]
+                .as_u64()
+                .unwrap()
+                > 0
+        );
+    }
     sim.shutdown().await;
 }
