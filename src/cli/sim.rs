@@ -9,7 +9,9 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::error::Error;
-use possync_sim::shopify::{ApiVersion, BucketConfig, ShopifyConfig, ShopifySim, Sizes};
+use possync_sim::shopify::{
+    ApiVersion, BucketConfig, ShopifyConfig, ShopifyFault, ShopifyFaults, ShopifySim, Sizes,
+};
 use possync_sim::woo::{
     FaultConfig, FaultKind, ServerModel, Sim, SimConfig, WebhookConfig, WebhookFaults,
 };
@@ -43,6 +45,17 @@ pub enum FaultName {
 }
 
 impl FaultName {
+    /// The same failure at a Shopify shop, where it has one.
+    pub fn shopify(self) -> Option<ShopifyFault> {
+        match self {
+            FaultName::ServerError => Some(ShopifyFault::ServerError),
+            FaultName::BadGateway => Some(ShopifyFault::ServiceUnavailable),
+            FaultName::TooManyRequests => Some(ShopifyFault::TooManyRequests),
+            FaultName::Truncate => Some(ShopifyFault::Truncated),
+            FaultName::Html | FaultName::Reset | FaultName::Slow => None,
+        }
+    }
+
     pub fn kind(self, slow_answer_ms: u64) -> FaultKind {
         match self {
             FaultName::ServerError => FaultKind::ServerError,
@@ -152,11 +165,9 @@ impl SimArgs {
             ("--consumer-key", self.consumer_key.is_some()),
             ("--consumer-secret", self.consumer_secret.is_some()),
             ("--home-url", self.home_url.is_some()),
-            ("--latency-ms", self.latency_ms != 0),
             ("--workers", self.workers != 0),
             ("--service-ms", self.service_ms != 0),
             ("--front-page-ms", self.front_page_ms != 0),
-            ("--fail-rate", self.fail_rate != 0.0),
             ("--no-variations-endpoint", self.no_variations_endpoint),
             ("--webhook-loss", self.webhook_loss != 0.0),
             ("--webhook-duplicate", self.webhook_duplicate != 0.0),
@@ -306,6 +317,21 @@ async fn run_shopify(args: SimArgs) -> Result<ExitCode, Error> {
             "--cost-bucket and --restore-rate must be above 0".to_owned(),
         ));
     }
+    if !(0.0..=1.0).contains(&args.fail_rate) {
+        return Err(Error::Usage(format!(
+            "--fail-rate must be between 0 and 1 (got {})",
+            args.fail_rate
+        )));
+    }
+    // Failures with no Shopify counterpart (html, reset, slow) are left
+    // out; the kinds in force are printed.
+    let kinds: Vec<ShopifyFault> = args.faults.iter().filter_map(|f| f.shopify()).collect();
+    if args.fail_rate > 0.0 && kinds.is_empty() {
+        return Err(Error::Usage(
+            "--faults: none applies to --shop shopify (server-error, bad-gateway, too-many-requests, truncate do)"
+                .to_owned(),
+        ));
+    }
     let token = args.access_token.unwrap_or_else(generated_token);
     let config = ShopifyConfig {
         listen: args.listen,
@@ -317,6 +343,11 @@ async fn run_shopify(args: SimArgs) -> Result<ExitCode, Error> {
             locations: 2,
         },
         access_token: token.clone(),
+        faults: ShopifyFaults {
+            latency: Duration::from_millis(args.latency_ms),
+            fail_rate: args.fail_rate,
+            kinds: kinds.clone(),
+        },
         bucket: BucketConfig {
             maximum_available: args.cost_bucket,
             restore_rate: args.restore_rate,
@@ -348,6 +379,12 @@ async fn run_shopify(args: SimArgs) -> Result<ExitCode, Error> {
         "  cost bucket: {} points, {} a second; bulk operations are live",
         args.cost_bucket, args.restore_rate
     );
+    if args.fail_rate > 0.0 {
+        println!("  failing {} of requests with {kinds:?}", args.fail_rate);
+    }
+    if args.latency_ms > 0 {
+        println!("  {} ms added to every answer", args.latency_ms);
+    }
     println!("Ctrl-C stops it");
     stop.cancelled().await;
     let (requests, throttled) = sim.requests();

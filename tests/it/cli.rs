@@ -288,12 +288,12 @@ async fn sim_serves_a_shopify_store_and_refuses_woocommerce_flags_for_it() {
     use std::io::BufRead as _;
 
     let out = possync()
-        .args(["sim", "--shop", "shopify", "--fail-rate", "0.5"])
+        .args(["sim", "--shop", "shopify", "--workers", "4"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out).1.contains("--fail-rate not for --shop shopify"),
+        text(&out).1.contains("--workers not for --shop shopify"),
         "{out:?}"
     );
 

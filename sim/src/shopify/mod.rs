@@ -25,6 +25,7 @@ mod bulk;
 mod cost;
 mod data;
 mod exec;
+mod faults;
 mod schema;
 mod search;
 
@@ -47,6 +48,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::cost::{BucketConfig, MAX_QUERY_COST};
 pub use self::data::Sizes;
+pub use self::faults::{ShopifyFault, ShopifyFaults};
 pub use self::schema::ApiVersion;
 
 use self::cost::Bucket;
@@ -66,6 +68,7 @@ pub struct ShopifyConfig {
     /// How long a bulk operation runs before it is COMPLETED (it is also
     /// seen RUNNING by at least one poll).
     pub bulk_run_time: Duration,
+    pub faults: ShopifyFaults,
     /// "Now" for the generated timestamps (seconds since the epoch), so
     /// that a seed gives the same shop whatever the day; `None` = now.
     pub now: Option<i64>,
@@ -86,6 +89,7 @@ impl Default for ShopifyConfig {
             access_token: "shpat_0123456789abcdef0123456789abcdef".to_owned(),
             bucket: BucketConfig::default(),
             bulk_run_time: Duration::from_millis(200),
+            faults: ShopifyFaults::default(),
             now: None,
         }
     }
@@ -96,6 +100,7 @@ struct Inner {
     bulk: bulk::BulkOps,
     bucket: Mutex<Bucket>,
     access_token: String,
+    faults: faults::FaultPlan,
     requests: AtomicU64,
     throttled: AtomicU64,
 }
@@ -133,6 +138,7 @@ impl ShopifySim {
             },
             bucket: Mutex::new(Bucket::new(config.bucket)),
             access_token: config.access_token,
+            faults: faults::FaultPlan::new(config.faults, config.seed),
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
         });
@@ -202,6 +208,11 @@ impl ShopifySim {
         )
     }
 
+    /// The next `times` GraphQL requests get `fault`.
+    pub fn inject(&self, fault: ShopifyFault, times: usize) {
+        self.inner.faults.inject(fault, times);
+    }
+
     pub async fn shutdown(self) {
         self.cancel.cancel();
         let _ = self.task.await;
@@ -231,6 +242,10 @@ async fn graphql(
     body: Bytes,
 ) -> Response {
     inner.requests.fetch_add(1, Ordering::Relaxed);
+    let latency = inner.faults.config.latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     // An API version Shopify does not serve: 404 (no capture of its exact
     // body; Shopify's REST "Not Found" shape).
     let Some(version) = ApiVersion::parse(&version) else {
@@ -254,13 +269,67 @@ async fn graphql(
             &json!({"errors": {"query": "Required parameter missing or invalid"}}),
         );
     };
+    let fault = inner.faults.draw();
+    match fault {
+        Some(ShopifyFault::ServerError) => {
+            return json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Some(version),
+                &json!({"errors": "Internal Server Error"}),
+            );
+        }
+        Some(ShopifyFault::ServiceUnavailable) => {
+            return json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(version),
+                &json!({"errors": "Service Unavailable"}),
+            );
+        }
+        Some(ShopifyFault::TooManyRequests) => {
+            let mut resp = json_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(version),
+                &json!({"errors": "Exceeded 4 calls per second for api client. Reduce request rates to resume uninterrupted service."}),
+            );
+            resp.headers_mut()
+                .insert("retry-after", HeaderValue::from_static("4.0"));
+            return resp;
+        }
+        Some(ShopifyFault::Truncated) | None => {}
+    }
     let variables = request.get("variables").cloned().unwrap_or(json!({}));
     let operation_name = request.get("operationName").and_then(Value::as_str);
     let (status, body) = answer(&inner, version, query, &variables, operation_name);
     if body["errors"][0]["extensions"]["code"] == "THROTTLED" {
         inner.throttled.fetch_add(1, Ordering::Relaxed);
     }
-    json_response(status, Some(version), &body)
+    let mut resp = json_response(status, Some(version), &body);
+    if fault == Some(ShopifyFault::Truncated) {
+        truncate(&mut resp, body.to_string().into_bytes());
+    }
+    resp
+}
+
+/// Announces `body` whole, sends half, then fails the stream so the
+/// connection is dropped mid-body.
+fn truncate(resp: &mut Response, body: Vec<u8>) {
+    let full = body.len();
+    let half = Bytes::from(body[..full / 2].to_vec());
+    resp.headers_mut()
+        .insert("content-length", HeaderValue::from(full));
+    let failure = futures::stream::once(async {
+        // Lets the head and the first half reach the client first.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "truncated by fault injection",
+        ))
+    });
+    let stream = futures::StreamExt::chain(
+        futures::stream::iter([Ok::<_, std::io::Error>(half)]),
+        failure,
+    );
+    *resp.body_mut() = axum::body::Body::from_stream(stream);
 }
 
 /// A bulk operation's result file (`{n}.jsonl`), once it is complete.

@@ -720,3 +720,83 @@ async fn a_full_pulls_pages_are_answered_without_field_errors() {
     }
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn injected_faults_answer_instead_of_the_shop_then_it_recovers() {
+    let sim = sim().await;
+    let q = "{ shop { name } }";
+    sim.inject(ShopifyFault::TooManyRequests, 1);
+    sim.inject(ShopifyFault::ServerError, 1);
+    sim.inject(ShopifyFault::ServiceUnavailable, 1);
+    let resp = reqwest::Client::new()
+        .post(sim.graphql_url(ApiVersion::V2026_04))
+        .header("X-Shopify-Access-Token", sim.access_token())
+        .json(&json!({"query": q}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 429);
+    assert_eq!(resp.headers()["retry-after"], "4.0");
+    let (status, _) = post(&sim, ApiVersion::V2026_04, q, json!({})).await;
+    assert_eq!(status, 500);
+    let (status, _) = post(&sim, ApiVersion::V2026_04, q, json!({})).await;
+    assert_eq!(status, 503);
+    let (status, body) = post(&sim, ApiVersion::V2026_04, q, json!({})).await;
+    assert_eq!(
+        (status, &body["data"]["shop"]["name"]),
+        (200, &json!("possync demo shop"))
+    );
+    // Nothing ran for the three refused requests: only the last was charged.
+    let available = body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"].as_u64();
+    assert_eq!(available, Some(1999));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_truncated_answer_cuts_the_body_after_the_shop_answered() {
+    // A bucket that barely refills, so the charges can be read exactly.
+    let sim = sim_with(ShopifyConfig {
+        now: Some(1_780_000_000),
+        bucket: BucketConfig {
+            maximum_available: 2000.0,
+            restore_rate: 0.001,
+        },
+        ..ShopifyConfig::default()
+    })
+    .await;
+    sim.inject(ShopifyFault::Truncated, 1);
+    let resp = reqwest::Client::new()
+        .post(sim.graphql_url(ApiVersion::V2026_04))
+        .header("X-Shopify-Access-Token", sim.access_token())
+        .json(&json!({"query": "{ products(first: 20) { nodes { id title } } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp.bytes().await.is_err(), "the body never arrives whole");
+    // The shop had run the query: its cost was charged.
+    let (_, body) = post(&sim, ApiVersion::V2026_04, "{ shop { name } }", json!({})).await;
+    let available = body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(available, 2000 - 22 - 1, "{body}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn latency_holds_every_answer_back() {
+    let sim = sim_with(ShopifyConfig {
+        now: Some(1_780_000_000),
+        faults: ShopifyFaults {
+            latency: std::time::Duration::from_millis(150),
+            ..ShopifyFaults::default()
+        },
+        ..ShopifyConfig::default()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let (status, _) = post(&sim, ApiVersion::V2026_04, "{ shop { name } }", json!({})).await;
+    assert_eq!(status, 200);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(150));
+    sim.shutdown().await;
+}
