@@ -102,12 +102,13 @@ fn compare<T: PartialOrd>(a: T, op: Op, b: T) -> bool {
     }
 }
 
-fn term_matches(node: &Value, t: &Term) -> bool {
+/// Whether `node` matches `t`; `None` for a filter the sim does not know.
+fn term_matches(node: &Value, t: &Term) -> Option<bool> {
     let text = |key: &str| node[key].as_str().unwrap_or_default().to_lowercase();
     let wanted = t.value.to_lowercase();
     let Some(field) = t.field.as_deref() else {
         let hay = format!("{} {}", text("title"), text("name"));
-        return hay.contains(&wanted);
+        return Some(hay.contains(&wanted));
     };
     let time_field = match field {
         "updated_at" => Some("updatedAt"),
@@ -119,11 +120,11 @@ fn term_matches(node: &Value, t: &Term) -> bool {
         let (Some(have), Some(want)) =
             (node[key].as_str().and_then(timestamp), timestamp(&t.value))
         else {
-            return false;
+            return Some(false);
         };
-        return compare(have, t.op, want);
+        return Some(compare(have, t.op, want));
     }
-    match field {
+    Some(match field {
         "id" => {
             let have = node["id"].as_str().and_then(gid_number);
             let want = t.value.parse::<u64>().ok();
@@ -140,11 +141,37 @@ fn term_matches(node: &Value, t: &Term) -> bool {
             tags.iter()
                 .any(|x| x.as_str().map(str::to_lowercase) == Some(wanted.clone()))
         }),
-        // Unknown filters are ignored.
-        _ => true,
-    }
+        // Unknown filters are ignored, negated or not.
+        _ => return None,
+    })
 }
 
 pub fn matches(node: &Value, terms: &[Term]) -> bool {
-    terms.iter().all(|t| term_matches(node, t) != t.negate)
+    terms
+        .iter()
+        .all(|t| term_matches(node, t).is_none_or(|m| m != t.negate))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn quoted_times_are_compared_inclusively_and_unknown_filters_ignored() {
+        let node = json!({"id": "gid://shopify/Order/7", "updatedAt": "2026-03-01T10:00:00Z",
+                          "name": "#1001", "sourceIdentifier": "till-1:42"});
+        let yes = |q: &str| matches(&node, &parse(q));
+        assert!(yes("updated_at:>='2026-03-01T10:00:00Z'"));
+        assert!(!yes("updated_at:>'2026-03-01T10:00:00Z'"));
+        assert!(yes("updated_at:>=2026-03-01"));
+        assert!(!yes("updated_at:<=2026-03-01"));
+        assert!(yes("source_identifier:'till-1:42'"));
+        assert!(!yes("source_identifier:'till-1:4'"));
+        assert!(yes("name:1001 id:>6"));
+        assert!(!yes("-name:1001"));
+        assert!(yes("risk_level:high"));
+        assert!(yes("-risk_level:high"));
+    }
 }
