@@ -42,6 +42,66 @@ impl Store {
         self.lists.get(type_name).map_or(&[], Vec::as_slice)
     }
 
+    /// Removes a product, its variants and their inventory items and
+    /// levels, and records a `DeletionEvent` at `now`.
+    pub fn delete_product(&mut self, gid: &str, now: i64) -> bool {
+        let Some(product) = self.nodes.get(gid).filter(|p| p["__typename"] == "Product") else {
+            return false;
+        };
+        let variants: Vec<String> = product["variants"]["__conn"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        let mut gone = vec![gid.to_owned()];
+        for v in variants {
+            if let Some(item) = self
+                .nodes
+                .get(&v)
+                .and_then(|n| n["inventoryItem"]["__ref"].as_str())
+            {
+                let item = item.to_owned();
+                if let Some(levels) = self
+                    .nodes
+                    .get(&item)
+                    .and_then(|i| i["inventoryLevels"]["__conn"].as_array())
+                {
+                    gone.extend(levels.iter().filter_map(|l| l.as_str().map(str::to_owned)));
+                }
+                gone.push(item);
+            }
+            gone.push(v);
+        }
+        for g in &gone {
+            self.nodes.remove(g);
+        }
+        for list in self.lists.values_mut() {
+            list.retain(|g| !gone.contains(g));
+        }
+        for c in self.lists.get("Collection").cloned().unwrap_or_default() {
+            if let Some(Value::Array(members)) = self
+                .nodes
+                .get_mut(&c)
+                .and_then(|n| n.pointer_mut("/products/__conn"))
+            {
+                members.retain(|m| m.as_str() != Some(gid));
+            }
+        }
+        let number = gid_number(gid).unwrap_or(0);
+        let event = format!("gid://shopify/DeletionEvent/{number}");
+        self.add(
+            "DeletionEvent",
+            event.clone(),
+            json!({
+                "__typename": "DeletionEvent", "id": event,
+                "occurredAt": datetime(now), "createdAt": datetime(now),
+                "subjectId": gid, "subjectType": "PRODUCT",
+            }),
+        );
+        true
+    }
+
     fn add(&mut self, list: &'static str, gid: String, node: Value) {
         self.lists.entry(list).or_default().push(gid.clone());
         self.nodes.insert(gid, node);

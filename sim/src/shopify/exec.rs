@@ -120,8 +120,7 @@ const ROOT_LISTS: &[(&str, &str)] = &[
     ("customers", "Customer"),
     ("orders", "Order"),
     ("locations", "Location"),
-    // Nothing is deleted in the generated shop: an empty feed until
-    // deletions are simulated.
+    // Products deleted through `ShopifySim::delete_product`.
     ("deletionEvents", "DeletionEvent"),
 ];
 

@@ -208,6 +208,36 @@ impl ShopifySim {
         )
     }
 
+    /// Changes a product as a merchant would in the admin: a new title and
+    /// `updatedAt` now. `false` if there is no such product.
+    pub fn rename_product(&self, gid: &str, title: &str) -> bool {
+        let mut store = self
+            .inner
+            .store
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let now = data::datetime(chrono::Utc::now().timestamp());
+        match store.nodes.get_mut(gid) {
+            Some(p) if p["__typename"] == "Product" => {
+                p["title"] = json!(title);
+                p["updatedAt"] = json!(now);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Deletes a product with its variants and inventory items, and records
+    /// it in `deletionEvents`. `false` if there is no such product.
+    pub fn delete_product(&self, gid: &str) -> bool {
+        let mut store = self
+            .inner
+            .store
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        store.delete_product(gid, chrono::Utc::now().timestamp())
+    }
+
     /// The next `times` GraphQL requests get `fault`.
     pub fn inject(&self, fault: ShopifyFault, times: usize) {
         self.inner.faults.inject(fault, times);

@@ -114,9 +114,12 @@ fn term_matches(node: &Value, t: &Term) -> Option<bool> {
         "updated_at" => Some("updatedAt"),
         "created_at" => Some("createdAt"),
         "processed_at" => Some("processedAt"),
+        "occurred_at" => Some("occurredAt"),
         _ => None,
     };
     if let Some(key) = time_field {
+        // A time this kind of node does not have: not one of its filters.
+        node.get(key)?;
         let (Some(have), Some(want)) =
             (node[key].as_str().and_then(timestamp), timestamp(&t.value))
         else {

@@ -800,3 +800,41 @@ async fn latency_holds_every_answer_back() {
     assert!(started.elapsed() >= std::time::Duration::from_millis(150));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_renamed_product_shows_in_a_delta_and_a_deleted_one_in_deletion_events() {
+    let sim = sim().await;
+    let ids = sim.product_ids();
+    let before = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    assert!(sim.rename_product(&ids[3], "Renamed"));
+    assert!(sim.delete_product(&ids[5]));
+    assert!(!sim.delete_product(&ids[5]), "gone already");
+    let q = "query($q: String) { products(first: 250, query: $q) { nodes { id title } } \
+             deletionEvents(first: 10, subjectTypes: [PRODUCT], query: $q, sortKey: CREATED_AT) { nodes { subjectId subjectType occurredAt } } }";
+    let (_, body) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        q,
+        json!({"q": format!("updated_at:>='{before}' occurred_at:>='{before}'")}),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        body["data"]["products"]["nodes"],
+        json!([{"id": ids[3], "title": "Renamed"}])
+    );
+    let events = &body["data"]["deletionEvents"]["nodes"];
+    assert_eq!(events.as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(events[0]["subjectId"], ids[5].as_str());
+    assert_eq!(events[0]["subjectType"], "PRODUCT");
+    let (_, body) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        "query($id: ID!) { product(id: $id) { id } }",
+        json!({"id": ids[5]}),
+    )
+    .await;
+    assert_eq!(body["data"]["product"], Value::Null);
+    assert_eq!(sim.counts().products, ids.len() - 1);
+    sim.shutdown().await;
+}
