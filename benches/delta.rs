@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use nix::sys::resource::{UsageWho, getrusage};
-use possync::sim::{FaultConfig, Sim, SimConfig, SimHandle};
+use possync_sim::woo::{FaultConfig, Sim, SimConfig, SimHandle};
 
 const LATENCY: Duration = Duration::from_millis(50);
 

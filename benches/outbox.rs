@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use possync::config::{Config, StoreConfig, TillConfig};
 use possync::domain::outbox::EntryState;
-use possync::sim::{FaultKind, Sim, SimConfig};
 use possync::store::outbox;
 use possync::sync::engine::InitialPull;
 use possync::{App, AppOptions};
+use possync_sim::woo::{FaultKind, Sim, SimConfig};
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -63,7 +63,7 @@ fn main() {
 /// 4-worker shop at 500 ms a request and times the replay, with a probe on
 /// the storefront meanwhile. `pinned`: `sync.concurrency` (None = auto).
 async fn replay_under_workers(sales: usize, pinned: Option<usize>) {
-    use possync::sim::ServerModel;
+    use possync_sim::woo::ServerModel;
     let sim = Sim::spawn(SimConfig {
         seed: 12,
         products: 50,

@@ -32,7 +32,9 @@
 //!   and route table in front of them all
 //! - [`support`]: the support bundle (status, redacted config, events, versions,
 //!   integrity checks) for `/api/support-bundle` and `possync support-bundle`
-//! - [`sim`]: a WooCommerce-compatible simulated store for demo, tests, benchmarks
+//! - the simulated stores (demo, tests, benchmarks) are the workspace crate
+//!   `possync-sim` (`sim/`), which does not depend on this one; only
+//!   [`cli`]'s `demo` and `sim` commands name it here
 //! - [`error`], [`telemetry`]: the crate error with exit codes; log set-up
 
 pub mod api;
@@ -42,7 +44,6 @@ pub mod config;
 pub mod doctor;
 pub mod domain;
 pub mod error;
-pub mod sim;
 pub mod store;
 pub mod support;
 pub mod sync;

@@ -17,8 +17,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use possync::sim::{Sim, SimConfig};
 use possync::store::Store;
+use possync_sim::woo::{Sim, SimConfig};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -328,7 +328,7 @@ struct Agent {
 }
 
 impl Agent {
-    fn start(bin: &Path, dir: &Path, sim: &possync::sim::SimHandle) -> Agent {
+    fn start(bin: &Path, dir: &Path, sim: &possync_sim::woo::SimHandle) -> Agent {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()

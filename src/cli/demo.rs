@@ -12,10 +12,10 @@ use crate::api::backoffice::demo::DemoSwitch;
 use crate::app::{App, AppOptions};
 use crate::config::{Config, StoreConfig};
 use crate::error::Error;
-use crate::sim::{Sim, SimConfig};
 use crate::store::status;
 use crate::sync::engine::InitialPull;
 use crate::sync::progress::PullState;
+use possync_sim::woo::{Sim, SimConfig};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -55,9 +55,9 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
         orders: args.orders,
         consumer_key: key.clone(),
         consumer_secret: secret.clone(),
-        faults: crate::sim::FaultConfig {
+        faults: possync_sim::woo::FaultConfig {
             latency: Duration::from_millis(args.latency_ms),
-            ..crate::sim::FaultConfig::default()
+            ..possync_sim::woo::FaultConfig::default()
         },
         ..SimConfig::default()
     })

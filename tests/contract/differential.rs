@@ -3,7 +3,7 @@
 //! the set of top-level keys must agree; a divergence fails with both
 //! answers printed.
 
-use possync::sim::Sim;
+use possync_sim::woo::Sim;
 use reqwest::Method;
 use serde_json::{Value, json};
 

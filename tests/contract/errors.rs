@@ -3,10 +3,10 @@
 
 use possync::config::StoreConfig;
 use possync::domain::Resource;
-use possync::sim::Sim;
 use possync::upstream::woo::client::WooClient;
 use possync::upstream::writes::UpstreamWrites;
 use possync::upstream::{Filter, PageQuery, Scope, Upstream, UpstreamError};
+use possync_sim::woo::Sim;
 use secrecy::SecretString;
 
 use crate::common::small_sim;

@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 
 use possync::domain::{GmtTime, Resource};
-use possync::sim::Sim;
 use possync::sync::delta::Delta;
 use possync::sync::pull::PullOptions;
 use possync::sync::schedule::{self, Job};
 use possync::upstream::woo::client::WooClient;
+use possync_sim::woo::Sim;
 use reqwest::Method;
 use tokio_util::sync::CancellationToken;
 

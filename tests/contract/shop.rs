@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use possync::config::{Config, StoreConfig, StoreMode, SyncConfig};
 use possync::domain::GmtTime;
-use possync::sim::SimHandle;
 use possync::upstream::woo::auth::{self, AuthMode, OAuthRequest, SignatureMethod};
+use possync_sim::woo::SimHandle;
 use reqwest::Method;
 use serde_json::Value;
 use tokio::sync::{Mutex, MutexGuard};

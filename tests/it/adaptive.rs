@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use possync::config::AUTO_CONCURRENCY;
 use possync::domain::Resource;
-use possync::sim::{ServerModel, SimConfig};
+use possync_sim::woo::{ServerModel, SimConfig};
 
 use crate::common::{TestApp, assert_completed, small_sim};
 

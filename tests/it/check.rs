@@ -4,7 +4,7 @@
 
 use std::process::Output;
 
-use possync::sim::Sim;
+use possync_sim::woo::Sim;
 
 use crate::cli::{possync, write_config};
 use crate::common::small_sim;

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use possync::sim::{Sim, SimHandle};
+use possync_sim::woo::{Sim, SimHandle};
 use serde_json::Value;
 
 use crate::common::small_sim;
@@ -306,4 +306,75 @@ async fn sync_delta_needs_a_full_pull_first_then_runs_each_job() {
         .clone();
     assert_eq!(products["complete_pct"], 100.0, "{products}");
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn sim_serves_a_shopify_store_and_refuses_woocommerce_flags_for_it() {
+    use std::io::BufRead as _;
+
+    let out = possync()
+        .args(["sim", "--shop", "shopify", "--workers", "4"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).1.contains("--workers not for --shop shopify"),
+        "{out:?}"
+    );
+
+    let mut child = possync()
+        .args([
+            "sim",
+            "--shop",
+            "shopify",
+            "--listen",
+            "127.0.0.1:0",
+            "--products",
+            "12",
+        ])
+        .args(["--access-token", "shpat_cli_test"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut endpoint = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(url) = line.trim().strip_prefix("Admin GraphQL 2026-04: ") {
+            endpoint = Some(url.to_owned());
+        }
+        if line.contains("Ctrl-C") {
+            break;
+        }
+    }
+    let endpoint = endpoint.expect("the 2026-04 endpoint is printed");
+    let body: Value = reqwest::Client::new()
+        .post(&endpoint)
+        .header("X-Shopify-Access-Token", "shpat_cli_test")
+        .json(&serde_json::json!({"query": "{ products(first: 50) { nodes { id } } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["data"]["products"]["nodes"].as_array().unwrap().len(),
+        12,
+        "{body}"
+    );
+    assert!(body["extensions"]["cost"]["throttleStatus"].is_object());
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    assert!(child.wait().unwrap().success());
+    assert!(
+        rest.iter()
+            .any(|l| l == "served 1 GraphQL requests, 0 of them throttled"),
+        "{rest:?}"
+    );
 }

@@ -12,10 +12,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use possync::config::StoreConfig;
-use possync::sim::{FaultKind, FaultRule, KeyPermissions, Sim, SimCounts, SimHandle};
 use possync::upstream::woo::client::WooClient;
 use possync::upstream::woo::probe::{ConnectionFailure, ConnectionReport, test_connection};
 use possync::upstream::{Upstream, UpstreamError};
+use possync_sim::woo::{FaultKind, FaultRule, KeyPermissions, Sim, SimCounts, SimHandle};
 use tokio_rustls::rustls;
 use url::Url;
 

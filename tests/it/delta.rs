@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use possync::domain::Resource;
-use possync::sim::{FaultKind, FaultRule};
 use possync::sync::schedule::Job;
+use possync_sim::woo::{FaultKind, FaultRule};
 
 use crate::common::{TestApp, assert_completed, small_sim, wait_for};
 
@@ -245,7 +245,7 @@ async fn the_scheduler_polls_on_its_own_and_resumes_after_an_outage() {
 #[tokio::test]
 async fn a_record_modified_while_the_poll_pages_is_picked_up_by_the_next_cycle() {
     let t = TestApp::spawn(
-        possync::sim::SimConfig {
+        possync_sim::woo::SimConfig {
             products: 260,
             customers: 5,
             orders: 5,

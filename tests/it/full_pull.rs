@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use possync::domain::Resource;
-use possync::sim::{FaultKind, FaultRule, SimConfig};
 use possync::sync::progress::{PullState, StepState};
+use possync_sim::woo::{FaultKind, FaultRule, SimConfig};
 
 use crate::common::{TestApp, assert_completed, mirrored_variation_ids, small_sim};
 
@@ -304,7 +304,7 @@ async fn a_product_deleted_while_the_pull_pages_loses_no_other_product() {
     // would never be seen.
     let t = TestApp::spawn(
         SimConfig {
-            faults: possync::sim::FaultConfig {
+            faults: possync_sim::woo::FaultConfig {
                 latency: Duration::from_millis(30),
                 ..Default::default()
             },
@@ -341,7 +341,7 @@ async fn the_next_resource_starts_while_the_one_before_finishes_its_last_pages()
     // seen running at once for at least that long.
     let t = TestApp::spawn(
         SimConfig {
-            faults: possync::sim::FaultConfig {
+            faults: possync_sim::woo::FaultConfig {
                 latency: Duration::from_millis(100),
                 ..Default::default()
             },
@@ -448,7 +448,7 @@ async fn an_older_store_without_the_flat_lists_is_walked_per_parent() {
 async fn transient_faults_are_retried_and_the_pull_completes() {
     let t = TestApp::spawn(
         SimConfig {
-            faults: possync::sim::FaultConfig {
+            faults: possync_sim::woo::FaultConfig {
                 latency: Duration::ZERO,
                 fail_rate: 0.15,
                 kinds: vec![

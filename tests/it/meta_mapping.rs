@@ -36,7 +36,7 @@ async fn post_form(
 #[tokio::test]
 async fn mapped_brand_and_label_reach_till_lookups_after_the_reindex() {
     // Arrange: a product carrying a brand, an origin and a note with markup.
-    let sim = possync::sim::Sim::spawn(small_sim())
+    let sim = possync_sim::woo::Sim::spawn(small_sim())
         .await
         .expect("sim starts");
     let id = sim.add_simple_product("Copper Kettle", "KET-CU-1", "39.00", Some(4));

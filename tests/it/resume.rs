@@ -9,8 +9,8 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use possync::domain::Resource;
-use possync::sim::{FaultConfig, Sim, SimConfig};
 use possync::store::dump;
+use possync_sim::woo::{FaultConfig, Sim, SimConfig};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::cli::{possync, write_config};
@@ -57,7 +57,7 @@ fn full_dump(db: &Path) -> Vec<(Resource, Vec<(String, String)>)> {
 }
 
 /// `page` of every product listing request (by-id and id-only scans aside).
-fn product_pages_requested(sim: &possync::sim::SimHandle) -> Vec<i64> {
+fn product_pages_requested(sim: &possync_sim::woo::SimHandle) -> Vec<i64> {
     sim.requests()
         .iter()
         .filter(|r| r.method == "GET" && r.path.ends_with("/wc/v3/products"))

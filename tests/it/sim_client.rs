@@ -3,10 +3,10 @@
 //! It signs with possync's own client-side OAuth signer, so these tests also
 //! prove that signer and the sim's independent verifier agree.
 
-use possync::sim::SimHandle;
 use possync::upstream::woo::auth::{
     OAuthRequest, SignatureMethod, new_nonce, oauth1_params, percent_encode,
 };
+use possync_sim::woo::SimHandle;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 

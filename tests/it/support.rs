@@ -154,7 +154,7 @@ async fn the_support_bundle_is_refused_without_a_token_or_session() {
 
 #[tokio::test]
 async fn possync_support_bundle_writes_an_archive_listing_its_files() {
-    let sim = possync::sim::Sim::spawn(small_sim()).await.unwrap();
+    let sim = possync_sim::woo::Sim::spawn(small_sim()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(&sim, dir.path(), "");
     let out_path = dir.path().join("bundle.tar.gz");

@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use fantoccini::key::Key;
-use possync::sim::Sim;
 use possync::sync::engine::InitialPull;
 use possync::upstream::woo::probe::ConnectionFailure;
 use possync::{App, AppOptions, RunningApp};
+use possync_sim::woo::Sim;
 use serde_json::json;
 
 use super::{data_dir, first_product, sources, staging_sim, store_section};

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use possync::api::backoffice::demo::DemoSwitch;
 use possync::api::security::password;
-use possync::sim::Sim;
 use possync::store::access;
 use possync::sync::engine::InitialPull;
 use possync::{App, AppOptions};
+use possync_sim::woo::Sim;
 use serde_json::{Value, json};
 
 use super::first_product;

@@ -20,10 +20,10 @@ use std::time::Duration;
 
 use possync::api::security::password;
 use possync::config::Sources;
-use possync::sim::{Sim, SimConfig, SimHandle};
 use possync::store::access;
 use possync::sync::engine::InitialPull;
 use possync::{App, AppOptions, RunningApp};
+use possync_sim::woo::{Sim, SimConfig, SimHandle};
 
 use crate::common::{any_port, client_with_token, create_token, small_sim, wait_for};
 use crate::security::{PASSWORD, Session, bare_client, login_at};

@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use possync::domain::outbox::{EntryState, OutboxEntry};
-use possync::sim::{FaultKind, FaultRule, Sim, SimHandle};
 use possync::store::events::{self, Level};
 use possync::store::outbox;
+use possync_sim::woo::{FaultKind, FaultRule, Sim, SimHandle};
 use serde_json::{Value, json};
 use uuid::Uuid;
 

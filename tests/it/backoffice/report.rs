@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use possync::domain::outbox::EntryState;
-use possync::sim::{FaultKind, Sim};
 use possync::store::outbox;
+use possync_sim::woo::{FaultKind, Sim};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use uuid::Uuid;

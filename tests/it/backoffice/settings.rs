@@ -246,7 +246,7 @@ async fn deactivate_stops_polling_and_activate_resumes_while_sales_queue() {
 
 #[tokio::test]
 async fn switching_profile_with_an_unconfirmed_sale_is_refused_and_names_it() {
-    let live = possync::sim::Sim::spawn(crate::common::small_sim())
+    let live = possync_sim::woo::Sim::spawn(crate::common::small_sim())
         .await
         .unwrap();
     let staging = staging_sim().await;

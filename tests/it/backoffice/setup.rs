@@ -2,8 +2,8 @@
 //! empty replica, and the page opens on the set-up form, whose test says
 //! what it found or why not, and whose save starts the first pull.
 
-use possync::sim::Sim;
 use possync::upstream::woo::probe::ConnectionFailure;
+use possync_sim::woo::Sim;
 
 use super::{Shop, data_dir, mirrored_products, sources};
 use crate::common::small_sim;
@@ -143,10 +143,10 @@ async fn a_new_till_starts_without_a_store_and_is_set_up_from_the_page() {
 async fn a_pull_started_from_the_page_resumes_after_a_restart_mid_pull() {
     use possync::sync::progress::PullState;
     // Pages that take a while, so the restart lands mid-pull.
-    let sim = Sim::spawn(possync::sim::SimConfig {
-        faults: possync::sim::FaultConfig {
+    let sim = Sim::spawn(possync_sim::woo::SimConfig {
+        faults: possync_sim::woo::FaultConfig {
             latency: std::time::Duration::from_millis(40),
-            ..possync::sim::FaultConfig::default()
+            ..possync_sim::woo::FaultConfig::default()
         },
         ..small_sim()
     })

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use possync::config::{Config, StoreConfig, SyncConfig};
 use possync::domain::Resource;
-use possync::sim::{Sim, SimConfig, SimHandle};
 use possync::store::{Store, dump};
 use possync::sync::delta::Delta;
 use possync::sync::engine::InitialPull;
@@ -20,6 +19,7 @@ use possync::sync::pull::PullOptions;
 use possync::sync::schedule::{self, Job};
 use possync::upstream::woo::client::WooClient;
 use possync::{App, AppOptions, RunningApp};
+use possync_sim::woo::{Sim, SimConfig, SimHandle};
 use tokio_util::sync::CancellationToken;
 
 /// How often conditions are re-checked.
@@ -293,7 +293,7 @@ pub fn assert_completed(p: &PullProgress) {
 
 /// The variations a replica of `sim` should hold: those the shop lists
 /// (not trashed) whose parent product is published, ascending.
-pub fn mirrored_variation_ids(sim: &possync::sim::SimHandle) -> Vec<i64> {
+pub fn mirrored_variation_ids(sim: &possync_sim::woo::SimHandle) -> Vec<i64> {
     let published: std::collections::HashSet<i64> =
         sim.product_ids(Some("publish")).into_iter().collect();
     let mut ids: Vec<i64> = sim

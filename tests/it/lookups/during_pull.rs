@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use possync::sim::{FaultConfig, Sim, SimConfig};
 use possync::sync::progress::PullState;
+use possync_sim::woo::{FaultConfig, Sim, SimConfig};
 
 use crate::common::{TestApp, assert_completed, small_sim, wait_for};
 use crate::webhooks::{HAND_SECRET, PATH, signed_headers};

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use possync::domain::Resource;
-use possync::sim::{FaultConfig, Sim, SimConfig};
 use possync::sync::progress::StepState;
+use possync_sim::woo::{FaultConfig, Sim, SimConfig};
 
 use crate::common::{TestApp, assert_completed, small_sim};
 

@@ -20,7 +20,7 @@ pub struct Shop {
 }
 
 pub async fn pulled_shop() -> Shop {
-    let sim = possync::sim::Sim::spawn(small_sim())
+    let sim = possync_sim::woo::Sim::spawn(small_sim())
         .await
         .expect("sim starts");
     let torch = sim.add_simple_product("Crème Brûlée Torch", "CRB-Torch-1", "12.50", Some(7));

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use possync::domain::Resource;
 use possync::domain::outbox::EntryState;
-use possync::sim::{FaultKind, Sim};
 use possync::sync::schedule::Job;
+use possync_sim::woo::{FaultKind, Sim};
 use serde_json::{Value, json};
 
 use super::ok;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use possync::sim::{FaultKind, FaultRule, Sim, SimHandle};
+use possync_sim::woo::{FaultKind, FaultRule, Sim, SimHandle};
 use serde_json::{Value, json};
 
 use super::{offline, online};

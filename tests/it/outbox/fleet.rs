@@ -6,10 +6,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use possync::domain::outbox::EntryState;
-use possync::sim::Sim;
 use possync::store::outbox;
 use possync::sync::engine::InitialPull;
 use possync::{App, AppOptions, RunningApp};
+use possync_sim::woo::Sim;
 
 use super::{offline, online};
 use crate::common::{agent_config, assert_completed, small_sim, wait_for};

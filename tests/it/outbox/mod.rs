@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use possync::Config;
 use possync::domain::outbox::{EntryState, OutboxEntry};
-use possync::sim::{FaultKind, Sim, SimHandle};
 use possync::store::outbox;
+use possync_sim::woo::{FaultKind, Sim, SimHandle};
 use serde_json::Value;
 use uuid::Uuid;
 

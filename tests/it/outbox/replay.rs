@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use possync::domain::outbox::EntryState;
-use possync::sim::{FaultKind, FaultRule};
+use possync_sim::woo::{FaultKind, FaultRule};
 use serde_json::json;
 
 use super::{offline, online, sale, till, uuid, wait_state};

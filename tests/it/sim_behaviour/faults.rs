@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use possync::sim::{FaultKind, FaultRule, SimConfig};
 use possync::upstream::woo::auth::new_nonce;
+use possync_sim::woo::{FaultKind, FaultRule, SimConfig};
 use serde_json::Value;
 
 use super::{error_message, spawn};

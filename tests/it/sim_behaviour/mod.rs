@@ -7,7 +7,7 @@ mod oauth;
 
 use std::collections::BTreeSet;
 
-use possync::sim::{Sim, SimConfig, SimHandle};
+use possync_sim::woo::{Sim, SimConfig, SimHandle};
 
 use crate::sim_client::{Carrier, Reply, SimClient};
 

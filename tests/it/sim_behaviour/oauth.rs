@@ -1,7 +1,7 @@
 //! OAuth 1.0a as the store checks it over plain HTTP.
 
-use possync::sim::SimConfig;
 use possync::upstream::woo::auth::{SignatureMethod, new_nonce};
+use possync_sim::woo::SimConfig;
 
 use super::{error_message, spawn};
 use crate::sim_client::{Carrier, SimClient, now_unix};

@@ -6,7 +6,7 @@ pub(crate) mod shape;
 
 use std::collections::BTreeSet;
 
-use possync::sim::{Sim, SimConfig, SimHandle};
+use possync_sim::woo::{Sim, SimConfig, SimHandle};
 use serde_json::{Value, json};
 
 use self::shape::{assert_same_shape, captured, items, load, load_headers};

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use possync::sim::{FaultKind, FaultRule};
+use possync_sim::woo::{FaultKind, FaultRule};
 use serde_json::json;
 
 use super::spawn;

@@ -9,7 +9,7 @@ mod orders;
 mod receiver;
 mod webhooks;
 
-use possync::sim::{Sim, SimConfig, SimHandle};
+use possync_sim::woo::{Sim, SimConfig, SimHandle};
 use serde_json::{Value, json};
 
 use crate::sim_client::{SimClient, now_unix};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use possync::sim::{DeliveryOutcome, SimResource, WebhookFaults};
+use possync_sim::woo::{DeliveryOutcome, SimResource, WebhookFaults};
 use serde_json::{Value, json};
 use sha2::Sha256;
 

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use possync::domain::outbox::EntryState;
-use possync::sim::{FaultKind, FaultRule};
 use possync::store::backup;
 use possync::{App, AppOptions};
+use possync_sim::woo::{FaultKind, FaultRule};
 use rusqlite::Connection;
 
 use super::{mode, possync, stderr, stdout};

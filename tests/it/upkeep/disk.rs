@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use possync::domain::Resource;
-use possync::sim::Sim;
 use possync::store::{Store, dump};
 use possync::sync::progress::PullProgress;
 use possync::sync::pull::{self, PullOptions};
 use possync::upstream::woo::client::WooClient;
+use possync_sim::woo::Sim;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use possync::sim::{Sim, SimHandle};
+use possync_sim::woo::{Sim, SimHandle};
 
 use super::{possync, stdout};
 use crate::common::small_sim;
@@ -192,7 +192,7 @@ async fn a_subscription_the_shop_disabled_fails_the_webhooks_check() {
             .clone()
     };
     assert_eq!(webhooks(&body)["ok"], true, "{body:#}");
-    let hooks = t.sim.snapshot_json(possync::sim::SimResource::Webhooks);
+    let hooks = t.sim.snapshot_json(possync_sim::woo::SimResource::Webhooks);
     let id = hooks[0]["id"].as_i64().unwrap();
     assert!(t.sim.set_webhook_status(id, "disabled"));
     let (_, body) = t.get_json("/api/doctor").await;

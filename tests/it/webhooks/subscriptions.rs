@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use possync::domain::webhooks::{SubscriptionStatus, Topic};
-use possync::sim::SimResource;
 use possync::store::events;
 use possync::sync::webhooks::check_subscriptions;
 use possync::sync::webhooks::subscriptions::{self, Installed};
 use possync::upstream::WebhookAdmin;
 use possync::upstream::woo::client::WooClient;
+use possync_sim::woo::SimResource;
 use serde_json::{Value, json};
 
 use super::PATH;
@@ -44,7 +44,7 @@ async fn install_is_idempotent_deliveries_apply_and_a_disabled_hook_is_reenabled
         t.sim
             .deliveries()
             .iter()
-            .all(|d| d.outcome == possync::sim::DeliveryOutcome::Status(200)),
+            .all(|d| d.outcome == possync_sim::woo::DeliveryOutcome::Status(200)),
         "pings answered 200"
     );
 

@@ -1,0 +1,15 @@
+//! Simulated online stores for possync's demo, tests and benchmarks.
+//!
+//! - [`woo`]: a WooCommerce 11.0.1 store speaking `/wp-json/wc/v3`
+//! - [`shopify`]: a Shopify store speaking the Admin GraphQL API, every
+//!   document validated against the real schema of its API version
+//!
+//! This crate does not depend on the agent: a simulated store and the
+//! agent's client are two independent readings of a shop's API that meet
+//! only on the wire, and sharing a type between them would let one reading
+//! silently become the other.
+
+pub mod shopify;
+pub mod woo;
+
+mod words;

@@ -1,0 +1,85 @@
+//! Fault injection for the simulated Shopify store: latency on every
+//! answer, a seeded share of failing requests, and deterministic rules
+//! ("the next n requests get this") for tests.
+//!
+//! `ServerError`, `ServiceUnavailable` and `TooManyRequests` answer
+//! *instead of* the store (nothing runs, no cost is charged); `Truncated`
+//! happens *after* the store has answered (and charged the bucket): the
+//! body is announced whole and cut halfway. The 429 is the captured one
+//! (`graphql-errors/rest-429.txt`: `retry-after: 4.0`); the 500 and 503
+//! bodies are not from captures.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// What can go wrong between a client and the shop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShopifyFault {
+    /// 500, instead of the shop's answer.
+    ServerError,
+    /// 503, instead of the shop's answer.
+    ServiceUnavailable,
+    /// 429 with `retry-after: 4.0`, instead of the shop's answer.
+    TooManyRequests,
+    /// The shop's answer, its full `Content-Length` announced, the
+    /// connection closed after half the body. The request *was* processed.
+    Truncated,
+}
+
+/// Faults applied from the start.
+#[derive(Debug, Clone, Default)]
+pub struct ShopifyFaults {
+    /// Added before every answer.
+    pub latency: Duration,
+    /// Probability (0..=1, seeded) that a request gets one of `kinds`.
+    pub fail_rate: f64,
+    pub kinds: Vec<ShopifyFault>,
+}
+
+#[derive(Debug)]
+pub struct FaultPlan {
+    pub config: ShopifyFaults,
+    rules: Mutex<VecDeque<ShopifyFault>>,
+    rng: Mutex<ChaCha8Rng>,
+}
+
+impl FaultPlan {
+    pub fn new(config: ShopifyFaults, seed: u64) -> Self {
+        Self {
+            config,
+            rules: Mutex::new(VecDeque::new()),
+            rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x5f0f_a017)),
+        }
+    }
+
+    /// The next `times` requests get `fault` (after those already queued).
+    pub fn inject(&self, fault: ShopifyFault, times: usize) {
+        let mut rules = self.rules.lock().unwrap_or_else(PoisonError::into_inner);
+        rules.extend(std::iter::repeat_n(fault, times));
+    }
+
+    /// The fault for this request, if any.
+    pub fn draw(&self) -> Option<ShopifyFault> {
+        if let Some(f) = self
+            .rules
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front()
+        {
+            return Some(f);
+        }
+        if self.config.kinds.is_empty() || self.config.fail_rate <= 0.0 {
+            return None;
+        }
+        let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+        if rng.gen_bool(self.config.fail_rate.clamp(0.0, 1.0)) {
+            Some(self.config.kinds[rng.gen_range(0..self.config.kinds.len())])
+        } else {
+            None
+        }
+    }
+}

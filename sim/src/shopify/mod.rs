@@ -1,0 +1,479 @@
+//! A simulated Shopify store: the Admin GraphQL API
+//! (`POST /admin/api/{version}/graphql.json`, `X-Shopify-Access-Token`)
+//! for API versions 2026-01, 2026-04 and 2026-07, over seeded,
+//! deterministic data.
+//!
+//! Every document received is parsed and validated against the real Admin
+//! schema of the version asked for (`schema.rs`), so a query that would
+//! fail at Shopify fails here, with Shopify's error body. A valid one is
+//! executed over the store's JSON nodes (`exec.rs`), in the shapes of the
+//! captured responses, with `extensions.cost` and a throttle bucket
+//! (`cost.rs`). Bulk operations write JSONL served at their `url`
+//! (`bulk.rs`).
+//!
+//! Like the simulated WooCommerce store beside it, this module shares no
+//! types with the agent's client: the two meet on the wire only.
+//!
+//! # Layout
+//! - `mod.rs`: configuration, spawn, the HTTP endpoint
+//! - `schema.rs`: API versions, the vendored schemas, validation errors
+//! - `data.rs`: seeded generation; `exec.rs`: field resolution, connections
+//! - `search.rs`: the `query:` search syntax; `cost.rs`: cost and throttling
+//! - `bulk.rs`: `bulkOperationRunQuery`, polling, the JSONL file
+
+mod bulk;
+mod cost;
+mod data;
+mod exec;
+mod faults;
+mod schema;
+mod search;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use apollo_compiler::executable::OperationType;
+use apollo_compiler::resolvers::Execution;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use self::cost::{BucketConfig, MAX_QUERY_COST};
+pub use self::data::Sizes;
+pub use self::faults::{ShopifyFault, ShopifyFaults};
+pub use self::schema::ApiVersion;
+
+use self::cost::Bucket;
+use self::data::Store;
+
+/// How a simulated Shopify store is built.
+#[derive(Debug, Clone)]
+pub struct ShopifyConfig {
+    /// Where to listen; tests use `127.0.0.1:0`.
+    pub listen: SocketAddr,
+    /// Same seed and sizes → same shop.
+    pub seed: u64,
+    pub sizes: Sizes,
+    /// The Admin API access token requests must carry.
+    pub access_token: String,
+    pub bucket: BucketConfig,
+    /// How long a bulk operation runs before it is COMPLETED (it is also
+    /// seen RUNNING by at least one poll).
+    pub bulk_run_time: Duration,
+    pub faults: ShopifyFaults,
+    /// "Now" for the generated timestamps (seconds since the epoch), so
+    /// that a seed gives the same shop whatever the day; `None` = now.
+    pub now: Option<i64>,
+}
+
+impl Default for ShopifyConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            seed: 1,
+            sizes: Sizes {
+                products: 40,
+                customers: 15,
+                orders: 30,
+                locations: 2,
+            },
+            // Shaped like an Admin API token (`shpat_` + 32 hex digits).
+            access_token: "shpat_0123456789abcdef0123456789abcdef".to_owned(),
+            bucket: BucketConfig::default(),
+            bulk_run_time: Duration::from_millis(200),
+            faults: ShopifyFaults::default(),
+            now: None,
+        }
+    }
+}
+
+struct Inner {
+    store: RwLock<Store>,
+    bulk: bulk::BulkOps,
+    bucket: Mutex<Bucket>,
+    access_token: String,
+    faults: faults::FaultPlan,
+    requests: AtomicU64,
+    throttled: AtomicU64,
+}
+
+/// A running simulated Shopify store.
+pub struct ShopifySim {
+    addr: SocketAddr,
+    inner: Arc<Inner>,
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+/// Counts of what the store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShopifyCounts {
+    pub products: usize,
+    pub variants: usize,
+    pub customers: usize,
+    pub orders: usize,
+    pub locations: usize,
+}
+
+impl ShopifySim {
+    pub async fn spawn(config: ShopifyConfig) -> std::io::Result<Self> {
+        let now = config.now.unwrap_or_else(|| chrono::Utc::now().timestamp());
+        let store = data::generate(config.seed, config.sizes, now);
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let inner = Arc::new(Inner {
+            store: RwLock::new(store),
+            bulk: bulk::BulkOps {
+                ops: Mutex::new(Vec::new()),
+                run_time: config.bulk_run_time,
+                base_url: format!("http://{addr}"),
+            },
+            bucket: Mutex::new(Bucket::new(config.bucket)),
+            access_token: config.access_token,
+            faults: faults::FaultPlan::new(config.faults, config.seed),
+            requests: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+        });
+        let app = Router::new()
+            .route("/admin/api/{version}/graphql.json", post(graphql))
+            .route("/bulk/{file}", get(bulk_file))
+            .with_state(inner.clone());
+        let cancel = CancellationToken::new();
+        let stop = cancel.clone();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
+        });
+        Ok(Self {
+            addr,
+            inner,
+            cancel,
+            task,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The GraphQL endpoint of `version`.
+    pub fn graphql_url(&self, version: ApiVersion) -> String {
+        format!("{}/admin/api/{}/graphql.json", self.url(), version.as_str())
+    }
+
+    pub fn access_token(&self) -> &str {
+        &self.inner.access_token
+    }
+
+    pub fn counts(&self) -> ShopifyCounts {
+        let store = self
+            .inner
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        ShopifyCounts {
+            products: store.list("Product").len(),
+            variants: store.list("ProductVariant").len(),
+            customers: store.list("Customer").len(),
+            orders: store.list("Order").len(),
+            locations: store.list("Location").len(),
+        }
+    }
+
+    /// Every product's gid, in id order.
+    pub fn product_ids(&self) -> Vec<String> {
+        let store = self
+            .inner
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        store.list("Product").to_vec()
+    }
+
+    /// GraphQL requests answered (any outcome) and of them, throttled.
+    pub fn requests(&self) -> (u64, u64) {
+        (
+            self.inner.requests.load(Ordering::Relaxed),
+            self.inner.throttled.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Changes a product as a merchant would in the admin: a new title and
+    /// `updatedAt` now. `false` if there is no such product.
+    pub fn rename_product(&self, gid: &str, title: &str) -> bool {
+        let mut store = self
+            .inner
+            .store
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let now = data::datetime(chrono::Utc::now().timestamp());
+        match store.nodes.get_mut(gid) {
+            Some(p) if p["__typename"] == "Product" => {
+                p["title"] = json!(title);
+                p["updatedAt"] = json!(now);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Deletes a product with its variants and inventory items, and records
+    /// it in `deletionEvents`. `false` if there is no such product.
+    pub fn delete_product(&self, gid: &str) -> bool {
+        let mut store = self
+            .inner
+            .store
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        store.delete_product(gid, chrono::Utc::now().timestamp())
+    }
+
+    /// The next `times` GraphQL requests get `fault`.
+    pub fn inject(&self, fault: ShopifyFault, times: usize) {
+        self.inner.faults.inject(fault, times);
+    }
+
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        let _ = self.task.await;
+    }
+}
+
+fn json_response(status: StatusCode, version: Option<ApiVersion>, body: &Value) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
+    let headers = resp.headers_mut();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    if let Some(v) = version {
+        headers.insert(
+            "x-shopify-api-version",
+            HeaderValue::from_static(v.as_str()),
+        );
+    }
+    resp
+}
+
+async fn graphql(
+    State(inner): State<Arc<Inner>>,
+    Path(version): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    inner.requests.fetch_add(1, Ordering::Relaxed);
+    let latency = inner.faults.config.latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    // An API version Shopify does not serve: 404 (no capture of its exact
+    // body; Shopify's REST "Not Found" shape).
+    let Some(version) = ApiVersion::parse(&version) else {
+        return json_response(StatusCode::NOT_FOUND, None, &json!({"errors": "Not Found"}));
+    };
+    let token = headers
+        .get("x-shopify-access-token")
+        .and_then(|v| v.to_str().ok());
+    if token != Some(inner.access_token.as_str()) {
+        return json_response(
+            StatusCode::UNAUTHORIZED,
+            Some(version),
+            &json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}),
+        );
+    }
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let Some(query) = request.get("query").and_then(Value::as_str) else {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            Some(version),
+            &json!({"errors": {"query": "Required parameter missing or invalid"}}),
+        );
+    };
+    let fault = inner.faults.draw();
+    match fault {
+        Some(ShopifyFault::ServerError) => {
+            return json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Some(version),
+                &json!({"errors": "Internal Server Error"}),
+            );
+        }
+        Some(ShopifyFault::ServiceUnavailable) => {
+            return json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(version),
+                &json!({"errors": "Service Unavailable"}),
+            );
+        }
+        Some(ShopifyFault::TooManyRequests) => {
+            let mut resp = json_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(version),
+                &json!({"errors": "Exceeded 4 calls per second for api client. Reduce request rates to resume uninterrupted service."}),
+            );
+            resp.headers_mut()
+                .insert("retry-after", HeaderValue::from_static("4.0"));
+            return resp;
+        }
+        Some(ShopifyFault::Truncated) | None => {}
+    }
+    let variables = request.get("variables").cloned().unwrap_or(json!({}));
+    let operation_name = request.get("operationName").and_then(Value::as_str);
+    let (status, body) = answer(&inner, version, query, &variables, operation_name);
+    if body["errors"][0]["extensions"]["code"] == "THROTTLED" {
+        inner.throttled.fetch_add(1, Ordering::Relaxed);
+    }
+    let mut resp = json_response(status, Some(version), &body);
+    if fault == Some(ShopifyFault::Truncated) {
+        truncate(&mut resp, body.to_string().into_bytes());
+    }
+    resp
+}
+
+/// Announces `body` whole, sends half, then fails the stream so the
+/// connection is dropped mid-body.
+fn truncate(resp: &mut Response, body: Vec<u8>) {
+    let full = body.len();
+    let half = Bytes::from(body[..full / 2].to_vec());
+    resp.headers_mut()
+        .insert("content-length", HeaderValue::from(full));
+    let failure = futures::stream::once(async {
+        // Lets the head and the first half reach the client first.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "truncated by fault injection",
+        ))
+    });
+    let stream = futures::StreamExt::chain(
+        futures::stream::iter([Ok::<_, std::io::Error>(half)]),
+        failure,
+    );
+    *resp.body_mut() = axum::body::Body::from_stream(stream);
+}
+
+/// A bulk operation's result file (`{n}.jsonl`), once it is complete.
+async fn bulk_file(State(inner): State<Arc<Inner>>, Path(file): Path<String>) -> Response {
+    let file = file
+        .strip_suffix(".jsonl")
+        .and_then(|n| n.parse::<u64>().ok())
+        .and_then(|n| inner.bulk.file(n));
+    match file {
+        Some(bytes) => {
+            let mut resp = (StatusCode::OK, bytes.as_ref().clone()).into_response();
+            resp.headers_mut().insert(
+                "content-type",
+                HeaderValue::from_static("application/jsonl"),
+            );
+            resp
+        }
+        None => (StatusCode::NOT_FOUND, "").into_response(),
+    }
+}
+
+/// The body (and status) for one GraphQL request.
+fn answer(
+    inner: &Inner,
+    version: ApiVersion,
+    query: &str,
+    variables: &Value,
+    operation_name: Option<&str>,
+) -> (StatusCode, Value) {
+    let doc = match schema::validate(version, query) {
+        Ok(doc) => doc,
+        Err(errors) => return (StatusCode::OK, json!({"errors": errors})),
+    };
+    let op = match doc.operations.get(operation_name) {
+        Ok(op) => op,
+        Err(e) => {
+            return (
+                StatusCode::OK,
+                json!({"errors": [{"message": e.message().to_string()}]}),
+            );
+        }
+    };
+    let schema = version.schema();
+    let requested = cost::operation_cost(schema, &doc, op, variables, None);
+    if requested > MAX_QUERY_COST {
+        return (
+            StatusCode::OK,
+            json!({"errors": [{
+                "message": format!(
+                    "Query cost is {requested}, which exceeds the single query max cost limit ({MAX_QUERY_COST}).\n\nSee https://shopify.dev/docs/api/usage/rate-limits for more information on how the\ncost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk operations should be used instead.\nSee https://shopify.dev/docs/api/usage/bulk-operations/queries for usage details.\n"
+                ),
+                "extensions": {
+                    "code": "MAX_COST_EXCEEDED",
+                    "cost": requested,
+                    "maxCost": MAX_QUERY_COST,
+                    "documentation": "https://shopify.dev/api/usage/rate-limits",
+                }
+            }]}),
+        );
+    }
+    {
+        let mut bucket = inner.bucket.lock().unwrap_or_else(PoisonError::into_inner);
+        if !bucket.admits(requested) {
+            return (
+                StatusCode::OK,
+                json!({
+                    "errors": [{
+                        "message": "Throttled",
+                        "extensions": {
+                            "code": "THROTTLED",
+                            "documentation": "https://shopify.dev/api/usage/rate-limits",
+                        }
+                    }],
+                    "extensions": {"cost": bucket.extension(requested, None)},
+                }),
+            );
+        }
+    }
+    let vars = exec::variables(variables);
+    let result = {
+        let store = inner.store.read().unwrap_or_else(PoisonError::into_inner);
+        let cx = exec::Cx {
+            store: &store,
+            bulk: false,
+            ops: Some(&inner.bulk),
+            version,
+            now: chrono::Utc::now().timestamp(),
+        };
+        let root = match op.operation_type {
+            OperationType::Mutation => exec::Obj::MutationRoot(cx),
+            _ => exec::Obj::Root(cx),
+        };
+        Execution::new(schema, &doc)
+            .operation(op)
+            .raw_variable_values(&vars)
+            .execute_sync(&root)
+    };
+    let response = match result {
+        Ok(r) => r,
+        // Variables that do not fit their declared types.
+        Err(e) => {
+            return (
+                StatusCode::OK,
+                json!({"errors": [{"message": e.message().to_string(), "extensions": {"code": "INVALID_VARIABLE"}}]}),
+            );
+        }
+    };
+    let mut body = serde_json::to_value(&response).unwrap_or(Value::Null);
+    let actual = cost::operation_cost(schema, &doc, op, variables, Some(&body["data"]));
+    let mut bucket = inner.bucket.lock().unwrap_or_else(PoisonError::into_inner);
+    bucket.charge(actual);
+    body["extensions"] = json!({"cost": bucket.extension(requested, Some(actual))});
+    (StatusCode::OK, body)
+}
+
+#[cfg(test)]
+mod tests;
