@@ -13,6 +13,14 @@
 
 pub mod bulk;
 pub mod classify;
+pub mod client;
+pub mod connection;
 pub mod cost;
+pub mod pages;
+pub mod queries;
 pub mod token;
 pub mod webhook;
+pub mod wire;
+
+#[cfg(test)]
+mod test_shop;
