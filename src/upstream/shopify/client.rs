@@ -171,7 +171,6 @@ impl ShopifyClient {
 
     /// The HTTP client, for downloads that carry no token (a bulk
     /// operation's signed result URL).
-    #[allow(dead_code)]
     pub(super) fn http(&self) -> &reqwest::Client {
         &self.http
     }

@@ -16,6 +16,7 @@ pub mod classify;
 pub mod client;
 pub mod connection;
 pub mod cost;
+pub mod export;
 pub mod pages;
 pub mod queries;
 pub mod token;

@@ -100,7 +100,6 @@ pub fn fixture_json(path: &str) -> Value {
     serde_json::from_slice(&fixture(path)).unwrap()
 }
 
-#[allow(dead_code)]
 impl TestShop {
     pub async fn start() -> TestShop {
         let mut shop = TestShop::default();
