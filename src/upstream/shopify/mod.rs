@@ -22,6 +22,7 @@ pub mod queries;
 pub mod token;
 pub mod webhook;
 pub mod wire;
+pub mod writes;
 
 #[cfg(test)]
 mod test_shop;

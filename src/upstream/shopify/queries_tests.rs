@@ -11,6 +11,7 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{Name, Schema};
 
 use super::*;
+use crate::upstream::shopify::writes as w;
 
 /// The schema, read once for all tests.
 fn schema() -> &'static Valid<Schema> {
@@ -56,6 +57,16 @@ fn page_documents() -> Vec<(&'static str, String)> {
         ("locations", LOCATIONS.to_owned()),
         ("bulk run", bulk_run()),
         ("bulk poll", bulk_poll()),
+        ("order create", w::order_create()),
+        ("orders by source", w::orders_by_source()),
+        ("refund create", w::refund_create()),
+        ("order payments", w::ORDER_PAYMENTS.to_owned()),
+        ("inventory adjust", w::INVENTORY_ADJUST.to_owned()),
+        ("variant stock", w::variant_stock(7)),
+        ("default variant", w::DEFAULT_VARIANT.to_owned()),
+        ("shop currency", w::SHOP_CURRENCY.to_owned()),
+        ("customer create", w::customer_create()),
+        ("customers by email", w::customers_by_email()),
     ]
 }
 
@@ -70,6 +81,18 @@ fn every_document_is_valid_against_the_2026_04_schema() {
         // The one deprecated field kept on purpose (see PRODUCT_DELETIONS_PAGE).
         old.retain(|f| f != "QueryRoot.deletionEvents");
         assert!(old.is_empty(), "{name} uses deprecated fields: {old:?}");
+    }
+}
+
+#[test]
+fn idempotent_mutations_carry_the_directive_on_the_field() {
+    // Required from 2026-04 (an answer without it is a BAD_REQUEST).
+    for doc in [w::refund_create(), w::INVENTORY_ADJUST.to_owned()] {
+        let valid = validated(&doc);
+        let op = valid.operations.iter().next().unwrap();
+        let field = op.selection_set.fields().next().unwrap();
+        let key = field.directives.get("idempotent").expect("@idempotent");
+        assert_eq!(key.arguments[0].name, "key");
     }
 }
 
