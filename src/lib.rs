@@ -17,7 +17,8 @@
 //! - [`store`]: the SQLite replica, the till's outbox and the webhook inbox (a file of
 //!   its own), backups and restores of both; the only module with SQL
 //! - [`upstream`]: the `Upstream` trait; [`upstream::woo`] speaks WooCommerce
-//! - [`upstream::shopify`]: Shopify wire pieces so far: webhook HMAC, cost pacing, errors, bulk JSONL
+//! - [`upstream::shopify`]: the Shopify client (GraphQL paced to the cost bucket, cursor pages,
+//!   bulk exports, idempotent writes) and its wire pieces: webhook HMAC, errors, bulk JSONL
 //! - [`sync`]: full pull, progress, retry policy, request limiter, outbox replay, the agent's sync task
 //! - [`api`]: the local HTTP server: the back-office page ([`api::backoffice`]: set-up,
 //!   status, settings, meta mapping, instance switches) behind the admin login, `/healthz`, JSON

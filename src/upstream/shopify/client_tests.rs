@@ -98,6 +98,29 @@ async fn throttled_at_200_waits_for_the_bucket_then_succeeds() {
 }
 
 #[tokio::test]
+async fn a_query_waits_for_the_bucket_to_hold_what_it_cost_last_time() {
+    let shop = TestShop::start().await;
+    // The captured answer (requested 69 points) with the bucket left at 9
+    // points: the same query again needs (69 − 9) / 100 = 0.6 s of refill.
+    let mut low = fixture_json("captures/order-catalog-count-read.json")["response"].clone();
+    low["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] = json!(9);
+    shop.then(Reply::json(&low))
+        .then(orders_answer())
+        .then(orders_answer());
+    let c = client(&shop);
+    let doc = "query Q { orders(first: 1) { nodes { id } } }";
+    c.query(doc, json!({})).await.unwrap();
+    c.query(doc, json!({})).await.unwrap();
+    let seen = shop.seen();
+    let gap = seen[1].at - seen[0].at;
+    assert!(gap >= Duration::from_millis(550), "{gap:?}");
+    // The bucket is full again (1928 left): the third goes at once.
+    c.query(doc, json!({})).await.unwrap();
+    let gap = shop.seen()[2].at - shop.seen()[1].at;
+    assert!(gap < Duration::from_millis(500), "{gap:?}");
+}
+
+#[tokio::test]
 async fn a_write_is_sent_again_after_throttled_but_not_after_a_server_error() {
     let shop = TestShop::start().await;
     shop.then(Reply::ok(fixture("graphql-errors/throttled.http200.json")))

@@ -238,7 +238,7 @@ pub enum Export {
 }
 
 /// The bulk query text for `what`, restricted by `search` (`updated_at:>…`,
-/// `created_at:>=…`; already quoted, see [`super::search`]).
+/// `created_at:>=…`; already quoted, see [`super::pages::search`]).
 pub fn bulk_query(what: Export, location: UpstreamId, search: Option<&str>) -> String {
     let args = match search {
         Some(s) => format!("(query: {})", graphql_string(s)),
