@@ -310,13 +310,80 @@ impl ShopifyClient {
                 json!({ "first": first, "after": cursor, "query": search }),
             )
             .await?;
-        let (nodes, info) = connection(&answer.data, root(resource))?;
+        let (mut nodes, info) = connection(&answer.data, root(resource))?;
+        // A nested connection longer than its page is read to its end, and
+        // the node completed before it is mapped (and kept whole as raw).
+        let rest = match resource {
+            Resource::Products => Some((
+                "collections",
+                "product",
+                queries::PRODUCT_COLLECTIONS_REST.to_owned(),
+            )),
+            Resource::Orders => Some(("lineItems", "order", queries::order_lines_rest())),
+            _ => None,
+        };
+        if let Some((field, root_field, document)) = rest {
+            for node in &mut nodes {
+                self.complete_nested(node, field, root_field, &document)
+                    .await?;
+            }
+        }
         Ok(CursorPage {
             records: records(resource, &nodes)?,
             end_cursor: info.end_cursor,
             has_next_page: info.has_next_page,
             first,
         })
+    }
+
+    /// Reads the rest of `node.{field}` (a nested connection whose page
+    /// said there is more) with `document`, asking `{root_field}(id:)`.
+    async fn complete_nested(
+        &self,
+        node: &mut Value,
+        field: &str,
+        root_field: &str,
+        document: &str,
+    ) -> Result<(), UpstreamError> {
+        let more = |conn: &Value| -> Option<String> {
+            let info = conn.get("pageInfo")?;
+            if info.get("hasNextPage")?.as_bool()? {
+                info.get("endCursor")?.as_str().map(str::to_owned)
+            } else {
+                None
+            }
+        };
+        let Some(mut after) = node.get(field).and_then(more) else {
+            return Ok(());
+        };
+        let id = node
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        loop {
+            let answer = self
+                .query(document, json!({ "id": id, "after": after }))
+                .await
+                .map_err(UpstreamError::from)?;
+            let conn = answer.data[root_field][field].clone();
+            let (extra, _) = connection(&answer.data[root_field], field).map_err(|e| {
+                UpstreamError::Malformed {
+                    detail: format!("the rest of {id}'s {field}: {e}"),
+                    snippet: String::new(),
+                }
+            })?;
+            if let Some(list) = node[field]["nodes"].as_array_mut() {
+                list.extend(extra);
+            }
+            match more(&conn) {
+                Some(next) => after = next,
+                None => {
+                    node[field]["pageInfo"] = json!({ "hasNextPage": false, "endCursor": null });
+                    return Ok(());
+                }
+            }
+        }
     }
 
     /// [`ShopifyClient::page_once`], asking for half as many items each

@@ -259,3 +259,50 @@ async fn a_page_size_out_of_range_is_refused_before_sending() {
     }
     assert!(shop.seen().is_empty());
 }
+
+#[tokio::test]
+async fn an_order_with_more_lines_than_a_page_is_read_to_its_end() {
+    let shop = TestShop::start().await;
+    let mut order = fixture_json("captures/order-catalog-count-read.json")["response"]["data"]
+        ["seedCatalog"]["nodes"][0]
+        .clone();
+    let line = fixture_json("captures/order-create-line-item-fields.json")["downstreamRead"]
+        ["response"]["data"]["order"]["lineItems"]["nodes"][0]
+        .clone();
+    let mut second = line.clone();
+    second["id"] = json!("gid://shopify/LineItem/19312607822131");
+    order["lineItems"] =
+        json!({"nodes": [line], "pageInfo": {"hasNextPage": true, "endCursor": "L1"}});
+    shop.then(Reply::json(&json!({"data": {"orders": {
+        "nodes": [order],
+        "pageInfo": {"hasNextPage": false, "endCursor": "O1"}
+    }}})));
+    shop.then(Reply::json(&json!({"data": {"order": {"lineItems": {
+        "nodes": [second],
+        "pageInfo": {"hasNextPage": false, "endCursor": "L2"}
+    }}}})));
+    let page = client(&shop)
+        .page(Resource::Orders, None, 10, None)
+        .await
+        .unwrap();
+    let Records::Orders(os) = &page.records else {
+        panic!()
+    };
+    let ids: Vec<_> = os[0].line_items.iter().map(|l| l.id).collect();
+    assert_eq!(ids, [19312607822130, 19312607822131]);
+    assert!(
+        os[0].raw.as_str().contains("19312607822131"),
+        "raw keeps every line"
+    );
+    let follow = &shop.seen()[1].body;
+    assert!(
+        follow["query"]
+            .as_str()
+            .unwrap()
+            .starts_with("query OrderLinesRest")
+    );
+    assert_eq!(
+        follow["variables"],
+        json!({"id": "gid://shopify/Order/8837991727410", "after": "L1"})
+    );
+}

@@ -203,6 +203,17 @@ pub fn refunds_page() -> String {
     )
 }
 
+/// The rest of a product's collections, past the first page.
+pub const PRODUCT_COLLECTIONS_REST: &str = "query ProductCollectionsRest($id: ID!, $after: String) { product(id: $id) { collections(first: 250, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } } }";
+
+/// The rest of an order's lines, past the first page.
+pub fn order_lines_rest() -> String {
+    format!(
+        "query OrderLinesRest($id: ID!, $after: String) {{ order(id: $id) {{ lineItems(first: {LINES_PER_ORDER}, after: $after) {{ nodes {{ {} }} pageInfo {{ hasNextPage endCursor }} }} }} }}",
+        line_item_fields()
+    )
+}
+
 /// Product deletions (`deletionEvents` is marked deprecated in favour of
 /// `events`, but still served and the only typed feed of deleted ids).
 pub const PRODUCT_DELETIONS_PAGE: &str = "query ProductDeletions($first: Int!, $after: String, $query: String) { deletionEvents(first: $first, after: $after, query: $query, subjectTypes: [PRODUCT], sortKey: CREATED_AT) { nodes { occurredAt subjectId subjectType } pageInfo { hasNextPage endCursor } } }";

@@ -54,6 +54,8 @@ fn page_documents() -> Vec<(&'static str, String)> {
         ("orders", orders_page()),
         ("refunds", refunds_page()),
         ("deletions", PRODUCT_DELETIONS_PAGE.to_owned()),
+        ("collections rest", PRODUCT_COLLECTIONS_REST.to_owned()),
+        ("lines rest", order_lines_rest()),
         ("locations", LOCATIONS.to_owned()),
         ("bulk run", bulk_run()),
         ("bulk poll", bulk_poll()),
