@@ -247,3 +247,44 @@ fn orders_group_their_lines() {
     assert_eq!(os[0].line_items.len(), 1);
     assert_eq!(os[0].line_items[0].quantity, 2);
 }
+
+#[tokio::test]
+async fn records_arrive_while_the_file_is_still_downloading() {
+    let shop = TestShop::start().await;
+    let first = String::from_utf8(products_file()).unwrap();
+    let second = first
+        .replace("10243914727730", "10243914727731")
+        .replace("51487966167346", "51487966167347");
+    let (second_root, second_rest) = second.split_at(second.find('\n').unwrap() + 1);
+    // The first product and the second's root line; the rest is held back.
+    let gate = shop.serve_gated(
+        "slow.jsonl",
+        format!("{first}{second_root}").into_bytes(),
+        second_rest.as_bytes().to_vec(),
+    );
+    let c = client(&shop);
+    let url = format!("{}files/slow.jsonl", shop.url());
+    let mut reader = tokio::time::timeout(
+        Duration::from_secs(10),
+        c.open_export(Export::Products, &url, 0),
+    )
+    .await
+    .expect("the file is opened before it has all arrived")
+    .unwrap();
+    let batch = tokio::time::timeout(Duration::from_secs(10), reader.next_batch(1))
+        .await
+        .expect("the first product is read before the rest of the file is sent")
+        .unwrap()
+        .unwrap();
+    let Records::Products(ps) = &batch[0] else {
+        panic!()
+    };
+    assert_eq!(ps[0].id, 10243914727730);
+    gate.notify_one();
+    let batch = reader.next_batch(1).await.unwrap().unwrap();
+    let Records::Products(ps) = &batch[0] else {
+        panic!()
+    };
+    assert_eq!(ps[0].id, 10243914727731);
+    assert!(reader.next_batch(1).await.unwrap().is_none());
+}

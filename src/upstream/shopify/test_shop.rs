@@ -79,7 +79,12 @@ struct Script {
     files: HashMap<String, Vec<u8>>,
     /// How many times each file was fetched.
     fetched: HashMap<String, usize>,
+    /// Files sent in two parts, the second only once the gate opens.
+    gated: HashMap<String, Gated>,
 }
+
+/// A file's first part, its held-back rest and the gate that releases it.
+type Gated = (Vec<u8>, Vec<u8>, Arc<tokio::sync::Notify>);
 
 #[derive(Clone, Default)]
 pub struct TestShop {
@@ -134,6 +139,23 @@ impl TestShop {
             .unwrap()
             .files
             .insert(name.to_owned(), bytes);
+    }
+
+    /// Serves `first`, then holds the response open until the returned
+    /// gate is notified, then sends `rest`.
+    pub fn serve_gated(
+        &self,
+        name: &str,
+        first: Vec<u8>,
+        rest: Vec<u8>,
+    ) -> Arc<tokio::sync::Notify> {
+        let gate = Arc::new(tokio::sync::Notify::new());
+        self.script
+            .lock()
+            .unwrap()
+            .gated
+            .insert(name.to_owned(), (first, rest, gate.clone()));
+        gate
     }
 
     pub fn fetched(&self, name: &str) -> usize {
@@ -221,11 +243,31 @@ async fn token(State(shop): State<TestShop>, headers: HeaderMap, body: Bytes) ->
 
 /// Streams a file in small chunks, so a reader sees it arrive in pieces.
 async fn file(State(shop): State<TestShop>, Path(name): Path<String>) -> Response {
-    let bytes = {
+    let (bytes, gated) = {
         let mut s = shop.script.lock().unwrap();
         *s.fetched.entry(name.clone()).or_default() += 1;
-        s.files.get(&name).cloned()
+        (s.files.get(&name).cloned(), s.gated.get(&name).cloned())
     };
+    if let Some((first, rest, gate)) = gated {
+        let parts = futures::stream::unfold(0u8, move |step| {
+            let (first, rest, gate) = (first.clone(), rest.clone(), gate.clone());
+            async move {
+                match step {
+                    0 => Some((Ok::<_, std::io::Error>(Bytes::from(first)), 1)),
+                    1 => {
+                        gate.notified().await;
+                        Some((Ok(Bytes::from(rest)), 2))
+                    }
+                    _ => None,
+                }
+            }
+        });
+        return Response::builder()
+            .status(200)
+            .header("content-type", "application/jsonl")
+            .body(Body::from_stream(parts))
+            .unwrap();
+    }
     let Some(bytes) = bytes else {
         return respond(Some(Reply::status(404, "no such file")));
     };
