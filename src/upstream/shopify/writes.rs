@@ -541,6 +541,18 @@ impl ShopifyClient {
         ))
     }
 
+    /// [`ShopifyClient::variant_stock`] for a product (its default variant)
+    /// or a variation, as the till names them.
+    pub async fn stock(
+        &self,
+        cache: &WriteCache,
+        product_id: UpstreamId,
+        variation_id: UpstreamId,
+    ) -> Result<(UpstreamId, StockLevel), UpstreamError> {
+        let variant = self.line_variant(cache, product_id, variation_id).await?;
+        self.variant_stock(variant).await
+    }
+
     /// Changes a variant's `available` stock by `delta`, from `from` (what
     /// the till last read; a stale value is refused by the shop with
     /// `CHANGE_FROM_QUANTITY_STALE`), once per `key`.

@@ -395,3 +395,41 @@ async fn a_new_customer_is_created_with_the_key() {
     assert_eq!(input["metafields"][0]["value"], key.to_string());
     assert!(input.get("firstName").is_none());
 }
+
+#[tokio::test]
+async fn a_simple_products_stock_is_its_default_variants_at_the_location() {
+    let shop = TestShop::start().await;
+    let c = fixture_json("captures/inventory-adjust-then-has-out-of-stock-variants-parity.json");
+    let variant = &c["setup"]["response"]["data"]["productSet"]["product"]["variants"]["nodes"][0];
+    let item = &variant["inventoryItem"];
+    // Our query asks the one level at the location (`inventoryLevel`).
+    let answer = json!({"data": {"productVariant": {"id": variant["id"], "inventoryItem": {
+        "id": item["id"], "tracked": item["tracked"],
+        "inventoryLevel": item["inventoryLevels"]["nodes"][0],
+    }}}});
+    shop.then(default_variant_answer())
+        .then(Reply::json(&answer));
+    let client = client(&shop);
+    let cache = WriteCache::default();
+    let (inventory_item, level) = client.stock(&cache, 10240312443186, 0).await.unwrap();
+    assert_eq!(inventory_item, 53579548819762);
+    assert_eq!(level.quantity, Some(1));
+    let seen = shop.seen();
+    assert_eq!(
+        seen[1].body["variables"]["id"],
+        "gid://shopify/ProductVariant/51474116116786"
+    );
+    assert!(
+        seen[1].body["query"]
+            .as_str()
+            .unwrap()
+            .contains("gid://shopify/Location/1")
+    );
+
+    // Untracked: the shop does not count it.
+    let mut untracked = answer.clone();
+    untracked["data"]["productVariant"]["inventoryItem"]["tracked"] = json!(false);
+    shop.then(Reply::json(&untracked));
+    let (_, level) = client.stock(&cache, 10240312443186, 0).await.unwrap();
+    assert_eq!(level.quantity, None);
+}
