@@ -58,6 +58,8 @@ pub enum Kind {
 struct TokenState {
     token: Option<SecretString>,
     refresh_at: Option<Instant>,
+    /// When the token stops working, if the shop said.
+    expires_at: Option<Instant>,
     /// Bumped on each new token, so a 401 renews only the token it failed with.
     generation: u64,
 }
@@ -347,9 +349,20 @@ impl ShopifyClient {
             Auth::Static(t) => Ok((t.clone(), 0)),
             Auth::Credentials { state, .. } => {
                 let mut s = state.lock().await;
-                let due = s.refresh_at.is_some_and(|at| Instant::now() >= at);
+                let now = Instant::now();
+                let due = s.refresh_at.is_some_and(|at| now >= at);
                 if s.token.is_none() || due {
-                    self.fetch_token(&mut s).await?;
+                    let still_valid = s.token.is_some() && s.expires_at.is_none_or(|end| now < end);
+                    match self.fetch_token(&mut s).await {
+                        Ok(()) => {}
+                        // Renewal is early on purpose: the current token
+                        // serves until it ends, and renewal is tried again
+                        // with the next request.
+                        Err(e) if still_valid => {
+                            tracing::warn!(error = %e, "could not renew the Admin API token yet");
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
                 let token = s.token.clone().expect("a token was just fetched");
                 Ok((token, s.generation))
@@ -409,6 +422,7 @@ impl ShopifyClient {
         }
         let t = token::read_token(&bytes)?;
         s.refresh_at = t.refresh_at(requested_at);
+        s.expires_at = t.expires_in.map(|life| requested_at + life);
         s.token = Some(t.access_token);
         s.generation += 1;
         tracing::debug!(generation = s.generation, "new Admin API token");

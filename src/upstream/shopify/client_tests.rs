@@ -229,6 +229,30 @@ async fn a_token_is_renewed_when_due() {
 }
 
 #[tokio::test]
+async fn a_failed_early_renewal_keeps_the_token_that_still_works() {
+    let shop = TestShop::start().await;
+    // Due for renewal at once, but valid for 30 s more.
+    shop.then_token(token_answer("tok-short", 30))
+        .then_token(Reply::status(503, "busy"))
+        .then_token(token_answer("tok-next", 86399));
+    for _ in 0..3 {
+        shop.then(orders_answer());
+    }
+    let c = credentials(&shop);
+    for _ in 0..3 {
+        c.query("{ x }", json!({})).await.unwrap();
+    }
+    let used: Vec<_> = shop
+        .seen()
+        .iter()
+        .filter(|s| s.path.ends_with("graphql.json"))
+        .map(|s| s.header("x-shopify-access-token").unwrap().to_owned())
+        .collect();
+    assert_eq!(used, ["tok-short", "tok-short", "tok-next"]);
+    assert_eq!(c.tokens_requested(), 3);
+}
+
+#[tokio::test]
 async fn a_401_renews_the_token_once() {
     let shop = TestShop::start().await;
     let unauthorized = || {
