@@ -21,7 +21,8 @@
 //! - [`upstream`]: the `Upstream` trait, which walks a resource by an opaque cursor the
 //!   adapter makes (totals only where the shop gives them) or takes it as one streamed
 //!   export; [`upstream::woo`] speaks WooCommerce (its cursor is the page number)
-//! - [`upstream::shopify`]: Shopify wire pieces so far: webhook HMAC, cost pacing, errors, bulk JSONL
+//! - [`upstream::shopify`]: the Shopify client (GraphQL paced to the cost bucket, cursor pages,
+//!   bulk exports, idempotent writes) and its wire pieces: webhook HMAC, errors, bulk JSONL
 //! - [`sync`]: full pull (pages kept by cursor, so a killed pull resumes), progress,
 //!   retry policy, request limiter, outbox replay, the agent's sync task
 //! - [`api`]: the local HTTP server: the back-office page ([`api::backoffice`]: set-up,

@@ -213,7 +213,7 @@ mod tests {
             }
         }
         // As many as `grep -c requestedQueryCost` counts in those files.
-        assert_eq!(seen, 37);
+        assert_eq!(seen, 69);
     }
 
     #[test]

@@ -1,6 +1,15 @@
-//! Shopify's Admin API on the wire (GraphQL, pinned versions): the pieces
-//! that stand on their own before a Shopify client exists.
+//! Shopify's Admin API (GraphQL, pinned versions): the client and the
+//! pieces it is made of.
 //!
+//! - [`connection`]: what the client needs (shop URL, version, token or
+//!   client credentials, location), converted from the configuration
+//! - [`client`]: [`client::ShopifyClient`], POSTs paced to the cost bucket,
+//!   retries, token renewal
+//! - [`queries`]: every GraphQL document, validated against the schema in tests
+//! - [`wire`]: the selected objects and their mapping into our types
+//! - [`pages`]: cursor pages, delta searches, product deletions
+//! - [`export`]: bulk exports, polled and streamed into record batches
+//! - [`writes`]: orders, refunds, stock adjustments and customers from the till
 //! - [`webhook`]: `X-Shopify-*` delivery headers and the HMAC over the raw body
 //! - [`cost`]: `extensions.cost` and the pacer that keeps under the cost bucket
 //! - [`classify`]: a GraphQL answer's errors (`THROTTLED`, `MAX_COST_EXCEEDED`,
@@ -13,6 +22,16 @@
 
 pub mod bulk;
 pub mod classify;
+pub mod client;
+pub mod connection;
 pub mod cost;
+pub mod export;
+pub mod pages;
+pub mod queries;
 pub mod token;
 pub mod webhook;
+pub mod wire;
+pub mod writes;
+
+#[cfg(test)]
+mod test_shop;
