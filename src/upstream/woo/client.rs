@@ -412,12 +412,16 @@ impl WooClient {
 const UNGATED: usize = 1 << 16;
 
 /// What an answer says about the shop's load: 429, 503 and timeouts are
-/// overload; a refused connection or a cut stream says nothing.
+/// overload; a refused connection or a cut stream says nothing, and
+/// neither does another 5xx: a proxy's 502 or 504 while the shop is down
+/// comes back in a millisecond, and taken as the shop's no-load latency it
+/// would make every real answer afterwards look like a queue.
 pub(super) fn load_signal(answer: Result<StatusCode, &reqwest::Error>) -> Outcome {
     match answer {
         Ok(s) if s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::SERVICE_UNAVAILABLE => {
             Outcome::Overloaded
         }
+        Ok(s) if s.is_server_error() => Outcome::Ignored,
         Ok(_) => Outcome::Answered,
         Err(e) if e.is_timeout() => Outcome::Overloaded,
         Err(_) => Outcome::Ignored,
@@ -697,6 +701,20 @@ impl Upstream for WooClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_shops_own_answers_say_how_loaded_it_is() {
+        use crate::sync::limit::Outcome;
+        let signal = |code: u16| load_signal(Ok(StatusCode::from_u16(code).unwrap()));
+        assert_eq!(signal(200), Outcome::Answered);
+        assert_eq!(signal(404), Outcome::Answered);
+        assert_eq!(signal(429), Outcome::Overloaded);
+        assert_eq!(signal(503), Outcome::Overloaded);
+        // A proxy answering for a shop that is down.
+        assert_eq!(signal(502), Outcome::Ignored);
+        assert_eq!(signal(504), Outcome::Ignored);
+        assert_eq!(signal(500), Outcome::Ignored);
+    }
 
     fn query(resource: Resource, filter: Filter) -> PageQuery {
         PageQuery {
