@@ -282,7 +282,11 @@ async fn run_inner<U: Upstream>(
             Err(e) => failures.push(e.to_string()),
         }
     }
-    if token.is_cancelled() {
+    // Cancelled once every resource had ended (a settings save or a stop
+    // at that moment): the bookkeeping below is local and short, and left
+    // undone it would leave a complete replica reported as a cancelled
+    // pull that nothing resumes (every resource is recorded done).
+    if token.is_cancelled() && report.resources.len() + failures.len() < opts.resources.len() {
         return Err(SyncError::Cancelled);
     }
     // A pull of other resources, or one whose catalog failed, still ends a
