@@ -302,3 +302,84 @@ async fn cancelled_shopify_pull_resumes_without_fetching_a_finished_page_again()
     assert_eq!(replica_ids(&store, Resource::Products).await, want);
     sim.shutdown().await;
 }
+
+/// Every id under `root` (a connection), and the refund ids of orders.
+async fn all_ids(sim: &ShopifySim, root: &str, fields: &str) -> Vec<Value> {
+    let mut nodes = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let document = format!(
+            "query($after: String) {{ {root}(first: 50, after: $after) {{ nodes {{ {fields} }} pageInfo {{ hasNextPage endCursor }} }} }}"
+        );
+        let data = ask(sim, &document, json!({ "after": after })).await;
+        let conn = &data[root];
+        nodes.extend(conn["nodes"].as_array().unwrap().iter().cloned());
+        if conn["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+    }
+    nodes
+}
+
+fn sorted_ids<'a>(nodes: impl Iterator<Item = &'a Value>) -> Vec<i64> {
+    let mut ids: Vec<i64> = nodes
+        .map(|n| gid_number(n["id"].as_str().unwrap()))
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[tokio::test]
+async fn full_pull_from_shopify_mirrors_collections_customers_orders_and_refunds() {
+    let sim = spawn_sim().await;
+    let location = location(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("replica.db")).unwrap();
+    let client = client(&sim, location);
+    let opts = options(
+        &[
+            Resource::Categories,
+            Resource::Customers,
+            Resource::Orders,
+            Resource::Refunds,
+        ],
+        &["publish"],
+        5,
+    );
+    let (tx, _rx) = watch::channel(PullProgress::default());
+    let report = pull::run(&client, &store, &opts, &tx, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(report.resources.len(), 4, "{report:?}");
+
+    let collections = all_ids(&sim, "collections", "id").await;
+    assert!(!collections.is_empty());
+    assert_eq!(
+        replica_ids(&store, Resource::Categories).await,
+        sorted_ids(collections.iter())
+    );
+    let customers = all_ids(&sim, "customers", "id").await;
+    assert_eq!(customers.len(), sim.counts().customers);
+    assert_eq!(
+        replica_ids(&store, Resource::Customers).await,
+        sorted_ids(customers.iter())
+    );
+    let orders = all_ids(&sim, "orders", "id refunds { id }").await;
+    assert_eq!(orders.len(), sim.counts().orders);
+    assert_eq!(
+        replica_ids(&store, Resource::Orders).await,
+        sorted_ids(orders.iter()),
+        "every order (no status filter asked)"
+    );
+    let refunds: Vec<Value> = orders
+        .iter()
+        .flat_map(|o| o["refunds"].as_array().unwrap().iter().cloned())
+        .collect();
+    assert!(!refunds.is_empty(), "the sim has refunds to mirror");
+    assert_eq!(
+        replica_ids(&store, Resource::Refunds).await,
+        sorted_ids(refunds.iter())
+    );
+    sim.shutdown().await;
+}
