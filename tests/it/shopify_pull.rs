@@ -4,8 +4,8 @@
 //! again for a page it had finished.
 
 use std::path::Path;
-use std::time::Duration;
 
+use possync::config::Config;
 use possync::domain::{GmtTime, Resource};
 use possync::store::Store;
 use possync::store::dump;
@@ -13,10 +13,9 @@ use possync::store::lookup::products;
 use possync::sync::progress::PullProgress;
 use possync::sync::pull::{self, PullOptions};
 use possync::upstream::shopify::client::ShopifyClient;
-use possync::upstream::shopify::connection::{LocationRef, ShopifyAuth, ShopifyConnection};
+use possync::upstream::shopify::connection::ShopifyConnection;
 use possync_sim::shopify::{ShopifyConfig, ShopifySim};
 use rust_decimal::Decimal;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -135,15 +134,31 @@ async fn active_product_ids(sim: &ShopifySim) -> Vec<i64> {
     ids
 }
 
+/// A client made as the agent makes it, from the configuration: the
+/// shop's myshopify.com name, reached at the sim through `store.admin_url`.
 fn client(sim: &ShopifySim, location: i64) -> ShopifyClient {
-    ShopifyClient::new(ShopifyConnection {
-        shop_url: url::Url::parse(&sim.url()).unwrap(),
-        api_version: VERSION.to_owned(),
-        auth: ShopifyAuth::Token(SecretString::from(sim.access_token().to_owned())),
-        location: LocationRef::Id(location),
-        timeout: Duration::from_secs(10),
-    })
-    .unwrap()
+    let env = [
+        ("POSSYNC_STORE_KIND", "shopify".to_owned()),
+        (
+            "POSSYNC_STORE_SHOP",
+            "possync-demo.myshopify.com".to_owned(),
+        ),
+        ("POSSYNC_STORE_ACCESS_TOKEN", sim.access_token().to_owned()),
+        ("POSSYNC_STORE_API_VERSION", VERSION.to_owned()),
+        ("POSSYNC_STORE_LOCATION", location.to_string()),
+        ("POSSYNC_STORE_ADMIN_URL", sim.url()),
+    ]
+    .map(|(k, v)| (k.to_owned(), v));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("possync.toml");
+    std::fs::write(&file, "").unwrap();
+    let config = Config::load(Some(&file), env, &[]).unwrap();
+    let conn = ShopifyConnection::from_config(config.store().unwrap()).unwrap();
+    assert_eq!(
+        conn.graphql_url(),
+        format!("{}/admin/api/{VERSION}/graphql.json", sim.url())
+    );
+    ShopifyClient::new(conn).unwrap()
 }
 
 fn options(resources: &[Resource], statuses: &[&str], page_size: u8) -> PullOptions {

@@ -6,10 +6,12 @@
 
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crate::config::{self, ShopifyCredentials, StoreConfig};
 use crate::domain::UpstreamId;
+use crate::upstream::UpstreamError;
 
 /// The API version used unless the configuration pins another.
 pub const DEFAULT_API_VERSION: &str = "2026-04";
@@ -43,6 +45,8 @@ impl std::fmt::Debug for ShopifyAuth {
 pub enum LocationRef {
     Id(UpstreamId),
     Name(String),
+    /// The shop's primary location (`location` asked without an id).
+    Primary,
 }
 
 /// Everything the client needs to talk to one shop.
@@ -59,6 +63,44 @@ pub struct ShopifyConnection {
 }
 
 impl ShopifyConnection {
+    /// The connection a configured Shopify store describes: its Admin API
+    /// at `admin_url` or `https://{shop}`, the pinned version, the token or
+    /// client credentials, and the location (the primary one unless set).
+    /// A store of another kind is a [`UpstreamError::Setup`].
+    pub fn from_config(store: &StoreConfig) -> Result<ShopifyConnection, UpstreamError> {
+        let Some(s) = store.shopify() else {
+            return Err(UpstreamError::Setup(
+                "the configured store is not a Shopify shop (store.kind)".to_owned(),
+            ));
+        };
+        let auth = match &s.credentials {
+            ShopifyCredentials::AccessToken(t) => ShopifyAuth::Token(t.clone()),
+            ShopifyCredentials::ClientCredentials {
+                client_id,
+                client_secret,
+            } => ShopifyAuth::ClientCredentials {
+                client_id: client_id.expose_secret().to_owned(),
+                client_secret: client_secret.clone(),
+            },
+        };
+        let location = match &s.location {
+            None => LocationRef::Primary,
+            Some(config::LocationRef::Name(n)) => LocationRef::Name(n.clone()),
+            Some(config::LocationRef::Id(id)) => {
+                LocationRef::Id(UpstreamId::try_from(*id).map_err(|_| {
+                    UpstreamError::Setup(format!("location id {id} is out of range"))
+                })?)
+            }
+        };
+        Ok(ShopifyConnection {
+            shop_url: s.admin_base(),
+            api_version: s.api_version.as_str().to_owned(),
+            auth,
+            location,
+            timeout: store.timeout,
+        })
+    }
+
     /// The GraphQL endpoint: `{shop}/admin/api/{version}/graphql.json`.
     pub fn graphql_url(&self) -> String {
         format!(

@@ -264,6 +264,9 @@ pub fn bulk_query(what: Export, location: UpstreamId, search: Option<&str>) -> S
     format!("{{ {name}{args} {{ edges {{ node {{ {node} }} }} }} }}")
 }
 
+/// The shop's primary location (`location` without an id).
+pub const PRIMARY_LOCATION: &str = "query PrimaryLocation { location { id } }";
+
 /// The cheapest question that proves the shop answers to our token.
 pub const SHOP_PROBE: &str = "query Probe { shop { name currencyCode } }";
 

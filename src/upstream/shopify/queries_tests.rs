@@ -58,6 +58,7 @@ fn page_documents() -> Vec<(&'static str, String)> {
         ("lines rest", order_lines_rest()),
         ("locations", LOCATIONS.to_owned()),
         ("probe", SHOP_PROBE.to_owned()),
+        ("primary location", PRIMARY_LOCATION.to_owned()),
         ("product stamps", stamps_page(Resource::Products).unwrap()),
         ("variant stamps", stamps_page(Resource::Variations).unwrap()),
         (
