@@ -119,3 +119,72 @@ impl ShopifyConnection {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+    use crate::config::Config;
+
+    fn store(env: &[(&str, &str)]) -> Config {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("possync.toml");
+        std::fs::write(&file, "").unwrap();
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        Config::load(Some(&file), env, &[]).unwrap()
+    }
+
+    const SHOPIFY: [(&str, &str); 3] = [
+        ("POSSYNC_STORE_KIND", "shopify"),
+        ("POSSYNC_STORE_SHOP", "corner-shop.myshopify.com"),
+        ("POSSYNC_STORE_CLIENT_ID", "client-0001"),
+    ];
+
+    #[test]
+    fn a_configured_shopify_store_makes_its_connection() {
+        let mut env = SHOPIFY.to_vec();
+        env.push(("POSSYNC_STORE_CLIENT_SECRET", "s3cret"));
+        let c = store(&env);
+        let conn = ShopifyConnection::from_config(c.store().unwrap()).unwrap();
+        assert_eq!(
+            conn.graphql_url(),
+            "https://corner-shop.myshopify.com/admin/api/2026-04/graphql.json"
+        );
+        assert_eq!(conn.location, LocationRef::Primary);
+        match &conn.auth {
+            ShopifyAuth::ClientCredentials {
+                client_id,
+                client_secret,
+            } => {
+                assert_eq!(client_id, "client-0001");
+                assert_eq!(client_secret.expose_secret(), "s3cret");
+            }
+            other => panic!("{other:?}"),
+        }
+
+        env.extend([
+            ("POSSYNC_STORE_ADMIN_URL", "http://127.0.0.1:8080"),
+            ("POSSYNC_STORE_API_VERSION", "2026-07"),
+            ("POSSYNC_STORE_LOCATION", "Back room"),
+        ]);
+        let c = store(&env);
+        let conn = ShopifyConnection::from_config(c.store().unwrap()).unwrap();
+        assert_eq!(
+            conn.graphql_url(),
+            "http://127.0.0.1:8080/admin/api/2026-07/graphql.json"
+        );
+        assert_eq!(conn.location, LocationRef::Name("Back room".to_owned()));
+    }
+
+    #[test]
+    fn a_woocommerce_store_makes_no_shopify_connection() {
+        let c = store(&[
+            ("POSSYNC_STORE_URL", "https://a.example"),
+            ("POSSYNC_STORE_CONSUMER_KEY", "ck"),
+            ("POSSYNC_STORE_CONSUMER_SECRET", "cs"),
+        ]);
+        let e = ShopifyConnection::from_config(c.store().unwrap()).unwrap_err();
+        assert!(matches!(e, UpstreamError::Setup(_)), "{e:?}");
+    }
+}
