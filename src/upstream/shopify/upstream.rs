@@ -401,3 +401,44 @@ impl Upstream for ShopifyClient {
         Ok((!records.is_empty()).then_some(records))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(statuses: &[&str], include: &[UpstreamId]) -> Filter {
+        Filter {
+            statuses: statuses.iter().map(|s| (*s).to_owned()).collect(),
+            include: include.to_vec(),
+            ..Filter::default()
+        }
+    }
+
+    #[test]
+    fn the_search_says_what_shopify_can_filter() {
+        assert_eq!(search_for(Resource::Products, &Filter::default()), None);
+        assert_eq!(
+            search_for(Resource::Products, &filter(&["publish"], &[])).as_deref(),
+            Some("status:active")
+        );
+        // Several statuses are applied to the records, not searched.
+        assert_eq!(
+            search_for(Resource::Products, &filter(&["publish", "draft"], &[])),
+            None
+        );
+        // Order statuses are the till's words: not a Shopify search.
+        assert_eq!(
+            search_for(Resource::Orders, &filter(&["completed"], &[])),
+            None
+        );
+        let since = GmtTime::parse("2026-06-24T14:40:33").unwrap();
+        let f = Filter {
+            created_after: Some(since),
+            ..filter(&[], &[30, 10, 20])
+        };
+        assert_eq!(
+            search_for(Resource::Orders, &f).as_deref(),
+            Some("created_at:>='2026-06-24T14:40:33Z' id:>=10 id:<=30")
+        );
+    }
+}
