@@ -398,3 +398,48 @@ async fn full_pull_from_shopify_mirrors_collections_customers_orders_and_refunds
     );
     sim.shutdown().await;
 }
+
+/// Every resource, as a WooCommerce pull asks them: what Shopify has lands,
+/// what is not read from it yet is named, and the pull says it is
+/// incomplete rather than passing it over.
+#[tokio::test]
+async fn a_pull_of_every_resource_names_those_not_read_from_shopify() {
+    let sim = spawn_sim().await;
+    let location = location(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("replica.db")).unwrap();
+    let client = client(&sim, location);
+    let opts = options(&Resource::ALL, &["publish"], 50);
+    let (tx, _rx) = watch::channel(PullProgress::default());
+    let e = pull::run(&client, &store, &opts, &tx, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    for r in [
+        "settings",
+        "countries",
+        "tax_rates",
+        "shipping_zones",
+        "payment_gateways",
+    ] {
+        assert!(text.contains(&format!("{r}: ")), "{r} not named in: {text}");
+    }
+    for r in [
+        "products",
+        "variations",
+        "categories",
+        "customers",
+        "orders",
+    ] {
+        assert!(!text.contains(&format!("{r}:")), "{r} failed: {text}");
+    }
+    assert_eq!(
+        replica_ids(&store, Resource::Products).await,
+        active_product_ids(&sim).await
+    );
+    assert_eq!(
+        replica_ids(&store, Resource::Customers).await.len(),
+        sim.counts().customers
+    );
+    sim.shutdown().await;
+}
