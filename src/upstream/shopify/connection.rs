@@ -60,6 +60,8 @@ pub struct ShopifyConnection {
     pub location: LocationRef,
     /// Per request, as for any shop.
     pub timeout: Duration,
+    /// Whether the shop's certificate is checked (`store.verify_tls`).
+    pub verify_tls: bool,
 }
 
 impl ShopifyConnection {
@@ -98,6 +100,7 @@ impl ShopifyConnection {
             auth,
             location,
             timeout: store.timeout,
+            verify_tls: store.verify_tls,
         })
     }
 
@@ -152,6 +155,10 @@ mod tests {
             "https://corner-shop.myshopify.com/admin/api/2026-04/graphql.json"
         );
         assert_eq!(conn.location, LocationRef::Primary);
+        assert!(
+            conn.verify_tls,
+            "certificates are checked unless set otherwise"
+        );
         match &conn.auth {
             ShopifyAuth::ClientCredentials {
                 client_id,
@@ -167,6 +174,7 @@ mod tests {
             ("POSSYNC_STORE_ADMIN_URL", "http://127.0.0.1:8080"),
             ("POSSYNC_STORE_API_VERSION", "2026-07"),
             ("POSSYNC_STORE_LOCATION", "Back room"),
+            ("POSSYNC_STORE_VERIFY_TLS", "false"),
         ]);
         let c = store(&env);
         let conn = ShopifyConnection::from_config(c.store().unwrap()).unwrap();
@@ -175,6 +183,7 @@ mod tests {
             "http://127.0.0.1:8080/admin/api/2026-07/graphql.json"
         );
         assert_eq!(conn.location, LocationRef::Name("Back room".to_owned()));
+        assert!(!conn.verify_tls);
     }
 
     #[test]
