@@ -486,6 +486,9 @@ impl Config {
                         }
                         None => {}
                     }
+                    if let Some(u) = &sh.admin_url {
+                        t.insert("admin_url".into(), Value::from(u.as_str()));
+                    }
                 }
             }
             t.insert("verify_tls".into(), Value::from(s.verify_tls));
@@ -710,6 +713,11 @@ const KEYS: &[Key] = &[
         kind: Kind::IntOrStr,
     },
     Key {
+        path: "test_store.admin_url",
+        env: "POSSYNC_TEST_STORE_ADMIN_URL",
+        kind: Kind::Str,
+    },
+    Key {
         path: "test_store.url",
         env: "POSSYNC_TEST_STORE_URL",
         kind: Kind::Str,
@@ -778,6 +786,11 @@ const KEYS: &[Key] = &[
         path: "store.location",
         env: "POSSYNC_STORE_LOCATION",
         kind: Kind::IntOrStr,
+    },
+    Key {
+        path: "store.admin_url",
+        env: "POSSYNC_STORE_ADMIN_URL",
+        kind: Kind::Str,
     },
     Key {
         path: "store.url",

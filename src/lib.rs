@@ -22,7 +22,8 @@
 //!   adapter makes (totals only where the shop gives them) or takes it as one streamed
 //!   export; [`upstream::woo`] speaks WooCommerce (its cursor is the page number)
 //! - [`upstream::shopify`]: the Shopify client (GraphQL paced to the cost bucket, cursor pages,
-//!   bulk exports, idempotent writes) and its wire pieces: webhook HMAC, errors, bulk JSONL
+//!   bulk exports, idempotent writes) and its wire pieces: webhook HMAC, errors, bulk JSONL;
+//!   it is an `Upstream` walked by `endCursor` (no totals, nothing addressed ahead)
 //! - [`sync`]: full pull (pages kept by cursor, so a killed pull resumes), progress,
 //!   retry policy, request limiter, outbox replay, the agent's sync task
 //! - [`api`]: the local HTTP server: the back-office page ([`api::backoffice`]: set-up,

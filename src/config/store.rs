@@ -136,11 +136,12 @@ impl StoreConfig {
     }
 
     /// The shop's address, for people: the WooCommerce store URL, or
-    /// `https://` and the Shopify shop's myshopify.com host.
+    /// `https://` and the Shopify shop's myshopify.com host (its
+    /// `admin_url` where one is set).
     pub fn address(&self) -> String {
         match &self.settings {
             StoreSettings::WooCommerce(w) => w.url.to_string(),
-            StoreSettings::Shopify(s) => format!("https://{}", s.shop),
+            StoreSettings::Shopify(s) => s.admin_base().as_str().trim_end_matches('/').to_owned(),
         }
     }
 
@@ -178,6 +179,7 @@ pub(super) struct RawStore {
     api_version: Option<String>,
     /// A name, a number or a `gid://shopify/Location/…`.
     location: Option<toml::Value>,
+    admin_url: Option<String>,
     // Every kind
     verify_tls: Option<bool>,
     timeout_secs: Option<i64>,
@@ -213,6 +215,7 @@ impl RawStore {
                         ("client_secret", self.client_secret.is_some()),
                         ("api_version", self.api_version.is_some()),
                         ("location", self.location.is_some()),
+                        ("admin_url", self.admin_url.is_some()),
                     ],
                 )?;
                 StoreSettings::WooCommerce(
@@ -246,6 +249,7 @@ impl RawStore {
                         client_secret: self.client_secret,
                         api_version: self.api_version,
                         location: self.location,
+                        admin_url: self.admin_url,
                     }
                     .validate(section)?,
                 )
@@ -500,6 +504,26 @@ mod tests {
         "[store]\nurl = \"https://a.example\"\nconsumer_key = \"ck\"\nconsumer_secret = \"cs\"\nshop = \"a.myshopify.com\"\n",
         "store.shop is not used by a woocommerce store (store.kind = \"woocommerce\"): remove it, or set the kind it belongs to"
     )]
+    #[case::admin_url_not_a_url(
+        &shopify("access_token = \"t\"\nadmin_url = \"127.0.0.1:8080\"\n"),
+        "store.admin_url must be an http(s) address with no path"
+    )]
+    #[case::admin_url_other_scheme(
+        &shopify("access_token = \"t\"\nadmin_url = \"ftp://127.0.0.1\"\n"),
+        "store.admin_url must be an http(s) address with no path, e.g. http://127.0.0.1:8080: the scheme is not http or https (got \"ftp://127.0.0.1\")"
+    )]
+    #[case::admin_url_with_path(
+        &shopify("access_token = \"t\"\nadmin_url = \"http://127.0.0.1:8080/admin/api\"\n"),
+        "store.admin_url must be an http(s) address with no path, e.g. http://127.0.0.1:8080: it has a path, query or fragment (got \"http://127.0.0.1:8080/admin/api\")"
+    )]
+    #[case::admin_url_with_credentials(
+        &shopify("access_token = \"t\"\nadmin_url = \"http://me:pw@127.0.0.1:8080\"\n"),
+        "store.admin_url must be an http(s) address with no path, e.g. http://127.0.0.1:8080: it carries credentials"
+    )]
+    #[case::admin_url_on_woo(
+        "[store]\nurl = \"https://a.example\"\nconsumer_key = \"ck\"\nconsumer_secret = \"cs\"\nadmin_url = \"http://127.0.0.1:1\"\n",
+        "store.admin_url is not used by a woocommerce store (store.kind = \"woocommerce\"): remove it, or set the kind it belongs to"
+    )]
     #[case::test_profile(
         "[test_store]\nkind = \"shopify\"\nshop = \"x.myshopify.com\"\n",
         "test_store.access_token is not set"
@@ -509,6 +533,37 @@ mod tests {
         assert!(
             e.starts_with(expected),
             "{e:?} does not start with {expected:?}"
+        );
+    }
+
+    #[test]
+    fn an_admin_url_points_a_shopify_store_elsewhere() {
+        let token = format!("access_token = \"{TOKEN}\"\n");
+        let c = load(&shopify(&token), &[]).unwrap();
+        let s = c.store().unwrap().shopify().unwrap();
+        assert_eq!(s.admin_url, None);
+        assert_eq!(
+            s.admin_base().as_str(),
+            "https://corner-shop.myshopify.com/"
+        );
+
+        let given = format!("{token}admin_url = \"http://127.0.0.1:8080\"\n");
+        let c = load(&shopify(&given), &[]).unwrap();
+        let store = c.store().unwrap();
+        let s = store.shopify().unwrap();
+        assert_eq!(s.admin_base().as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(store.address(), "http://127.0.0.1:8080");
+        // The shop stays the shop: only where it is reached changes.
+        assert_eq!(s.shop, "corner-shop.myshopify.com");
+
+        let c = load(
+            &shopify(&token),
+            &[("POSSYNC_STORE_ADMIN_URL", "https://staging.example:9443")],
+        )
+        .unwrap();
+        assert_eq!(
+            c.store().unwrap().shopify().unwrap().admin_base().as_str(),
+            "https://staging.example:9443/"
         );
     }
 
@@ -539,7 +594,9 @@ mod tests {
     fn shopify_secrets_never_show_in_debug_the_view_or_the_redacted_file() {
         let text = format!(
             "{}[test_store]\nkind = \"shopify\"\nshop = \"t.myshopify.com\"\nclient_id = \"client-0001\"\nclient_secret = \"{CLIENT_SECRET}\"\n",
-            shopify(&format!("access_token = \"{TOKEN}\"\nlocation = 7\n"))
+            shopify(&format!(
+                "access_token = \"{TOKEN}\"\nlocation = 7\nadmin_url = \"http://127.0.0.1:8080\"\n"
+            ))
         );
         let c = load(&text, &[]).unwrap();
         let debug = format!("{c:?}");
@@ -561,6 +618,10 @@ mod tests {
         );
         assert_eq!(table["store"]["api_version"].as_str(), Some("2026-04"));
         assert_eq!(table["store"]["location"].as_integer(), Some(7));
+        assert_eq!(
+            table["store"]["admin_url"].as_str(),
+            Some("http://127.0.0.1:8080/")
+        );
         assert_eq!(
             table["test_store"]["client_secret"].as_str(),
             Some(super::super::REDACTED)

@@ -4,6 +4,7 @@
 //! and the location whose stock the till sells.
 
 use secrecy::SecretString;
+use url::Url;
 
 use super::{ConfigError, optional_secret};
 
@@ -18,6 +19,21 @@ pub struct ShopifySettings {
     /// The location whose stock is mirrored and taken; `None` = the shop's
     /// primary location.
     pub location: Option<LocationRef>,
+    /// Where the Admin API is reached instead of `https://{shop}` (a test
+    /// shop, the simulated store of the demo): `None` = the shop's host.
+    pub admin_url: Option<Url>,
+}
+
+impl ShopifySettings {
+    /// The base the Admin API paths hang from: `admin_url`, or
+    /// `https://{shop}`.
+    pub fn admin_base(&self) -> Url {
+        match &self.admin_url {
+            Some(u) => u.clone(),
+            None => Url::parse(&format!("https://{}", self.shop))
+                .expect("a validated myshopify.com host makes a URL"),
+        }
+    }
 }
 
 /// How the agent signs in to a Shopify shop.
@@ -87,6 +103,7 @@ pub(super) struct RawShopify {
     pub(super) client_secret: Option<toml::Value>,
     pub(super) api_version: Option<String>,
     pub(super) location: Option<toml::Value>,
+    pub(super) admin_url: Option<String>,
 }
 
 impl RawShopify {
@@ -161,11 +178,16 @@ impl RawShopify {
             .location
             .map(|v| parse_location(&f("location"), v))
             .transpose()?;
+        let admin_url = self
+            .admin_url
+            .map(|u| parse_admin_url(&f("admin_url"), &u))
+            .transpose()?;
         Ok(ShopifySettings {
             shop,
             credentials,
             api_version,
             location,
+            admin_url,
         })
     }
 }
@@ -206,6 +228,33 @@ fn parse_shop(field: &str, text: &str) -> Result<String, ConfigError> {
         ));
     }
     Ok(shop)
+}
+
+/// An address the Admin API answers at: http(s), a host, no path, query
+/// or credentials (the API's own paths are appended to it).
+fn parse_admin_url(field: &str, text: &str) -> Result<Url, ConfigError> {
+    let bad = |why: &str| {
+        ConfigError::invalid(
+            field,
+            format!(
+                "must be an http(s) address with no path, e.g. http://127.0.0.1:8080: {why} (got {text:?})"
+            ),
+        )
+    };
+    let url = Url::parse(text.trim()).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("the scheme is not http or https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("it has no host"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("it has a path, query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("it carries credentials"));
+    }
+    Ok(url)
 }
 
 fn parse_location(field: &str, value: toml::Value) -> Result<LocationRef, ConfigError> {

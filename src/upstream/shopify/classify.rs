@@ -42,6 +42,8 @@ pub struct Answer {
     pub data: Value,
     /// `extensions.cost`, when the shop sent it.
     pub cost: Option<QueryCost>,
+    /// The shop's clock when it answered (`Date`), when it sent one.
+    pub server_time: Option<GmtTime>,
 }
 
 /// Why an answer carries no usable data.
@@ -107,6 +109,10 @@ pub fn answer(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<Answer, F
         Some(data @ Value::Object(_)) => Ok(Answer {
             data: data.clone(),
             cost,
+            server_time: headers
+                .get(reqwest::header::DATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(GmtTime::parse_http_date),
         }),
         _ => Err(malformed("neither data nor errors".to_owned()).into()),
     }

@@ -110,6 +110,7 @@ impl ShopifyClient {
             .connect_timeout(conn.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("possync/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(32)
+            .danger_accept_invalid_certs(!conn.verify_tls)
             .build()
             .map_err(|e| UpstreamError::Setup(e.without_url().to_string()))?;
         let (graphql_url, token_url) = (conn.graphql_url(), conn.token_url());

@@ -337,6 +337,7 @@ fn debug_output_has_no_secret() {
         },
         location: LocationRef::Name("Shop floor".into()),
         timeout: Duration::from_secs(5),
+        verify_tls: true,
     };
     assert_eq!(
         conn.graphql_url(),

@@ -15,6 +15,7 @@
 //! - [`classify`]: a GraphQL answer's errors (`THROTTLED`, `MAX_COST_EXCEEDED`,
 //!   a 429, …) into [`UpstreamError`](crate::upstream::UpstreamError)
 //! - [`bulk`]: a bulk operation's JSONL, read as a stream of parent groups
+//! - [`upstream`]: the sync engine's [`Upstream`](crate::upstream::Upstream) over cursor pages
 //! - [`token`]: the client-credentials grant and when to renew its token
 //!
 //! Like `woo/` for WooCommerce, this is the only place that knows Shopify's
@@ -29,6 +30,7 @@ pub mod export;
 pub mod pages;
 pub mod queries;
 pub mod token;
+pub mod upstream;
 pub mod webhook;
 pub mod wire;
 pub mod writes;

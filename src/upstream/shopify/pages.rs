@@ -233,10 +233,26 @@ impl ShopifyClient {
                 match self.location() {
                     LocationRef::Id(id) => Ok(*id),
                     LocationRef::Name(name) => self.find_location(name).await,
+                    LocationRef::Primary => self.primary_location().await,
                 }
             })
             .await
             .copied()
+    }
+
+    async fn primary_location(&self) -> Result<UpstreamId, UpstreamError> {
+        let answer = self
+            .query(queries::PRIMARY_LOCATION, json!({}))
+            .await
+            .map_err(UpstreamError::from)?;
+        match answer.data.get("location").and_then(|l| l.get("id")) {
+            Some(Value::String(id)) => wire::gid_number(id, "Location"),
+            _ => Err(UpstreamError::Rejected {
+                status: 200,
+                code: "location_not_found".to_owned(),
+                message: "the shop names no primary location: set store.location".to_owned(),
+            }),
+        }
     }
 
     async fn find_location(&self, name: &str) -> Result<UpstreamId, UpstreamError> {

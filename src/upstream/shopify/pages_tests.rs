@@ -227,6 +227,39 @@ async fn a_location_is_found_by_name_once() {
 }
 
 #[tokio::test]
+async fn without_a_configured_location_the_primary_one_is_asked_once() {
+    let shop = TestShop::start().await;
+    // Shaped after the schema's `location(id: ID)`: no id, the primary one.
+    shop.then(Reply::json(
+        &json!({"data": {"location": {"id": "gid://shopify/Location/113884102962"}}}),
+    ));
+    let mut conn = shop.connection();
+    conn.location = LocationRef::Primary;
+    let c = ShopifyClient::new(conn).unwrap();
+    assert_eq!(c.location_id().await.unwrap(), 113884102962);
+    assert_eq!(c.location_id().await.unwrap(), 113884102962);
+    let seen = shop.seen();
+    assert_eq!(seen.len(), 1);
+    assert!(
+        seen[0].body["query"]
+            .as_str()
+            .is_some_and(|q| q.contains("location { id }")),
+        "{:?}",
+        seen[0].body
+    );
+
+    shop.then(Reply::json(&json!({"data": {"location": null}})));
+    let mut conn = shop.connection();
+    conn.location = LocationRef::Primary;
+    let e = ShopifyClient::new(conn)
+        .unwrap()
+        .location_id()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("set store.location"), "{e}");
+}
+
+#[tokio::test]
 async fn product_deletions_read_ids_and_times() {
     let shop = TestShop::start().await;
     // Shaped after the schema's DeletionEvent (no capture of this query).

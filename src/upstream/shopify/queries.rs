@@ -8,7 +8,7 @@
 //! location whose stock is read) are written into the text; they are ids we
 //! format ourselves ([`location_gid`]), never text from the shop or a user.
 
-use crate::domain::UpstreamId;
+use crate::domain::{Resource, UpstreamId};
 
 /// How a connection selects its items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,6 +262,33 @@ pub fn bulk_query(what: Export, location: UpstreamId, search: Option<&str>) -> S
         Export::Orders => ("orders", order_node(Shape::Bulk)),
     };
     format!("{{ {name}{args} {{ edges {{ node {{ {node} }} }} }} }}")
+}
+
+/// The shop's primary location (`location` without an id).
+pub const PRIMARY_LOCATION: &str = "query PrimaryLocation { location { id } }";
+
+/// The cheapest question that proves the shop answers to our token.
+pub const SHOP_PROBE: &str = "query Probe { shop { name currencyCode } }";
+
+/// One page of ids with their update times (and, for variants, whether
+/// they are a product's default one, and its product), in id order.
+pub fn stamps_page(resource: Resource) -> Option<String> {
+    let (name, fields) = match resource {
+        Resource::Products => ("products", "id updatedAt"),
+        Resource::Variations => (
+            "productVariants",
+            "id title updatedAt product { id hasOnlyDefaultVariant }",
+        ),
+        Resource::Categories => ("collections", "id updatedAt"),
+        Resource::Customers => ("customers", "id updatedAt"),
+        Resource::Orders => ("orders", "id updatedAt"),
+        Resource::Refunds => ("orders", "id refunds { id createdAt }"),
+        _ => return None,
+    };
+    Some(format!(
+        "query StampsPage{PAGE_VARS} {{ {} }}",
+        connection(name, PAGE_ARGS_BY_ID, fields, Shape::Page)
+    ))
 }
 
 /// `s` as a GraphQL string literal.

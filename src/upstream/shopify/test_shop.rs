@@ -185,6 +185,7 @@ impl TestShop {
             auth: ShopifyAuth::Token(SecretString::from("shpat_test".to_owned())),
             location: LocationRef::Id(1),
             timeout: Duration::from_secs(5),
+            verify_tls: true,
         }
     }
 }

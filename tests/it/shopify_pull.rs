@@ -1,0 +1,445 @@
+//! A full pull from the simulated Shopify store through the Shopify client:
+//! the replica holds what the shop sells, with its SKUs, prices and stock
+//! at the till's location; a pull cancelled midway resumes without asking
+//! again for a page it had finished.
+
+use std::path::Path;
+
+use possync::config::Config;
+use possync::domain::{GmtTime, Resource};
+use possync::store::Store;
+use possync::store::dump;
+use possync::store::lookup::products;
+use possync::sync::progress::PullProgress;
+use possync::sync::pull::{self, PullOptions};
+use possync::upstream::shopify::client::ShopifyClient;
+use possync::upstream::shopify::connection::ShopifyConnection;
+use possync_sim::shopify::{ShopifyConfig, ShopifySim};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+const VERSION: &str = "2026-04";
+
+/// What the shop says one sellable thing is, asked over its own API.
+#[derive(Debug, Clone, PartialEq)]
+struct Sellable {
+    /// The product (for a product's only, default variant) or the variant.
+    id: i64,
+    parent: i64,
+    sku: Option<String>,
+    price: Decimal,
+    stock: Option<i64>,
+}
+
+fn gid_number(gid: &str) -> i64 {
+    gid.rsplit('/').next().unwrap().parse().unwrap()
+}
+
+async fn ask(sim: &ShopifySim, document: &str, variables: Value) -> Value {
+    let url = format!("{}/admin/api/{VERSION}/graphql.json", sim.url());
+    let answer: Value = reqwest::Client::new()
+        .post(url)
+        .header("X-Shopify-Access-Token", sim.access_token())
+        .json(&json!({ "query": document, "variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer.get("errors").is_none(), "{answer}");
+    answer["data"].clone()
+}
+
+/// The first location's id.
+async fn location(sim: &ShopifySim) -> i64 {
+    let data = ask(sim, "{ locations(first: 5) { nodes { id } } }", json!({})).await;
+    gid_number(data["locations"]["nodes"][0]["id"].as_str().unwrap())
+}
+
+/// Every variant of an ACTIVE product, as the shop states it: the products
+/// the till sells (a default variant as its product) and the variations.
+async fn active_sellables(sim: &ShopifySim, location: i64) -> (Vec<Sellable>, Vec<Sellable>) {
+    let document = format!(
+        "query($after: String) {{ productVariants(first: 50, after: $after) {{ nodes {{ id sku price \
+         product {{ id status hasOnlyDefaultVariant }} \
+         inventoryItem {{ inventoryLevel(locationId: \"gid://shopify/Location/{location}\") {{ quantities(names: [\"available\"]) {{ quantity }} }} }} }} \
+         pageInfo {{ hasNextPage endCursor }} }} }}"
+    );
+    let (mut products, mut variations) = (Vec::new(), Vec::new());
+    let mut after = Value::Null;
+    loop {
+        let data = ask(sim, &document, json!({ "after": after })).await;
+        let conn = &data["productVariants"];
+        for v in conn["nodes"].as_array().unwrap() {
+            let product = &v["product"];
+            if product["status"] != "ACTIVE" {
+                continue;
+            }
+            let parent = gid_number(product["id"].as_str().unwrap());
+            let level = &v["inventoryItem"]["inventoryLevel"];
+            let s = Sellable {
+                id: gid_number(v["id"].as_str().unwrap()),
+                parent,
+                sku: v["sku"]
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+                price: v["price"].as_str().unwrap().parse().unwrap(),
+                stock: level["quantities"][0]["quantity"].as_i64(),
+            };
+            if product["hasOnlyDefaultVariant"] == true {
+                products.push(Sellable {
+                    id: parent,
+                    parent: 0,
+                    ..s
+                });
+            } else {
+                variations.push(s);
+            }
+        }
+        if conn["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+    }
+    (products, variations)
+}
+
+/// Every ACTIVE product's id.
+async fn active_product_ids(sim: &ShopifySim) -> Vec<i64> {
+    let mut ids = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = ask(
+            sim,
+            "query($after: String) { products(first: 100, after: $after) { nodes { id status } pageInfo { hasNextPage endCursor } } }",
+            json!({ "after": after }),
+        )
+        .await;
+        let conn = &data["products"];
+        for p in conn["nodes"].as_array().unwrap() {
+            if p["status"] == "ACTIVE" {
+                ids.push(gid_number(p["id"].as_str().unwrap()));
+            }
+        }
+        if conn["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+    }
+    ids.sort_unstable();
+    ids
+}
+
+/// A client made as the agent makes it, from the configuration: the
+/// shop's myshopify.com name, reached at the sim through `store.admin_url`.
+fn client(sim: &ShopifySim, location: i64) -> ShopifyClient {
+    let env = [
+        ("POSSYNC_STORE_KIND", "shopify".to_owned()),
+        (
+            "POSSYNC_STORE_SHOP",
+            "possync-demo.myshopify.com".to_owned(),
+        ),
+        ("POSSYNC_STORE_ACCESS_TOKEN", sim.access_token().to_owned()),
+        ("POSSYNC_STORE_API_VERSION", VERSION.to_owned()),
+        ("POSSYNC_STORE_LOCATION", location.to_string()),
+        ("POSSYNC_STORE_ADMIN_URL", sim.url()),
+    ]
+    .map(|(k, v)| (k.to_owned(), v));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("possync.toml");
+    std::fs::write(&file, "").unwrap();
+    let config = Config::load(Some(&file), env, &[]).unwrap();
+    let conn = ShopifyConnection::from_config(config.store().unwrap()).unwrap();
+    assert_eq!(
+        conn.graphql_url(),
+        format!("{}/admin/api/{VERSION}/graphql.json", sim.url())
+    );
+    ShopifyClient::new(conn).unwrap()
+}
+
+fn options(resources: &[Resource], statuses: &[&str], page_size: u8) -> PullOptions {
+    PullOptions {
+        page_size,
+        concurrency: 2,
+        product_statuses: statuses.iter().map(|s| (*s).to_owned()).collect(),
+        order_statuses: Vec::new(),
+        order_window_days: 0,
+        max_records: 0,
+        resources: resources.to_vec(),
+    }
+}
+
+async fn replica_ids(store: &Store, resource: Resource) -> Vec<i64> {
+    let mut ids: Vec<i64> = store
+        .read(move |c| dump::raw_rows(c, resource))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k.parse().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// What the replica says of each sellable the shop lists.
+async fn replica_view(store: &Store, want: &[Sellable]) -> Vec<Sellable> {
+    let mut out = Vec::new();
+    for s in want {
+        let id = s.id;
+        let view = store
+            .read(move |c| products::product(c, id, GmtTime::now()))
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{id} is not in the replica"));
+        out.push(Sellable {
+            id: view.id,
+            parent: view.parent_id,
+            sku: view.sku.filter(|s| !s.is_empty()),
+            price: view.price.price.expect("a price"),
+            stock: view.stock.quantity,
+        });
+    }
+    out
+}
+
+async fn spawn_sim() -> ShopifySim {
+    ShopifySim::spawn(ShopifyConfig::default()).await.unwrap()
+}
+
+#[tokio::test]
+async fn full_pull_from_shopify_mirrors_products_and_variants_with_stock() {
+    let sim = spawn_sim().await;
+    let location = location(&sim).await;
+    let (want_products, want_variations) = active_sellables(&sim, location).await;
+    assert!(!want_products.is_empty() && !want_variations.is_empty());
+    assert!(
+        active_product_ids(&sim).await.len() < sim.counts().products,
+        "the sim has products that are not ACTIVE, to leave out"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("replica.db")).unwrap();
+    let client = client(&sim, location);
+    // One item a page: the walk follows many cursors, and a variant page
+    // holding a product's default variant has no variation on it (the
+    // walk must read on past it, not end there).
+    let opts = options(&[Resource::Products, Resource::Variations], &["publish"], 1);
+    let (tx, _rx) = watch::channel(PullProgress::default());
+    let report = pull::run(&client, &store, &opts, &tx, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(report.resources.len(), 2, "{report:?}");
+
+    assert_eq!(
+        replica_ids(&store, Resource::Products).await,
+        active_product_ids(&sim).await,
+        "exactly the ACTIVE products"
+    );
+    let mut want_var_ids: Vec<i64> = want_variations.iter().map(|s| s.id).collect();
+    want_var_ids.sort_unstable();
+    assert_eq!(
+        replica_ids(&store, Resource::Variations).await,
+        want_var_ids,
+        "exactly the variants of ACTIVE products that are not a default one"
+    );
+    assert_eq!(replica_view(&store, &want_products).await, want_products);
+    assert_eq!(
+        replica_view(&store, &want_variations).await,
+        want_variations
+    );
+    sim.shutdown().await;
+}
+
+/// Product pages the running products run has written.
+fn done_pages(db: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(
+        "SELECT COUNT(*) FROM pull_pages p JOIN pull_runs r ON r.id = p.run_id
+         WHERE r.resource = 'products' AND r.state = 'running' AND p.scope = 0",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn cancelled_shopify_pull_resumes_without_fetching_a_finished_page_again() {
+    let sim = spawn_sim().await;
+    let location = location(&sim).await;
+    let all = sim.counts().products as i64;
+    let per_page: u8 = 4;
+    // Every status: one cursor page per request, so requests count pages.
+    let opts = options(&[Resource::Products], &["any"], per_page);
+    let pages = (all + i64::from(per_page) - 1) / i64::from(per_page);
+    assert!(pages >= 5, "enough pages to stop in the middle: {pages}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("replica.db");
+    let store = Store::open(&db).unwrap();
+
+    let first = client(&sim, location);
+    let (tx, rx) = watch::channel(PullProgress::default());
+    let token = CancellationToken::new();
+    let stopper = {
+        let (token, mut rx) = (token.clone(), rx.clone());
+        tokio::spawn(async move {
+            let _ = rx
+                .wait_for(|p| p.resources.iter().any(|r| r.pages_done >= 2))
+                .await;
+            token.cancel();
+        })
+    };
+    let outcome = pull::run(&first, &store, &opts, &tx, &token).await;
+    stopper.await.unwrap();
+    assert!(outcome.is_err(), "cancelled: {outcome:?}");
+    drop(rx);
+    let done = done_pages(&db);
+    assert!(
+        done >= 2 && done < pages,
+        "stopped midway: {done} of {pages}"
+    );
+
+    let second = client(&sim, location);
+    let (tx, _rx) = watch::channel(PullProgress::default());
+    let report = pull::run(&second, &store, &opts, &tx, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(report.resources[0].resumed, "{report:?}");
+    // The shop check, then only the pages not finished before.
+    assert_eq!(second.requests_sent() as i64, 1 + pages - done);
+
+    let mut want: Vec<i64> = sim.product_ids().iter().map(|g| gid_number(g)).collect();
+    want.sort_unstable();
+    assert_eq!(replica_ids(&store, Resource::Products).await, want);
+    sim.shutdown().await;
+}
+
+/// Every id under `root` (a connection), and the refund ids of orders.
+async fn all_ids(sim: &ShopifySim, root: &str, fields: &str) -> Vec<Value> {
+    let mut nodes = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let document = format!(
+            "query($after: String) {{ {root}(first: 50, after: $after) {{ nodes {{ {fields} }} pageInfo {{ hasNextPage endCursor }} }} }}"
+        );
+        let data = ask(sim, &document, json!({ "after": after })).await;
+        let conn = &data[root];
+        nodes.extend(conn["nodes"].as_array().unwrap().iter().cloned());
+        if conn["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+    }
+    nodes
+}
+
+fn sorted_ids<'a>(nodes: impl Iterator<Item = &'a Value>) -> Vec<i64> {
+    let mut ids: Vec<i64> = nodes
+        .map(|n| gid_number(n["id"].as_str().unwrap()))
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[tokio::test]
+async fn full_pull_from_shopify_mirrors_collections_customers_orders_and_refunds() {
+    let sim = spawn_sim().await;
+    let location = location(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("replica.db")).unwrap();
+    let client = client(&sim, location);
+    let opts = options(
+        &[
+            Resource::Categories,
+            Resource::Customers,
+            Resource::Orders,
+            Resource::Refunds,
+        ],
+        &["publish"],
+        5,
+    );
+    let (tx, _rx) = watch::channel(PullProgress::default());
+    let report = pull::run(&client, &store, &opts, &tx, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(report.resources.len(), 4, "{report:?}");
+
+    let collections = all_ids(&sim, "collections", "id").await;
+    assert!(!collections.is_empty());
+    assert_eq!(
+        replica_ids(&store, Resource::Categories).await,
+        sorted_ids(collections.iter())
+    );
+    let customers = all_ids(&sim, "customers", "id").await;
+    assert_eq!(customers.len(), sim.counts().customers);
+    assert_eq!(
+        replica_ids(&store, Resource::Customers).await,
+        sorted_ids(customers.iter())
+    );
+    let orders = all_ids(&sim, "orders", "id refunds { id }").await;
+    assert_eq!(orders.len(), sim.counts().orders);
+    assert_eq!(
+        replica_ids(&store, Resource::Orders).await,
+        sorted_ids(orders.iter()),
+        "every order (no status filter asked)"
+    );
+    let refunds: Vec<Value> = orders
+        .iter()
+        .flat_map(|o| o["refunds"].as_array().unwrap().iter().cloned())
+        .collect();
+    assert!(!refunds.is_empty(), "the sim has refunds to mirror");
+    assert_eq!(
+        replica_ids(&store, Resource::Refunds).await,
+        sorted_ids(refunds.iter())
+    );
+    sim.shutdown().await;
+}
+
+/// Every resource, as a WooCommerce pull asks them: what Shopify has lands,
+/// what is not read from it yet is named, and the pull says it is
+/// incomplete rather than passing it over.
+#[tokio::test]
+async fn a_pull_of_every_resource_names_those_not_read_from_shopify() {
+    let sim = spawn_sim().await;
+    let location = location(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("replica.db")).unwrap();
+    let client = client(&sim, location);
+    let opts = options(&Resource::ALL, &["publish"], 50);
+    let (tx, _rx) = watch::channel(PullProgress::default());
+    let e = pull::run(&client, &store, &opts, &tx, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    let text = e.to_string();
+    for r in [
+        "settings",
+        "countries",
+        "tax_rates",
+        "shipping_zones",
+        "payment_gateways",
+    ] {
+        assert!(text.contains(&format!("{r}: ")), "{r} not named in: {text}");
+    }
+    for r in [
+        "products",
+        "variations",
+        "categories",
+        "customers",
+        "orders",
+    ] {
+        assert!(!text.contains(&format!("{r}:")), "{r} failed: {text}");
+    }
+    assert_eq!(
+        replica_ids(&store, Resource::Products).await,
+        active_product_ids(&sim).await
+    );
+    assert_eq!(
+        replica_ids(&store, Resource::Customers).await.len(),
+        sim.counts().customers
+    );
+    sim.shutdown().await;
+}
