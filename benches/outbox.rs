@@ -16,14 +16,15 @@
 //! storefront every 100 ms (100 ms of a worker): the replay's wall time and
 //! what the shop's own shoppers meet meanwhile.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use possync::config::{Config, StoreConfig, TillConfig};
 use possync::domain::outbox::EntryState;
 use possync::store::outbox;
 use possync::sync::engine::InitialPull;
-use possync::{App, AppOptions};
-use possync_sim::woo::{FaultKind, Sim, SimConfig};
+use possync::{App, AppOptions, RunningApp};
+use possync_sim::woo::{FaultKind, Sim, SimConfig, SimHandle};
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -75,33 +76,10 @@ async fn replay_under_workers(sales: usize, pinned: Option<usize>) {
     .unwrap();
     let product = sim.add_simple_product("Bench", "BENCH-1", "3.50", Some(1_000_000));
     let dir = tempfile::tempdir().unwrap();
-    let store = StoreConfig::oauth1(
-        sim.url().parse().unwrap(),
-        sim.consumer_key(),
-        sim.consumer_secret(),
-    );
-    let mut config = Config {
-        till: TillConfig {
-            replay_concurrency: 16,
-            ..TillConfig::default()
-        },
-        ..Config::new(
-            "127.0.0.1:0".parse().unwrap(),
-            dir.path().to_path_buf(),
-            Some(store),
-        )
-    };
+    let mut config = agent_config(&sim, dir.path(), 16);
     config.sync.concurrency = pinned.unwrap_or(possync::config::AUTO_CONCURRENCY);
     config.sync.max_concurrency = 16;
-    let app = App::spawn(
-        config,
-        AppOptions {
-            initial_pull: InitialPull::Always,
-        },
-    )
-    .await
-    .unwrap();
-    app.pull_finished().await;
+    let app = pulled_agent(config).await;
     sim.set_fail_rate(1.0, vec![FaultKind::BadGateway]);
     let token = possync::api::security::tokens::create(app.store(), "bench-till")
         .await
@@ -150,19 +128,7 @@ async fn replay_under_workers(sales: usize, pinned: Option<usize>) {
     };
     sim.set_fail_rate(0.0, Vec::new());
     let back = Instant::now();
-    let store = app.store().clone();
-    loop {
-        let counts = store.read(outbox::counts).await.unwrap();
-        let confirmed: i64 = counts
-            .iter()
-            .filter(|(s, _)| *s == EntryState::Confirmed)
-            .map(|(_, n)| n)
-            .sum();
-        if confirmed as usize == sales {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    all_confirmed(&app, sales).await;
     let wall = back.elapsed();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut front = probe.await.unwrap();
@@ -179,6 +145,63 @@ async fn replay_under_workers(sales: usize, pinned: Option<usize>) {
         q.max_wait_ms,
     );
     app.shutdown().await;
+}
+
+/// The agent's configuration for the simulated shop `sim`, its data in `dir`.
+fn agent_config(sim: &SimHandle, dir: &Path, replay_concurrency: usize) -> Config {
+    let store = StoreConfig::oauth1(
+        sim.url().parse().unwrap(),
+        sim.consumer_key(),
+        sim.consumer_secret(),
+    );
+    Config {
+        till: TillConfig {
+            replay_concurrency,
+            ..TillConfig::default()
+        },
+        ..Config::new(
+            "127.0.0.1:0".parse().unwrap(),
+            dir.to_path_buf(),
+            Some(store),
+        )
+    }
+}
+
+/// The agent started on `config`, its first full pull done.
+async fn pulled_agent(config: Config) -> RunningApp {
+    let app = App::spawn(
+        config,
+        AppOptions {
+            initial_pull: InitialPull::Always,
+        },
+    )
+    .await
+    .unwrap();
+    app.pull_finished().await;
+    app
+}
+
+/// Waits until the shop has confirmed all `sales`; none may be refused.
+async fn all_confirmed(app: &RunningApp, sales: usize) {
+    let count = |counts: &[(EntryState, i64)], state: EntryState| -> i64 {
+        counts
+            .iter()
+            .filter(|(s, _)| *s == state)
+            .map(|(_, n)| n)
+            .sum()
+    };
+    loop {
+        let counts = app.store().read(outbox::counts).await.unwrap();
+        if count(&counts, EntryState::Confirmed) as usize == sales {
+            return;
+        }
+        assert_eq!(
+            count(&counts, EntryState::Rejected),
+            0,
+            "some sales were refused: {counts:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn run(sales: usize, concurrency: usize, latency: Duration) {
@@ -202,31 +225,7 @@ async fn run(sales: usize, concurrency: usize, latency: Duration) {
         })
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let store = StoreConfig::oauth1(
-        sim.url().parse().unwrap(),
-        sim.consumer_key(),
-        sim.consumer_secret(),
-    );
-    let config = Config {
-        till: TillConfig {
-            replay_concurrency: concurrency,
-            ..TillConfig::default()
-        },
-        ..Config::new(
-            "127.0.0.1:0".parse().unwrap(),
-            dir.path().to_path_buf(),
-            Some(store),
-        )
-    };
-    let app = App::spawn(
-        config,
-        AppOptions {
-            initial_pull: InitialPull::Always,
-        },
-    )
-    .await
-    .unwrap();
-    app.pull_finished().await;
+    let app = pulled_agent(agent_config(&sim, dir.path(), concurrency)).await;
 
     // The shop is unreachable (its proxy answers 502): every sale queues.
     sim.set_fail_rate(1.0, vec![FaultKind::BadGateway]);
@@ -276,25 +275,7 @@ async fn run(sales: usize, concurrency: usize, latency: Duration) {
     sim.clear_requests();
     sim.set_fail_rate(0.0, Vec::new());
     let back = Instant::now();
-    let store = app.store().clone();
-    loop {
-        let counts = store.read(outbox::counts).await.unwrap();
-        let confirmed: i64 = counts
-            .iter()
-            .filter(|(s, _)| *s == EntryState::Confirmed)
-            .map(|(_, n)| n)
-            .sum();
-        if confirmed as usize == sales {
-            break;
-        }
-        let stuck: i64 = counts
-            .iter()
-            .filter(|(s, _)| *s == EntryState::Rejected)
-            .map(|(_, n)| n)
-            .sum();
-        assert_eq!(stuck, 0, "some sales were refused: {counts:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    all_confirmed(&app, sales).await;
     let replay = back.elapsed();
     let requests = sim.requests();
     let by = |m: &str| requests.iter().filter(|r| r.method == m).count();
