@@ -94,11 +94,19 @@ async fn sync_to_completion(config: &Path) {
     );
 }
 
-#[tokio::test]
-async fn a_pull_killed_with_sigkill_resumes_without_refetching_finished_pages() {
+/// A simulated shop of 160 products (`seed`) answering in 40 ms, and a
+/// `possync sync --full` against it SIGKILLed once five product pages are
+/// written: the shop, the agent's directory and its config file.
+async fn pull_killed_after_five_product_pages(
+    seed: u64,
+) -> (
+    possync_sim::woo::SimHandle,
+    tempfile::TempDir,
+    std::path::PathBuf,
+) {
     let sim = Sim::spawn(SimConfig {
         listen: any_port(),
-        seed: 11,
+        seed,
         products: 160,
         customers: 20,
         orders: 30,
@@ -113,7 +121,6 @@ async fn a_pull_killed_with_sigkill_resumes_without_refetching_finished_pages() 
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(&sim, dir.path(), SYNC);
     let db = dir.path().join("data").join("replica.db");
-
     let mut child = possync()
         .args(["sync", "--full", "--quiet", "--config"])
         .arg(&config)
@@ -126,8 +133,14 @@ async fn a_pull_killed_with_sigkill_resumes_without_refetching_finished_pages() 
     })
     .await;
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "killed, not finished");
+    assert!(!child.wait().unwrap().success(), "killed, not finished");
+    (sim, dir, config)
+}
+
+#[tokio::test]
+async fn a_pull_killed_with_sigkill_resumes_without_refetching_finished_pages() {
+    let (sim, dir, config) = pull_killed_after_five_product_pages(11).await;
+    let db = dir.path().join("data").join("replica.db");
 
     let (run_before, done) = done_product_pages(&db).expect("the run is still open");
     let total_pages = sim.product_ids(Some("publish")).len().div_ceil(10);
@@ -207,37 +220,8 @@ fn as_schema_10(db: &Path) {
 
 #[tokio::test]
 async fn a_pull_killed_under_the_version_before_cursors_resumes_after_the_upgrade() {
-    let sim = Sim::spawn(SimConfig {
-        listen: any_port(),
-        seed: 12,
-        products: 160,
-        customers: 20,
-        orders: 30,
-        faults: FaultConfig {
-            latency: Duration::from_millis(40),
-            ..FaultConfig::default()
-        },
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(&sim, dir.path(), SYNC);
+    let (sim, dir, config) = pull_killed_after_five_product_pages(12).await;
     let db = dir.path().join("data").join("replica.db");
-
-    let mut child = possync()
-        .args(["sync", "--full", "--quiet", "--config"])
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("five product pages", Duration::from_secs(60), || async {
-        done_product_pages(&db).filter(|(_, p)| p.len() >= 5)
-    })
-    .await;
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
-    assert!(!child.wait().unwrap().success(), "killed, not finished");
     let (run_before, done) = done_product_pages(&db).expect("the run is still open");
     as_schema_10(&db);
     let version: i64 = open(&db)
