@@ -125,6 +125,14 @@ impl Setting {
             Setting::Auto => "\"auto\"".to_owned(),
         }
     }
+    /// The most requests at once: the pinned number, or `auto`'s default
+    /// ceiling (`sync.max_concurrency` = 8).
+    fn ceiling(self) -> usize {
+        match self {
+            Setting::Fixed(n) => n,
+            Setting::Auto => 8,
+        }
+    }
     fn label(self) -> String {
         match self {
             Setting::Fixed(n) => n.to_string(),
@@ -331,10 +339,7 @@ fn part_floor(rt: &tokio::runtime::Runtime, products: usize, baseline: Option<&s
         builds.push(("after", THIS));
         for (label, bin) in builds {
             let r = sync_full(bin, &sim, setting, Some("products,variations"));
-            let conc = match setting {
-                Setting::Fixed(n) => n,
-                Setting::Auto => 8,
-            };
+            let conc = setting.ceiling();
             let (pages, floor) = floor_secs(p, v, latency, conc);
             let busy = r.writer_busy;
             println!(
@@ -544,10 +549,7 @@ fn part_latency(products: usize) {
     for setting in [Setting::Fixed(4), Setting::Auto] {
         let dir_counts = sync_full(THIS, &sim, setting, Some("products,variations"));
         // The pages asked: every request but the probe's three.
-        let conc = match setting {
-            Setting::Fixed(n) => n,
-            Setting::Auto => 8,
-        };
+        let conc = setting.ceiling();
         let pages = dir_counts.requests.saturating_sub(3);
         let floor = pages as f64 * latency.as_secs_f64() / conc as f64;
         println!(
@@ -600,10 +602,7 @@ fn part_small() {
         let r = sync_full(THIS, &sim, setting, None);
         // At most `concurrency` requests at once: the probe's round, then
         // the others in rounds of that many (auto: at its ceiling of 8).
-        let conc = match setting {
-            Setting::Fixed(n) => n as u64,
-            Setting::Auto => 8,
-        };
+        let conc = setting.ceiling() as u64;
         let rounds = 1 + r.requests.saturating_sub(3).div_ceil(conc);
         let bound = (rounds as f64 * latency.as_secs_f64()).max(critical);
         println!(
