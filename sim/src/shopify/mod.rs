@@ -103,6 +103,8 @@ struct Inner {
     faults: faults::FaultPlan,
     requests: AtomicU64,
     throttled: AtomicU64,
+    /// The shop's network is down (see [`ShopifySim::network`]).
+    network: crate::net::NetworkSwitch,
 }
 
 /// A running simulated Shopify store.
@@ -141,6 +143,7 @@ impl ShopifySim {
             faults: faults::FaultPlan::new(config.faults, config.seed),
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
+            network: crate::net::NetworkSwitch::default(),
         });
         let app = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
@@ -148,7 +151,9 @@ impl ShopifySim {
             .with_state(inner.clone());
         let cancel = CancellationToken::new();
         let stop = cancel.clone();
+        let offline = inner.network.0.clone();
         let task = tokio::spawn(async move {
+            let listener = crate::net::SimListener { listener, offline };
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await;
@@ -159,6 +164,12 @@ impl ShopifySim {
             cancel,
             task,
         })
+    }
+
+    /// The shop's network switch: while offline, every connection is
+    /// closed before a request is read, as a cut line looks to a client.
+    pub fn network(&self) -> crate::net::NetworkSwitch {
+        self.inner.network.clone()
     }
 
     /// `http://127.0.0.1:PORT`
