@@ -17,6 +17,7 @@ mod outbox;
 mod resume;
 mod security;
 mod shopify_cli;
+mod shopify_delta;
 mod shopify_pull;
 mod sim_behaviour;
 mod sim_client;
