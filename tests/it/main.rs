@@ -19,6 +19,7 @@ mod security;
 mod shopify_cli;
 mod shopify_delta;
 mod shopify_pull;
+mod shops;
 mod sim_behaviour;
 mod sim_client;
 mod sim_fixtures;

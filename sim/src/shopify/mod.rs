@@ -72,6 +72,9 @@ pub struct ShopifyConfig {
     /// "Now" for the generated timestamps (seconds since the epoch), so
     /// that a seed gives the same shop whatever the day; `None` = now.
     pub now: Option<i64>,
+    /// Keep every GraphQL request's `query` and `variables` for
+    /// [`ShopifySim::graphql_log`] (tests; off, it grows without bound).
+    pub record_requests: bool,
 }
 
 impl Default for ShopifyConfig {
@@ -91,6 +94,7 @@ impl Default for ShopifyConfig {
             bulk_run_time: Duration::from_millis(200),
             faults: ShopifyFaults::default(),
             now: None,
+            record_requests: false,
         }
     }
 }
@@ -105,6 +109,15 @@ struct Inner {
     throttled: AtomicU64,
     /// The shop's network is down (see [`ShopifySim::network`]).
     network: crate::net::NetworkSwitch,
+    /// Requests kept when `record_requests` is set.
+    log: Option<Mutex<Vec<LoggedRequest>>>,
+}
+
+/// One GraphQL request as the store received it.
+#[derive(Debug, Clone)]
+pub struct LoggedRequest {
+    pub query: String,
+    pub variables: Value,
 }
 
 /// A running simulated Shopify store.
@@ -144,6 +157,7 @@ impl ShopifySim {
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             network: crate::net::NetworkSwitch::default(),
+            log: config.record_requests.then(|| Mutex::new(Vec::new())),
         });
         let app = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
@@ -209,6 +223,20 @@ impl ShopifySim {
             .read()
             .unwrap_or_else(PoisonError::into_inner);
         store.list("Product").to_vec()
+    }
+
+    /// Every GraphQL request received since the start or the last
+    /// [`ShopifySim::clear_log`], when `record_requests` is set.
+    pub fn graphql_log(&self) -> Vec<LoggedRequest> {
+        self.inner.log.as_ref().map_or_else(Vec::new, |l| {
+            l.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        })
+    }
+
+    pub fn clear_log(&self) {
+        if let Some(l) = &self.inner.log {
+            l.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        }
     }
 
     /// GraphQL requests answered (any outcome) and of them, throttled.
@@ -310,6 +338,14 @@ async fn graphql(
             &json!({"errors": {"query": "Required parameter missing or invalid"}}),
         );
     };
+    if let Some(log) = &inner.log {
+        log.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(LoggedRequest {
+                query: query.to_owned(),
+                variables: request.get("variables").cloned().unwrap_or(Value::Null),
+            });
+    }
     let fault = inner.faults.draw();
     match fault {
         Some(ShopifyFault::ServerError) => {
