@@ -21,7 +21,7 @@
 mod auth;
 mod clock;
 mod data;
-mod faults;
+pub(crate) mod faults;
 mod handle;
 mod http;
 mod json;

@@ -71,7 +71,7 @@ fn order_created(key: Uuid) -> Reply {
 #[test]
 fn order_variables_carry_the_key_the_stock_taking_and_the_payment() {
     let key = Uuid::from_u128(1);
-    let v = order_variables(key, &sale(true, 9), 5, &[9], "CAD");
+    let v = order_variables(key, &sale(true, 9), 5, &[9], "CAD", None);
     let o = &v["order"];
     assert_eq!(o["sourceIdentifier"], key.to_string());
     assert_eq!(
@@ -102,7 +102,7 @@ fn order_variables_carry_the_key_the_stock_taking_and_the_payment() {
         paid: false,
         ..sale(false, 9)
     };
-    let v = order_variables(key, &unpaid, 0, &[9], "CAD");
+    let v = order_variables(key, &unpaid, 0, &[9], "CAD", None);
     assert_eq!(v["order"]["financialStatus"], "PENDING");
     assert!(v["order"].get("transactions").is_none());
     assert!(v["order"].get("customerId").is_none());
