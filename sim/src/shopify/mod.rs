@@ -608,3 +608,5 @@ fn answer(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod write_tests;

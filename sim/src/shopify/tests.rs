@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::*;
 
-async fn sim_with(config: ShopifyConfig) -> ShopifySim {
+pub(super) async fn sim_with(config: ShopifyConfig) -> ShopifySim {
     ShopifySim::spawn(config).await.expect("sim starts")
 }
 
@@ -29,7 +29,7 @@ async fn post_to(url: &str, token: &str, query: &str, variables: Value) -> (u16,
     (status, resp.json().await.expect("JSON body"))
 }
 
-async fn post(
+pub(super) async fn post(
     sim: &ShopifySim,
     version: ApiVersion,
     query: &str,
