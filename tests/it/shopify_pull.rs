@@ -20,24 +20,24 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-const VERSION: &str = "2026-04";
+pub(crate) const VERSION: &str = "2026-04";
 
 /// What the shop says one sellable thing is, asked over its own API.
 #[derive(Debug, Clone, PartialEq)]
-struct Sellable {
+pub(crate) struct Sellable {
     /// The product (for a product's only, default variant) or the variant.
-    id: i64,
-    parent: i64,
-    sku: Option<String>,
-    price: Decimal,
-    stock: Option<i64>,
+    pub id: i64,
+    pub parent: i64,
+    pub sku: Option<String>,
+    pub price: Decimal,
+    pub stock: Option<i64>,
 }
 
-fn gid_number(gid: &str) -> i64 {
+pub(crate) fn gid_number(gid: &str) -> i64 {
     gid.rsplit('/').next().unwrap().parse().unwrap()
 }
 
-async fn ask(sim: &ShopifySim, document: &str, variables: Value) -> Value {
+pub(crate) async fn ask(sim: &ShopifySim, document: &str, variables: Value) -> Value {
     let url = format!("{}/admin/api/{VERSION}/graphql.json", sim.url());
     let answer: Value = reqwest::Client::new()
         .post(url)
@@ -54,14 +54,17 @@ async fn ask(sim: &ShopifySim, document: &str, variables: Value) -> Value {
 }
 
 /// The first location's id.
-async fn location(sim: &ShopifySim) -> i64 {
+pub(crate) async fn location(sim: &ShopifySim) -> i64 {
     let data = ask(sim, "{ locations(first: 5) { nodes { id } } }", json!({})).await;
     gid_number(data["locations"]["nodes"][0]["id"].as_str().unwrap())
 }
 
 /// Every variant of an ACTIVE product, as the shop states it: the products
 /// the till sells (a default variant as its product) and the variations.
-async fn active_sellables(sim: &ShopifySim, location: i64) -> (Vec<Sellable>, Vec<Sellable>) {
+pub(crate) async fn active_sellables(
+    sim: &ShopifySim,
+    location: i64,
+) -> (Vec<Sellable>, Vec<Sellable>) {
     let document = format!(
         "query($after: String) {{ productVariants(first: 50, after: $after) {{ nodes {{ id sku price \
          product {{ id status hasOnlyDefaultVariant }} \
@@ -136,7 +139,7 @@ async fn active_product_ids(sim: &ShopifySim) -> Vec<i64> {
 
 /// A client made as the agent makes it, from the configuration: the
 /// shop's myshopify.com name, reached at the sim through `store.admin_url`.
-fn client(sim: &ShopifySim, location: i64) -> ShopifyClient {
+pub(crate) fn client(sim: &ShopifySim, location: i64) -> ShopifyClient {
     let env = [
         ("POSSYNC_STORE_KIND", "shopify".to_owned()),
         (
@@ -161,7 +164,7 @@ fn client(sim: &ShopifySim, location: i64) -> ShopifyClient {
     ShopifyClient::new(conn).unwrap()
 }
 
-fn options(resources: &[Resource], statuses: &[&str], page_size: u8) -> PullOptions {
+pub(crate) fn options(resources: &[Resource], statuses: &[&str], page_size: u8) -> PullOptions {
     PullOptions {
         page_size,
         concurrency: 2,
@@ -206,7 +209,7 @@ async fn replica_view(store: &Store, want: &[Sellable]) -> Vec<Sellable> {
     out
 }
 
-async fn spawn_sim() -> ShopifySim {
+pub(crate) async fn spawn_sim() -> ShopifySim {
     ShopifySim::spawn(ShopifyConfig::default()).await.unwrap()
 }
 

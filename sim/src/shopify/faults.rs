@@ -69,6 +69,14 @@ impl FaultPlan {
         rules.extend(std::iter::repeat_n((fault, None), times));
     }
 
+    /// Rules not yet spent.
+    pub fn pending(&self) -> usize {
+        self.rules
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
     /// The next `times` requests whose document contains `field`.
     pub fn inject_on(&self, fault: ShopifyFault, field: &str, times: usize) {
         let mut rules = self.rules.lock().unwrap_or_else(PoisonError::into_inner);

@@ -270,6 +270,12 @@ impl ShopifySim {
         self.inner.faults.inject_on(fault, field, times);
     }
 
+    /// Injected faults not yet spent (a rule aimed at a document that was
+    /// never sent stays pending).
+    pub fn faults_pending(&self) -> usize {
+        self.inner.faults.pending()
+    }
+
     /// A node as the store holds it (objects it points to as
     /// `{"__ref": gid}`), e.g. to check what a write did.
     pub fn node(&self, gid: &str) -> Option<Value> {

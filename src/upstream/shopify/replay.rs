@@ -126,6 +126,25 @@ fn customer_input(fields: &CustomerFields) -> Value {
     input
 }
 
+/// What the shop took for each line. A sale completed at the till is
+/// created fulfilled at the till's location with DECREMENT_IGNORING_POLICY,
+/// so each line took its quantity there (an untracked item's count stays
+/// empty, whatever is said). Otherwise Shopify routed the order and does
+/// not say from where: unknown.
+fn taken_at_till(mut c: CreatedOrder) -> CreatedOrder {
+    let fulfilled = serde_json::from_str::<Value>(&c.order.raw.0)
+        .is_ok_and(|o| o["displayFulfillmentStatus"] == "FULFILLED");
+    if fulfilled {
+        c.reduced_stock = c
+            .order
+            .line_items
+            .iter()
+            .map(|l| Some(l.quantity))
+            .collect();
+    }
+    c
+}
+
 impl ShopifyClient {
     /// How long is left of the search-lag window for an attempt the
     /// replayer describes by `since` (its start minus `LOOKUP_MARGIN`).
@@ -149,7 +168,9 @@ impl UpstreamWrites for ShopifyClient {
         sale: &Sale,
         customer_id: UpstreamId,
     ) -> Result<CreatedOrder, WriteFailure> {
-        ShopifyClient::create_order(self, &self.write_cache, key, sale, customer_id).await
+        ShopifyClient::create_order(self, &self.write_cache, key, sale, customer_id)
+            .await
+            .map(taken_at_till)
     }
 
     async fn find_order(
@@ -158,10 +179,12 @@ impl UpstreamWrites for ShopifyClient {
         since: GmtTime,
     ) -> Result<Option<CreatedOrder>, UpstreamError> {
         let window = self.search_window_left(since);
-        if window.is_zero() {
-            return ShopifyClient::find_order(self, key).await;
-        }
-        self.find_order_settled(key, window).await
+        let found = if window.is_zero() {
+            ShopifyClient::find_order(self, key).await?
+        } else {
+            self.find_order_settled(key, window).await?
+        };
+        Ok(found.map(taken_at_till))
     }
 
     async fn create_refund(
