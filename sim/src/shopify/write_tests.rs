@@ -113,7 +113,7 @@ async fn an_order_keeps_its_source_and_payment_takes_stock_at_its_location_and_i
             break;
         }
         assert!(Instant::now() < deadline, "never found");
-        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     sim.shutdown().await;
 }

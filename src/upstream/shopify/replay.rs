@@ -368,6 +368,27 @@ impl UpstreamWrites for ShopifyClient {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn the_search_window_runs_from_when_the_attempt_began() {
+        let shop = crate::upstream::shopify::test_shop::TestShop::start().await;
+        let client = ShopifyClient::new(shop.connection())
+            .unwrap()
+            .with_search_lag_window(Duration::from_secs(60));
+        // As the replayer asks: the attempt's start minus LOOKUP_MARGIN.
+        let began = |ago: i64| GmtTime::now().plus_secs(-ago).minus(LOOKUP_MARGIN);
+        let left = client.search_window_left(began(0));
+        assert!(
+            left > Duration::from_secs(58) && left <= Duration::from_secs(61),
+            "{left:?}"
+        );
+        let left = client.search_window_left(began(45));
+        assert!(
+            left > Duration::from_secs(13) && left <= Duration::from_secs(16),
+            "{left:?}"
+        );
+        assert_eq!(client.search_window_left(began(3600)), Duration::ZERO);
+    }
+
     #[test]
     fn only_the_statuses_shopify_can_set_map_to_a_mutation() {
         assert_eq!(status_mutation("completed").unwrap().1, "orderClose");
