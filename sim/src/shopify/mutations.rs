@@ -1083,6 +1083,31 @@ fn inventory_set(
             );
         }
         let now_q = quantity(store, &level, name);
+        // Before 2026-04: `compareQuantity` (deprecated), unless opted out.
+        if cx.version < ApiVersion::V2026_04 {
+            let ignore = input["ignoreCompareQuantity"].as_bool().unwrap_or(false);
+            let compare = q["compareQuantity"].as_i64();
+            if !ignore && compare.is_none() && q["changeFromQuantity"].is_null() {
+                return refused(
+                    NAME,
+                    user_error(
+                        Some(vec!["input", "quantities", &index, "compareQuantity"]),
+                        "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.",
+                        Some("COMPARE_QUANTITY_REQUIRED"),
+                    ),
+                );
+            }
+            if !ignore && compare.is_some_and(|c| c != now_q) {
+                return refused(
+                    NAME,
+                    user_error(
+                        Some(vec!["input", "quantities", &index, "compareQuantity"]),
+                        "The compareQuantity value does not match persisted value.",
+                        Some("COMPARE_QUANTITY_STALE"),
+                    ),
+                );
+            }
+        }
         if let Some(from) = q["changeFromQuantity"].as_i64()
             && from != now_q
         {

@@ -395,3 +395,50 @@ async fn a_dropped_answer_still_commits_the_mutation_it_was_aimed_at() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn before_2026_04_a_set_compares_the_quantity_it_names() {
+    let sim = lagging(Duration::ZERO).await;
+    let (variant, item, loc, _) = shelf(&sim).await;
+    let q = sim.available(&variant, &loc).unwrap();
+    let set = |compare: Value| {
+        let mut entry = json!({"inventoryItemId": item, "locationId": loc, "quantity": 4});
+        if !compare.is_null() {
+            entry["compareQuantity"] = compare;
+        }
+        json!({"input": {"name": "available", "reason": "correction", "quantities": [entry]}})
+    };
+    let old = ApiVersion::V2026_01;
+    // The key is optional there.
+    let (_, b) = post(&sim, old, SET_NO_KEY, set(Value::Null)).await;
+    assert_eq!(
+        b["data"]["inventorySetQuantities"]["userErrors"][0]["code"], "COMPARE_QUANTITY_REQUIRED",
+        "{b}"
+    );
+    let (_, b) = post(&sim, old, SET_NO_KEY, set(json!(q + 1))).await;
+    assert_eq!(
+        b["data"]["inventorySetQuantities"]["userErrors"][0]["code"],
+        "COMPARE_QUANTITY_STALE"
+    );
+    assert_eq!(sim.available(&variant, &loc), Some(q));
+    let (_, b) = post(&sim, old, SET_NO_KEY, set(json!(q))).await;
+    assert_eq!(
+        b["data"]["inventorySetQuantities"]["userErrors"],
+        json!([]),
+        "{b}"
+    );
+    assert_eq!(sim.available(&variant, &loc), Some(4));
+    // Gone from 2026-04: the variables no longer fit the input type.
+    let (_, b) = post(
+        &sim,
+        V,
+        SET,
+        json!({"input": set(json!(4))["input"], "key": "k"}),
+    )
+    .await;
+    assert_eq!(
+        b["errors"][0]["extensions"]["code"], "INVALID_VARIABLE",
+        "{b}"
+    );
+    sim.shutdown().await;
+}

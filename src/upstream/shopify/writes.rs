@@ -7,8 +7,9 @@
 //!   `orders(query: "source_identifier:'…'")`. Search lags creation, so a
 //!   miss is asked again over [`SEARCH_LAG_WINDOW`] before the caller may
 //!   resend. The order takes stock (`DECREMENT_IGNORING_POLICY`: the goods
-//!   already left the shop), and a paid sale carries its payment as a SALE
-//!   transaction.
+//!   already left the shop), a sale completed at the till is fulfilled at
+//!   the till's location (so the stock is taken there), and a paid sale
+//!   carries its payment as a SALE transaction.
 //! - A return is `refundCreate` and a stock count `inventoryAdjustQuantities`,
 //!   both with `@idempotent(key:)` (required from 2026-04): a resend with the
 //!   same key returns the first result. The adjustment names the quantity it
@@ -348,7 +349,7 @@ impl ShopifyClient {
 
     /// The variant a sale line sells: its variation, or a simple product's
     /// default variant.
-    pub(super) async fn line_variant(
+    async fn line_variant(
         &self,
         cache: &WriteCache,
         product_id: UpstreamId,
