@@ -419,6 +419,65 @@ async fn a_new_customer_whose_email_is_registered_resolves_to_that_customer() {
 }
 
 #[tokio::test]
+async fn a_new_customer_is_created_with_its_key_then_changed() {
+    let t = Till::start(Duration::ZERO, Duration::from_secs(10)).await;
+    let before = t.sim.counts().customers;
+    let fields = possync::domain::outbox::CustomerFields {
+        email: Some("ada@example.com".into()),
+        first_name: Some("Ada".into()),
+        ..Default::default()
+    };
+    let accepted = t
+        .store
+        .write(move |tx| {
+            Ok(customers::record_customer(tx, &fields, unix_millis_now())?
+                .expect("customer accepted"))
+        })
+        .await
+        .unwrap();
+    t.waker.wake();
+    let e = t
+        .wait_state(accepted.outbox_id, EntryState::Confirmed)
+        .await;
+    assert_eq!(t.sim.counts().customers, before + 1);
+    let gid = format!("gid://shopify/Customer/{}", e.upstream_id.unwrap());
+    let node = t.sim.node(&gid).unwrap();
+    assert_eq!(
+        (&node["email"], &node["firstName"]),
+        (&json!("ada@example.com"), &json!("Ada"))
+    );
+    assert_eq!(
+        node["metafields"]["possync.key"]["value"],
+        accepted.outbox_id.to_string()
+    );
+
+    let local = Uuid::parse_str(&accepted.id).unwrap();
+    let change = possync::domain::outbox::CustomerFields {
+        last_name: Some("Lovelace".into()),
+        ..Default::default()
+    };
+    let updated = t
+        .store
+        .write(move |tx| {
+            Ok(customers::record_update(
+                tx,
+                &possync::domain::outbox::CustomerRef::Local(local),
+                &change,
+                unix_millis_now(),
+            )?
+            .expect("change accepted"))
+        })
+        .await
+        .unwrap();
+    t.waker.wake();
+    t.wait_state(updated.outbox_id, EntryState::Confirmed).await;
+    let node = t.sim.node(&gid).unwrap();
+    assert_eq!(node["lastName"], "Lovelace");
+    assert_eq!(node["firstName"], "Ada", "fields not named are left alone");
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn what_shopify_cannot_do_is_refused_precisely_and_changes_nothing() {
     let t = Till::start(Duration::ZERO, Duration::from_secs(10)).await;
     let p = t.products[0].clone();

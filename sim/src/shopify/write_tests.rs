@@ -442,3 +442,48 @@ async fn before_2026_04_a_set_compares_the_quantity_it_names() {
     );
     sim.shutdown().await;
 }
+
+/// A captured error's `errors[0]` without `locations` (they point into the
+/// captured document's text, not ours), and its `data`.
+fn captured_error(fixture: &str) -> (Value, Value) {
+    let c: Value = serde_json::from_str(fixture).unwrap();
+    let mut e = c["response"]["errors"][0].clone();
+    e.as_object_mut().unwrap().remove("locations");
+    (e, c["response"]["data"].clone())
+}
+
+#[tokio::test]
+async fn inventory_refusals_match_the_captured_errors() {
+    let sim = lagging(Duration::ZERO).await;
+    let (_, item, loc, _) = shelf(&sim).await;
+    let cases = [
+        (
+            include_str!(
+                "../../../tests/fixtures/shopify/graphql-errors/inventoryAdjustQuantities-missing-idempotent.2026-04.json"
+            ),
+            ADJUST_NO_KEY,
+        ),
+        (
+            include_str!(
+                "../../../tests/fixtures/shopify/graphql-errors/inventoryAdjustQuantities-missing-changeFromQuantity.2026-04.json"
+            ),
+            ADJUST,
+        ),
+    ];
+    for (fixture, document) in cases {
+        let (want, data) = captured_error(fixture);
+        let c: Value = serde_json::from_str(fixture).unwrap();
+        // The captured variables, on this shop's item and location.
+        let mut input = c["variables"]["input"].clone();
+        for change in input["changes"].as_array_mut().unwrap() {
+            change["inventoryItemId"] = json!(item);
+            change["locationId"] = json!(loc);
+        }
+        let (_, b) = post(&sim, V, document, json!({"input": input, "key": "k"})).await;
+        let mut got = b["errors"][0].clone();
+        got.as_object_mut().unwrap().remove("locations");
+        assert_eq!(got, want, "{b}");
+        assert_eq!(b["data"], data);
+    }
+    sim.shutdown().await;
+}
