@@ -133,6 +133,11 @@ impl Till {
 
     /// A paid cash sale of `qty` of `product`: its local id and outbox key.
     async fn sell(&self, product: i64, qty: i64) -> (Uuid, Uuid) {
+        self.sell_as(product, qty, TillSettings::default()).await
+    }
+
+    /// The same, with the till's settings (e.g. sales to be picked up).
+    async fn sell_as(&self, product: i64, qty: i64, till: TillSettings) -> (Uuid, Uuid) {
         let req = SaleRequest {
             lines: vec![SaleLineRequest {
                 product: ProductSel::Id {
@@ -153,10 +158,7 @@ impl Till {
         let accepted = self
             .store
             .write(move |tx| {
-                Ok(
-                    sales::record_sale(tx, &req, &TillSettings::default(), unix_millis_now())?
-                        .expect("sale accepted"),
-                )
+                Ok(sales::record_sale(tx, &req, &till, unix_millis_now())?.expect("sale accepted"))
             })
             .await
             .unwrap();
@@ -474,6 +476,47 @@ async fn a_new_customer_is_created_with_its_key_then_changed() {
     let node = t.sim.node(&gid).unwrap();
     assert_eq!(node["lastName"], "Lovelace");
     assert_eq!(node["firstName"], "Ada", "fields not named are left alone");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_sale_picked_up_later_is_open_until_handed_over_then_closed() {
+    let t = Till::start(Duration::ZERO, Duration::from_secs(10)).await;
+    let p = t.products[0].clone();
+    let pickup = TillSettings {
+        order_status: "processing".into(),
+        ..TillSettings::default()
+    };
+    let (sale, key) = t.sell_as(p.id, 1, pickup).await;
+    let order = t
+        .wait_state(key, EntryState::Confirmed)
+        .await
+        .upstream_id
+        .unwrap();
+    let gid = format!("gid://shopify/Order/{order}");
+    let node = t.sim.node(&gid).unwrap();
+    assert_eq!(
+        node["displayFulfillmentStatus"], "UNFULFILLED",
+        "not handed over yet"
+    );
+    assert!(node["closedAt"].is_null());
+
+    let done = t
+        .store
+        .write(move |tx| {
+            Ok(
+                returns::record_completion(tx, OrderRef::Local(sale), unix_millis_now())?
+                    .expect("completion accepted"),
+            )
+        })
+        .await
+        .unwrap();
+    t.waker.wake();
+    t.wait_state(done.outbox_id, EntryState::Confirmed).await;
+    assert!(
+        t.sim.node(&gid).unwrap()["closedAt"].is_string(),
+        "closed at the shop"
+    );
     t.stop().await;
 }
 
