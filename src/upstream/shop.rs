@@ -37,6 +37,9 @@ pub fn mirrored(kind: StoreKind) -> &'static [Resource] {
 }
 
 /// A client of the configured shop.
+// One per task of a generation, so the few hundred bytes the larger
+// variant takes are not worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Shop {
     WooCommerce(WooClient),
@@ -154,20 +157,9 @@ impl Upstream for Shop {
     }
 }
 
-/// What a Shopify shop cannot be asked yet, said as an error that stops
-/// nothing else: the entry waits in the outbox, the command says why.
-fn not_on_shopify(what: &str) -> UpstreamError {
-    UpstreamError::Setup(format!(
-        "{what} is not supported for a Shopify shop by this version"
-    ))
-}
-
 impl UpstreamWrites for Shop {
     async fn ping(&self) -> Result<(), UpstreamError> {
-        match self {
-            Shop::WooCommerce(c) => c.ping().await,
-            Shop::Shopify(c) => c.probe().await.map(|_| ()),
-        }
+        each!(self, c => UpstreamWrites::ping(c).await)
     }
 
     async fn create_order(
@@ -176,10 +168,7 @@ impl UpstreamWrites for Shop {
         sale: &Sale,
         customer_id: UpstreamId,
     ) -> Result<CreatedOrder, WriteFailure> {
-        match self {
-            Shop::WooCommerce(c) => c.create_order(key, sale, customer_id).await,
-            Shop::Shopify(_) => Err(not_on_shopify("sending a sale").into()),
-        }
+        each!(self, c => UpstreamWrites::create_order(c, key, sale, customer_id).await)
     }
 
     async fn find_order(
@@ -187,10 +176,7 @@ impl UpstreamWrites for Shop {
         key: Uuid,
         since: GmtTime,
     ) -> Result<Option<CreatedOrder>, UpstreamError> {
-        match self {
-            Shop::WooCommerce(c) => UpstreamWrites::find_order(c, key, since).await,
-            Shop::Shopify(_) => Err(not_on_shopify("looking up a sent sale")),
-        }
+        each!(self, c => UpstreamWrites::find_order(c, key, since).await)
     }
 
     async fn create_refund(
@@ -200,10 +186,7 @@ impl UpstreamWrites for Shop {
         ret: &Return,
         lines: &BTreeMap<UpstreamId, UpstreamId>,
     ) -> Result<Refund, WriteFailure> {
-        match self {
-            Shop::WooCommerce(c) => c.create_refund(key, order_id, ret, lines).await,
-            Shop::Shopify(_) => Err(not_on_shopify("sending a return").into()),
-        }
+        each!(self, c => UpstreamWrites::create_refund(c, key, order_id, ret, lines).await)
     }
 
     async fn find_refund(
@@ -211,10 +194,7 @@ impl UpstreamWrites for Shop {
         key: Uuid,
         order_id: UpstreamId,
     ) -> Result<Option<Refund>, UpstreamError> {
-        match self {
-            Shop::WooCommerce(c) => c.find_refund(key, order_id).await,
-            Shop::Shopify(_) => Err(not_on_shopify("looking up a sent return")),
-        }
+        each!(self, c => UpstreamWrites::find_refund(c, key, order_id).await)
     }
 
     async fn set_order_status(
@@ -222,10 +202,7 @@ impl UpstreamWrites for Shop {
         order_id: UpstreamId,
         status: &str,
     ) -> Result<Order, WriteFailure> {
-        match self {
-            Shop::WooCommerce(c) => c.set_order_status(order_id, status).await,
-            Shop::Shopify(_) => Err(not_on_shopify("changing an order's status").into()),
-        }
+        each!(self, c => UpstreamWrites::set_order_status(c, order_id, status).await)
     }
 
     async fn create_customer(
@@ -233,20 +210,14 @@ impl UpstreamWrites for Shop {
         key: Uuid,
         fields: &CustomerFields,
     ) -> Result<Customer, WriteFailure> {
-        match self {
-            Shop::WooCommerce(c) => UpstreamWrites::create_customer(c, key, fields).await,
-            Shop::Shopify(_) => Err(not_on_shopify("registering a customer").into()),
-        }
+        each!(self, c => UpstreamWrites::create_customer(c, key, fields).await)
     }
 
     async fn find_customer_by_email(
         &self,
         email: &str,
     ) -> Result<Option<UpstreamId>, UpstreamError> {
-        match self {
-            Shop::WooCommerce(c) => UpstreamWrites::find_customer_by_email(c, email).await,
-            Shop::Shopify(_) => Err(not_on_shopify("looking up a customer")),
-        }
+        each!(self, c => UpstreamWrites::find_customer_by_email(c, email).await)
     }
 
     async fn update_customer(
@@ -254,10 +225,7 @@ impl UpstreamWrites for Shop {
         id: UpstreamId,
         fields: &CustomerFields,
     ) -> Result<(), WriteFailure> {
-        match self {
-            Shop::WooCommerce(c) => c.update_customer(id, fields).await,
-            Shop::Shopify(_) => Err(not_on_shopify("changing a customer").into()),
-        }
+        each!(self, c => UpstreamWrites::update_customer(c, id, fields).await)
     }
 
     async fn stock(
@@ -265,10 +233,7 @@ impl UpstreamWrites for Shop {
         product_id: UpstreamId,
         variation_id: UpstreamId,
     ) -> Result<StockLevel, UpstreamError> {
-        match self {
-            Shop::WooCommerce(c) => UpstreamWrites::stock(c, product_id, variation_id).await,
-            Shop::Shopify(_) => Err(not_on_shopify("reading stock")),
-        }
+        each!(self, c => UpstreamWrites::stock(c, product_id, variation_id).await)
     }
 
     async fn set_stock(
@@ -277,11 +242,16 @@ impl UpstreamWrites for Shop {
         variation_id: UpstreamId,
         quantity: i64,
     ) -> Result<StockLevel, WriteFailure> {
-        match self {
-            Shop::WooCommerce(c) => c.set_stock(product_id, variation_id, quantity).await,
-            Shop::Shopify(_) => Err(not_on_shopify("setting stock").into()),
-        }
+        each!(self, c => UpstreamWrites::set_stock(c, product_id, variation_id, quantity).await)
     }
+}
+
+/// What a Shopify shop cannot be asked yet, said as an error that stops
+/// nothing else.
+fn not_on_shopify(what: &str) -> UpstreamError {
+    UpstreamError::Setup(format!(
+        "{what} is not supported for a Shopify shop by this version"
+    ))
 }
 
 impl WebhookAdmin for Shop {

@@ -94,6 +94,11 @@ async fn demo_pulls_a_simulated_shop_serves_status_and_stops_cleanly_on_ctrl_c()
     demo_runs_against("woocommerce").await;
 }
 
+#[tokio::test]
+async fn demo_of_a_shopify_shop_pulls_sells_and_stops_cleanly_on_ctrl_c() {
+    demo_runs_against("shopify").await;
+}
+
 /// `possync demo --shop <shop>`: the printed addresses work, the replica
 /// fills, the demo's till sells and the shop confirms, Ctrl-C ends it.
 async fn demo_runs_against(shop: &str) {

@@ -18,6 +18,7 @@ mod resume;
 mod security;
 mod shopify_cli;
 mod shopify_delta;
+mod shopify_outbox;
 mod shopify_pull;
 mod shops;
 mod sim_behaviour;

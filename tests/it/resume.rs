@@ -13,7 +13,7 @@ use possync::domain::Resource;
 use possync::store::dump;
 use rusqlite::{Connection, OpenFlags};
 
-use crate::cli::{possync, write_config};
+use crate::cli::possync;
 use crate::common::wait_for;
 use crate::shops::{Kind, ShopSize, TestShop};
 

@@ -79,13 +79,6 @@ impl TestShop {
         }
     }
 
-    pub fn kind(&self) -> Kind {
-        match self {
-            TestShop::WooCommerce(_) => Kind::WooCommerce,
-            TestShop::Shopify(_) => Kind::Shopify,
-        }
-    }
-
     /// `possync.toml` in `dir` for this shop (replica in `dir/data`), with
     /// `sync` as the body of its `[sync]` section.
     pub async fn write_config(&self, dir: &Path, sync: &str) -> PathBuf {

@@ -319,6 +319,7 @@ fn export(
         ops: None,
         version,
         now: 0,
+        applied: None,
     });
     let response = Execution::new(version.schema(), doc)
         .execute_sync(&root)

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::*;
 
-async fn sim_with(config: ShopifyConfig) -> ShopifySim {
+pub(super) async fn sim_with(config: ShopifyConfig) -> ShopifySim {
     ShopifySim::spawn(config).await.expect("sim starts")
 }
 
@@ -29,7 +29,7 @@ async fn post_to(url: &str, token: &str, query: &str, variables: Value) -> (u16,
     (status, resp.json().await.expect("JSON body"))
 }
 
-async fn post(
+pub(super) async fn post(
     sim: &ShopifySim,
     version: ApiVersion,
     query: &str,
@@ -482,7 +482,13 @@ async fn run_bulk(sim: &ShopifySim, query: &str) -> Value {
 
 #[tokio::test]
 async fn a_bulk_export_runs_to_completion_and_serves_jsonl_with_parent_ids() {
-    let sim = sim().await;
+    // Long enough that a poll lands while it runs, also on a loaded machine.
+    let sim = sim_with(ShopifyConfig {
+        now: Some(1_780_000_000),
+        bulk_run_time: std::time::Duration::from_secs(2),
+        ..ShopifyConfig::default()
+    })
+    .await;
     let run = run_bulk(&sim, EXPORT).await;
     assert_eq!(run["userErrors"], json!([]));
     let op = &run["bulkOperation"];
