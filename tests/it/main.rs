@@ -17,6 +17,7 @@ mod outbox;
 mod resume;
 mod security;
 mod shopify_pull;
+mod shopify_risk;
 mod sim_behaviour;
 mod sim_client;
 mod sim_fixtures;

@@ -33,11 +33,11 @@ struct Sellable {
     stock: Option<i64>,
 }
 
-fn gid_number(gid: &str) -> i64 {
+pub(crate) fn gid_number(gid: &str) -> i64 {
     gid.rsplit('/').next().unwrap().parse().unwrap()
 }
 
-async fn ask(sim: &ShopifySim, document: &str, variables: Value) -> Value {
+pub(crate) async fn ask(sim: &ShopifySim, document: &str, variables: Value) -> Value {
     let url = format!("{}/admin/api/{VERSION}/graphql.json", sim.url());
     let answer: Value = reqwest::Client::new()
         .post(url)
@@ -54,7 +54,7 @@ async fn ask(sim: &ShopifySim, document: &str, variables: Value) -> Value {
 }
 
 /// The first location's id.
-async fn location(sim: &ShopifySim) -> i64 {
+pub(crate) async fn location(sim: &ShopifySim) -> i64 {
     let data = ask(sim, "{ locations(first: 5) { nodes { id } } }", json!({})).await;
     gid_number(data["locations"]["nodes"][0]["id"].as_str().unwrap())
 }
@@ -136,7 +136,7 @@ async fn active_product_ids(sim: &ShopifySim) -> Vec<i64> {
 
 /// A client made as the agent makes it, from the configuration: the
 /// shop's myshopify.com name, reached at the sim through `store.admin_url`.
-fn client(sim: &ShopifySim, location: i64) -> ShopifyClient {
+pub(crate) fn client(sim: &ShopifySim, location: i64) -> ShopifyClient {
     let env = [
         ("POSSYNC_STORE_KIND", "shopify".to_owned()),
         (
@@ -161,7 +161,7 @@ fn client(sim: &ShopifySim, location: i64) -> ShopifyClient {
     ShopifyClient::new(conn).unwrap()
 }
 
-fn options(resources: &[Resource], statuses: &[&str], page_size: u8) -> PullOptions {
+pub(crate) fn options(resources: &[Resource], statuses: &[&str], page_size: u8) -> PullOptions {
     PullOptions {
         page_size,
         concurrency: 2,
@@ -206,7 +206,7 @@ async fn replica_view(store: &Store, want: &[Sellable]) -> Vec<Sellable> {
     out
 }
 
-async fn spawn_sim() -> ShopifySim {
+pub(crate) async fn spawn_sim() -> ShopifySim {
     ShopifySim::spawn(ShopifyConfig::default()).await.unwrap()
 }
 
@@ -319,7 +319,7 @@ async fn cancelled_shopify_pull_resumes_without_fetching_a_finished_page_again()
 }
 
 /// Every id under `root` (a connection), and the refund ids of orders.
-async fn all_ids(sim: &ShopifySim, root: &str, fields: &str) -> Vec<Value> {
+pub(crate) async fn all_ids(sim: &ShopifySim, root: &str, fields: &str) -> Vec<Value> {
     let mut nodes = Vec::new();
     let mut after = Value::Null;
     loop {

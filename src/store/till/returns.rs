@@ -334,7 +334,12 @@ fn replica_order_info(conn: &Connection, id: UpstreamId) -> Result<Option<OrderI
     let completed = status == "completed" || has_completion(conn, None, Some(id))?;
     Ok(Some(OrderInfo {
         reference: OrderRef::Upstream(id),
-        label: format!("#{number}"),
+        // Shopify's order name carries its `#` already.
+        label: if number.starts_with('#') {
+            number
+        } else {
+            format!("#{number}")
+        },
         sale_entry: None,
         total: total.parse::<Amount>().unwrap_or_default() - refunded,
         completed,
