@@ -515,7 +515,14 @@ async fn run_bulk(sim: &ShopifySim, query: &str) -> Value {
 
 #[tokio::test]
 async fn a_bulk_export_runs_to_completion_and_serves_jsonl_with_parent_ids() {
-    let sim = sim().await;
+    // Long enough that a poll sees it RUNNING even on a busy machine (at
+    // 200 ms a poll delayed by other tests saw CREATED, then COMPLETED).
+    let sim = sim_with(ShopifyConfig {
+        now: Some(1_780_000_000),
+        bulk_run_time: std::time::Duration::from_secs(2),
+        ..ShopifyConfig::default()
+    })
+    .await;
     let run = run_bulk(&sim, EXPORT).await;
     assert_eq!(run["userErrors"], json!([]));
     let op = &run["bulkOperation"];
