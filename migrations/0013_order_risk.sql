@@ -23,3 +23,7 @@ WHERE meta_data LIKE '%_shopify_risk_recommendation%';
 -- who decided it at the till and why (both NULL when no override was needed).
 ALTER TABLE local_completions ADD COLUMN risk_override_by TEXT;
 ALTER TABLE local_completions ADD COLUMN risk_override_reason TEXT;
+
+-- The queue page finds a pickup's completion (and so its order's risk) by
+-- its outbox entry.
+CREATE INDEX local_completions_outbox ON local_completions (outbox_id);

@@ -2,15 +2,16 @@
 //! shop's fraud-risk recommendation in the replica; the till's order lookup
 //! flags CANCEL and INVESTIGATE; handing over a CANCEL order is refused
 //! unless someone at the till overrides it with a reason, which the event
-//! log records; an INVESTIGATE order is flagged, not blocked.
+//! log records; an INVESTIGATE order is flagged, not blocked; the queue
+//! page shows a flagged pickup and who handed it over.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use possync::api::security::password;
 use possync::config::Config;
 use possync::domain::Resource;
-use possync::store::Store;
-use possync::store::events;
+use possync::store::{Store, access, events};
 use possync::sync::engine::InitialPull;
 use possync::sync::progress::PullProgress;
 use possync::sync::pull;
@@ -21,6 +22,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::common::{any_port, client_with_token, create_token};
+use crate::security::{PASSWORD, bare_client, login_at};
 use crate::shopify_pull::{all_ids, client, gid_number, location, options, spawn_sim};
 
 /// The till front-end's token name in these tests.
@@ -373,6 +375,80 @@ async fn an_investigate_order_is_flagged_but_handed_over_without_an_override() {
         "{:?}",
         after.completions
     );
+
+    app.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_queue_page_shows_a_risky_pickup_and_who_handed_it_over() {
+    let sim = spawn_sim().await;
+    let orders = shop_orders(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    pull_orders(&sim, dir.path()).await;
+    let (app, http) = serve(dir.path()).await;
+    let phc = password::hash(PASSWORD);
+    app.store()
+        .write(move |tx| access::set_admin_password(tx, &phc, 1))
+        .await
+        .unwrap();
+    let cancel = open_order(&orders, "CANCEL");
+    let investigate = open_order(&orders, "INVESTIGATE");
+    let accept = open_order(&orders, "ACCEPT");
+    let override_ = json!({ "risk_override": { "by": "Dana", "reason": "ID and card checked" } });
+    for (order, body) in [
+        (cancel, override_),
+        (investigate, json!({})),
+        (accept, json!({})),
+    ] {
+        let (status, answer) = hand_over(&http, &app, order.id, body).await;
+        assert_eq!(status, 201, "{answer}");
+    }
+
+    let browser = bare_client();
+    let session = login_at(&browser, &app.url()).await;
+    let res = browser
+        .get(format!("{}/queue", app.url()))
+        .header("cookie", &session.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    // Each pickup's row, by its place in the queue (1: the first handed over).
+    let row = |seq: usize| {
+        let start = html
+            .find(&format!("<tr id=\"entry-{seq}\""))
+            .unwrap_or_else(|| panic!("row {seq} in {html}"));
+        let end = start + html[start..].find("</tr>").unwrap();
+        html[start..end].to_owned()
+    };
+    let (first, second, third) = (row(1), row(2), row(3));
+    assert!(
+        first.contains(&format!("pickup of {}", cancel.name)),
+        "{first}"
+    );
+    assert!(
+        first.contains(
+            "<span class=\"risk\">The shop recommends cancelling this order (fraud risk). Handed over by Dana: ID and card checked</span>"
+        ),
+        "{first}"
+    );
+    assert!(
+        second.contains(&format!("pickup of {}", investigate.name)),
+        "{second}"
+    );
+    assert!(
+        second.contains(
+            "<span class=\"risk\">The shop recommends investigating this order (fraud risk).</span>"
+        ),
+        "{second}"
+    );
+    assert!(
+        third.contains(&format!("pickup of {}", accept.name)),
+        "{third}"
+    );
+    assert!(!third.contains("class=\"risk\""), "{third}");
 
     app.shutdown().await;
     sim.shutdown().await;
