@@ -714,7 +714,7 @@ fn risk(order: &str, r: &Risk) -> Option<RiskRecommendation> {
             tracing::warn!(
                 order,
                 recommendation = other,
-                "unknown order risk recommendation, kept as none given"
+                "unknown order risk recommendation: the order is mirrored without one"
             );
             return None;
         }
