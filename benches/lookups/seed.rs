@@ -298,6 +298,7 @@ fn order(id: i64, rng: &mut ChaCha8Rng, now: GmtTime) -> Order {
         date_modified: created,
         date_paid: Some(created),
         date_completed: None,
+        risk: None,
         meta: vec![],
         line_items: lines,
         shipping_lines: vec![ShippingLine {

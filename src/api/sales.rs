@@ -1,9 +1,11 @@
 //! The till's writes on orders: a sale (`POST /api/orders`), a return
 //! (`POST /api/orders/{id}/refunds`) and a pickup handed over (`POST
-//! /api/orders/{id}/complete`). Each answers only once the change and its
-//! outbox entry are committed (fsynced); the replayer is then woken.
+//! /api/orders/{id}/complete`; an order the shop recommends cancelling is
+//! refused unless a `risk_override` says who decides and why). Each answers
+//! only once the change and its outbox entry are committed (fsynced); the
+//! replayer is then woken.
 
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -11,10 +13,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::input::{self, AddressIn, Body, IdIn, invalid};
+use super::security::Caller;
 use super::{ApiError, AppState};
 use crate::domain::outbox::OrderRef;
 use crate::domain::till::{
-    LineSel, ReturnLineRequest, ReturnRequest, SaleLineRequest, SaleRequest,
+    CompletionRequest, LineSel, ReturnLineRequest, ReturnRequest, RiskOverride, SaleLineRequest,
+    SaleRequest,
 };
 use crate::domain::time::unix_millis_now;
 use crate::store::till::returns::{self, ChangeAccepted};
@@ -192,17 +196,64 @@ async fn create_return(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CompleteIn {}
+struct CompleteIn {
+    risk_override: Option<RiskOverrideIn>,
+}
+
+/// Someone at the till handing over an order the shop recommends
+/// cancelling: who and why, both required.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RiskOverrideIn {
+    by: Option<String>,
+    reason: Option<String>,
+}
+
+impl CompleteIn {
+    fn parse(self, till: String) -> Result<CompletionRequest, ApiError> {
+        let risk_override = match self.risk_override {
+            None => None,
+            Some(o) => {
+                let by = input::text("risk_override.by", o.by)?;
+                if by.is_empty() {
+                    return Err(invalid(
+                        "risk_override.by",
+                        "is required: the name of the person who decides to hand the order over",
+                    ));
+                }
+                let reason = input::text("risk_override.reason", o.reason)?;
+                if reason.is_empty() {
+                    return Err(invalid(
+                        "risk_override.reason",
+                        "is required: why the order is handed over despite the shop's advice",
+                    ));
+                }
+                Some(RiskOverride { by, reason })
+            }
+        };
+        Ok(CompletionRequest {
+            risk_override,
+            till,
+        })
+    }
+}
 
 async fn complete(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Body(CompleteIn {}): Body<CompleteIn>,
+    caller: Option<Extension<Caller>>,
+    Body(body): Body<CompleteIn>,
 ) -> Result<(StatusCode, Json<ChangeAccepted>), ApiError> {
     let order = order_ref(&id)?;
+    let till = match caller.map(|Extension(c)| c) {
+        Some(Caller::Token(name)) => name,
+        Some(Caller::Admin(_)) => "back office".to_owned(),
+        Some(Caller::Anonymous) | None => String::new(),
+    };
+    let req = body.parse(till)?;
     let accepted = state
         .store
-        .write_urgent(move |tx| returns::record_completion(tx, order, unix_millis_now()))
+        .write_urgent(move |tx| returns::record_completion(tx, order, &req, unix_millis_now()))
         .await??;
     state.replay.wake();
     Ok((StatusCode::CREATED, Json(accepted)))

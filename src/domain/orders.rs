@@ -79,6 +79,57 @@ pub struct RefundSummary {
     pub total: Amount,
 }
 
+/// What the shop recommends doing with an order, given its fraud risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RiskRecommendation {
+    /// Cancel the order: the shop judges it likely fraudulent.
+    Cancel,
+    /// Check with the buyer before fulfilling it.
+    Investigate,
+    /// Fulfil it.
+    Accept,
+    /// The shop recommends nothing either way.
+    None,
+}
+
+impl RiskRecommendation {
+    pub const ALL: [RiskRecommendation; 4] = [
+        RiskRecommendation::Cancel,
+        RiskRecommendation::Investigate,
+        RiskRecommendation::Accept,
+        RiskRecommendation::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskRecommendation::Cancel => "cancel",
+            RiskRecommendation::Investigate => "investigate",
+            RiskRecommendation::Accept => "accept",
+            RiskRecommendation::None => "none",
+        }
+    }
+
+    /// Our own word back into the recommendation (`None` for any other).
+    pub fn parse(s: &str) -> Option<RiskRecommendation> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether a till is to warn about the order (cancel or investigate).
+    pub fn is_flagged(self) -> bool {
+        matches!(
+            self,
+            RiskRecommendation::Cancel | RiskRecommendation::Investigate
+        )
+    }
+
+    /// Whether handing the order over needs someone at the till to
+    /// override the recommendation, with a reason.
+    pub fn needs_override(self) -> bool {
+        self == RiskRecommendation::Cancel
+    }
+}
+
 /// An order mirrored from upstream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
@@ -110,6 +161,9 @@ pub struct Order {
     pub date_modified: GmtTime,
     pub date_paid: Option<GmtTime>,
     pub date_completed: Option<GmtTime>,
+    /// The shop's fraud-risk recommendation; `None` when the shop gives
+    /// none (WooCommerce has no such notion).
+    pub risk: Option<RiskRecommendation>,
     pub meta: Vec<Meta>,
     pub line_items: Vec<LineItem>,
     pub shipping_lines: Vec<ShippingLine>,

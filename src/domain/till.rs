@@ -137,6 +137,23 @@ pub struct ReturnRequest {
     pub restock: bool,
 }
 
+/// A pickup hand-over as asked.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CompletionRequest {
+    /// Someone at the till hands the order over although the shop
+    /// recommends cancelling it.
+    pub risk_override: Option<RiskOverride>,
+    /// The till front-end asking (its token's name), for the event log.
+    pub till: String,
+}
+
+/// Who decided to go against the shop's risk recommendation, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RiskOverride {
+    pub by: String,
+    pub reason: String,
+}
+
 /// A stock change as asked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdjustmentRequest {

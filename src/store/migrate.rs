@@ -35,6 +35,7 @@ const FILES: &[(u32, &str)] = &[
         12,
         include_str!("../../migrations/0012_products_run_index.sql"),
     ),
+    (13, include_str!("../../migrations/0013_order_risk.sql")),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
@@ -202,6 +203,64 @@ mod tests {
                 (32, "", 1, None, 100, Some(150), None),
             ]
         );
+    }
+
+    #[test]
+    fn shopify_orders_mirrored_before_keep_their_risk_recommendation() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        MIGRATIONS.to_version(&mut conn, 12).unwrap();
+        // As schema 12 kept them: Shopify's word in the meta data under
+        // `_shopify_risk_recommendation`; WooCommerce orders have none.
+        conn.execute_batch(
+            r#"INSERT INTO orders (id, number, status, date_modified_gmt, meta_data, raw, synced_at) VALUES
+             (1, '#1001', 'processing', '2026-01-01T00:00:00',
+              '[{"key":"_shopify_risk_recommendation","value":"CANCEL"},{"key":"possync.key","value":"k"}]', '{}', 1),
+             (2, '#1002', 'processing', '2026-01-01T00:00:00',
+              '[{"key":"_shopify_source_identifier","value":"s"},{"key":"_shopify_risk_recommendation","value":"INVESTIGATE"}]', '{}', 1),
+             (3, '#1003', 'completed', '2026-01-01T00:00:00',
+              '[{"key":"_shopify_risk_recommendation","value":"NONE"}]', '{}', 1),
+             (4, '#1004', 'completed', '2026-01-01T00:00:00',
+              '[{"key":"_shopify_risk_recommendation","value":"SOMETHING_NEW"}]', '{}', 1),
+             (5, '1005', 'processing', '2026-01-01T00:00:00',
+              '[{"key":"_wc_note","value":"x"}]', '{}', 1);
+             INSERT INTO outbox (id, seq, kind, subject, label, state, payload, next_attempt_at,
+                                 created_at, updated_at)
+             VALUES ('e1', 1, 'complete', 'c1', 'pickup of 1005', 'queued', '{}', 1, 1, 1);
+             INSERT INTO local_completions (id, outbox_id, order_id, created_at)
+             VALUES ('c1', 'e1', 5, 1);"#,
+        )
+        .unwrap();
+        apply(&mut conn).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT id, risk_recommendation FROM orders ORDER BY id")
+            .unwrap();
+        let got: Vec<(i64, Option<String>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let want = [
+            (1, Some("cancel")),
+            (2, Some("investigate")),
+            (3, Some("none")),
+            (4, None),
+            (5, None),
+        ]
+        .map(|(id, r)| (id, r.map(str::to_owned)));
+        assert_eq!(got, want);
+        let completion: (Option<String>, Option<String>) = conn
+            .query_row(
+                "SELECT risk_override_by, risk_override_reason FROM local_completions",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(completion, (None, None), "no override on a past pickup");
+        let refused = conn.execute(
+            "UPDATE orders SET risk_recommendation = 'CANCEL' WHERE id = 1",
+            [],
+        );
+        assert!(refused.is_err(), "only our own words are stored");
     }
 
     #[test]

@@ -12,12 +12,13 @@ INSERT INTO orders (id, parent_id, number, order_key, status, currency, prices_i
                     customer_id, payment_method, payment_method_title, transaction_id, created_via,
                     customer_note, discount_total, discount_tax, shipping_total, shipping_tax,
                     cart_tax, total, total_tax, date_created_gmt, date_modified_gmt, date_paid_gmt,
-                    date_completed_gmt, refund_summary, meta_data, raw, seen_run, synced_at)
+                    date_completed_gmt, risk_recommendation, refund_summary, meta_data, raw,
+                    seen_run, synced_at)
 VALUES (:id, :parent_id, :number, :order_key, :status, :currency, :prices_include_tax,
         :customer_id, :payment_method, :payment_method_title, :transaction_id, :created_via,
         :customer_note, :discount_total, :discount_tax, :shipping_total, :shipping_tax,
         :cart_tax, :total, :total_tax, :date_created, :date_modified, :date_paid,
-        :date_completed, :refund_summary, :meta_data, :raw, :run, :now)
+        :date_completed, :risk, :refund_summary, :meta_data, :raw, :run, :now)
 ON CONFLICT (id) DO UPDATE SET
     parent_id = excluded.parent_id, number = excluded.number, order_key = excluded.order_key,
     status = excluded.status, currency = excluded.currency,
@@ -29,7 +30,8 @@ ON CONFLICT (id) DO UPDATE SET
     shipping_tax = excluded.shipping_tax, cart_tax = excluded.cart_tax, total = excluded.total,
     total_tax = excluded.total_tax, date_created_gmt = excluded.date_created_gmt,
     date_modified_gmt = excluded.date_modified_gmt, date_paid_gmt = excluded.date_paid_gmt,
-    date_completed_gmt = excluded.date_completed_gmt, refund_summary = excluded.refund_summary,
+    date_completed_gmt = excluded.date_completed_gmt,
+    risk_recommendation = excluded.risk_recommendation, refund_summary = excluded.refund_summary,
     meta_data = excluded.meta_data,
     raw = excluded.raw, seen_run = COALESCE(excluded.seen_run, orders.seen_run),
     synced_at = excluded.synced_at
@@ -133,6 +135,7 @@ pub fn upsert_orders(
             ":date_modified": o.date_modified.to_string(),
             ":date_paid": o.date_paid.map(|t| t.to_string()),
             ":date_completed": o.date_completed.map(|t| t.to_string()),
+            ":risk": o.risk.map(|r| r.as_str()),
             ":refund_summary": to_json(&o.refunds)?,
             ":meta_data": to_json(&o.meta)?,
             ":raw": o.raw.as_str(),

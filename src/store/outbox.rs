@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::paging::{self, Cursor, Page};
 use super::{StoreError, to_json};
 use crate::domain::UpstreamId;
+use crate::domain::orders::RiskRecommendation;
 use crate::domain::outbox::{EntryKind, EntryState, OutboxEntry, Payload};
 
 const COLUMNS: &str = "id, seq, kind, subject, label, state, depends_on, payload, attempts,
@@ -93,11 +94,15 @@ SELECT e.id, e.seq, e.kind, e.subject, e.label, e.state, e.depends_on, e.payload
        e.created_at, e.updated_at, e.confirmed_at,
        o.number_text, o.total,
        COALESCE(NULLIF(TRIM(lc.first_name || ' ' || lc.last_name), ''), NULLIF(lc.email, ''),
-                NULLIF(TRIM(c.first_name || ' ' || c.last_name), ''), NULLIF(c.email, ''))
+                NULLIF(TRIM(c.first_name || ' ' || c.last_name), ''), NULLIF(c.email, '')),
+       po.risk_recommendation, pc.risk_override_by, pc.risk_override_reason
 FROM outbox e
 LEFT JOIN local_orders o ON e.kind = 'sale' AND o.outbox_id = e.id
 LEFT JOIN local_customers lc ON lc.id = o.customer_local_id
 LEFT JOIN customers c ON o.customer_id <> 0 AND c.id = o.customer_id
+LEFT JOIN local_completions pc ON e.kind = 'complete' AND pc.outbox_id = e.id
+LEFT JOIN orders po ON po.id = COALESCE(pc.order_id,
+    (SELECT x.upstream_id FROM local_orders x WHERE x.id = pc.order_local_id))
 WHERE (:state IS NULL OR e.state = :state) AND (:kind IS NULL OR e.kind = :kind)
   AND (:before IS NULL OR e.seq < :before) AND (:after IS NULL OR e.seq > :after)
 ORDER BY CASE WHEN :after IS NULL THEN -e.seq ELSE e.seq END
@@ -175,12 +180,24 @@ pub struct SaleSummary {
     pub customer: Option<String>,
 }
 
+/// A pickup's order the shop flags as risky, as the queue page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickupRisk {
+    pub recommendation: RiskRecommendation,
+    /// Who handed it over against a recommendation to cancel, and why.
+    pub override_by: Option<String>,
+    pub override_reason: Option<String>,
+}
+
 /// An entry of the queue page.
 #[derive(Debug, Clone)]
 pub struct QueueRow {
     pub entry: OutboxEntry,
     /// Set for a sale whose local order is found.
     pub sale: Option<SaleSummary>,
+    /// Set for a pickup whose order the shop recommends cancelling or
+    /// investigating.
+    pub pickup_risk: Option<PickupRisk>,
 }
 
 /// A page of at most `limit` entries matching `filter`, newest first.
@@ -208,7 +225,24 @@ pub fn page(
                     total,
                     customer,
                 });
-                Ok(entry_from_row(r)?.map(|entry| QueueRow { entry, sale }))
+                let risk: Option<String> = r.get(20)?;
+                let pickup_risk = risk
+                    .as_deref()
+                    .and_then(RiskRecommendation::parse)
+                    .filter(|r| r.is_flagged())
+                    .map(|recommendation| {
+                        Ok::<_, rusqlite::Error>(PickupRisk {
+                            recommendation,
+                            override_by: r.get(21)?,
+                            override_reason: r.get(22)?,
+                        })
+                    })
+                    .transpose()?;
+                Ok(entry_from_row(r)?.map(|entry| QueueRow {
+                    entry,
+                    sale,
+                    pickup_risk,
+                }))
             },
         )?
         .map(|r| r?)

@@ -20,6 +20,7 @@ mod shopify_cli;
 mod shopify_delta;
 mod shopify_outbox;
 mod shopify_pull;
+mod shopify_risk;
 mod shops;
 mod sim_behaviour;
 mod sim_client;

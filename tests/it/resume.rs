@@ -170,7 +170,8 @@ async fn killed_pull_resumes(kind: Kind) {
 
 /// Puts the finished pages back in the layout of schema 10 (pages kept by
 /// number), as a version before cursors left them; later schema objects
-/// (the products run index of 0012) go too.
+/// (the products run index of 0012, the risk columns and index of 0013) go
+/// too.
 fn as_schema_10(db: &Path) {
     let conn = Connection::open(db).unwrap();
     conn.execute_batch(
@@ -192,6 +193,10 @@ fn as_schema_10(db: &Path) {
          DROP TABLE pull_pages;
          ALTER TABLE pull_pages_v10 RENAME TO pull_pages;
          DROP INDEX products_run;
+         DROP INDEX local_completions_outbox;
+         ALTER TABLE orders DROP COLUMN risk_recommendation;
+         ALTER TABLE local_completions DROP COLUMN risk_override_by;
+         ALTER TABLE local_completions DROP COLUMN risk_override_reason;
          PRAGMA user_version = 10;
          COMMIT;",
     )

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use possync::domain::outbox::{EntryState, OrderRef, OutboxEntry};
 use possync::domain::till::{
-    AdjustmentRequest, LineSel, ProductSel, ReturnLineRequest, ReturnRequest, SaleLineRequest,
-    SaleRequest, TillSettings,
+    AdjustmentRequest, CompletionRequest, LineSel, ProductSel, ReturnLineRequest, ReturnRequest,
+    SaleLineRequest, SaleRequest, TillSettings,
 };
 use possync::domain::time::unix_millis_now;
 use possync::domain::{Resource, UpstreamId};
@@ -504,10 +504,13 @@ async fn a_sale_picked_up_later_is_open_until_handed_over_then_closed() {
     let done = t
         .store
         .write(move |tx| {
-            Ok(
-                returns::record_completion(tx, OrderRef::Local(sale), unix_millis_now())?
-                    .expect("completion accepted"),
-            )
+            Ok(returns::record_completion(
+                tx,
+                OrderRef::Local(sale),
+                &CompletionRequest::default(),
+                unix_millis_now(),
+            )?
+            .expect("completion accepted"))
         })
         .await
         .unwrap();

@@ -322,7 +322,7 @@ async fn cancelled_shopify_pull_resumes_without_fetching_a_finished_page_again()
 }
 
 /// Every id under `root` (a connection), and the refund ids of orders.
-async fn all_ids(sim: &ShopifySim, root: &str, fields: &str) -> Vec<Value> {
+pub(crate) async fn all_ids(sim: &ShopifySim, root: &str, fields: &str) -> Vec<Value> {
     let mut nodes = Vec::new();
     let mut after = Value::Null;
     loop {

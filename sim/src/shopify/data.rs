@@ -462,16 +462,18 @@ pub fn generate(seed: u64, sizes: Sizes, now: i64) -> Store {
             );
             refunds.push(json!({"__ref": rg}));
         }
-        let recommendation = match rng.gen_range(0..25) {
-            0 => "CANCEL",
-            1 | 2 => "INVESTIGATE",
-            _ => "ACCEPT",
+        // Risk by position, so that even a small shop has every case: in
+        // each 25 orders the first is to be cancelled, the next two to be
+        // investigated, the fourth has no recommendation, the rest are
+        // accepted. The risky ones the shop has held back (unfulfilled,
+        // still to be collected), as every fourth order otherwise.
+        let (recommendation, level) = match o % 25 {
+            0 => ("CANCEL", "HIGH"),
+            1 | 2 => ("INVESTIGATE", "MEDIUM"),
+            3 => ("NONE", "NONE"),
+            _ => ("ACCEPT", "LOW"),
         };
-        let level = match recommendation {
-            "CANCEL" => "HIGH",
-            "INVESTIGATE" => "MEDIUM",
-            _ => "LOW",
-        };
+        let fulfilled = o % 25 >= 3 && o % 4 != 0;
         let email = customer
             .as_ref()
             .map_or(Value::Null, |c| store.nodes[c]["email"].clone());
@@ -494,7 +496,8 @@ pub fn generate(seed: u64, sizes: Sizes, now: i64) -> Store {
                 "metafields": {},
                 "sourceIdentifier": null, "sourceName": "web", "currencyCode": CURRENCY,
                 "displayFinancialStatus": if refunded { "PARTIALLY_REFUNDED" } else { "PAID" },
-                "displayFulfillmentStatus": "FULFILLED", "tags": [], "test": false,
+                "displayFulfillmentStatus": if fulfilled { "FULFILLED" } else { "UNFULFILLED" },
+                "tags": [], "test": false,
                 "totalPriceSet": money_bag(total, CURRENCY),
                 "currentTotalPriceSet": money_bag(total, CURRENCY),
                 "subtotalPriceSet": money_bag(total, CURRENCY),

@@ -441,6 +441,39 @@ async fn orders_carry_refunds_risk_and_money_in_the_captured_shapes() {
 }
 
 #[tokio::test]
+async fn every_risk_recommendation_is_seeded_and_risky_orders_wait_unfulfilled() {
+    let sim = sim().await;
+    let q =
+        "{ orders(first: 250) { nodes { id displayFulfillmentStatus risk { recommendation } } } }";
+    let (_, body) = post(&sim, ApiVersion::V2026_04, q, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let orders = body["data"]["orders"]["nodes"].as_array().unwrap();
+    assert_eq!(orders.len(), sim.counts().orders);
+    let count = |rec: &str| {
+        orders
+            .iter()
+            .filter(|o| o["risk"]["recommendation"] == rec)
+            .count()
+    };
+    // 30 orders: two rounds of the 25-order pattern started.
+    assert_eq!(count("CANCEL"), 2);
+    assert_eq!(count("INVESTIGATE"), 4);
+    assert_eq!(count("NONE"), 2);
+    assert_eq!(count("ACCEPT"), orders.len() - 8);
+    for o in orders {
+        if ["CANCEL", "INVESTIGATE"].contains(&o["risk"]["recommendation"].as_str().unwrap()) {
+            assert_eq!(o["displayFulfillmentStatus"], "UNFULFILLED", "{o}");
+        }
+    }
+    assert!(
+        orders
+            .iter()
+            .any(|o| o["displayFulfillmentStatus"] == "FULFILLED")
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_same_seed_gives_the_same_shop() {
     let a = sim().await;
     let b = sim().await;

@@ -1,8 +1,9 @@
 //! The queue page (`/queue`): the outbox as the manager reads it, filtered
 //! by state and kind and paged newest first (keyset on `seq`, so sales
 //! arriving meanwhile do not shift a page), each sale with its receipt
-//! number, total and customer, each entry with its attempts, next attempt
-//! and the shop's last refusal. Retry and discard are forms that ask first
+//! number, total and customer, each pickup of an order the shop flags as
+//! risky with that flag (and who overrode it), each entry with its attempts,
+//! next attempt and the shop's last refusal. Retry and discard are forms that ask first
 //! (saying what a discard reverses) and answer by post/redirect/get; they
 //! call the same `store::till::manage` functions as the JSON outbox routes,
 //! so a refusal is the store's reason, and nothing changes.
@@ -19,6 +20,7 @@ use uuid::Uuid;
 use super::listing::{self, PAGE_ROWS, bad};
 use super::{Flash, Layout, Manager, flash_redirect, render};
 use crate::api::{ApiError, AppState};
+use crate::domain::orders::RiskRecommendation;
 use crate::domain::outbox::{EntryKind, EntryState, OutboxEntry, Refusal};
 use crate::domain::time::unix_millis_now;
 use crate::store::outbox::{self, QueueFilter, QueueRow};
@@ -70,6 +72,18 @@ fn kind_text(kind: EntryKind) -> &'static str {
     }
 }
 
+/// A flagged pickup's risk, as the row says it.
+fn risk_text(p: &outbox::PickupRisk) -> String {
+    let advice = match p.recommendation {
+        RiskRecommendation::Cancel => "The shop recommends cancelling this order (fraud risk).",
+        _ => "The shop recommends investigating this order (fraud risk).",
+    };
+    match (&p.override_by, &p.override_reason) {
+        (Some(by), Some(reason)) => format!("{advice} Handed over by {by}: {reason}"),
+        _ => advice.to_owned(),
+    }
+}
+
 /// An option of a filter select.
 struct Choice {
     value: &'static str,
@@ -85,6 +99,9 @@ struct Row {
     kind: &'static str,
     state: &'static str,
     sale: Option<outbox::SaleSummary>,
+    /// For a pickup of an order the shop flags: what it says and, for an
+    /// order it recommends cancelling, who handed it over and why.
+    risk: Option<String>,
     attempts: u32,
     next: String,
     error: Option<String>,
@@ -161,6 +178,7 @@ fn row(r: QueueRow, now: i64) -> Row {
         kind: kind_text(e.kind),
         state: e.state.as_str(),
         sale: r.sale,
+        risk: r.pickup_risk.map(|p| risk_text(&p)),
         attempts: e.attempts,
         next,
         error,

@@ -11,6 +11,7 @@ use super::pricing::PriceView;
 use super::stock::StockView;
 use crate::domain::catalog::{Image, ProductAttribute};
 use crate::domain::customers::Address;
+use crate::domain::orders::RiskRecommendation;
 use crate::domain::outbox::EntryState;
 use crate::domain::{Amount, GmtTime, UpstreamId};
 
@@ -163,6 +164,34 @@ pub struct OrderSummary {
     /// `sending`, `unknown`, `confirmed`, `rejected`); `None` for an order
     /// not sold here.
     pub sync_state: Option<EntryState>,
+    /// The shop's fraud-risk recommendation for the order, when it gives
+    /// one (Shopify does, WooCommerce does not); for a sale made here, once
+    /// the shop's order is mirrored.
+    pub risk: Option<RiskView>,
+}
+
+/// An order's fraud risk as a till shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RiskView {
+    /// `cancel`, `investigate`, `accept` or `none` (nothing recommended).
+    pub recommendation: RiskRecommendation,
+    /// The till is to warn before going on: the shop recommends cancelling
+    /// the order or investigating it.
+    pub flagged: bool,
+    /// Handing the order over is refused unless the request carries a
+    /// `risk_override` (who decides and why): the shop recommends
+    /// cancelling it.
+    pub handover_needs_override: bool,
+}
+
+impl RiskView {
+    pub fn of(recommendation: RiskRecommendation) -> RiskView {
+        RiskView {
+            recommendation,
+            flagged: recommendation.is_flagged(),
+            handover_needs_override: recommendation.needs_override(),
+        }
+    }
 }
 
 /// A product line with what is left to refund.

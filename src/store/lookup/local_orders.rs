@@ -160,7 +160,8 @@ SELECT lo.upstream_id, COALESCE(lo.upstream_number, lo.number_text),
     sold_at_gmt!(),
     ",
     (SELECT COALESCE(SUM(l.quantity), 0) FROM local_order_lines l WHERE l.order_id = lo.id),
-    '[]', 'local', lo.id, lo.number_text, e.state
+    '[]', 'local', lo.id, lo.number_text, e.state,
+    (SELECT o.risk_recommendation FROM orders o WHERE o.id = lo.upstream_id)
 FROM local_orders lo JOIN outbox e ON e.id = lo.outbox_id
 WHERE lo.id = :id AND e.state <> 'discarded'"
 );

@@ -25,8 +25,9 @@ use crate::domain::UpstreamId;
 use crate::domain::lookup::query::{OrderKey, OrderQuery, OrderSort};
 use crate::domain::lookup::views::{
     FeeLineView, OrderDetail, OrderLineView, OrderSource, OrderSummary, Page, RefundLineView,
-    RefundView, ShippingLineView,
+    RefundView, RiskView, ShippingLineView,
 };
+use crate::domain::orders::RiskRecommendation;
 
 /// A summary row (read by [`summary`]), with the sale made here behind an
 /// order, if any.
@@ -36,7 +37,7 @@ SELECT o.id, o.number, o.status, o.currency, o.total, o.customer_id,
     COALESCE(b.phone, ''), o.date_created_gmt,
     (SELECT COALESCE(SUM(l.quantity), 0) FROM order_line_items l WHERE l.order_id = o.id),
     (SELECT json_group_array(s.method_id) FROM order_shipping_lines s WHERE s.order_id = o.id),
-    'upstream', lo.id, lo.number_text, e.state
+    'upstream', lo.id, lo.number_text, e.state, o.risk_recommendation
 FROM orders o LEFT JOIN order_addresses b ON b.order_id = o.id AND b.kind = 'billing'
 LEFT JOIN local_orders lo ON lo.rowid = (SELECT x.rowid FROM local_orders x
                                          WHERE x.upstream_id = o.id ORDER BY x.number LIMIT 1)
@@ -471,6 +472,7 @@ pub(super) fn summary(r: &Row<'_>) -> rusqlite::Result<OrderSummary> {
     let source: String = r.get(12)?;
     let local_id: Option<String> = r.get(13)?;
     let state: Option<String> = r.get(15)?;
+    let risk: Option<String> = r.get(16)?;
     let bad = |idx: usize, e: Box<dyn std::error::Error + Send + Sync>| {
         rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, e)
     };
@@ -500,5 +502,12 @@ pub(super) fn summary(r: &Row<'_>) -> rusqlite::Result<OrderSummary> {
             .map(|s| s.parse())
             .transpose()
             .map_err(|e: String| bad(15, e.into()))?,
+        risk: risk
+            .map(|s| {
+                RiskRecommendation::parse(&s)
+                    .map(RiskView::of)
+                    .ok_or_else(|| bad(16, format!("unknown risk recommendation {s:?}").into()))
+            })
+            .transpose()?,
     })
 }

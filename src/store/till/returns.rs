@@ -6,21 +6,24 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::resolve_product;
-use crate::domain::orders::RefundSummary;
+use crate::domain::Resource;
+use crate::domain::lookup::views::RiskView;
+use crate::domain::orders::{RefundSummary, RiskRecommendation};
 use crate::domain::outbox::{OrderRef, Payload, Refusal, Return, ReturnLine};
-use crate::domain::till::{LineSel, ProductSel, ReturnRequest};
+use crate::domain::till::{CompletionRequest, LineSel, ProductSel, ReturnRequest};
 use crate::domain::{Amount, UpstreamId, money};
-use crate::store::{StoreError, outbox};
+use crate::store::{StoreError, events, outbox};
 
 const LOCAL_ORDER: &str = "
-SELECT o.number_text, o.total, o.outbox_id, e.state, o.upstream_id FROM local_orders o
-JOIN outbox e ON e.id = o.outbox_id WHERE o.id = :id";
+SELECT o.number_text, o.total, o.outbox_id, e.state, o.upstream_id,
+       (SELECT m.risk_recommendation FROM orders m WHERE m.id = o.upstream_id)
+FROM local_orders o JOIN outbox e ON e.id = o.outbox_id WHERE o.id = :id";
 const LOCAL_ORDER_BY_UPSTREAM: &str = "SELECT id FROM local_orders WHERE upstream_id = :id";
 const LOCAL_LINES: &str = "
 SELECT line_no, product_id, variation_id, stock_id, quantity, total, upstream_line_id
 FROM local_order_lines WHERE order_id = :id ORDER BY line_no";
 const REPLICA_ORDER: &str =
-    "SELECT number, status, total, refund_summary FROM orders WHERE id = :id";
+    "SELECT number, status, total, refund_summary, risk_recommendation FROM orders WHERE id = :id";
 const REPLICA_REFUND_SUMMARY: &str = "SELECT refund_summary FROM orders WHERE id = :id";
 const REPLICA_LINES: &str = "
 SELECT id, product_id, variation_id, quantity, total, total_tax FROM order_line_items
@@ -58,8 +61,9 @@ const INSERT_REFUND_LINE: &str = "
 INSERT INTO local_refund_lines (refund_id, line_ref, product_id, variation_id, stock_id, quantity, amount)
 VALUES (:id, :line_ref, :product_id, :variation_id, :stock_id, :quantity, :amount)";
 const INSERT_COMPLETION: &str = "
-INSERT INTO local_completions (id, outbox_id, order_local_id, order_id, created_at)
-VALUES (:id, :outbox_id, :local, :upstream, :now)";
+INSERT INTO local_completions (id, outbox_id, order_local_id, order_id, created_at,
+                               risk_override_by, risk_override_reason)
+VALUES (:id, :outbox_id, :local, :upstream, :now, :override_by, :override_reason)";
 
 /// One order line, by every name a return can give it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -148,6 +152,8 @@ struct OrderInfo {
     total: Amount,
     completed: bool,
     lines: Vec<OrderLine>,
+    /// The shop's fraud-risk recommendation, once its order is mirrored.
+    risk: Option<RiskRecommendation>,
 }
 
 /// Parses a path id: a UUID is a till sale, a number an upstream order.
@@ -194,13 +200,28 @@ fn local_order_info(
     names: LineNames,
 ) -> Result<Option<OrderInfo>, StoreError> {
     let key = id.to_string();
-    let row: Option<(String, String, String, String, Option<UpstreamId>)> = conn
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        Option<UpstreamId>,
+        Option<String>,
+    );
+    let row: Option<Row> = conn
         .prepare_cached(LOCAL_ORDER)?
         .query_row(named_params! { ":id": key }, |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })
         .optional()?;
-    let Some((number, total, entry, state, upstream)) = row else {
+    let Some((number, total, entry, state, upstream, risk)) = row else {
         return Ok(None);
     };
     if state == "discarded" {
@@ -248,17 +269,19 @@ fn local_order_info(
         total: total.parse::<Amount>().unwrap_or_default() - refunded_upstream,
         completed,
         lines,
+        risk: risk.as_deref().and_then(RiskRecommendation::parse),
     }))
 }
 
 fn replica_order_info(conn: &Connection, id: UpstreamId) -> Result<Option<OrderInfo>, StoreError> {
-    let row: Option<(String, String, String, String)> = conn
+    type Row = (String, String, String, String, Option<String>);
+    let row: Option<Row> = conn
         .prepare_cached(REPLICA_ORDER)?
         .query_row(named_params! { ":id": id }, |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
         .optional()?;
-    let Some((number, status, total, refunds)) = row else {
+    let Some((number, status, total, refunds, risk)) = row else {
         return Ok(None);
     };
     let refunded = refund_summary_total(&refunds);
@@ -311,11 +334,17 @@ fn replica_order_info(conn: &Connection, id: UpstreamId) -> Result<Option<OrderI
     let completed = status == "completed" || has_completion(conn, None, Some(id))?;
     Ok(Some(OrderInfo {
         reference: OrderRef::Upstream(id),
-        label: format!("#{number}"),
+        // Shopify's order name carries its `#` already.
+        label: if number.starts_with('#') {
+            number
+        } else {
+            format!("#{number}")
+        },
         sale_entry: None,
         total: total.parse::<Amount>().unwrap_or_default() - refunded,
         completed,
         lines,
+        risk: risk.as_deref().and_then(RiskRecommendation::parse),
     }))
 }
 
@@ -348,6 +377,10 @@ pub struct ChangeAccepted {
     pub outbox_id: Uuid,
     pub order: String,
     pub amount: Option<Amount>,
+    /// The shop's fraud-risk recommendation for the order, when it gives
+    /// one: a flagged order was let through (investigate, or cancel with
+    /// an override) and the till should say so.
+    pub risk: Option<RiskView>,
 }
 
 /// Records a return against an order and queues its refund.
@@ -466,13 +499,21 @@ pub fn record_return(
         outbox_id,
         order: info.label,
         amount: Some(amount),
+        risk: info.risk.map(RiskView::of),
     }))
 }
 
-/// Records a pickup handed over and queues the order's completion.
+/// The event kind of a pickup handed over against the shop's advice.
+pub const RISK_OVERRIDE_EVENT: &str = "risk_override";
+
+/// Records a pickup handed over and queues the order's completion. An order
+/// the shop recommends cancelling is refused unless `req` carries an
+/// override, which is then kept with the completion and written to the
+/// event log, in the same transaction.
 pub fn record_completion(
     tx: &Transaction<'_>,
     order: OrderRef,
+    req: &CompletionRequest,
     now_ms: i64,
 ) -> Result<Result<ChangeAccepted, Refusal>, StoreError> {
     let Some(info) = order_info(tx, order)? else {
@@ -482,6 +523,18 @@ pub fn record_completion(
         return Ok(Err(Refusal::conflict(
             "already_completed",
             format!("order {} is already completed", info.label),
+        )));
+    }
+    let needs_override = info.risk.is_some_and(RiskRecommendation::needs_override);
+    // An override is only kept where it overrides something.
+    let risk_override = req.risk_override.as_ref().filter(|_| needs_override);
+    if needs_override && risk_override.is_none() {
+        return Ok(Err(Refusal::conflict(
+            "risk_override_required",
+            format!(
+                "the shop recommends cancelling order {} (fraud risk); hand it over only with a risk_override saying who decides and why",
+                info.label
+            ),
         )));
     }
     let (local, upstream) = keys(info.reference);
@@ -501,12 +554,29 @@ pub fn record_completion(
         .execute(named_params! {
             ":id": local_id.to_string(), ":outbox_id": outbox_id.to_string(), ":local": local,
             ":upstream": upstream, ":now": now_ms,
+            ":override_by": risk_override.map(|o| o.by.as_str()),
+            ":override_reason": risk_override.map(|o| o.reason.as_str()),
         })?;
+    if let Some(o) = risk_override {
+        let message = format!(
+            "pickup of {} handed over although the shop recommends cancelling it; decided by {:?} at till {:?}: {}",
+            info.label, o.by, req.till, o.reason
+        );
+        events::append(
+            tx,
+            now_ms,
+            events::Level::Warn,
+            RISK_OVERRIDE_EVENT,
+            Some(Resource::Orders.as_str()),
+            &message,
+        )?;
+    }
     Ok(Ok(ChangeAccepted {
         id: local_id,
         outbox_id,
         order: info.label,
         amount: None,
+        risk: info.risk.map(RiskView::of),
     }))
 }
 

@@ -69,6 +69,7 @@ fn order(id: UpstreamId) -> CreatedOrder {
             date_modified: GmtTime::now(),
             date_paid: None,
             date_completed: None,
+            risk: None,
             meta: Vec::new(),
             line_items: Vec::new(),
             shipping_lines: Vec::new(),

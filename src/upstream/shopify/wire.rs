@@ -18,7 +18,9 @@ use serde_json::Value;
 
 use crate::domain::catalog::{Category, ManageStock, Product, ProductAttribute, ProductKind};
 use crate::domain::customers::{Address, Customer};
-use crate::domain::orders::{LineItem, Order, Refund, RefundLine, RefundSummary, TaxLine};
+use crate::domain::orders::{
+    LineItem, Order, Refund, RefundLine, RefundSummary, RiskRecommendation, TaxLine,
+};
 use crate::domain::{Amount, GmtTime, Meta, RawJson, UpstreamId};
 use crate::upstream::UpstreamError;
 
@@ -26,7 +28,6 @@ use crate::upstream::UpstreamError;
 pub const DEFAULT_VARIANT_TITLE: &str = "Default Title";
 
 /// Meta keys under which Shopify-only facts are kept on our records.
-pub const META_RISK: &str = "_shopify_risk_recommendation";
 pub const META_SOURCE_IDENTIFIER: &str = "_shopify_source_identifier";
 pub const META_POSSYNC_KEY: &str = "possync.key";
 pub const META_TAGS: &str = "_shopify_tags";
@@ -691,10 +692,34 @@ fn line_item(w: &WireLineItem) -> Result<LineItem, UpstreamError> {
     })
 }
 
+/// An order's `risk` (`OrderRiskSummary`): only its recommendation is read.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Risk {
     pub recommendation: Option<String>,
+}
+
+/// `OrderRiskRecommendationResult` (the same four values in 2026-01, -04
+/// and -07) in our terms. A value a later API version adds is not guessed
+/// at: the order is mirrored without a recommendation and the value logged,
+/// rather than its whole page refused.
+fn risk(order: &str, r: &Risk) -> Option<RiskRecommendation> {
+    let value = r.recommendation.as_deref()?;
+    let known = match value {
+        "CANCEL" => RiskRecommendation::Cancel,
+        "INVESTIGATE" => RiskRecommendation::Investigate,
+        "ACCEPT" => RiskRecommendation::Accept,
+        "NONE" => RiskRecommendation::None,
+        other => {
+            tracing::warn!(
+                order,
+                recommendation = other,
+                "unknown order risk recommendation: the order is mirrored without one"
+            );
+            return None;
+        }
+    };
+    Some(known)
 }
 
 #[derive(Debug, Deserialize)]
@@ -897,12 +922,6 @@ pub fn order(
         (None, None) => &[],
     };
     let mut meta = Vec::new();
-    if let Some(r) = w.risk.as_ref().and_then(|r| r.recommendation.clone()) {
-        meta.push(Meta {
-            key: META_RISK.to_owned(),
-            value: Value::String(r),
-        });
-    }
     if let Some(s) = &w.source_identifier {
         meta.push(Meta {
             key: META_SOURCE_IDENTIFIER.to_owned(),
@@ -967,6 +986,7 @@ pub fn order(
         date_modified: time(&w.updated_at, "order updatedAt")?,
         date_paid: None,
         date_completed: opt_time(&w.closed_at, "order closedAt")?,
+        risk: w.risk.as_ref().and_then(|r| risk(&w.id, r)),
         meta,
         line_items: lines.iter().map(line_item).collect::<Result<_, _>>()?,
         shipping_lines: Vec::new(),

@@ -204,11 +204,7 @@ fn an_order_reads_its_status_money_and_lines() {
     );
     assert_eq!(o.date_modified.to_string(), "2026-06-22T22:34:02");
     assert_eq!(o.date_created.unwrap().to_string(), "2026-06-22T22:34:00");
-    assert!(
-        o.meta
-            .iter()
-            .any(|m| m.key == META_RISK && m.value == "INVESTIGATE")
-    );
+    assert_eq!(o.risk, Some(RiskRecommendation::Investigate));
     let l = &o.line_items[0];
     assert_eq!(l.id, 19312607822130);
     assert_eq!(l.product_id, 9801098789170);
@@ -228,6 +224,58 @@ fn an_order_reads_its_status_money_and_lines() {
     assert_eq!(o.status, "refunded");
     assert_eq!(o.refunds[0].id, 1028613374258);
     assert_eq!(o.refunds[0].total, dec("-15.0"));
+}
+
+/// The captured order (which selected no `risk`) with `risk` as given.
+fn captured_order_with_risk(risk: Option<Value>) -> Value {
+    let c = fixture_json("captures/order-catalog-count-read.json");
+    let mut node = c["response"]["data"]["seedCatalog"]["nodes"][0].clone();
+    if let Some(r) = risk {
+        node["risk"] = r;
+    }
+    node
+}
+
+#[rstest::rstest]
+#[case::cancel(Some(json!({"recommendation": "CANCEL"})), Some(RiskRecommendation::Cancel))]
+#[case::investigate(
+    Some(json!({"recommendation": "INVESTIGATE", "assessments": [{"riskLevel": "MEDIUM", "facts": []}]})),
+    Some(RiskRecommendation::Investigate)
+)]
+#[case::accept(Some(json!({"recommendation": "ACCEPT"})), Some(RiskRecommendation::Accept))]
+#[case::nothing_recommended(Some(json!({"recommendation": "NONE"})), Some(RiskRecommendation::None))]
+#[case::risk_not_selected(None, None)]
+#[case::risk_null(Some(Value::Null), None)]
+#[case::recommendation_null(Some(json!({"recommendation": null})), None)]
+#[case::value_of_a_later_version_is_not_guessed(Some(json!({"recommendation": "REVIEW"})), None)]
+fn an_order_reads_the_shops_risk_recommendation(
+    #[case] risk: Option<Value>,
+    #[case] want: Option<RiskRecommendation>,
+) {
+    let node = captured_order_with_risk(risk);
+    let (w, raw) = read_node::<WireOrder>(&node, "order").unwrap();
+    let o = order(&w, raw, None).unwrap();
+    assert_eq!(o.risk, want);
+    // A domain field now, not a meta entry besides.
+    assert!(
+        o.meta.iter().all(|m| !m.key.contains("risk")),
+        "{:?}",
+        o.meta
+    );
+}
+
+#[test]
+fn an_order_line_of_a_bulk_file_reads_its_risk() {
+    // A bulk export's order line: the same fields, slashes escaped, and its
+    // line items on lines of their own (given separately).
+    let line = r##"{"id":"gid:\/\/shopify\/Order\/8837991727410","name":"#1494","createdAt":"2026-06-22T22:34:00Z","updatedAt":"2026-06-22T22:34:02Z","displayFinancialStatus":"PAID","displayFulfillmentStatus":"UNFULFILLED","risk":{"recommendation":"CANCEL"},"refunds":[]}"##;
+    let node: Value = serde_json::from_str(line).unwrap();
+    let (w, raw) = read_node::<WireOrder>(&node, "order").unwrap();
+    let o = order(&w, raw, Some(&[])).unwrap();
+    assert_eq!(o.id, 8837991727410);
+    assert_eq!(o.status, "processing");
+    assert_eq!(o.risk, Some(RiskRecommendation::Cancel));
+    assert!(o.risk.unwrap().needs_override() && o.risk.unwrap().is_flagged());
 }
 
 #[test]

@@ -645,6 +645,7 @@ fn order_from(w: WOrder, raw: RawJson) -> orders::Order {
             .unwrap_or(GmtTime::from_unix(0)),
         date_paid: w.date_paid_gmt,
         date_completed: w.date_completed_gmt,
+        risk: None,
         meta: meta(w.meta_data),
         line_items: w
             .line_items

@@ -191,6 +191,15 @@ async fn a_replica_of_the_previous_release_is_migrated_and_every_entry_replayed_
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(states, ["applied"]);
+
+    // WooCommerce gives no risk recommendation (schema 13's column stays
+    // empty): the old sales and the shop's orders are listed unflagged.
+    t.pulled().await;
+    let (status, page) = t.get_json("/api/orders?per_page=100").await;
+    assert_eq!(status, 200, "{page}");
+    let items = page["items"].as_array().unwrap();
+    assert!(items.len() > 3, "{page}");
+    assert!(items.iter().all(|o| o["risk"].is_null()), "{page}");
     t.stop().await;
 }
 
