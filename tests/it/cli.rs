@@ -2,27 +2,14 @@
 //! `sync --full`, `status`, and what never shows in its output.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use possync_sim::woo::{Sim, SimHandle};
 use serde_json::Value;
 
 use crate::common::small_sim;
 
-/// The built `possync` binary.
-pub fn possync() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_possync"));
-    // Never pick up a developer's own configuration or log filter.
-    cmd.env_remove("POSSYNC_CONFIG")
-        .env_remove("POSSYNC_LOG")
-        .env_remove("RUST_LOG");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("POSSYNC_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
-}
+pub use crate::common::possync;
 
 /// Writes a configuration for `sim` into `dir` and returns its path.
 pub fn write_config(sim: &SimHandle, dir: &Path, sync: &str) -> std::path::PathBuf {

@@ -9,11 +9,9 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use possync::domain::Resource;
 use possync::store::dump;
 use possync_sim::woo::{DeliveryOutcome, Sim, SimConfig, SimHandle, SimResource, WebhookFaults};
@@ -23,58 +21,11 @@ use rusqlite::{Connection, OpenFlags};
 use serde_json::{Value, json};
 
 use crate::cli::{possync, write_config};
-use crate::common::{any_port, wait_for};
+use crate::common::{Agent, any_port, free_port, healthy};
 
 const STEPS: usize = 300;
 const SECRET: &str = "convergence-webhook-secret";
 const ORDER_STATUSES: [&str; 5] = ["pending", "processing", "on-hold", "completed", "refunded"];
-
-/// A free loopback port for the agent (webhooks need to know it up front).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Agent {
-    child: Child,
-}
-
-impl Agent {
-    fn start(config: &Path, port: u16) -> Agent {
-        let child = possync()
-            .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--config"])
-            .arg(config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Agent { child }
-    }
-
-    fn signal(mut self, signal: Signal) {
-        kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-async fn healthy(port: u16) {
-    let http = reqwest::Client::new();
-    wait_for("the agent to answer", Duration::from_secs(60), || {
-        let http = http.clone();
-        async move {
-            let res = http
-                .get(format!("http://127.0.0.1:{port}/healthz"))
-                .send()
-                .await
-                .ok()?;
-            res.status().is_success().then_some(())
-        }
-    })
-    .await;
-}
 
 /// One random change in the store; returns what it did, for the log.
 fn step(sim: &SimHandle, rng: &mut ChaCha8Rng, n: usize) -> String {

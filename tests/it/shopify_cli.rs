@@ -3,15 +3,15 @@
 //! `possync run` filling its replica on its own.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use possync_sim::shopify::{ShopifyConfig, ShopifySim};
 use serde_json::Value;
 
 use crate::cli::possync;
-use crate::common::wait_for;
-use crate::shopify_pull::{active_product_ids, location};
+use crate::common::{Agent, free_port, healthy, wait_for};
+use crate::shops::TestShop;
 
 /// Every resource a Shopify shop has and the agent mirrors.
 const MIRRORED: [&str; 6] = [
@@ -30,28 +30,18 @@ fn text(out: &Output) -> (String, String) {
     )
 }
 
-/// A config file for the simulated shop, reached through `admin_url`.
-async fn write_config(sim: &ShopifySim, dir: &Path) -> PathBuf {
-    let path = dir.join("possync.toml");
-    let text = format!(
-        r#"data_dir = "{data}"
+/// The simulated Shopify shop, and a config file for it.
+async fn shop_and_config(dir: &Path) -> (TestShop, PathBuf) {
+    let shop = TestShop::Shopify(ShopifySim::spawn(ShopifyConfig::default()).await.unwrap());
+    let config = shop.write_config(dir, "").await;
+    (shop, config)
+}
 
-[store]
-kind = "shopify"
-shop = "corner-shop.myshopify.com"
-admin_url = "{url}"
-access_token = "{token}"
-api_version = "2026-04"
-location = {location}
-timeout_secs = 10
-"#,
-        data = dir.join("data").display(),
-        url = sim.url(),
-        token = sim.access_token(),
-        location = location(sim).await,
-    );
-    std::fs::write(&path, text).unwrap();
-    path
+fn sim(shop: &TestShop) -> &ShopifySim {
+    match shop {
+        TestShop::Shopify(sim) => sim,
+        TestShop::WooCommerce(_) => unreachable!("a Shopify shop"),
+    }
 }
 
 async fn status_json(config: &Path) -> Value {
@@ -90,9 +80,9 @@ fn sorted_mirrored() -> Vec<String> {
 
 #[tokio::test]
 async fn sync_full_pulls_a_shopify_shop_and_status_lists_only_what_it_has() {
-    let sim = ShopifySim::spawn(ShopifyConfig::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(&sim, dir.path()).await;
+    let (shop, config) = shop_and_config(dir.path()).await;
+    let sim = sim(&shop);
     let token = sim.access_token().to_owned();
 
     let out = {
@@ -119,7 +109,7 @@ async fn sync_full_pulls_a_shopify_shop_and_status_lists_only_what_it_has() {
 
     let status = status_json(&config).await;
     assert_eq!(pulled(&status), sorted_mirrored(), "{status}");
-    let active = active_product_ids(&sim).await.len();
+    let active = shop.active_product_ids().await.len();
     assert!(active > 0);
     assert_eq!(status["counts"]["products"], active, "{status}");
     assert_eq!(
@@ -163,51 +153,17 @@ async fn sync_full_pulls_a_shopify_shop_and_status_lists_only_what_it_has() {
         ),
         "{stderr}"
     );
-    sim.shutdown().await;
-}
-
-struct Agent(Child);
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    shop.shutdown().await;
 }
 
 #[tokio::test]
 async fn run_fills_the_replica_of_a_shopify_shop_on_its_own() {
-    let sim = ShopifySim::spawn(ShopifyConfig::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(&sim, dir.path()).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _agent = Agent(
-        possync()
-            .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--config"])
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let (shop, config) = shop_and_config(dir.path()).await;
+    let port = free_port();
+    let _agent = Agent::start(&config, port);
     // Once it answers, its replica is set up and may be read beside it.
-    let http = reqwest::Client::new();
-    wait_for("the agent to answer", Duration::from_secs(60), || {
-        let http = http.clone();
-        async move {
-            let res = http
-                .get(format!("http://127.0.0.1:{port}/healthz"))
-                .send()
-                .await
-                .ok()?;
-            res.status().is_success().then_some(())
-        }
-    })
-    .await;
+    healthy(port).await;
     let status = wait_for(
         "the agent's first pull of the Shopify shop",
         Duration::from_secs(90),
@@ -222,7 +178,7 @@ async fn run_fills_the_replica_of_a_shopify_shop_on_its_own() {
     .await;
     assert_eq!(
         status["counts"]["products"],
-        active_product_ids(&sim).await.len()
+        shop.active_product_ids().await.len()
     );
-    sim.shutdown().await;
+    shop.shutdown().await;
 }

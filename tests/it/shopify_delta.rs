@@ -17,15 +17,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::shopify_pull::{active_product_ids, client, location, options, replica_ids};
 
-const MIRRORED: [Resource; 6] = [
-    Resource::Categories,
-    Resource::Products,
-    Resource::Variations,
-    Resource::Customers,
-    Resource::Orders,
-    Resource::Refunds,
-];
-
 fn product_gid(id: i64) -> String {
     format!("gid://shopify/Product/{id}")
 }
@@ -58,7 +49,11 @@ async fn a_poll_brings_renames_and_deletions_and_the_sweep_finds_what_no_poll_sa
     let client = client(&sim, location(&sim).await);
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("replica.db")).unwrap();
-    let opts = options(&MIRRORED, &["publish"], 25);
+    let opts = options(
+        possync::upstream::shop::mirrored(possync::config::StoreKind::Shopify),
+        &["publish"],
+        25,
+    );
     let token = CancellationToken::new();
     let (tx, _rx) = watch::channel(PullProgress::default());
     pull::run(&client, &store, &opts, &tx, &token)

@@ -246,6 +246,21 @@ fn empty_payload(name: &str, error: Value) -> Value {
     p
 }
 
+/// The user error of an inventory mutation whose `reason` is not one of
+/// Shopify's, if it is not.
+fn invalid_reason(input: &Value) -> Option<Value> {
+    (!REASONS.contains(&input["reason"].as_str().unwrap_or_default())).then(|| {
+        user_error(
+            Some(vec!["input", "reason"]),
+            &format!(
+                "The specified reason is invalid. Valid values: {}.",
+                REASONS.join(", ")
+            ),
+            Some("INVALID_REASON"),
+        )
+    })
+}
+
 fn refused(name: &str, error: Value) -> Applied {
     Applied::Payload(empty_payload(name, error))
 }
@@ -966,18 +981,8 @@ fn inventory_adjust(
             ),
         );
     }
-    if !REASONS.contains(&input["reason"].as_str().unwrap_or_default()) {
-        return refused(
-            NAME,
-            user_error(
-                Some(vec!["input", "reason"]),
-                &format!(
-                    "The specified reason is invalid. Valid values: {}.",
-                    REASONS.join(", ")
-                ),
-                Some("INVALID_REASON"),
-            ),
-        );
+    if let Some(e) = invalid_reason(input) {
+        return refused(NAME, e);
     }
     let mut targets = Vec::new();
     for (i, c) in changes.iter().enumerate() {
@@ -1050,18 +1055,8 @@ fn inventory_set(
             ),
         );
     }
-    if !REASONS.contains(&input["reason"].as_str().unwrap_or_default()) {
-        return refused(
-            NAME,
-            user_error(
-                Some(vec!["input", "reason"]),
-                &format!(
-                    "The specified reason is invalid. Valid values: {}.",
-                    REASONS.join(", ")
-                ),
-                Some("INVALID_REASON"),
-            ),
-        );
+    if let Some(e) = invalid_reason(input) {
+        return refused(NAME, e);
     }
     let mut targets = Vec::new();
     for (i, q) in quantities.iter().enumerate() {

@@ -311,3 +311,77 @@ pub fn mirrored_variation_ids(sim: &possync_sim::woo::SimHandle) -> Vec<i64> {
     ids.sort_unstable();
     ids
 }
+
+/// A free loopback port for an agent (webhooks need to know it up front).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `possync run` as a child process, killed if the test ends first.
+pub struct Agent {
+    child: std::process::Child,
+}
+
+impl Agent {
+    pub fn start(config: &Path, port: u16) -> Agent {
+        let child = possync()
+            .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--config"])
+            .arg(config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Agent { child }
+    }
+
+    /// Sends `signal` and waits for the agent to end.
+    pub fn signal(mut self, signal: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), signal).unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Waits until the agent on `port` answers `/healthz`.
+pub async fn healthy(port: u16) {
+    let http = reqwest::Client::new();
+    wait_for("the agent to answer", Duration::from_secs(60), || {
+        let http = http.clone();
+        async move {
+            let res = http
+                .get(format!("http://127.0.0.1:{port}/healthz"))
+                .send()
+                .await
+                .ok()?;
+            res.status().is_success().then_some(())
+        }
+    })
+    .await;
+}
+
+/// The `possync` binary, with none of the developer's own configuration.
+pub fn possync() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_possync"));
+    // Never pick up a developer's own configuration or log filter.
+    cmd.env_remove("POSSYNC_CONFIG")
+        .env_remove("POSSYNC_LOG")
+        .env_remove("RUST_LOG");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("POSSYNC_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
