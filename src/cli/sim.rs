@@ -156,6 +156,10 @@ pub struct SimArgs {
     /// Shopify: points the cost bucket regains a second
     #[arg(long, default_value_t = 100.0, value_name = "POINTS")]
     pub restore_rate: f64,
+    /// Shopify: how long a new order stays out of the order search (its
+    /// index trails writes)
+    #[arg(long, default_value_t = 3000, value_name = "MS")]
+    pub search_lag_ms: u64,
 }
 
 impl SimArgs {
@@ -178,6 +182,7 @@ impl SimArgs {
             ("--access-token", self.access_token.is_some()),
             ("--cost-bucket", self.cost_bucket != 2000.0),
             ("--restore-rate", self.restore_rate != 100.0),
+            ("--search-lag-ms", self.search_lag_ms != 3000),
         ];
         let foreign: &[(&'static str, bool)] = match self.shop {
             ShopKind::Woocommerce => &shopify_only,
@@ -352,6 +357,7 @@ async fn run_shopify(args: SimArgs) -> Result<ExitCode, Error> {
             maximum_available: args.cost_bucket,
             restore_rate: args.restore_rate,
         },
+        search_lag: Duration::from_millis(args.search_lag_ms),
         ..ShopifyConfig::default()
     };
     let stop = super::shutdown_token();

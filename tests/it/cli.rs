@@ -283,6 +283,17 @@ async fn sim_serves_a_shopify_store_and_refuses_woocommerce_flags_for_it() {
         text(&out).1.contains("--workers not for --shop shopify"),
         "{out:?}"
     );
+    let out = possync()
+        .args(["sim", "--search-lag-ms", "10"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out)
+            .1
+            .contains("--search-lag-ms not for --shop woocommerce"),
+        "{out:?}"
+    );
 
     let mut child = possync()
         .args([
@@ -294,7 +305,7 @@ async fn sim_serves_a_shopify_store_and_refuses_woocommerce_flags_for_it() {
             "--products",
             "12",
         ])
-        .args(["--access-token", "shpat_cli_test"])
+        .args(["--access-token", "shpat_cli_test", "--search-lag-ms", "0"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
