@@ -30,6 +30,7 @@ use serde_json::{Value, json};
 use super::classify::{self, Answer, Failure};
 use super::connection::{LocationRef, ShopifyAuth, ShopifyConnection};
 use super::cost::{self, Pacer};
+use super::export::{EXPORT_THRESHOLD, Polling};
 use super::token;
 use crate::telemetry::metrics::{self, UpstreamKind};
 use crate::upstream::UpstreamError;
@@ -90,6 +91,12 @@ pub struct ShopifyClient {
     retry: RetryPolicy,
     requests: AtomicU64,
     tokens_requested: AtomicU64,
+    /// Query cost points the shop charged (`actualQueryCost`), summed.
+    points_used: AtomicU64,
+    /// Objects a resource must count, at least, to be exported in bulk.
+    export_threshold: u64,
+    /// How a bulk export is polled.
+    polling: Polling,
     contact: Contact,
 }
 
@@ -141,6 +148,9 @@ impl ShopifyClient {
             retry: RetryPolicy::in_request(),
             requests: AtomicU64::new(0),
             tokens_requested: AtomicU64::new(0),
+            points_used: AtomicU64::new(0),
+            export_threshold: EXPORT_THRESHOLD,
+            polling: Polling::default(),
             contact: Contact::default(),
         })
     }
@@ -155,6 +165,34 @@ impl ShopifyClient {
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
+    }
+
+    /// Exports in bulk a resource that counts at least `threshold` objects
+    /// (the default is [`EXPORT_THRESHOLD`]; 0 exports everything in bulk,
+    /// `u64::MAX` nothing): benchmarks and tests compare the two ways.
+    pub fn with_export_threshold(mut self, threshold: u64) -> Self {
+        self.export_threshold = threshold;
+        self
+    }
+
+    /// Polls bulk exports at another pace (tests shorten it).
+    pub fn with_polling(mut self, polling: Polling) -> Self {
+        self.polling = polling;
+        self
+    }
+
+    pub(super) fn export_threshold(&self) -> u64 {
+        self.export_threshold
+    }
+
+    pub(super) fn polling(&self) -> Polling {
+        self.polling
+    }
+
+    /// Query cost points the shop has charged so far (its
+    /// `actualQueryCost`, summed over every answer).
+    pub fn points_used(&self) -> u64 {
+        self.points_used.load(Ordering::Relaxed)
     }
 
     /// GraphQL requests sent so far (retries included).
@@ -338,6 +376,10 @@ impl ShopifyClient {
             Err(_) => None,
         };
         if let Some(c) = reading {
+            if let Some(actual) = c.actual {
+                self.points_used
+                    .fetch_add(actual.max(0.0).round() as u64, Ordering::Relaxed);
+            }
             lock(&self.pacer).observe(&c, Instant::now());
             lock(&self.expected).insert(key, c.requested);
         }
