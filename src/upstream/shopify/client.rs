@@ -78,6 +78,8 @@ enum Auth {
 /// A Shopify shop, reached over HTTP.
 pub struct ShopifyClient {
     http: reqwest::Client,
+    /// For bulk export files: a time limit on each read, not on the whole.
+    download: reqwest::Client,
     graphql_url: String,
     token_url: String,
     auth: Auth,
@@ -120,6 +122,15 @@ impl ShopifyClient {
             .danger_accept_invalid_certs(!conn.verify_tls)
             .build()
             .map_err(|e| UpstreamError::Setup(e.without_url().to_string()))?;
+        // A bulk export's file may take longer than any one request to
+        // arrive: no limit on the whole, only on each wait for more.
+        let download = reqwest::Client::builder()
+            .read_timeout(conn.timeout)
+            .connect_timeout(conn.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("possync/", env!("CARGO_PKG_VERSION")))
+            .danger_accept_invalid_certs(!conn.verify_tls)
+            .build()
+            .map_err(|e| UpstreamError::Setup(e.without_url().to_string()))?;
         let (graphql_url, token_url) = (conn.graphql_url(), conn.token_url());
         let auth = match conn.auth {
             ShopifyAuth::Token(t) => Auth::Static(t),
@@ -138,6 +149,7 @@ impl ShopifyClient {
         }
         Ok(ShopifyClient {
             http,
+            download,
             graphql_url,
             token_url,
             auth,
@@ -210,10 +222,10 @@ impl ShopifyClient {
         lock(&self.pacer).bucket(Instant::now())
     }
 
-    /// The HTTP client, for downloads that carry no token (a bulk
-    /// operation's signed result URL).
-    pub(super) fn http(&self) -> &reqwest::Client {
-        &self.http
+    /// The HTTP client for downloads that carry no token (a bulk
+    /// operation's signed result URL), limited per read, not as a whole.
+    pub(super) fn download(&self) -> &reqwest::Client {
+        &self.download
     }
 
     /// The configured location.

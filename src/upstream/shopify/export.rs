@@ -379,7 +379,7 @@ impl ShopifyClient {
         skip_roots: u64,
     ) -> Result<ExportReader, UpstreamError> {
         let response = self
-            .http()
+            .download()
             .get(url)
             .send()
             .await

@@ -289,3 +289,56 @@ async fn records_arrive_while_the_file_is_still_downloading() {
     assert_eq!(ps[0].id, 10243914727731);
     assert!(reader.next_batch(1).await.unwrap().is_none());
 }
+
+#[test]
+fn an_export_position_reads_back_and_a_page_cursor_is_not_one() {
+    let p = Position {
+        operation: "gid://shopify/BulkOperation/8066670100786".to_owned(),
+        roots: 750,
+    };
+    let c = p.cursor();
+    assert_eq!(
+        c.as_str(),
+        "bulk;gid://shopify/BulkOperation/8066670100786;750"
+    );
+    assert_eq!(Position::parse(&c), Some(p));
+    // A page's endCursor, the first page, and what is not ours.
+    for other in [
+        "eyJsYXN0X2lkIjoxLCJsYXN0X3ZhbHVlIjoxfQ==",
+        "",
+        "bulk;gid://shopify/Product/1;3",
+        "bulk;gid://shopify/BulkOperation/1;many",
+    ] {
+        assert_eq!(Position::parse(&Cursor::new(other)), None, "{other:?}");
+    }
+}
+
+#[test]
+fn a_product_group_is_read_as_its_page_reads_it() {
+    let text = String::from_utf8(products_file()).unwrap();
+    let mut reader_lines = text.lines();
+    let root: Map<String, Value> = serde_json::from_str(reader_lines.next().unwrap()).unwrap();
+    let children: Vec<super::super::bulk::Child> = reader_lines
+        .map(|l| {
+            let mut o: Map<String, Value> = serde_json::from_str(l).unwrap();
+            let parent = o.remove("__parentId").unwrap();
+            super::super::bulk::Child {
+                parent_id: parent.as_str().unwrap().to_owned(),
+                object: o,
+            }
+        })
+        .collect();
+    let group = Group { root, children };
+    let node = page_node(Export::Products, &group);
+    // The page's shape: nested lists under `nodes`, one variant at most.
+    assert_eq!(node["variants"]["nodes"].as_array().unwrap().len(), 1);
+    assert!(node["collections"]["nodes"].is_array());
+    let Records::Products(ps) = pages::records(crate::domain::Resource::Products, &[node]).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        ps[0].sku.as_deref(),
+        Some("bulk-variant-bulk-root-mrrsb7hi-1xi0i")
+    );
+}
