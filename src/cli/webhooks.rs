@@ -10,7 +10,7 @@ use super::{data_dir_flag, load_config};
 use crate::domain::webhooks::SubscriptionStatus;
 use crate::error::Error;
 use crate::sync::webhooks::subscriptions::{self, Installed};
-use crate::upstream::woo::client::WooClient;
+use crate::upstream::shop::Shop;
 
 #[derive(Debug, Args)]
 pub struct WebhooksArgs {
@@ -59,7 +59,7 @@ pub fn delivery_url(public_url: &str) -> Result<String, Error> {
 pub(super) async fn run(config: Option<PathBuf>, args: WebhooksArgs) -> Result<ExitCode, Error> {
     let flags: Vec<_> = data_dir_flag(&args.data_dir).into_iter().collect();
     let config = load_config(config, &flags)?;
-    let client = WooClient::new(config.store()?)?;
+    let client = Shop::connect(config.store()?)?;
     let store = crate::app::open_store(&config).await?;
     match args.action {
         WebhooksAction::Install { public_url } => {

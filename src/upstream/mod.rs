@@ -7,6 +7,7 @@
 
 pub mod contact;
 pub mod retry;
+pub mod shop;
 pub mod shopify;
 pub mod woo;
 pub mod writes;
@@ -323,6 +324,13 @@ pub trait Upstream: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The resources this kind of shop has and the agent mirrors from it,
+    /// in the order a full pull takes them; a pull leaves the others out
+    /// (and they are not counted missing). Every resource by default.
+    fn resources(&self) -> &'static [Resource] {
+        &Resource::ALL
+    }
+
     /// The whole of a paged resource under `filter` as one streamed export,
     /// when the shop offers one for it (a bulk operation) and deems it the
     /// better way; `None` (the default) to have it walked page by page.
@@ -339,6 +347,27 @@ pub trait Upstream: Send + Sync + 'static {
         resume: Option<&Cursor>,
     ) -> impl Future<Output = Result<Option<Export<'_>>, UpstreamError>> + Send {
         let _ = (resource, filter, resume);
+        std::future::ready(Ok(None))
+    }
+
+    /// Whether a trashed product or order stays listed under the status
+    /// `trash` (WooCommerce), so that a poll asks for those trashed since
+    /// its cursor. Where it does not, trashed and deleted objects are
+    /// learned from [`Upstream::deleted_since`] and the sweep.
+    fn lists_trash(&self) -> bool {
+        true
+    }
+
+    /// Objects of `resource` deleted at or after `since`, each with the
+    /// time of its deletion, where the shop keeps a record of deletions
+    /// (Shopify's `deletionEvents`, for products); `None` (the default)
+    /// where it keeps none, and the id sweep finds them.
+    fn deleted_since(
+        &self,
+        resource: Resource,
+        since: GmtTime,
+    ) -> impl Future<Output = Result<Option<Vec<crate::domain::Stamp>>, UpstreamError>> + Send {
+        let _ = (resource, since);
         std::future::ready(Ok(None))
     }
 

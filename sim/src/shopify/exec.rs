@@ -6,6 +6,7 @@
 //! `{"last_id":…,"last_value":…}`).
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use apollo_compiler::resolvers::{FieldError, ObjectValue, ResolveInfo, ResolvedValue};
 use apollo_compiler::response::{JsonMap, JsonValue};
@@ -17,6 +18,7 @@ use serde_json::{Value, json};
 
 use super::bulk::BulkOps;
 use super::data::{Store, gid_number};
+use super::mutations::Applied;
 use super::schema::ApiVersion;
 
 /// What every object resolves against: the store, and whether this is a
@@ -30,6 +32,8 @@ pub struct Cx<'s> {
     pub version: ApiVersion,
     /// Seconds since the epoch, for timestamps written now.
     pub now: i64,
+    /// The root mutation fields already applied, by response key.
+    pub applied: Option<&'s HashMap<String, Applied>>,
 }
 
 /// Largest page Shopify serves (`first`/`last` above it is an error).
@@ -206,6 +210,12 @@ fn resolve_root<'a>(
     }
     if let Some((_, ty)) = ROOT_ONE.iter().find(|(f, _)| *f == name) {
         let id = arg(info, "id");
+        // `location` without an id is the shop's primary location (the
+        // schema's own words); the first one generated is the primary.
+        let id = match (name, id) {
+            ("location", None) => cx.store.list(ty).first().map(|g| Value::String(g.clone())),
+            (_, id) => id,
+        };
         let node = id
             .as_ref()
             .and_then(Value::as_str)
@@ -256,6 +266,20 @@ fn resolve_mutation<'a>(
     info: &'a ResolveInfo<'a>,
 ) -> Result<ResolvedValue<'a>, FieldError> {
     let name = info.field_name();
+    let key = info
+        .field_selections()
+        .first()
+        .map_or(name, |f| f.response_key().as_str());
+    if let Some(applied) = cx.applied.and_then(|a| a.get(key)) {
+        return Ok(match applied {
+            Applied::Payload(p) => ResolvedValue::object(Obj::Json {
+                cx,
+                type_name: info.field_definition().ty.inner_named_type().to_string(),
+                value: p.clone(),
+            }),
+            Applied::Error(_) => ResolvedValue::null(),
+        });
+    }
     match (name, cx.ops) {
         ("bulkOperationRunQuery", Some(ops)) => {
             let query = arg(info, "query");
@@ -517,7 +541,12 @@ fn connection<'a>(
         && searchable
     {
         let terms = super::search::parse(q);
-        items.retain(|node| super::search::matches(node, &terms));
+        // A node written lately is not in the search index yet.
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        items.retain(|node| {
+            node["__indexedAt"].as_i64().is_none_or(|at| at <= now_ms)
+                && super::search::matches(node, &terms)
+        });
     }
     let key = arg(info, "sortKey")
         .and_then(|v| v.as_str().map(str::to_owned))

@@ -5,7 +5,10 @@
 //! `ServerError`, `ServiceUnavailable` and `TooManyRequests` answer
 //! *instead of* the store (nothing runs, no cost is charged); `Truncated`
 //! happens *after* the store has answered (and charged the bucket): the
-//! body is announced whole and cut halfway. The 429 is the captured one
+//! body is announced whole and cut halfway; `DropAfterCommit` runs the
+//! request (a mutation is committed) and closes the connection before any
+//! byte of the answer. Rules can be aimed at the requests whose document
+//! names a field (`ShopifySim::inject_on`). The 429 is the captured one
 //! (`graphql-errors/rest-429.txt`: `retry-after: 4.0`); the 500 and 503
 //! bodies are not from captures.
 
@@ -28,6 +31,9 @@ pub enum ShopifyFault {
     /// The shop's answer, its full `Content-Length` announced, the
     /// connection closed after half the body. The request *was* processed.
     Truncated,
+    /// The shop processes the request (a mutation is committed), then the
+    /// connection drops before any byte of the answer.
+    DropAfterCommit,
 }
 
 /// Faults applied from the start.
@@ -43,7 +49,8 @@ pub struct ShopifyFaults {
 #[derive(Debug)]
 pub struct FaultPlan {
     pub config: ShopifyFaults,
-    rules: Mutex<VecDeque<ShopifyFault>>,
+    /// Each rule: the fault, and the text the document must contain.
+    rules: Mutex<VecDeque<(ShopifyFault, Option<String>)>>,
     rng: Mutex<ChaCha8Rng>,
 }
 
@@ -59,18 +66,33 @@ impl FaultPlan {
     /// The next `times` requests get `fault` (after those already queued).
     pub fn inject(&self, fault: ShopifyFault, times: usize) {
         let mut rules = self.rules.lock().unwrap_or_else(PoisonError::into_inner);
-        rules.extend(std::iter::repeat_n(fault, times));
+        rules.extend(std::iter::repeat_n((fault, None), times));
+    }
+
+    /// Rules not yet spent.
+    pub fn pending(&self) -> usize {
+        self.rules
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// The next `times` requests whose document contains `field`.
+    pub fn inject_on(&self, fault: ShopifyFault, field: &str, times: usize) {
+        let mut rules = self.rules.lock().unwrap_or_else(PoisonError::into_inner);
+        rules.extend(std::iter::repeat_n((fault, Some(field.to_owned())), times));
     }
 
     /// The fault for this request, if any.
-    pub fn draw(&self) -> Option<ShopifyFault> {
-        if let Some(f) = self
-            .rules
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop_front()
+    pub fn draw(&self, document: &str) -> Option<ShopifyFault> {
         {
-            return Some(f);
+            let mut rules = self.rules.lock().unwrap_or_else(PoisonError::into_inner);
+            let hit = rules
+                .iter()
+                .position(|(_, on)| on.as_deref().is_none_or(|f| document.contains(f)));
+            if let Some(f) = hit.and_then(|i| rules.remove(i)) {
+                return Some(f.0);
+            }
         }
         if self.config.kinds.is_empty() || self.config.fail_rate <= 0.0 {
             return None;

@@ -20,12 +20,15 @@
 //! - `data.rs`: seeded generation; `exec.rs`: field resolution, connections
 //! - `search.rs`: the `query:` search syntax; `cost.rs`: cost and throttling
 //! - `bulk.rs`: `bulkOperationRunQuery`, polling, the JSONL file
+//! - `mutations.rs`: orders, refunds, inventory and customers written, with
+//!   `@idempotent` keys and the order search's lag
 
 mod bulk;
 mod cost;
 mod data;
 mod exec;
 mod faults;
+mod mutations;
 mod schema;
 mod search;
 
@@ -38,7 +41,7 @@ use apollo_compiler::executable::OperationType;
 use apollo_compiler::resolvers::Execution;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -53,6 +56,7 @@ pub use self::schema::ApiVersion;
 
 use self::cost::Bucket;
 use self::data::Store;
+use crate::net::ConnKill;
 
 /// How a simulated Shopify store is built.
 #[derive(Debug, Clone)]
@@ -72,6 +76,14 @@ pub struct ShopifyConfig {
     /// "Now" for the generated timestamps (seconds since the epoch), so
     /// that a seed gives the same shop whatever the day; `None` = now.
     pub now: Option<i64>,
+    /// Keep every GraphQL request's `query` and `variables` for
+    /// [`ShopifySim::graphql_log`] (tests; off, it grows without bound).
+    pub record_requests: bool,
+    /// How long an order created through `orderCreate` stays invisible to
+    /// `orders(query:)`: Shopify's search index trails its writes by an
+    /// unpublished delay (observed as "not found right after"), so the
+    /// default is a few seconds.
+    pub search_lag: Duration,
 }
 
 impl Default for ShopifyConfig {
@@ -91,6 +103,8 @@ impl Default for ShopifyConfig {
             bulk_run_time: Duration::from_millis(200),
             faults: ShopifyFaults::default(),
             now: None,
+            record_requests: false,
+            search_lag: Duration::from_secs(3),
         }
     }
 }
@@ -103,6 +117,19 @@ struct Inner {
     faults: faults::FaultPlan,
     requests: AtomicU64,
     throttled: AtomicU64,
+    /// The shop's network is down (see [`ShopifySim::network`]).
+    network: crate::net::NetworkSwitch,
+    /// Requests kept when `record_requests` is set.
+    log: Option<Mutex<Vec<LoggedRequest>>>,
+    writes: Mutex<mutations::WriteState>,
+    search_lag: Duration,
+}
+
+/// One GraphQL request as the store received it.
+#[derive(Debug, Clone)]
+pub struct LoggedRequest {
+    pub query: String,
+    pub variables: Value,
 }
 
 /// A running simulated Shopify store.
@@ -142,6 +169,10 @@ impl ShopifySim {
             faults: faults::FaultPlan::new(config.faults, config.seed),
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
+            network: crate::net::NetworkSwitch::default(),
+            log: config.record_requests.then(|| Mutex::new(Vec::new())),
+            writes: Mutex::new(mutations::WriteState::default()),
+            search_lag: config.search_lag,
         });
         let app = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
@@ -149,8 +180,13 @@ impl ShopifySim {
             .with_state(inner.clone());
         let cancel = CancellationToken::new();
         let stop = cancel.clone();
+        let offline = inner.network.0.clone();
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
+            // A handler can drop its connection without an answer
+            // (`DropAfterCommit`); the whole network can be cut.
+            let listener = crate::net::SimListener { listener, offline };
+            let service = app.into_make_service_with_connect_info::<ConnKill>();
+            let _ = axum::serve(listener, service)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await;
         });
@@ -160,6 +196,12 @@ impl ShopifySim {
             cancel,
             task,
         })
+    }
+
+    /// The shop's network switch: while offline, every connection is
+    /// closed before a request is read, as a cut line looks to a client.
+    pub fn network(&self) -> crate::net::NetworkSwitch {
+        self.inner.network.clone()
     }
 
     /// `http://127.0.0.1:PORT`
@@ -199,6 +241,20 @@ impl ShopifySim {
             .read()
             .unwrap_or_else(PoisonError::into_inner);
         store.list("Product").to_vec()
+    }
+
+    /// Every GraphQL request received since the start or the last
+    /// [`ShopifySim::clear_log`], when `record_requests` is set.
+    pub fn graphql_log(&self) -> Vec<LoggedRequest> {
+        self.inner.log.as_ref().map_or_else(Vec::new, |l| {
+            l.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        })
+    }
+
+    pub fn clear_log(&self) {
+        if let Some(l) = &self.inner.log {
+            l.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        }
     }
 
     /// GraphQL requests answered (any outcome) and of them, throttled.
@@ -265,6 +321,66 @@ impl ShopifySim {
         self.inner.faults.inject(fault, times);
     }
 
+    /// The next `times` GraphQL requests whose document contains `field`
+    /// (e.g. `"orderCreate("`) get `fault`; other requests pass.
+    pub fn inject_on(&self, fault: ShopifyFault, field: &str, times: usize) {
+        self.inner.faults.inject_on(fault, field, times);
+    }
+
+    /// Injected faults not yet spent (a rule aimed at a document that was
+    /// never sent stays pending).
+    pub fn faults_pending(&self) -> usize {
+        self.inner.faults.pending()
+    }
+
+    /// A node as the store holds it (objects it points to as
+    /// `{"__ref": gid}`), e.g. to check what a write did.
+    pub fn node(&self, gid: &str) -> Option<Value> {
+        let store = self
+            .inner
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        store.node(gid).cloned()
+    }
+
+    /// The gids of the orders carrying `source` as `sourceIdentifier`,
+    /// whether search sees them yet or not.
+    pub fn orders_with_source(&self, source: &str) -> Vec<String> {
+        let store = self
+            .inner
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        store
+            .list("Order")
+            .iter()
+            .filter(|g| {
+                store
+                    .node(g)
+                    .is_some_and(|o| o["sourceIdentifier"] == source)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The `available` quantity of a variant at a location, if stocked there.
+    pub fn available(&self, variant: &str, location: &str) -> Option<i64> {
+        let store = self
+            .inner
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let item = store.node(variant)?["inventoryItem"]["__ref"].as_str()?;
+        store.node(item)?["inventoryLevels"]["__conn"]
+            .as_array()?
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|l| store.node(l))
+            .find(|l| l["location"]["__ref"] == location)
+            .and_then(|l| l["quantities"]["__quantities"]["available"].as_i64())
+    }
+
     pub async fn shutdown(self) {
         self.cancel.cancel();
         let _ = self.task.await;
@@ -289,6 +405,7 @@ fn json_response(status: StatusCode, version: Option<ApiVersion>, body: &Value) 
 
 async fn graphql(
     State(inner): State<Arc<Inner>>,
+    ConnectInfo(conn): ConnectInfo<ConnKill>,
     Path(version): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -321,7 +438,15 @@ async fn graphql(
             &json!({"errors": {"query": "Required parameter missing or invalid"}}),
         );
     };
-    let fault = inner.faults.draw();
+    if let Some(log) = &inner.log {
+        log.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(LoggedRequest {
+                query: query.to_owned(),
+                variables: request.get("variables").cloned().unwrap_or(Value::Null),
+            });
+    }
+    let fault = inner.faults.draw(query);
     match fault {
         Some(ShopifyFault::ServerError) => {
             return json_response(
@@ -347,13 +472,16 @@ async fn graphql(
                 .insert("retry-after", HeaderValue::from_static("4.0"));
             return resp;
         }
-        Some(ShopifyFault::Truncated) | None => {}
+        Some(ShopifyFault::Truncated | ShopifyFault::DropAfterCommit) | None => {}
     }
     let variables = request.get("variables").cloned().unwrap_or(json!({}));
     let operation_name = request.get("operationName").and_then(Value::as_str);
     let (status, body) = answer(&inner, version, query, &variables, operation_name);
     if body["errors"][0]["extensions"]["code"] == "THROTTLED" {
         inner.throttled.fetch_add(1, Ordering::Relaxed);
+    }
+    if fault == Some(ShopifyFault::DropAfterCommit) {
+        conn.kill();
     }
     let mut resp = json_response(status, Some(version), &body);
     if fault == Some(ShopifyFault::Truncated) {
@@ -464,14 +592,54 @@ fn answer(
         }
     }
     let vars = exec::variables(variables);
+    let mutation = op.operation_type == OperationType::Mutation;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    // A mutation holds the store for writing while it applies and reads
+    // back its payload; a query shares it.
+    let mut applied = std::collections::HashMap::new();
+    let write_guard;
+    let read_guard;
+    let store: &Store = if mutation {
+        let coerced = match apollo_compiler::request::coerce_variable_values(schema, op, &vars) {
+            Ok(c) => c,
+            Err(e) => {
+                return (
+                    StatusCode::OK,
+                    json!({"errors": [{"message": e.message().to_string(), "extensions": {"code": "INVALID_VARIABLE"}}]}),
+                );
+            }
+        };
+        let coerced = match serde_json::to_value(&*coerced) {
+            Ok(Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        let mut guard = inner.store.write().unwrap_or_else(PoisonError::into_inner);
+        let mut writes = inner.writes.lock().unwrap_or_else(PoisonError::into_inner);
+        applied = mutations::apply_all(
+            &mut guard,
+            &mut writes,
+            op,
+            &mutations::MutationCx {
+                version,
+                now_ms,
+                search_lag_ms: i64::try_from(inner.search_lag.as_millis()).unwrap_or(i64::MAX / 2),
+                variables: &coerced,
+            },
+        );
+        write_guard = guard;
+        &write_guard
+    } else {
+        read_guard = inner.store.read().unwrap_or_else(PoisonError::into_inner);
+        &read_guard
+    };
     let result = {
-        let store = inner.store.read().unwrap_or_else(PoisonError::into_inner);
         let cx = exec::Cx {
-            store: &store,
+            store,
             bulk: false,
             ops: Some(&inner.bulk),
             version,
-            now: chrono::Utc::now().timestamp(),
+            now: now_ms / 1000,
+            applied: Some(&applied),
         };
         let root = match op.operation_type {
             OperationType::Mutation => exec::Obj::MutationRoot(cx),
@@ -493,6 +661,18 @@ fn answer(
         }
     };
     let mut body = serde_json::to_value(&response).unwrap_or(Value::Null);
+    let top_errors: Vec<Value> = applied
+        .values()
+        .filter_map(|a| match a {
+            mutations::Applied::Error(e) => Some(e.clone()),
+            mutations::Applied::Payload(_) => None,
+        })
+        .collect();
+    if !top_errors.is_empty() {
+        let mut errors = body["errors"].as_array().cloned().unwrap_or_default();
+        errors.extend(top_errors);
+        body["errors"] = Value::Array(errors);
+    }
     let actual = cost::operation_cost(schema, &doc, op, variables, Some(&body["data"]));
     let mut bucket = inner.bucket.lock().unwrap_or_else(PoisonError::into_inner);
     bucket.charge(actual);
@@ -502,3 +682,5 @@ fn answer(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod write_tests;

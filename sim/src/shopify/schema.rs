@@ -19,7 +19,8 @@ use apollo_compiler::{ExecutableDocument, Schema};
 use serde_json::{Map, Value, json};
 
 /// An Admin API version the simulated store serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Ordered oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ApiVersion {
     V2026_01,
     V2026_04,

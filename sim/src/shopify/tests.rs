@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::*;
 
-async fn sim_with(config: ShopifyConfig) -> ShopifySim {
+pub(super) async fn sim_with(config: ShopifyConfig) -> ShopifySim {
     ShopifySim::spawn(config).await.expect("sim starts")
 }
 
@@ -29,7 +29,7 @@ async fn post_to(url: &str, token: &str, query: &str, variables: Value) -> (u16,
     (status, resp.json().await.expect("JSON body"))
 }
 
-async fn post(
+pub(super) async fn post(
     sim: &ShopifySim,
     version: ApiVersion,
     query: &str,
@@ -482,7 +482,13 @@ async fn run_bulk(sim: &ShopifySim, query: &str) -> Value {
 
 #[tokio::test]
 async fn a_bulk_export_runs_to_completion_and_serves_jsonl_with_parent_ids() {
-    let sim = sim().await;
+    // Long enough that a poll lands while it runs, also on a loaded machine.
+    let sim = sim_with(ShopifyConfig {
+        now: Some(1_780_000_000),
+        bulk_run_time: std::time::Duration::from_secs(2),
+        ..ShopifyConfig::default()
+    })
+    .await;
     let run = run_bulk(&sim, EXPORT).await;
     assert_eq!(run["userErrors"], json!([]));
     let op = &run["bulkOperation"];
@@ -926,4 +932,37 @@ async fn a_failed_or_expired_bulk_operation_says_so_and_serves_no_file() {
     assert_eq!(expired["status"], "EXPIRED");
     assert!(expired["url"].is_null());
     assert_eq!(reqwest::get(&url).await.unwrap().status(), 403);
+}
+
+#[tokio::test]
+async fn location_without_an_id_is_the_primary_location() {
+    let sim = sim().await;
+    let (status, all) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        "{ locations(first: 5) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{all}");
+    let first = all["data"]["locations"]["nodes"][0]["id"].clone();
+    assert!(first.is_string(), "{all}");
+    let (status, primary) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        "{ location { id name } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{primary}");
+    assert_eq!(primary["data"]["location"]["id"], first, "{primary}");
+    let (_, unknown) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        "{ location(id: \"gid://shopify/Location/999999\") { id } }",
+        json!({}),
+    )
+    .await;
+    assert!(unknown["data"]["location"].is_null(), "{unknown}");
+    sim.shutdown().await;
 }

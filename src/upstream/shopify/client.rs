@@ -100,6 +100,11 @@ pub struct ShopifyClient {
     /// How a bulk export is polled.
     polling: Polling,
     contact: Contact,
+    /// What the writes remember (the shop's currency, default variants).
+    pub(super) write_cache: super::writes::WriteCache,
+    /// How long a sale's order is looked for by its key before it is taken
+    /// to be missing ([`super::writes::SEARCH_LAG_WINDOW`] unless set).
+    pub(super) search_lag_window: Duration,
 }
 
 impl std::fmt::Debug for ShopifyClient {
@@ -164,7 +169,17 @@ impl ShopifyClient {
             export_threshold: EXPORT_THRESHOLD,
             polling: Polling::default(),
             contact: Contact::default(),
+            write_cache: super::writes::WriteCache::default(),
+            search_lag_window: super::writes::SEARCH_LAG_WINDOW,
         })
+    }
+
+    /// How long an unknown sale is looked for before it may be sent again:
+    /// a shop whose search is known to catch up sooner (a simulated one)
+    /// may say so; shorter than the real index lag risks a second order.
+    pub fn with_search_lag_window(mut self, window: Duration) -> Self {
+        self.search_lag_window = window;
+        self
     }
 
     /// Records answers and unreachable requests into `contact`.

@@ -10,6 +10,8 @@
 //! - [`pages`]: cursor pages, delta searches, product deletions
 //! - [`export`]: bulk exports, polled and streamed into record batches
 //! - [`writes`]: orders, refunds, stock adjustments and customers from the till
+//! - [`replay`]: the outbox replayer's [`UpstreamWrites`](crate::upstream::writes::UpstreamWrites)
+//!   over those writes: each made safe to send twice
 //! - [`webhook`]: `X-Shopify-*` delivery headers and the HMAC over the raw body
 //! - [`cost`]: `extensions.cost` and the pacer that keeps under the cost bucket
 //! - [`classify`]: a GraphQL answer's errors (`THROTTLED`, `MAX_COST_EXCEEDED`,
@@ -29,6 +31,7 @@ pub mod cost;
 pub mod export;
 pub mod pages;
 pub mod queries;
+pub mod replay;
 pub mod token;
 pub mod upstream;
 pub mod webhook;

@@ -11,6 +11,7 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{Name, Schema};
 
 use super::*;
+use crate::upstream::shopify::replay as r;
 use crate::upstream::shopify::writes as w;
 
 /// The schema, read once for all tests.
@@ -85,6 +86,12 @@ fn page_documents() -> Vec<(&'static str, String)> {
         ("shop currency", w::SHOP_CURRENCY.to_owned()),
         ("customer create", w::customer_create()),
         ("customers by email", w::customers_by_email()),
+        ("ping", r::PING.to_owned()),
+        ("order close", r::order_close()),
+        ("order open", r::order_open()),
+        ("order refunds", r::order_refunds()),
+        ("customer update", r::customer_update()),
+        ("inventory set", r::INVENTORY_SET.to_owned()),
     ]
 }
 
@@ -105,7 +112,11 @@ fn every_document_is_valid_against_the_2026_04_schema() {
 #[test]
 fn idempotent_mutations_carry_the_directive_on_the_field() {
     // Required from 2026-04 (an answer without it is a BAD_REQUEST).
-    for doc in [w::refund_create(), w::INVENTORY_ADJUST.to_owned()] {
+    for doc in [
+        w::refund_create(),
+        w::INVENTORY_ADJUST.to_owned(),
+        r::INVENTORY_SET.to_owned(),
+    ] {
         let valid = validated(&doc);
         let op = valid.operations.iter().next().unwrap();
         let field = op.selection_set.fields().next().unwrap();

@@ -7,8 +7,9 @@
 //!   `orders(query: "source_identifier:'…'")`. Search lags creation, so a
 //!   miss is asked again over [`SEARCH_LAG_WINDOW`] before the caller may
 //!   resend. The order takes stock (`DECREMENT_IGNORING_POLICY`: the goods
-//!   already left the shop), and a paid sale carries its payment as a SALE
-//!   transaction.
+//!   already left the shop), a sale completed at the till is fulfilled at
+//!   the till's location (so the stock is taken there), and a paid sale
+//!   carries its payment as a SALE transaction.
 //! - A return is `refundCreate` and a stock count `inventoryAdjustQuantities`,
 //!   both with `@idempotent(key:)` (required from 2026-04): a resend with the
 //!   same key returns the first result. The adjustment names the quantity it
@@ -130,7 +131,7 @@ fn write_failure(f: Failure) -> WriteFailure {
 }
 
 /// `userErrors` as a refusal (nothing was applied).
-fn user_errors(payload: &Value, what: &str) -> Option<WriteFailure> {
+pub(super) fn user_errors(payload: &Value, what: &str) -> Option<WriteFailure> {
     let errors = payload.get("userErrors")?.as_array()?;
     let first = errors.first()?;
     let message: Vec<String> = errors
@@ -162,11 +163,26 @@ fn user_errors(payload: &Value, what: &str) -> Option<WriteFailure> {
     }))
 }
 
+/// A refund's note: the till's reason, then the outbox key, by which an
+/// unknown outcome is found among the order's refunds (refunds carry no
+/// metafields).
+pub fn refund_note(reason: &str, key: Uuid) -> String {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        format!("{REFUND_KEY_PREFIX}{key}")
+    } else {
+        format!("{reason}\n{REFUND_KEY_PREFIX}{key}")
+    }
+}
+
+/// What precedes the outbox key in a refund's note.
+pub const REFUND_KEY_PREFIX: &str = "possync key: ";
+
 fn money(amount: Decimal, currency: &str) -> Value {
     json!({ "shopMoney": { "amount": amount.normalize().to_string(), "currencyCode": currency } })
 }
 
-fn address_input(a: &Address) -> Value {
+pub(super) fn address_input(a: &Address) -> Value {
     let mut v = serde_json::Map::new();
     for (k, val) in [
         ("firstName", &a.first_name),
@@ -195,6 +211,7 @@ pub fn order_variables(
     customer_id: UpstreamId,
     variants: &[UpstreamId],
     currency: &str,
+    fulfilled_at: Option<UpstreamId>,
 ) -> Value {
     let taxes_included = sale.lines.iter().any(|l| l.net_divisor != Decimal::ONE);
     let lines: Vec<Value> = sale
@@ -249,6 +266,14 @@ pub fn order_variables(
     if customer_id > 0 {
         order["customerId"] = json!(gid("Customer", customer_id));
     }
+    if let Some(location) = fulfilled_at {
+        // Handed over at the till: fulfilled there, so the stock is taken
+        // at the till's location (not wherever the shop would route it).
+        order["fulfillment"] = json!({
+            "locationId": queries::location_gid(location),
+            "notifyCustomer": false,
+        });
+    }
     if !sale.note.trim().is_empty() {
         order["note"] = json!(sale.note.trim());
     }
@@ -273,7 +298,7 @@ pub fn order_variables(
 }
 
 /// An order node into a [`CreatedOrder`].
-fn created(node: &Value) -> Result<CreatedOrder, UpstreamError> {
+pub(super) fn created(node: &Value) -> Result<CreatedOrder, UpstreamError> {
     let (w, raw) = read_node::<wire::WireOrder>(node, "order")?;
     let order = wire::order(&w, raw, None)?;
     Ok(CreatedOrder {
@@ -284,13 +309,21 @@ fn created(node: &Value) -> Result<CreatedOrder, UpstreamError> {
 }
 
 impl ShopifyClient {
-    async fn write(&self, document: &str, variables: Value) -> Result<Answer, WriteFailure> {
+    pub(super) async fn write(
+        &self,
+        document: &str,
+        variables: Value,
+    ) -> Result<Answer, WriteFailure> {
         self.request(document, variables, Kind::Write)
             .await
             .map_err(write_failure)
     }
 
-    async fn read(&self, document: &str, variables: Value) -> Result<Answer, UpstreamError> {
+    pub(super) async fn read(
+        &self,
+        document: &str,
+        variables: Value,
+    ) -> Result<Answer, UpstreamError> {
         self.query(document, variables)
             .await
             .map_err(UpstreamError::from)
@@ -358,7 +391,14 @@ impl ShopifyClient {
                     .await?,
             );
         }
-        let vars = order_variables(key, sale, customer_id, &variants, &currency);
+        // A sale completed at the till left with the customer; one to be
+        // picked up later is fulfilled when it is.
+        let fulfilled_at = if sale.status == "completed" {
+            Some(self.location_id().await?)
+        } else {
+            None
+        };
+        let vars = order_variables(key, sale, customer_id, &variants, &currency, fulfilled_at);
         let answer = self.write(&order_create(), vars).await?;
         let payload = &answer.data["orderCreate"];
         if let Some(refused) = user_errors(payload, "order_create") {
@@ -457,7 +497,7 @@ impl ShopifyClient {
         }
         let mut input = json!({
             "orderId": gid("Order", order_id),
-            "note": ret.reason,
+            "note": refund_note(&ret.reason, key),
             "notify": false,
             "refundLineItems": refund_lines,
         });

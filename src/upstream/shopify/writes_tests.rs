@@ -69,9 +69,21 @@ fn order_created(key: Uuid) -> Reply {
 }
 
 #[test]
+fn a_sale_handed_over_at_the_till_is_fulfilled_at_its_location() {
+    let key = Uuid::from_u128(1);
+    let v = order_variables(key, &sale(true, 9), 0, &[9], "CAD", Some(42));
+    assert_eq!(
+        v["order"]["fulfillment"],
+        json!({"locationId": "gid://shopify/Location/42", "notifyCustomer": false})
+    );
+    let v = order_variables(key, &sale(true, 9), 0, &[9], "CAD", None);
+    assert!(v["order"].get("fulfillment").is_none());
+}
+
+#[test]
 fn order_variables_carry_the_key_the_stock_taking_and_the_payment() {
     let key = Uuid::from_u128(1);
-    let v = order_variables(key, &sale(true, 9), 5, &[9], "CAD");
+    let v = order_variables(key, &sale(true, 9), 5, &[9], "CAD", None);
     let o = &v["order"];
     assert_eq!(o["sourceIdentifier"], key.to_string());
     assert_eq!(
@@ -102,7 +114,7 @@ fn order_variables_carry_the_key_the_stock_taking_and_the_payment() {
         paid: false,
         ..sale(false, 9)
     };
-    let v = order_variables(key, &unpaid, 0, &[9], "CAD");
+    let v = order_variables(key, &unpaid, 0, &[9], "CAD", None);
     assert_eq!(v["order"]["financialStatus"], "PENDING");
     assert!(v["order"].get("transactions").is_none());
     assert!(v["order"].get("customerId").is_none());
