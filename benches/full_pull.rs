@@ -18,11 +18,18 @@
 //! - `latency`: 10,000 products at 500 ms per request, concurrency 4 and
 //!   `auto`, against the floor;
 //! - `small`: 25 products (and customers, orders, refunds: every list one
-//!   page) at 100 ms per request, every resource, against its critical path.
+//!   page) at 100 ms per request, every resource, against its critical path;
+//! - `shopify`: 10,000 products with their variants from the simulated
+//!   Shopify (`possync sim --shop shopify`) at 50 ms per request, pulled by
+//!   bulk export and by cursor pages: wall, requests, cost points the shop
+//!   charged, peak RSS of the agent. The agent is this bench run again in
+//!   a process of its own (`possync sync --full` does not speak Shopify
+//!   yet), pulling through the library as `possync` does.
 //!
 //! `--baseline BIN` runs each `floor` setting with that possync binary too
 //! (an older build), alternating with this one: before and after in one
-//! run. `--quick` pulls 2,000 products in `floor` and `latency`.
+//! run. `--quick` pulls 2,000 products in `floor`, `latency` and `shopify`;
+//! `--products N` pulls N.
 //! Prints Markdown rows ready for docs/benchmarks.md.
 
 use std::io::{BufRead, BufReader};
@@ -619,7 +626,237 @@ fn part_small() {
     sim.stop();
 }
 
+/// A `possync sim --shop shopify` process.
+struct ShopifyProc {
+    child: Child,
+    url: String,
+    token: String,
+    products: u64,
+    variants: u64,
+}
+
+fn spawn_shopify_sim(products: usize, latency: Duration) -> ShopifyProc {
+    let mut child = Command::new(THIS)
+        .args(["sim", "--shop", "shopify", "--listen", "127.0.0.1:0"])
+        .args(["--seed", "1", "--customers", "0", "--orders", "0"])
+        .args(["--products", &products.to_string()])
+        .args(["--latency-ms", &latency.as_millis().to_string()])
+        .env_remove("POSSYNC_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start possync sim --shop shopify");
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let (mut url, mut token) = (String::new(), String::new());
+    let (mut products, mut variants) = (0, 0);
+    for line in out.lines().map_while(Result::ok) {
+        if let Some(u) = line.strip_prefix("simulated Shopify store at ") {
+            url = u.trim().to_owned();
+        } else if let Some(t) = line
+            .trim()
+            .strip_prefix("access token (X-Shopify-Access-Token):")
+        {
+            token = t.trim().to_owned();
+        } else if line.contains(" products, ") && line.contains(" variants, ") {
+            let w: Vec<&str> = line.split_whitespace().collect();
+            products = w[0].parse().unwrap_or(0);
+            variants = w[2].parse().unwrap_or(0);
+        } else if line.starts_with("Ctrl-C stops it") {
+            break;
+        }
+    }
+    ShopifyProc {
+        child,
+        url,
+        token,
+        products,
+        variants,
+    }
+}
+
+/// The first location of the simulated shop: the till's.
+fn shopify_location(rt: &tokio::runtime::Runtime, sim: &ShopifyProc) -> i64 {
+    rt.block_on(async {
+        let answer: serde_json::Value = reqwest::Client::new()
+            .post(format!(
+                "{}/admin/api/{SHOPIFY_VERSION}/graphql.json",
+                sim.url
+            ))
+            .header("X-Shopify-Access-Token", &sim.token)
+            .json(&serde_json::json!({ "query": "{ locations(first: 1) { nodes { id } } }" }))
+            .send()
+            .await
+            .expect("ask the sim")
+            .json()
+            .await
+            .expect("the sim answers JSON");
+        let id = answer["data"]["locations"]["nodes"][0]["id"]
+            .as_str()
+            .expect("a location");
+        id.rsplit('/').next().unwrap().parse().unwrap()
+    })
+}
+
+const SHOPIFY_VERSION: &str = "2026-04";
+/// Set in the agent process this bench starts: `bulk` or `paged`.
+const AGENT_MODE: &str = "FULL_PULL_SHOPIFY_AGENT";
+
+/// What one Shopify agent run printed.
+#[derive(Debug, Default)]
+struct ShopifyPulled {
+    secs: f64,
+    requests: u64,
+    points: u64,
+    peak_kib: u64,
+    products: u64,
+    variations: u64,
+}
+
+/// Runs the agent for `mode` in its own process, against `sim`.
+fn shopify_pull(sim: &ShopifyProc, location: i64, mode: &str) -> ShopifyPulled {
+    let out = Command::new(std::env::current_exe().expect("this bench"))
+        .env(AGENT_MODE, mode)
+        .env("POSSYNC_STORE_KIND", "shopify")
+        .env("POSSYNC_STORE_SHOP", "possync-bench.myshopify.com")
+        .env("POSSYNC_STORE_ACCESS_TOKEN", &sim.token)
+        .env("POSSYNC_STORE_API_VERSION", SHOPIFY_VERSION)
+        .env("POSSYNC_STORE_LOCATION", location.to_string())
+        .env("POSSYNC_STORE_ADMIN_URL", &sim.url)
+        .env_remove("POSSYNC_LOG")
+        .output()
+        .expect("run the agent");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{mode} pull failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut p = ShopifyPulled::default();
+    for line in stdout.lines() {
+        if let Some((k, v)) = line.split_once('=') {
+            let n = v.trim().parse::<f64>().unwrap_or(f64::NAN);
+            match k.trim() {
+                "secs" => p.secs = n,
+                "requests" => p.requests = n as u64,
+                "points" => p.points = n as u64,
+                "peak_kib" => p.peak_kib = n as u64,
+                "products" => p.products = n as u64,
+                "variations" => p.variations = n as u64,
+                _ => {}
+            }
+        }
+    }
+    p
+}
+
+/// The agent's side: a full pull of products and variations from the
+/// shop the environment names, by bulk export (`bulk`) or cursor pages
+/// (`paged`), printing what it measured as `key=value` lines.
+fn shopify_agent(mode: &str) {
+    use possync::config::Config;
+    use possync::domain::Resource;
+    use possync::store::{Store, dump};
+    use possync::sync::progress::PullProgress;
+    use possync::sync::pull::{self, PullOptions};
+    use possync::upstream::shopify::client::ShopifyClient;
+    use possync::upstream::shopify::connection::ShopifyConnection;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("possync.toml");
+    std::fs::write(&file, "").expect("config");
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("POSSYNC_"))
+        .collect();
+    let config = Config::load(Some(&file), env, &[]).expect("config");
+    let conn = ShopifyConnection::from_config(config.store().expect("store")).expect("shop");
+    let threshold = match mode {
+        "bulk" => 0,
+        _ => u64::MAX,
+    };
+    let client = ShopifyClient::new(conn)
+        .expect("client")
+        .with_export_threshold(threshold);
+    let store = Store::open(&dir.path().join("replica.db")).expect("replica");
+    let opts = PullOptions {
+        // A Shopify page holds up to 250; a costly one is split by the client.
+        page_size: 250,
+        concurrency: 4,
+        product_statuses: vec!["any".to_owned()],
+        order_statuses: Vec::new(),
+        order_window_days: 0,
+        max_records: 0,
+        resources: vec![Resource::Products, Resource::Variations],
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let started = Instant::now();
+    let (tx, _rx) = tokio::sync::watch::channel(PullProgress::default());
+    rt.block_on(pull::run(
+        &client,
+        &store,
+        &opts,
+        &tx,
+        &tokio_util::sync::CancellationToken::new(),
+    ))
+    .expect("pull");
+    let secs = started.elapsed().as_secs_f64();
+    let count = |r: Resource| {
+        rt.block_on(store.read(move |c| dump::raw_rows(c, r)))
+            .expect("read the replica")
+            .len()
+    };
+    let peak_kib = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    println!("secs={secs}");
+    println!("requests={}", client.requests_sent());
+    println!("points={}", client.points_used());
+    println!("peak_kib={peak_kib}");
+    println!("products={}", count(Resource::Products));
+    println!("variations={}", count(Resource::Variations));
+}
+
+fn part_shopify(rt: &tokio::runtime::Runtime, products: usize) {
+    let latency = Duration::from_millis(50);
+    let sim = spawn_shopify_sim(products, latency);
+    let location = shopify_location(rt, &sim);
+    println!(
+        "## Shopify: {} products, {} variants, {} ms per request (cost bucket 2,000 points, 100 a second)\n",
+        sim.products,
+        sim.variants,
+        latency.as_millis()
+    );
+    println!(
+        "| way | wall (s) | requests | cost points | peak RSS (MiB) | products | variations |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for mode in ["bulk", "paged"] {
+        let r = shopify_pull(&sim, location, mode);
+        println!(
+            "| {mode} | {:.2} | {} | {} | {:.1} | {} | {} |",
+            r.secs,
+            r.requests,
+            r.points,
+            r.peak_kib as f64 / 1024.0,
+            r.products,
+            r.variations
+        );
+    }
+    println!();
+    let mut child = sim.child;
+    interrupt(&child);
+    let _ = child.wait();
+}
+
 fn main() {
+    if let Ok(mode) = std::env::var(AGENT_MODE) {
+        shopify_agent(&mode);
+        return;
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
     let baseline = args
@@ -630,11 +867,16 @@ fn main() {
     let parts: Vec<&str> = args
         .iter()
         .map(String::as_str)
-        .filter(|a| ["floor", "lookups", "server", "latency", "small"].contains(a))
+        .filter(|a| ["floor", "lookups", "server", "latency", "small", "shopify"].contains(a))
         .collect();
     let all = parts.is_empty();
     let want = |p: &str| all || parts.contains(&p);
-    let products = if quick { 2_000 } else { 10_000 };
+    let products = args
+        .iter()
+        .position(|a| a == "--products")
+        .and_then(|i| args.get(i + 1))
+        .map(|n| n.parse().expect("--products takes a number"))
+        .unwrap_or(if quick { 2_000 } else { 10_000 });
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     if want("floor") {
         part_floor(&rt, products, baseline.as_deref());
@@ -652,5 +894,8 @@ fn main() {
     }
     if want("small") {
         part_small();
+    }
+    if want("shopify") {
+        part_shopify(&rt, products);
     }
 }

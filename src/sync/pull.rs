@@ -12,7 +12,8 @@
 //! moment thus resumes from the pages it had not finished. Memory holds at
 //! most the pages in flight. A shop that offers a whole resource as one
 //! streamed export (a bulk operation) has it written batch by batch through
-//! the same writer instead ([`Upstream::export`]).
+//! the same writer instead ([`Upstream::export`]), each batch marked done
+//! with the export's position, from which a killed run goes on.
 //!
 //! Store metadata and taxonomies (settings, countries, taxes, shipping,
 //! gateways, categories, tags, attributes) read nothing the others write:
@@ -61,7 +62,9 @@ use crate::store::events::{self, Level};
 use crate::store::lookup::index;
 use crate::store::sync_state::{self, DonePage, PullRun, RunOutcome};
 use crate::store::{Store, WriteStamp, apply, catalog, orders};
-use crate::upstream::{Capabilities, Cursor, Export, Filter, Page, PageQuery, Scope, Upstream};
+use crate::upstream::{
+    Capabilities, Cursor, Export, ExportBatch, Filter, Page, PageQuery, Scope, Upstream,
+};
 
 /// Pages written in one transaction at most.
 const WRITE_BATCH: usize = 8;
@@ -719,15 +722,28 @@ impl<U: Upstream> Pull<'_, U> {
         });
         let filter = self.filter(resource, &run);
         // A shop that offers the resource as one export sends it so;
-        // otherwise it is walked page by page.
+        // otherwise it is walked page by page. A run begun before a restart
+        // hands back where it stood: an export goes on from there, a walk
+        // begun by pages goes on by pages.
+        let last = done
+            .iter()
+            .filter(|d| d.scope == 0)
+            .max_by_key(|d| d.seq)
+            .map(|d| Cursor::new(d.cursor.clone()));
         let export = match walk {
-            Walk::All => cancellable(self.token, self.upstream.export(resource, &filter))
-                .await?
-                .map_err(upstream_failed(resource))?,
+            Walk::All => cancellable(
+                self.token,
+                self.upstream.export(resource, &filter, last.as_ref()),
+            )
+            .await?
+            .map_err(upstream_failed(resource))?,
             Walk::PerParent => None,
         };
         let walked = match (walk, export) {
-            (Walk::All, Some(export)) => self.walk_export(resource, &run, export, tail).await?,
+            (Walk::All, Some(export)) => {
+                self.walk_export(resource, &run, export, &done, tail)
+                    .await?
+            }
             (Walk::All, None) => {
                 self.walk_all(resource, &run, &filter, &done, tail, wait)
                     .await?
@@ -1066,15 +1082,18 @@ impl<U: Upstream> Pull<'_, U> {
     }
 
     /// Receives a whole resource as the shop's streamed export and writes
-    /// its batches as they come, through the same writer as pages. Nothing
-    /// is resumed within an export: a restarted run asks for it again (the
-    /// adapter may pick up a download it still holds). The shop gives no
-    /// count with it: what the export holds is the set.
+    /// its batches as they come, through the same writer as pages, each
+    /// with the export's position ([`ExportBatch::at`]) as its mark: a
+    /// restarted run hands the last one back to the adapter, which goes on
+    /// from there. Memory holds the batches queued for the writer. The
+    /// shop gives no count to check against: what the export holds is the
+    /// set.
     async fn walk_export(
         &self,
         resource: Resource,
         run: &PullRun,
-        mut export: Export,
+        mut export: Export<'_>,
+        done: &[DonePage],
         tail: &Tail,
     ) -> Result<Walked, SyncError> {
         // One download, not the fetch slots: the next resource may start.
@@ -1082,7 +1101,8 @@ impl<U: Upstream> Pull<'_, U> {
         let max = self.opts.max_records;
         let (to_writer, writer_rx) = mpsc::channel::<Fetched>(self.opts.concurrency.max(1));
         let read = async move {
-            let (mut seq, mut items) = (0u32, 0u64);
+            let mut seq = done.iter().map(|d| d.seq).max().unwrap_or(0);
+            let mut items: u64 = done.iter().map(|d| d.items as u64).sum();
             loop {
                 let next = tokio::select! {
                     biased;
@@ -1090,7 +1110,18 @@ impl<U: Upstream> Pull<'_, U> {
                     next = export.next() => next,
                 };
                 let Some(batch) = next else { break };
-                let records = batch.map_err(upstream_failed(resource))?;
+                let ExportBatch {
+                    records,
+                    at,
+                    total_items,
+                    note,
+                } = batch.map_err(upstream_failed(resource))?;
+                update(self.progress, resource, |p| {
+                    p.message = note;
+                    p.items_total = total_items.or(p.items_total);
+                });
+                // A step that only reports: nothing to write.
+                let Some(at) = at else { continue };
                 let keep = (max > 0)
                     .then(|| usize::try_from(max.saturating_sub(items)).unwrap_or(usize::MAX));
                 if keep == Some(0) {
@@ -1104,8 +1135,7 @@ impl<U: Upstream> Pull<'_, U> {
                     total_pages: None,
                     server_time: None,
                 };
-                let fetched =
-                    Fetched::new(0, Cursor::new(format!("export-{seq}")), seq, page, keep);
+                let fetched = Fetched::new(0, at, seq, page, keep);
                 items += fetched.done.items as u64;
                 to_writer
                     .send(fetched)

@@ -260,9 +260,28 @@ pub struct StampPage {
     pub total_pages: Option<u32>,
 }
 
+/// One step of a streamed export: a batch of records and where the export
+/// stands once it is written.
+#[derive(Debug, Clone)]
+pub struct ExportBatch {
+    /// The records (of the exported resource; empty for a step that only
+    /// moves the position on, such as the export being started).
+    pub records: Records,
+    /// Where the export stands after this batch, made and read by the
+    /// adapter: persisted with the batch and handed back to
+    /// [`Upstream::export`] to resume after a restart. `None` for a step
+    /// that only reports (its records are empty): nothing to persist.
+    pub at: Option<Cursor>,
+    /// How many objects the whole export holds, once the shop says.
+    pub total_items: Option<u64>,
+    /// What the shop is doing meanwhile (preparing the export, waiting for
+    /// another one to end), for progress.
+    pub note: Option<String>,
+}
+
 /// A whole resource received in one go (a shop's bulk export), as batches
 /// of records in the order the shop streams them.
-pub type Export = futures::stream::BoxStream<'static, Result<Records, UpstreamError>>;
+pub type Export<'a> = futures::stream::BoxStream<'a, Result<ExportBatch, UpstreamError>>;
 
 /// What the shop's version supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -315,14 +334,19 @@ pub trait Upstream: Send + Sync + 'static {
     /// The whole of a paged resource under `filter` as one streamed export,
     /// when the shop offers one for it (a bulk operation) and deems it the
     /// better way; `None` (the default) to have it walked page by page.
-    /// A full pull writes the batches as they come; an interrupted export is
-    /// asked again as a whole (the adapter may pick up what it still holds).
+    /// A full pull writes the batches as they come, each with its
+    /// [`ExportBatch::at`]. `resume`: for a run begun before a restart, the
+    /// position last written (an export's `at`, or a page's cursor when the
+    /// run was walked by pages): the adapter goes on from an export's
+    /// position where it can, and answers `None` for a page's (the walk goes
+    /// on by pages).
     fn export(
         &self,
         resource: Resource,
         filter: &Filter,
-    ) -> impl Future<Output = Result<Option<Export>, UpstreamError>> + Send {
-        let _ = (resource, filter);
+        resume: Option<&Cursor>,
+    ) -> impl Future<Output = Result<Option<Export<'_>>, UpstreamError>> + Send {
+        let _ = (resource, filter, resume);
         std::future::ready(Ok(None))
     }
 

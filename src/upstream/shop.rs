@@ -15,8 +15,8 @@ use super::shopify::connection::ShopifyConnection;
 use super::woo::client::WooClient;
 use super::writes::{CreatedOrder, StockLevel, UpstreamWrites, WriteFailure};
 use super::{
-    Export, Filter, IdPage, Page, PageQuery, Probe, StampPage, SubscriptionChange, Upstream,
-    UpstreamError, WebhookAdmin,
+    Cursor, Export, Filter, IdPage, Page, PageQuery, Probe, StampPage, SubscriptionChange,
+    Upstream, UpstreamError, WebhookAdmin,
 };
 use crate::config::{StoreConfig, StoreKind};
 use crate::domain::batch::{Records, Snapshot};
@@ -124,8 +124,9 @@ impl Upstream for Shop {
         &self,
         resource: Resource,
         filter: &Filter,
-    ) -> Result<Option<Export>, UpstreamError> {
-        each!(self, c => Upstream::export(c, resource, filter).await)
+        resume: Option<&Cursor>,
+    ) -> Result<Option<Export<'_>>, UpstreamError> {
+        each!(self, c => Upstream::export(c, resource, filter, resume).await)
     }
 
     fn lists_trash(&self) -> bool {

@@ -4,6 +4,7 @@
 //! again for a page it had finished.
 
 use std::path::Path;
+use std::time::Duration;
 
 use possync::config::Config;
 use possync::domain::{GmtTime, Resource};
@@ -14,6 +15,7 @@ use possync::sync::progress::PullProgress;
 use possync::sync::pull::{self, PullOptions};
 use possync::upstream::shopify::client::ShopifyClient;
 use possync::upstream::shopify::connection::ShopifyConnection;
+use possync::upstream::shopify::export::Polling;
 use possync_sim::shopify::{ShopifyConfig, ShopifySim};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -447,6 +449,330 @@ async fn a_pull_of_every_resource_takes_only_what_a_shopify_shop_has() {
     assert_eq!(
         replica_ids(&store, Resource::Customers).await.len(),
         sim.counts().customers
+    );
+    sim.shutdown().await;
+}
+
+/// Polls bulk operations at a test's pace.
+fn fast_polling() -> Polling {
+    Polling {
+        first: Duration::from_millis(20),
+        max: Duration::from_millis(100),
+        timeout: Duration::from_secs(60),
+    }
+}
+
+/// A client that exports in bulk every resource counting at least
+/// `threshold` objects.
+fn bulk_client(sim: &ShopifySim, location: i64, threshold: u64) -> ShopifyClient {
+    client(sim, location)
+        .with_export_threshold(threshold)
+        .with_polling(fast_polling())
+}
+
+/// A raw JSON column with every `pageInfo` taken out: a cursor page says
+/// where its nested lists end, a bulk file has no pages. The rest is the
+/// object as the shop stated it.
+fn without_page_info(raw: &str) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.remove("pageInfo");
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v: Value = serde_json::from_str(raw).unwrap();
+    strip(&mut v);
+    v
+}
+
+async fn replica_rows(store: &Store, resource: Resource) -> Vec<(String, Value)> {
+    store
+        .read(move |c| dump::raw_rows(c, resource))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, raw)| (k, without_page_info(&raw)))
+        .collect()
+}
+
+/// Every resource a Shopify pull reads, in the order a pull asks them.
+const SHOPIFY_RESOURCES: [Resource; 6] = [
+    Resource::Categories,
+    Resource::Products,
+    Resource::Variations,
+    Resource::Customers,
+    Resource::Orders,
+    Resource::Refunds,
+];
+
+#[tokio::test]
+async fn a_bulk_full_pull_lands_the_replica_a_paged_pull_does() {
+    let sim = spawn_sim().await;
+    let location = location(&sim).await;
+    let (want_products, want_variations) = active_sellables(&sim, location).await;
+    let opts = options(&SHOPIFY_RESOURCES, &["publish"], 50);
+
+    // The shop as the default client sees it: too small for exports.
+    let dir = tempfile::tempdir().unwrap();
+    let paged = Store::open(&dir.path().join("paged.db")).unwrap();
+    let (tx, _rx) = watch::channel(PullProgress::default());
+    pull::run(
+        &client(&sim, location),
+        &paged,
+        &opts,
+        &tx,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        sim.bulk_operations_started(),
+        0,
+        "a shop of {} products is walked by pages",
+        sim.counts().products
+    );
+
+    // Above a threshold of 5, every resource but refunds is exported.
+    let bulk = Store::open(&dir.path().join("bulk.db")).unwrap();
+    let c = bulk_client(&sim, location, 5);
+    let (tx, _rx) = watch::channel(PullProgress::default());
+    let report = pull::run(&c, &bulk, &opts, &tx, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        report.resources.len(),
+        SHOPIFY_RESOURCES.len(),
+        "{report:?}"
+    );
+    assert_eq!(
+        sim.bulk_operations_started(),
+        5,
+        "products, variants, collections, customers and orders in bulk"
+    );
+    assert!(c.points_used() > 0, "the shop's charges are counted");
+
+    for resource in SHOPIFY_RESOURCES {
+        let (a, b) = (
+            replica_rows(&paged, resource).await,
+            replica_rows(&bulk, resource).await,
+        );
+        assert!(!a.is_empty(), "{resource}: the shop has some");
+        assert_eq!(a.len(), b.len(), "{resource}: as many rows");
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x, y, "{resource}: the same row");
+        }
+    }
+    // SKU, price and stock at the location, as the shop states them.
+    assert_eq!(replica_view(&bulk, &want_products).await, want_products);
+    assert_eq!(replica_view(&bulk, &want_variations).await, want_variations);
+    sim.shutdown().await;
+}
+
+/// A shop of `products` products.
+async fn spawn_sim_of(products: usize) -> ShopifySim {
+    let mut config = ShopifyConfig::default();
+    config.sizes.products = products;
+    ShopifySim::spawn(config).await.unwrap()
+}
+
+/// The marks the running products run has written (an export's start and
+/// its batches).
+fn export_marks(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT p.cursor FROM pull_pages p JOIN pull_runs r ON r.id = p.run_id
+             WHERE r.resource = 'products' AND r.state = 'running' ORDER BY p.seq",
+        )
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Runs a bulk pull of every product and cancels it once `marks` batches
+/// are written (the export's start is the first); returns the marks.
+async fn cancel_bulk_pull_after(
+    sim: &ShopifySim,
+    location: i64,
+    store: &Store,
+    db: &Path,
+    marks: u64,
+) -> Vec<String> {
+    let opts = options(&[Resource::Products], &["any"], 50);
+    let (tx, rx) = watch::channel(PullProgress::default());
+    let token = CancellationToken::new();
+    let stopper = {
+        let (token, mut rx) = (token.clone(), rx.clone());
+        tokio::spawn(async move {
+            let _ = rx
+                .wait_for(|p| p.resources.iter().any(|r| r.pages_done >= marks))
+                .await;
+            token.cancel();
+        })
+    };
+    let c = bulk_client(sim, location, 10);
+    let outcome = pull::run(&c, store, &opts, &tx, &token).await;
+    stopper.await.unwrap();
+    assert!(outcome.is_err(), "cancelled: {outcome:?}");
+    drop(rx);
+    export_marks(db)
+}
+
+async fn all_product_ids(sim: &ShopifySim) -> Vec<i64> {
+    let mut want: Vec<i64> = sim.product_ids().iter().map(|g| gid_number(g)).collect();
+    want.sort_unstable();
+    want
+}
+
+/// Pulls every product in bulk to the end; the report of products.
+async fn finish_bulk_pull(sim: &ShopifySim, location: i64, store: &Store) -> pull::ResourceReport {
+    let opts = options(&[Resource::Products], &["any"], 50);
+    let (tx, _rx) = watch::channel(PullProgress::default());
+    let report = pull::run(
+        &bulk_client(sim, location, 10),
+        store,
+        &opts,
+        &tx,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    report.resources[0].clone()
+}
+
+#[tokio::test]
+async fn a_bulk_pull_cancelled_mid_download_resumes_from_its_operation() {
+    let sim = spawn_sim_of(2_000).await;
+    let location = location(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("replica.db");
+    let store = Store::open(&db).unwrap();
+
+    // The start, then the first batch of products.
+    let marks = cancel_bulk_pull_after(&sim, location, &store, &db, 2).await;
+    assert_eq!(sim.bulk_operations_started(), 1);
+    assert!(marks.len() >= 2, "{marks:?}");
+    let last = marks.last().unwrap();
+    let written: u64 = last.rsplit(';').next().unwrap().parse().unwrap();
+    assert!(
+        written > 0 && written < 2_000,
+        "stopped mid-download: {marks:?}"
+    );
+    assert!(replica_ids(&store, Resource::Products).await.len() < 2_000);
+
+    let report = finish_bulk_pull(&sim, location, &store).await;
+    assert!(report.resumed, "{report:?}");
+    assert_eq!(
+        sim.bulk_operations_started(),
+        1,
+        "the file of the first export is read on, not exported again"
+    );
+    assert_eq!(
+        replica_ids(&store, Resource::Products).await,
+        all_product_ids(&sim).await
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_expired_export_is_replaced_by_a_fresh_one_on_resume() {
+    let sim = spawn_sim_of(2_000).await;
+    let location = location(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("replica.db");
+    let store = Store::open(&db).unwrap();
+    cancel_bulk_pull_after(&sim, location, &store, &db, 2).await;
+    assert_eq!(sim.expire_bulk_operations(), 1);
+
+    let report = finish_bulk_pull(&sim, location, &store).await;
+    assert!(report.resumed, "{report:?}");
+    assert_eq!(sim.bulk_operations_started(), 2, "a fresh export");
+    assert_eq!(
+        replica_ids(&store, Resource::Products).await,
+        all_product_ids(&sim).await
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_export_is_replaced_by_a_fresh_one() {
+    let sim = spawn_sim_of(60).await;
+    let location = location(&sim).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("replica.db")).unwrap();
+    sim.fail_next_bulk_operations(1);
+    let report = finish_bulk_pull(&sim, location, &store).await;
+    assert!(!report.resumed);
+    assert_eq!(
+        sim.bulk_operations_started(),
+        2,
+        "the failed one, a fresh one"
+    );
+    assert_eq!(
+        replica_ids(&store, Resource::Products).await,
+        all_product_ids(&sim).await
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_export_waits_while_the_shop_runs_as_many_as_it_allows() {
+    let sim = spawn_sim_of(60).await;
+    let location = location(&sim).await;
+    // Five exports started elsewhere and not yet done: the shop's limit.
+    for _ in 0..5 {
+        let data = ask(
+            &sim,
+            "mutation($q: String!) { bulkOperationRunQuery(query: $q, groupObjects: true) { bulkOperation { id } userErrors { code message } } }",
+            json!({ "q": "{ customers { edges { node { id } } } }" }),
+        )
+        .await;
+        assert!(
+            data["bulkOperationRunQuery"]["bulkOperation"]["id"].is_string(),
+            "{data}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("replica.db")).unwrap();
+    let opts = options(&[Resource::Products], &["any"], 50);
+    let (tx, mut rx) = watch::channel(PullProgress::default());
+    // Every message the pull's progress showed.
+    let notes = tokio::spawn(async move {
+        let mut seen: Vec<String> = Vec::new();
+        while rx.changed().await.is_ok() {
+            let p = rx.borrow_and_update().clone();
+            for r in &p.resources {
+                if let Some(m) = &r.message
+                    && seen.last() != Some(m)
+                {
+                    seen.push(m.clone());
+                }
+            }
+        }
+        seen
+    });
+    let c = bulk_client(&sim, location, 10);
+    pull::run(&c, &store, &opts, &tx, &CancellationToken::new())
+        .await
+        .unwrap();
+    drop(tx);
+    let notes = notes.await.unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("waiting for another bulk export to end")),
+        "{notes:?}"
+    );
+    assert_eq!(sim.bulk_operations_started(), 6);
+    assert_eq!(
+        replica_ids(&store, Resource::Products).await,
+        all_product_ids(&sim).await
     );
     sim.shutdown().await;
 }

@@ -37,6 +37,8 @@ pub struct BulkOp {
     /// however long the answers took; COMPLETED needs both and the run time.
     polls: u32,
     failed: bool,
+    /// Past its results' lifetime: EXPIRED, its file no longer served.
+    expired: bool,
     pub jsonl: Arc<Vec<u8>>,
     object_count: usize,
     root_object_count: usize,
@@ -49,6 +51,18 @@ pub struct BulkOps {
     pub run_time: Duration,
     /// Where result files are served (`{base}/bulk/{n}.jsonl`).
     pub base_url: String,
+    /// Operations still to be started that fail (as Shopify's
+    /// `INTERNAL_SERVER_ERROR`), set by tests.
+    pub fail_next: std::sync::atomic::AtomicUsize,
+}
+
+/// What the result file route finds at a number.
+#[derive(Debug)]
+pub enum File {
+    Ready(Arc<Vec<u8>>),
+    /// The operation expired: its signed link no longer opens.
+    Expired,
+    Missing,
 }
 
 fn gid(number: u64) -> String {
@@ -64,6 +78,8 @@ impl BulkOp {
     fn render(&self, base_url: &str) -> Value {
         let (status, completed) = if self.failed {
             ("FAILED", true)
+        } else if self.expired {
+            ("EXPIRED", true)
         } else if Instant::now() >= self.ready_at && self.polls >= 2 {
             ("COMPLETED", true)
         } else if self.polls >= 1 {
@@ -71,7 +87,7 @@ impl BulkOp {
         } else {
             ("CREATED", false)
         };
-        let finished = completed && !self.failed;
+        let finished = completed && !self.failed && !self.expired;
         json!({
             "__typename": "BulkOperation",
             "id": gid(self.number),
@@ -111,11 +127,39 @@ impl BulkOps {
         self.get(&id)
     }
 
-    pub fn file(&self, number: u64) -> Option<Arc<Vec<u8>>> {
+    pub fn file(&self, number: u64) -> File {
         let ops = self.ops.lock().unwrap_or_else(PoisonError::into_inner);
-        ops.iter()
+        match ops
+            .iter()
             .find(|o| o.number == number && o.done() && !o.failed)
-            .map(|o| o.jsonl.clone())
+        {
+            Some(o) if o.expired => File::Expired,
+            Some(o) => File::Ready(o.jsonl.clone()),
+            None => File::Missing,
+        }
+    }
+
+    /// Bulk query operations started so far.
+    pub fn started(&self) -> usize {
+        self.ops
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Every finished operation passes its results' lifetime: EXPIRED,
+    /// its file gone. Returns how many did.
+    pub fn expire(&self) -> usize {
+        let mut ops = self.ops.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut n = 0;
+        for o in ops
+            .iter_mut()
+            .filter(|o| o.done() && !o.failed && !o.expired)
+        {
+            o.expired = true;
+            n += 1;
+        }
+        n
     }
 
     /// `bulkOperationRunQuery`: the payload (`bulkOperation`, `userErrors`).
@@ -157,7 +201,16 @@ impl BulkOps {
                 "code": "OPERATION_IN_PROGRESS",
             }]});
         }
+        let fail = self
+            .fail_next
+            .fetch_update(
+                std::sync::atomic::Ordering::Relaxed,
+                std::sync::atomic::Ordering::Relaxed,
+                |n| n.checked_sub(1),
+            )
+            .is_ok();
         let (jsonl, roots, objects, failed) = match export(store, version, &doc) {
+            Ok(_) if fail => (Vec::new(), 0, 0, true),
             Ok((lines, roots)) => {
                 let objects = lines.len();
                 let mut bytes = Vec::new();
@@ -181,6 +234,7 @@ impl BulkOps {
             ready_at: Instant::now() + self.run_time,
             polls: 0,
             failed,
+            expired: false,
             jsonl: Arc::new(jsonl),
             object_count: objects,
             root_object_count: roots,

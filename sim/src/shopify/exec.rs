@@ -128,6 +128,18 @@ const ROOT_LISTS: &[(&str, &str)] = &[
     ("deletionEvents", "DeletionEvent"),
 ];
 
+/// Root fields that count a type (`Count`), and the type.
+const ROOT_COUNTS: &[(&str, &str)] = &[
+    ("productsCount", "Product"),
+    ("productVariantsCount", "ProductVariant"),
+    ("collectionsCount", "Collection"),
+    ("customersCount", "Customer"),
+    ("ordersCount", "Order"),
+];
+
+/// The schema's default `limit` of a count.
+const COUNT_LIMIT: u64 = 10_000;
+
 /// Root fields that fetch one node by `id`, and the type it must be.
 const ROOT_ONE: &[(&str, &str)] = &[
     ("product", "Product"),
@@ -162,6 +174,39 @@ fn resolve_root<'a>(
             .collect();
         let conn_type = info.field_definition().ty.inner_named_type().to_string();
         return connection(cx, conn_type, items, info, true);
+    }
+    if let Some((_, ty)) = ROOT_COUNTS.iter().find(|(f, _)| *f == name) {
+        let terms = arg(info, "query")
+            .as_ref()
+            .and_then(Value::as_str)
+            .map(super::search::parse);
+        let n = cx
+            .store
+            .list(ty)
+            .iter()
+            .filter_map(|g| cx.store.node(g))
+            .filter(|node| {
+                terms
+                    .as_ref()
+                    .is_none_or(|t| super::search::matches(node, t))
+            })
+            .count() as u64;
+        // `limit: null` counts everything; past the limit the count stops
+        // there and says it is a lower bound.
+        let limit = match info.arguments().get("limit") {
+            Some(v) if v.is_null() => None,
+            Some(v) => from_apollo(v).as_u64(),
+            None => Some(COUNT_LIMIT),
+        };
+        let (count, precision) = match limit {
+            Some(l) if n > l => (l, "AT_LEAST"),
+            _ => (n, "EXACT"),
+        };
+        return Ok(ResolvedValue::object(Obj::Json {
+            cx,
+            type_name: "Count".into(),
+            value: json!({ "count": count, "precision": precision }),
+        }));
     }
     if let Some((_, ty)) = ROOT_ONE.iter().find(|(f, _)| *f == name) {
         let id = arg(info, "id");

@@ -162,6 +162,7 @@ impl ShopifySim {
                 ops: Mutex::new(Vec::new()),
                 run_time: config.bulk_run_time,
                 base_url: format!("http://{addr}"),
+                fail_next: std::sync::atomic::AtomicUsize::new(0),
             },
             bucket: Mutex::new(Bucket::new(config.bucket)),
             access_token: config.access_token,
@@ -295,6 +296,27 @@ impl ShopifySim {
     }
 
     /// The next `times` GraphQL requests get `fault`.
+    /// Bulk query operations started so far (every `bulkOperationRunQuery`
+    /// that created one).
+    pub fn bulk_operations_started(&self) -> usize {
+        self.inner.bulk.started()
+    }
+
+    /// The next `n` bulk operations started fail (FAILED,
+    /// `INTERNAL_SERVER_ERROR`) instead of completing.
+    pub fn fail_next_bulk_operations(&self, n: usize) {
+        self.inner
+            .bulk
+            .fail_next
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Every finished bulk operation expires: EXPIRED when polled, its
+    /// result link refused (403). Returns how many did.
+    pub fn expire_bulk_operations(&self) -> usize {
+        self.inner.bulk.expire()
+    }
+
     pub fn inject(&self, fault: ShopifyFault, times: usize) {
         self.inner.faults.inject(fault, times);
     }
@@ -495,9 +517,9 @@ async fn bulk_file(State(inner): State<Arc<Inner>>, Path(file): Path<String>) ->
     let file = file
         .strip_suffix(".jsonl")
         .and_then(|n| n.parse::<u64>().ok())
-        .and_then(|n| inner.bulk.file(n));
-    match file {
-        Some(bytes) => {
+        .map(|n| inner.bulk.file(n));
+    match file.unwrap_or(bulk::File::Missing) {
+        bulk::File::Ready(bytes) => {
             let mut resp = (StatusCode::OK, bytes.as_ref().clone()).into_response();
             resp.headers_mut().insert(
                 "content-type",
@@ -505,7 +527,10 @@ async fn bulk_file(State(inner): State<Arc<Inner>>, Path(file): Path<String>) ->
             );
             resp
         }
-        None => (StatusCode::NOT_FOUND, "").into_response(),
+        // A signed storage link past its expiry is refused (the body is
+        // not from a capture).
+        bulk::File::Expired => (StatusCode::FORBIDDEN, "").into_response(),
+        bulk::File::Missing => (StatusCode::NOT_FOUND, "").into_response(),
     }
 }
 

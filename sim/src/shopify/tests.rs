@@ -879,6 +879,95 @@ async fn a_renamed_product_shows_in_a_delta_and_a_deleted_one_in_deletion_events
 }
 
 #[tokio::test]
+async fn counts_follow_the_search_and_stop_at_their_limit() {
+    let sim = sim().await;
+    let counts = sim.counts();
+    let q = "query($q: String, $l: Int) { productsCount(query: $q, limit: $l) { count precision } customersCount { count precision } }";
+    let (_, body) = post(&sim, ApiVersion::V2026_04, q, json!({"q": null, "l": null})).await;
+    assert_eq!(
+        body["data"]["productsCount"],
+        json!({"count": counts.products, "precision": "EXACT"}),
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["customersCount"]["count"],
+        json!(counts.customers)
+    );
+    let (_, body) = post(&sim, ApiVersion::V2026_04, q, json!({"q": null, "l": 3})).await;
+    assert_eq!(
+        body["data"]["productsCount"],
+        json!({"count": 3, "precision": "AT_LEAST"})
+    );
+    let (_, body) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        q,
+        json!({"q": "status:active", "l": null}),
+    )
+    .await;
+    let active = body["data"]["productsCount"]["count"].as_u64().unwrap();
+    assert!(active > 0 && (active as usize) < counts.products, "{body}");
+}
+
+#[tokio::test]
+async fn a_failed_or_expired_bulk_operation_says_so_and_serves_no_file() {
+    let sim = sim().await;
+    let run = "mutation($q: String!) { bulkOperationRunQuery(query: $q, groupObjects: true) { bulkOperation { id } userErrors { code } } }";
+    let poll = "query($id: ID!) { bulkOperation(id: $id) { status errorCode url } }";
+    let start = |sim: &ShopifySim| {
+        let url = sim.graphql_url(ApiVersion::V2026_04);
+        let token = sim.access_token().to_owned();
+        async move {
+            let (_, body) = post_to(
+                &url,
+                &token,
+                run,
+                json!({"q": "{ customers { edges { node { id } } } }"}),
+            )
+            .await;
+            body["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let until_ended = |id: String| {
+        let url = sim.graphql_url(ApiVersion::V2026_04);
+        let token = sim.access_token().to_owned();
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let (_, body) = post_to(&url, &token, poll, json!({"id": id})).await;
+                let op = body["data"]["bulkOperation"].clone();
+                if !matches!(op["status"].as_str(), Some("CREATED" | "RUNNING")) {
+                    return op;
+                }
+                assert!(std::time::Instant::now() < deadline, "never ended: {op}");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    };
+    sim.fail_next_bulk_operations(1);
+    let failed = until_ended(start(&sim).await).await;
+    assert_eq!(failed["status"], "FAILED");
+    assert_eq!(failed["errorCode"], "INTERNAL_SERVER_ERROR");
+    assert!(failed["url"].is_null());
+
+    let id = start(&sim).await;
+    let done = until_ended(id.clone()).await;
+    assert_eq!(done["status"], "COMPLETED");
+    let url = done["url"].as_str().unwrap().to_owned();
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+    assert_eq!(sim.bulk_operations_started(), 2);
+
+    assert_eq!(sim.expire_bulk_operations(), 1);
+    let expired = until_ended(id).await;
+    assert_eq!(expired["status"], "EXPIRED");
+    assert!(expired["url"].is_null());
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 403);
+}
+
+#[tokio::test]
 async fn location_without_an_id_is_the_primary_location() {
     let sim = sim().await;
     let (status, all) = post(

@@ -30,6 +30,7 @@ use serde_json::{Value, json};
 use super::classify::{self, Answer, Failure};
 use super::connection::{LocationRef, ShopifyAuth, ShopifyConnection};
 use super::cost::{self, Pacer};
+use super::export::{EXPORT_THRESHOLD, Polling};
 use super::token;
 use crate::telemetry::metrics::{self, UpstreamKind};
 use crate::upstream::UpstreamError;
@@ -77,6 +78,8 @@ enum Auth {
 /// A Shopify shop, reached over HTTP.
 pub struct ShopifyClient {
     http: reqwest::Client,
+    /// For bulk export files: a time limit on each read, not on the whole.
+    download: reqwest::Client,
     graphql_url: String,
     token_url: String,
     auth: Auth,
@@ -90,6 +93,12 @@ pub struct ShopifyClient {
     retry: RetryPolicy,
     requests: AtomicU64,
     tokens_requested: AtomicU64,
+    /// Query cost points the shop charged (`actualQueryCost`), summed.
+    points_used: AtomicU64,
+    /// Objects a resource must count, at least, to be exported in bulk.
+    export_threshold: u64,
+    /// How a bulk export is polled.
+    polling: Polling,
     contact: Contact,
     /// What the writes remember (the shop's currency, default variants).
     pub(super) write_cache: super::writes::WriteCache,
@@ -118,6 +127,15 @@ impl ShopifyClient {
             .danger_accept_invalid_certs(!conn.verify_tls)
             .build()
             .map_err(|e| UpstreamError::Setup(e.without_url().to_string()))?;
+        // A bulk export's file may take longer than any one request to
+        // arrive: no limit on the whole, only on each wait for more.
+        let download = reqwest::Client::builder()
+            .read_timeout(conn.timeout)
+            .connect_timeout(conn.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("possync/", env!("CARGO_PKG_VERSION")))
+            .danger_accept_invalid_certs(!conn.verify_tls)
+            .build()
+            .map_err(|e| UpstreamError::Setup(e.without_url().to_string()))?;
         let (graphql_url, token_url) = (conn.graphql_url(), conn.token_url());
         let auth = match conn.auth {
             ShopifyAuth::Token(t) => Auth::Static(t),
@@ -136,6 +154,7 @@ impl ShopifyClient {
         }
         Ok(ShopifyClient {
             http,
+            download,
             graphql_url,
             token_url,
             auth,
@@ -146,6 +165,9 @@ impl ShopifyClient {
             retry: RetryPolicy::in_request(),
             requests: AtomicU64::new(0),
             tokens_requested: AtomicU64::new(0),
+            points_used: AtomicU64::new(0),
+            export_threshold: EXPORT_THRESHOLD,
+            polling: Polling::default(),
             contact: Contact::default(),
             write_cache: super::writes::WriteCache::default(),
             search_lag_window: super::writes::SEARCH_LAG_WINDOW,
@@ -172,6 +194,34 @@ impl ShopifyClient {
         self
     }
 
+    /// Exports in bulk a resource that counts at least `threshold` objects
+    /// (the default is [`EXPORT_THRESHOLD`]; 0 exports everything in bulk,
+    /// `u64::MAX` nothing): benchmarks and tests compare the two ways.
+    pub fn with_export_threshold(mut self, threshold: u64) -> Self {
+        self.export_threshold = threshold;
+        self
+    }
+
+    /// Polls bulk exports at another pace (tests shorten it).
+    pub fn with_polling(mut self, polling: Polling) -> Self {
+        self.polling = polling;
+        self
+    }
+
+    pub(super) fn export_threshold(&self) -> u64 {
+        self.export_threshold
+    }
+
+    pub(super) fn polling(&self) -> Polling {
+        self.polling
+    }
+
+    /// Query cost points the shop has charged so far (its
+    /// `actualQueryCost`, summed over every answer).
+    pub fn points_used(&self) -> u64 {
+        self.points_used.load(Ordering::Relaxed)
+    }
+
     /// GraphQL requests sent so far (retries included).
     pub fn requests_sent(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
@@ -187,10 +237,10 @@ impl ShopifyClient {
         lock(&self.pacer).bucket(Instant::now())
     }
 
-    /// The HTTP client, for downloads that carry no token (a bulk
-    /// operation's signed result URL).
-    pub(super) fn http(&self) -> &reqwest::Client {
-        &self.http
+    /// The HTTP client for downloads that carry no token (a bulk
+    /// operation's signed result URL), limited per read, not as a whole.
+    pub(super) fn download(&self) -> &reqwest::Client {
+        &self.download
     }
 
     /// The configured location.
@@ -353,6 +403,10 @@ impl ShopifyClient {
             Err(_) => None,
         };
         if let Some(c) = reading {
+            if let Some(actual) = c.actual {
+                self.points_used
+                    .fetch_add(actual.max(0.0).round() as u64, Ordering::Relaxed);
+            }
             lock(&self.pacer).observe(&c, Instant::now());
             lock(&self.expected).insert(key, c.requested);
         }

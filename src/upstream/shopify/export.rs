@@ -20,7 +20,7 @@
 
 use std::time::{Duration, Instant};
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::io::BufReader;
@@ -28,11 +28,10 @@ use tokio_util::io::StreamReader;
 
 use super::bulk::{BulkReader, Group};
 use super::client::{Kind, ShopifyClient};
+use super::pages;
 use super::queries::{self, Export};
-use super::wire::{self, read_node};
 use crate::domain::batch::Records;
-use crate::domain::catalog::Product;
-use crate::upstream::UpstreamError;
+use crate::upstream::{Cursor, ExportBatch, Filter, UpstreamError};
 
 /// A bulk operation's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,6 +191,23 @@ impl Polling {
     }
 }
 
+/// What asking to start an export got.
+enum Started {
+    Running(BulkOperation),
+    /// `OPERATION_IN_PROGRESS`: the operations the shop named, its message.
+    Busy {
+        ids: Vec<String>,
+        message: String,
+    },
+}
+
+fn busy_too_long(message: &str) -> UpstreamError {
+    UpstreamError::Transient {
+        reason: format!("bulk export not started: {message}"),
+        retry_after: None,
+    }
+}
+
 /// The operation ids an `OPERATION_IN_PROGRESS` message lists.
 fn ids_in(message: &str) -> Vec<String> {
     message
@@ -203,6 +219,41 @@ fn ids_in(message: &str) -> Vec<String> {
 }
 
 impl ShopifyClient {
+    /// Asks once to start a bulk export of `query_text`.
+    async fn try_start_bulk(&self, query_text: &str) -> Result<Started, UpstreamError> {
+        let answer = self
+            .request(
+                &queries::bulk_run(),
+                json!({ "query": query_text }),
+                // The mutation starts an export: sent again only when
+                // the shop said it did not run it.
+                Kind::Write,
+            )
+            .await
+            .map_err(UpstreamError::from)?;
+        let payload = &answer.data["bulkOperationRunQuery"];
+        let errors = payload["userErrors"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let Some(e) = errors.first() else {
+            return BulkOperation::read(&payload["bulkOperation"]).map(Started::Running);
+        };
+        let code = e["code"].as_str().unwrap_or("");
+        let message = e["message"].as_str().unwrap_or("").to_owned();
+        if code != "OPERATION_IN_PROGRESS" {
+            return Err(UpstreamError::Rejected {
+                status: 200,
+                code: code.to_owned(),
+                message,
+            });
+        }
+        Ok(Started::Busy {
+            ids: ids_in(&message),
+            message,
+        })
+    }
+
     /// Starts a bulk export of `query_text`. When the shop already runs as
     /// many as it allows, waits (with `polling`) for one of them to end and
     /// starts again.
@@ -213,40 +264,13 @@ impl ShopifyClient {
     ) -> Result<BulkOperation, UpstreamError> {
         let started = Instant::now();
         loop {
-            let answer = self
-                .request(
-                    &queries::bulk_run(),
-                    json!({ "query": query_text }),
-                    // The mutation starts an export: sent again only when
-                    // the shop said it did not run it.
-                    Kind::Write,
-                )
-                .await
-                .map_err(UpstreamError::from)?;
-            let payload = &answer.data["bulkOperationRunQuery"];
-            let errors = payload["userErrors"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let Some(e) = errors.first() else {
-                return BulkOperation::read(&payload["bulkOperation"]);
+            let (ids, message) = match self.try_start_bulk(query_text).await? {
+                Started::Running(op) => return Ok(op),
+                Started::Busy { ids, message } => (ids, message),
             };
-            let code = e["code"].as_str().unwrap_or("");
-            let message = e["message"].as_str().unwrap_or("").to_owned();
-            if code != "OPERATION_IN_PROGRESS" {
-                return Err(UpstreamError::Rejected {
-                    status: 200,
-                    code: code.to_owned(),
-                    message,
-                });
-            }
             if started.elapsed() >= polling.timeout {
-                return Err(UpstreamError::Transient {
-                    reason: format!("bulk export not started: {message}"),
-                    retry_after: None,
-                });
+                return Err(busy_too_long(&message));
             }
-            let ids = ids_in(&message);
             tracing::info!(
                 running = ids.len(),
                 "another bulk export is running; waiting for one to end"
@@ -355,7 +379,7 @@ impl ShopifyClient {
         skip_roots: u64,
     ) -> Result<ExportReader, UpstreamError> {
         let response = self
-            .http()
+            .download()
             .get(url)
             .send()
             .await
@@ -419,24 +443,368 @@ impl ExportReader {
         self.roots_read
     }
 
-    /// The next batch of up to `max_roots` root objects, as records (for
-    /// products: the products, then their variations); `None` at the end.
-    pub async fn next_batch(
-        &mut self,
-        max_roots: usize,
-    ) -> Result<Option<Vec<Records>>, UpstreamError> {
-        let mut groups = Vec::new();
-        while groups.len() < max_roots.max(1) {
+    /// The next batch of up to `max_roots` root objects, as records;
+    /// `None` at the end.
+    pub async fn next_batch(&mut self, max_roots: usize) -> Result<Option<Records>, UpstreamError> {
+        let mut nodes = Vec::new();
+        while nodes.len() < max_roots.max(1) {
             match self.reader.next_group().await? {
-                Some(g) => groups.push(g),
+                Some(g) => nodes.push(page_node(self.what, &g)),
                 None => break,
             }
         }
-        if groups.is_empty() {
+        if nodes.is_empty() {
             return Ok(None);
         }
-        self.roots_read += groups.len() as u64;
-        batch(self.what, &groups).map(Some)
+        self.roots_read += nodes.len() as u64;
+        pages::records(self.what.resource(), &nodes).map(Some)
+    }
+}
+
+/// Objects a resource must count, at least, to be exported in bulk rather
+/// than walked by cursor pages. A bulk export costs a start, polls a
+/// second or more apart and a download, whatever its size; a page of 250
+/// costs one request and its query's points. Under four pages of the
+/// largest size the pages are done before an export would be ready; above,
+/// the export is cheaper in points and quicker as the shop grows.
+pub const EXPORT_THRESHOLD: u64 = 1_000;
+
+/// Root objects mapped and handed over at a time (a page's worth).
+const EXPORT_BATCH: usize = 250;
+
+/// Fresh operations one export may start: one, and another when that one
+/// (or the one resumed) failed, expired or lost its file.
+const STARTS: u8 = 2;
+
+/// Where an export stands, as the engine persists it:
+/// `bulk;{operation gid};{root objects written}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub operation: String,
+    pub roots: u64,
+}
+
+const POSITION_TAG: &str = "bulk;";
+
+impl Position {
+    pub fn cursor(&self) -> Cursor {
+        Cursor::new(format!("{POSITION_TAG}{};{}", self.operation, self.roots))
+    }
+
+    /// An export's position; `None` for any other cursor (a page's).
+    pub fn parse(cursor: &Cursor) -> Option<Position> {
+        let rest = cursor.as_str().strip_prefix(POSITION_TAG)?;
+        let (operation, roots) = rest.rsplit_once(';')?;
+        if !operation.starts_with("gid://shopify/BulkOperation/") {
+            return None;
+        }
+        Some(Position {
+            operation: operation.to_owned(),
+            roots: roots.parse().ok()?,
+        })
+    }
+}
+
+/// Where an export's stream stands.
+enum Step {
+    /// A new operation is to be started.
+    Start,
+    /// The shop runs as many exports as it allows (`OPERATION_IN_PROGRESS`):
+    /// the ones it named are polled until one ends, then this one starts.
+    Busy {
+        ids: Vec<String>,
+    },
+    /// An operation runs (or, resumed, is to be asked about): polled until
+    /// it ends; `roots` of its file are written already.
+    Poll {
+        op: String,
+        roots: u64,
+        wait: Duration,
+        since: Instant,
+    },
+    /// Its file is being read.
+    Read {
+        op: String,
+        reader: Box<ExportReader>,
+        total: u64,
+    },
+    Done,
+}
+
+/// One export of a resource as a stream of batches for the engine: the
+/// operation started (or the one a restarted run had started asked about
+/// again), polled, its file streamed and mapped as cursor pages are, each
+/// batch carrying the position to resume from.
+pub(super) struct ExportRun<'a> {
+    client: &'a ShopifyClient,
+    what: Export,
+    search: Option<String>,
+    filter: Filter,
+    polling: Polling,
+    starts_left: u8,
+    /// Since when the shop has been refusing to start this export.
+    busy_since: Option<Instant>,
+    step: Step,
+}
+
+impl<'a> ExportRun<'a> {
+    /// A fresh export, or one going on from `from`.
+    pub(super) fn new(
+        client: &'a ShopifyClient,
+        what: Export,
+        search: Option<String>,
+        filter: Filter,
+        from: Option<Position>,
+    ) -> Self {
+        let polling = client.polling();
+        let step = match from {
+            Some(p) => Step::Poll {
+                op: p.operation,
+                roots: p.roots,
+                wait: Duration::ZERO,
+                since: Instant::now(),
+            },
+            None => Step::Start,
+        };
+        ExportRun {
+            client,
+            what,
+            search,
+            filter,
+            polling,
+            starts_left: STARTS,
+            busy_since: None,
+            step,
+        }
+    }
+
+    /// The batches, ending at the end of the file or at the first error.
+    pub(super) fn stream(self) -> crate::upstream::Export<'a> {
+        futures::stream::unfold(self, |mut run| async move {
+            match run.next().await {
+                Ok(Some(batch)) => Some((Ok(batch), run)),
+                Ok(None) => None,
+                Err(e) => {
+                    run.step = Step::Done;
+                    Some((Err(e), run))
+                }
+            }
+        })
+        .boxed()
+    }
+
+    fn batch(&self, records: Option<Records>, at: Option<Position>, note: String) -> ExportBatch {
+        ExportBatch {
+            records: records.unwrap_or_else(|| empty(self.what)),
+            at: at.map(|p| p.cursor()),
+            total_items: None,
+            note: Some(note),
+        }
+    }
+
+    /// Starts again from nothing, after `why`; an error when this export
+    /// has started as many operations as it may.
+    fn restart(&mut self, why: UpstreamError) -> Result<ExportBatch, UpstreamError> {
+        if self.starts_left == 0 {
+            return Err(why);
+        }
+        tracing::warn!(error = %why, "bulk export unusable; starting a new one");
+        self.step = Step::Start;
+        Ok(self.batch(None, None, format!("{why}; starting a new export")))
+    }
+
+    async fn next(&mut self) -> Result<Option<ExportBatch>, UpstreamError> {
+        match std::mem::replace(&mut self.step, Step::Done) {
+            Step::Done => Ok(None),
+            Step::Start => {
+                let location = self.client.location_id().await?;
+                let text = queries::bulk_query(self.what, location, self.search.as_deref());
+                let op = match self.client.try_start_bulk(&text).await? {
+                    Started::Running(op) => op,
+                    Started::Busy { ids, message } => {
+                        let since = *self.busy_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() >= self.polling.timeout {
+                            return Err(busy_too_long(&message));
+                        }
+                        tracing::info!(
+                            running = ids.len(),
+                            "another bulk export is running; waiting for one to end"
+                        );
+                        self.step = Step::Busy { ids };
+                        return Ok(Some(self.batch(
+                            None,
+                            None,
+                            format!("waiting for another bulk export to end: {message}"),
+                        )));
+                    }
+                };
+                self.busy_since = None;
+                self.starts_left = self.starts_left.saturating_sub(1);
+                let at = Position {
+                    operation: op.id.clone(),
+                    roots: 0,
+                };
+                self.step = Step::Poll {
+                    op: op.id.clone(),
+                    roots: 0,
+                    wait: self.polling.first,
+                    since: Instant::now(),
+                };
+                Ok(Some(self.batch(
+                    None,
+                    Some(at),
+                    format!("bulk export {} started", op.id),
+                )))
+            }
+            Step::Busy { ids } => {
+                let since = self.busy_since.unwrap_or_else(Instant::now);
+                self.client.wait_any(&ids, self.polling, since).await?;
+                self.step = Step::Start;
+                Ok(Some(self.batch(
+                    None,
+                    None,
+                    "another bulk export ended; starting this one".to_owned(),
+                )))
+            }
+            Step::Poll {
+                op,
+                roots,
+                wait,
+                since,
+            } => {
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                let Some(now) = self.client.bulk_operation(&op).await? else {
+                    return self
+                        .restart(UpstreamError::NotFound {
+                            code: "bulk_operation_unknown".to_owned(),
+                            message: format!("the shop does not know bulk operation {op}"),
+                        })
+                        .map(Some);
+                };
+                match now.status {
+                    BulkStatus::Completed => {
+                        let Some(url) = now.url.clone() else {
+                            // The export matched nothing.
+                            return Ok(None);
+                        };
+                        match self.client.open_export(self.what, &url, roots).await {
+                            Ok(reader) => {
+                                self.step = Step::Read {
+                                    op,
+                                    reader: Box::new(reader),
+                                    total: now.root_object_count,
+                                };
+                                Ok(Some(self.batch(
+                                    None,
+                                    None,
+                                    format!(
+                                        "bulk export {} ready: {} objects, reading from {roots}",
+                                        now.id, now.root_object_count
+                                    ),
+                                )))
+                            }
+                            Err(e @ UpstreamError::NotFound { .. }) => self.restart(e).map(Some),
+                            Err(e) => Err(e),
+                        }
+                    }
+                    ref s if s.is_terminal() => {
+                        let e = now.failure();
+                        if e.is_auth() {
+                            return Err(e);
+                        }
+                        self.restart(e).map(Some)
+                    }
+                    _ => {
+                        if since.elapsed() >= self.polling.timeout {
+                            return Err(UpstreamError::Transient {
+                                reason: format!(
+                                    "bulk operation {op} still {:?} after {:?}",
+                                    now.status, self.polling.timeout
+                                ),
+                                retry_after: None,
+                            });
+                        }
+                        let note = format!(
+                            "bulk export {op} {}: {} objects so far",
+                            format!("{:?}", now.status).to_lowercase(),
+                            now.object_count
+                        );
+                        self.step = Step::Poll {
+                            op,
+                            roots,
+                            wait: if wait.is_zero() {
+                                self.polling.first
+                            } else {
+                                self.polling.next(wait)
+                            },
+                            since,
+                        };
+                        Ok(Some(self.batch(None, None, note)))
+                    }
+                }
+            }
+            Step::Read {
+                op,
+                mut reader,
+                total,
+            } => {
+                let Some(mut records) = reader.next_batch(EXPORT_BATCH).await? else {
+                    return Ok(None);
+                };
+                super::upstream::keep(&mut records, &self.filter);
+                let at = Position {
+                    operation: op.clone(),
+                    roots: reader.roots_read(),
+                };
+                let note = format!("bulk export: {} of {total} read", at.roots);
+                self.step = Step::Read { op, reader, total };
+                let mut batch = self.batch(Some(records), Some(at), note);
+                batch.total_items = Some(total);
+                Ok(Some(batch))
+            }
+        }
+    }
+}
+
+impl ShopifyClient {
+    /// Whether `what` under `search` counts enough objects to export it in
+    /// bulk ([`EXPORT_THRESHOLD`]): a count up to the threshold, one cheap
+    /// query.
+    pub(super) async fn worth_exporting(
+        &self,
+        what: Export,
+        search: Option<&str>,
+    ) -> Result<bool, UpstreamError> {
+        let threshold = self.export_threshold();
+        if threshold == 0 {
+            return Ok(true);
+        }
+        if threshold == u64::MAX {
+            return Ok(false);
+        }
+        let answer = self
+            .query(&queries::count(what, threshold), json!({ "query": search }))
+            .await
+            .map_err(UpstreamError::from)?;
+        let field = &answer.data[what.count_field()];
+        let count = field["count"]
+            .as_u64()
+            .ok_or_else(|| malformed(format!("{}: no count in the answer", what.count_field())))?;
+        tracing::debug!(export = ?what, count, threshold, precision = ?field["precision"], "bulk or pages");
+        Ok(count >= threshold)
+    }
+}
+
+/// No records of what `what` exports.
+fn empty(what: Export) -> Records {
+    match what {
+        Export::Products => Records::Products(Vec::new()),
+        Export::Variations => Records::Variations(Vec::new()),
+        Export::Collections => Records::Categories(Vec::new()),
+        Export::Customers => Records::Customers(Vec::new()),
+        Export::Orders => Records::Orders(Vec::new()),
     }
 }
 
@@ -450,95 +818,40 @@ fn kind_of(object: &Map<String, Value>) -> &str {
         .unwrap_or("")
 }
 
-/// Maps groups of one export into records.
-pub fn batch(what: Export, groups: &[Group]) -> Result<Vec<Records>, UpstreamError> {
-    Ok(match what {
+/// A group of an export as a cursor page holds the same object: the root
+/// with its nested connections' nodes under the fields the page selects
+/// (`{ "nodes": […] }`), so that one mapping ([`pages::records`]) reads
+/// both and a bulk pull lands the records a paged one does.
+pub fn page_node(what: Export, group: &Group) -> Value {
+    let mut node = group.root.clone();
+    let id = group.id().unwrap_or("");
+    let nested = |kind: &str| -> Vec<Value> {
+        group
+            .children_of(id)
+            .filter(|c| kind_of(c) == kind)
+            .map(|c| Value::Object(c.clone()))
+            .collect()
+    };
+    match what {
         Export::Products => {
-            let mut products = Vec::new();
-            let mut variations: Vec<Product> = Vec::new();
-            for g in groups {
-                let root = Value::Object(g.root.clone());
-                let (p, raw) = read_node::<wire::WireProduct>(&root, "product")?;
-                let mut variants = Vec::new();
-                let mut collections = Vec::new();
-                for c in &g.children {
-                    match kind_of(&c.object) {
-                        "ProductVariant" => {
-                            let v = Value::Object(c.object.clone());
-                            variants.push(read_node::<wire::WireVariant>(&v, "variant")?);
-                        }
-                        "Collection" => collections.push(wire::gid_number(
-                            c.object["id"].as_str().unwrap_or(""),
-                            "Collection",
-                        )?),
-                        _ => {}
-                    }
-                }
-                let simple = p
-                    .has_only_default_variant
-                    .unwrap_or_else(|| variants.len() == 1 && variants[0].0.is_default());
-                let default = if simple {
-                    variants.first().map(|(v, _)| v)
-                } else {
-                    None
-                };
-                let product = wire::product(&p, raw, collections, default)?;
-                if !simple {
-                    for (v, raw) in variants {
-                        variations.push(wire::variation(&v, raw, Some(product.id))?);
-                    }
-                }
-                products.push(product);
-            }
-            vec![Records::Products(products), Records::Variations(variations)]
+            // A page asks for the first variant only: a simple product's
+            // default one, which carries its SKU, price and stock.
+            let first: Vec<Value> = nested("ProductVariant").into_iter().take(1).collect();
+            node.insert("variants".to_owned(), json!({ "nodes": first }));
+            node.insert(
+                "collections".to_owned(),
+                json!({ "nodes": nested("Collection") }),
+            );
         }
-        Export::Collections => vec![Records::Categories(
-            groups
-                .iter()
-                .map(|g| {
-                    let (c, raw) = read_node::<wire::WireCollection>(
-                        &Value::Object(g.root.clone()),
-                        "collection",
-                    )?;
-                    wire::category(&c, raw)
-                })
-                .collect::<Result<_, _>>()?,
-        )],
-        Export::Customers => vec![Records::Customers(
-            groups
-                .iter()
-                .map(|g| {
-                    let (c, raw) = read_node::<wire::WireCustomer>(
-                        &Value::Object(g.root.clone()),
-                        "customer",
-                    )?;
-                    wire::customer(&c, raw)
-                })
-                .collect::<Result<_, _>>()?,
-        )],
-        Export::Orders => vec![Records::Orders(
-            groups
-                .iter()
-                .map(|g| {
-                    let (o, raw) =
-                        read_node::<wire::WireOrder>(&Value::Object(g.root.clone()), "order")?;
-                    let lines = g
-                        .children
-                        .iter()
-                        .filter(|c| kind_of(&c.object) == "LineItem")
-                        .map(|c| {
-                            read_node::<wire::WireLineItem>(
-                                &Value::Object(c.object.clone()),
-                                "line item",
-                            )
-                            .map(|(l, _)| l)
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
-                    wire::order(&o, raw, Some(&lines))
-                })
-                .collect::<Result<_, _>>()?,
-        )],
-    })
+        Export::Orders => {
+            node.insert(
+                "lineItems".to_owned(),
+                json!({ "nodes": nested("LineItem") }),
+            );
+        }
+        Export::Variations | Export::Collections | Export::Customers => {}
+    }
+    Value::Object(node)
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ async fn an_export_runs_polls_and_streams_the_file_into_records() {
         .await
         .unwrap();
     let batch = reader.next_batch(100).await.unwrap().unwrap();
-    let [Records::Products(products), Records::Variations(variations)] = &batch[..] else {
+    let Records::Products(products) = &batch else {
         panic!("{batch:?}")
     };
     assert_eq!(products.len(), 1);
@@ -102,7 +102,6 @@ async fn an_export_runs_polls_and_streams_the_file_into_records() {
         p.sku.as_deref(),
         Some("bulk-variant-bulk-root-mrrsb7hi-1xi0i")
     );
-    assert!(variations.is_empty());
     assert!(reader.next_batch(100).await.unwrap().is_none());
     assert_eq!(reader.roots_read(), 1);
     assert_eq!(shop.fetched("products.jsonl"), 1);
@@ -206,7 +205,7 @@ async fn a_download_resumes_past_the_stored_groups_and_an_expired_link_is_gone()
     let mut reader = c.open_export(Export::Products, &url, 1).await.unwrap();
     assert_eq!(reader.roots_read(), 1);
     let batch = reader.next_batch(10).await.unwrap().unwrap();
-    let Records::Products(ps) = &batch[0] else {
+    let Records::Products(ps) = &batch else {
         panic!()
     };
     assert_eq!(
@@ -240,8 +239,10 @@ fn orders_group_their_lines() {
             object: line.as_object().unwrap().clone(),
         }],
     };
-    let records = batch(Export::Orders, &[group]).unwrap();
-    let [Records::Orders(os)] = &records[..] else {
+    // Read as the page of orders holding the same order.
+    let node = page_node(Export::Orders, &group);
+    let records = pages::records(crate::domain::Resource::Orders, &[node]).unwrap();
+    let Records::Orders(os) = &records else {
         panic!()
     };
     assert_eq!(os[0].line_items.len(), 1);
@@ -276,15 +277,68 @@ async fn records_arrive_while_the_file_is_still_downloading() {
         .expect("the first product is read before the rest of the file is sent")
         .unwrap()
         .unwrap();
-    let Records::Products(ps) = &batch[0] else {
+    let Records::Products(ps) = &batch else {
         panic!()
     };
     assert_eq!(ps[0].id, 10243914727730);
     gate.notify_one();
     let batch = reader.next_batch(1).await.unwrap().unwrap();
-    let Records::Products(ps) = &batch[0] else {
+    let Records::Products(ps) = &batch else {
         panic!()
     };
     assert_eq!(ps[0].id, 10243914727731);
     assert!(reader.next_batch(1).await.unwrap().is_none());
+}
+
+#[test]
+fn an_export_position_reads_back_and_a_page_cursor_is_not_one() {
+    let p = Position {
+        operation: "gid://shopify/BulkOperation/8066670100786".to_owned(),
+        roots: 750,
+    };
+    let c = p.cursor();
+    assert_eq!(
+        c.as_str(),
+        "bulk;gid://shopify/BulkOperation/8066670100786;750"
+    );
+    assert_eq!(Position::parse(&c), Some(p));
+    // A page's endCursor, the first page, and what is not ours.
+    for other in [
+        "eyJsYXN0X2lkIjoxLCJsYXN0X3ZhbHVlIjoxfQ==",
+        "",
+        "bulk;gid://shopify/Product/1;3",
+        "bulk;gid://shopify/BulkOperation/1;many",
+    ] {
+        assert_eq!(Position::parse(&Cursor::new(other)), None, "{other:?}");
+    }
+}
+
+#[test]
+fn a_product_group_is_read_as_its_page_reads_it() {
+    let text = String::from_utf8(products_file()).unwrap();
+    let mut reader_lines = text.lines();
+    let root: Map<String, Value> = serde_json::from_str(reader_lines.next().unwrap()).unwrap();
+    let children: Vec<super::super::bulk::Child> = reader_lines
+        .map(|l| {
+            let mut o: Map<String, Value> = serde_json::from_str(l).unwrap();
+            let parent = o.remove("__parentId").unwrap();
+            super::super::bulk::Child {
+                parent_id: parent.as_str().unwrap().to_owned(),
+                object: o,
+            }
+        })
+        .collect();
+    let group = Group { root, children };
+    let node = page_node(Export::Products, &group);
+    // The page's shape: nested lists under `nodes`, one variant at most.
+    assert_eq!(node["variants"]["nodes"].as_array().unwrap().len(), 1);
+    assert!(node["collections"]["nodes"].is_array());
+    let Records::Products(ps) = pages::records(crate::domain::Resource::Products, &[node]).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        ps[0].sku.as_deref(),
+        Some("bulk-variant-bulk-root-mrrsb7hi-1xi0i")
+    );
 }

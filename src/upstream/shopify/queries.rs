@@ -240,12 +240,63 @@ pub fn bulk_poll() -> String {
 /// What a bulk export is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Export {
-    /// Products with every variant (stock at the location) and collection ids.
+    /// Products with their variants (the default one carries a simple
+    /// product's SKU, price and stock at the location) and collection ids.
     Products,
+    /// Every variant, with its stock at the location.
+    Variations,
     Collections,
     Customers,
     /// Orders (with lines and refund summaries) matching a search.
     Orders,
+}
+
+impl Export {
+    /// The export of `resource`, where one is made. Refunds have none:
+    /// their lines are a connection inside the `refunds` list of an order,
+    /// which a bulk query cannot select; they are walked by pages.
+    pub fn of(resource: Resource) -> Option<Export> {
+        Some(match resource {
+            Resource::Products => Export::Products,
+            Resource::Variations => Export::Variations,
+            Resource::Categories => Export::Collections,
+            Resource::Customers => Export::Customers,
+            Resource::Orders => Export::Orders,
+            _ => return None,
+        })
+    }
+
+    /// The resource the export holds.
+    pub fn resource(self) -> Resource {
+        match self {
+            Export::Products => Resource::Products,
+            Export::Variations => Resource::Variations,
+            Export::Collections => Resource::Categories,
+            Export::Customers => Resource::Customers,
+            Export::Orders => Resource::Orders,
+        }
+    }
+
+    /// The root field counting what the export would hold.
+    pub fn count_field(self) -> &'static str {
+        match self {
+            Export::Products => "productsCount",
+            Export::Variations => "productVariantsCount",
+            Export::Collections => "collectionsCount",
+            Export::Customers => "customersCount",
+            Export::Orders => "ordersCount",
+        }
+    }
+}
+
+/// How many objects of `what` match `$query`, counted up to `limit` (a
+/// count that reaches it says `AT_LEAST`): the cheap question that decides
+/// between a bulk export and cursor pages.
+pub fn count(what: Export, limit: u64) -> String {
+    format!(
+        "query Count($query: String) {{ {}(query: $query, limit: {limit}) {{ count precision }} }}",
+        what.count_field()
+    )
 }
 
 /// The bulk query text for `what`, restricted by `search` (`updated_at:>…`,
@@ -257,6 +308,7 @@ pub fn bulk_query(what: Export, location: UpstreamId, search: Option<&str>) -> S
     };
     let (name, node) = match what {
         Export::Products => ("products", product_node(location, Shape::Bulk)),
+        Export::Variations => ("productVariants", variant_fields(location)),
         Export::Collections => ("collections", COLLECTION_FIELDS.to_owned()),
         Export::Customers => ("customers", customer_fields()),
         Export::Orders => ("orders", order_node(Shape::Bulk)),

@@ -71,6 +71,11 @@ fn page_documents() -> Vec<(&'static str, String)> {
         ("refund stamps", stamps_page(Resource::Refunds).unwrap()),
         ("bulk run", bulk_run()),
         ("bulk poll", bulk_poll()),
+        ("products count", count(Export::Products, 1000)),
+        ("variants count", count(Export::Variations, 1000)),
+        ("collections count", count(Export::Collections, 1000)),
+        ("customers count", count(Export::Customers, 1000)),
+        ("orders count", count(Export::Orders, 1000)),
         ("order create", w::order_create()),
         ("orders by source", w::orders_by_source()),
         ("refund create", w::refund_create()),
@@ -139,6 +144,7 @@ fn bulk_texts() -> Vec<String> {
     let search = Some("updated_at:>='2026-01-01T00:00:00Z'");
     [
         Export::Products,
+        Export::Variations,
         Export::Collections,
         Export::Customers,
         Export::Orders,

@@ -19,13 +19,16 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 
 use super::client::ShopifyClient;
+#[cfg(doc)]
+use super::export::EXPORT_THRESHOLD;
+use super::export::{ExportRun, Position};
 use super::pages::{MAX_PAGE, search};
 use super::queries;
 use super::wire;
 use crate::domain::batch::{Records, Snapshot};
 use crate::domain::{GmtTime, Resource, Stamp, UpstreamId};
 use crate::upstream::{
-    Capabilities, Cursor, Filter, IdPage, Page, PageQuery, Probe, StampPage, Upstream,
+    Capabilities, Cursor, Export, Filter, IdPage, Page, PageQuery, Probe, StampPage, Upstream,
     UpstreamError,
 };
 
@@ -54,7 +57,7 @@ fn product_status_term(status: &str) -> Option<&'static str> {
 
 /// The search a page of `resource` is asked with: what Shopify's search
 /// can say of `filter` (the rest is applied to the records, see [`keep`]).
-fn search_for(resource: Resource, filter: &Filter) -> Option<String> {
+pub(super) fn search_for(resource: Resource, filter: &Filter) -> Option<String> {
     let mut q = String::new();
     if let Some(since) = filter.modified_after {
         q = search::and(&q, &search::updated_since(since));
@@ -76,7 +79,7 @@ fn search_for(resource: Resource, filter: &Filter) -> Option<String> {
 }
 
 /// Drops the records `filter` excludes that the search could not.
-fn keep(records: &mut Records, filter: &Filter) {
+pub(super) fn keep(records: &mut Records, filter: &Filter) {
     let statuses: HashSet<&str> = filter.statuses.iter().map(String::as_str).collect();
     let ids: HashSet<UpstreamId> = filter.include.iter().copied().collect();
     // Empty or `any`: every status.
@@ -403,6 +406,45 @@ impl Upstream for ShopifyClient {
 
     async fn page(&self, query: &PageQuery) -> Result<Page, UpstreamError> {
         self.engine_page(query).await
+    }
+
+    /// A bulk export for a resource that counts at least the client's
+    /// threshold ([`EXPORT_THRESHOLD`]) under `filter`; `None` for a small
+    /// one (cursor pages are done before an export would be ready), for a
+    /// set of ids, for refunds (no export holds their lines) and for a run
+    /// begun by pages. A run begun by an export goes on with it: the
+    /// operation it started is asked about again and its file read from
+    /// where the run stopped; one that failed, expired or whose file is gone
+    /// is replaced by a new export.
+    async fn export(
+        &self,
+        resource: Resource,
+        filter: &Filter,
+        resume: Option<&Cursor>,
+    ) -> Result<Option<Export<'_>>, UpstreamError> {
+        let Some(what) = queries::Export::of(resource) else {
+            return Ok(None);
+        };
+        if !filter.include.is_empty() {
+            return Ok(None);
+        }
+        let search = search_for(resource, filter);
+        let from = match resume {
+            Some(at) => match Position::parse(at) {
+                Some(p) => Some(p),
+                // Begun by pages: go on by pages.
+                None => return Ok(None),
+            },
+            None => {
+                if !self.worth_exporting(what, search.as_deref()).await? {
+                    return Ok(None);
+                }
+                None
+            }
+        };
+        Ok(Some(
+            ExportRun::new(self, what, search, filter.clone(), from).stream(),
+        ))
     }
 
     async fn id_page(&self, query: &PageQuery) -> Result<IdPage, UpstreamError> {
