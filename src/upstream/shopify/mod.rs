@@ -11,6 +11,8 @@
 //! - [`export`]: bulk exports, polled and streamed into record batches
 //! - [`writes`]: orders, refunds, stock adjustments and customers from the till
 //! - [`webhook`]: `X-Shopify-*` delivery headers and the HMAC over the raw body
+//! - [`delivery`]: the topics taken, and the REST-shaped payloads as instructions
+//! - [`webhook_admin`]: `webhookSubscriptions` and its mutations, the subscriptions
 //! - [`cost`]: `extensions.cost` and the pacer that keeps under the cost bucket
 //! - [`classify`]: a GraphQL answer's errors (`THROTTLED`, `MAX_COST_EXCEEDED`,
 //!   a 429, …) into [`UpstreamError`](crate::upstream::UpstreamError)
@@ -26,12 +28,14 @@ pub mod classify;
 pub mod client;
 pub mod connection;
 pub mod cost;
+pub mod delivery;
 pub mod export;
 pub mod pages;
 pub mod queries;
 pub mod token;
 pub mod upstream;
 pub mod webhook;
+pub mod webhook_admin;
 pub mod wire;
 pub mod writes;
 
