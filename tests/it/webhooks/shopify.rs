@@ -1,0 +1,384 @@
+//! `POST /webhooks/shopify` over real HTTP on loopback, with a real inbox
+//! file: Shopify's documented payloads signed with the app's secret and
+//! Shopify's headers; a retry (same `X-Shopify-Webhook-Id`) is not stored
+//! twice, before or after a restart; unsigned, forged, oversized, foreign
+//! and topicless deliveries are refused with their reason and leave nothing
+//! behind; stored deliveries are applied through the Shopify parser.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use possync::api::webhooks::{Receiver, ShopifyDeliveries, shopify_receiver};
+use possync::domain::Resource;
+use possync::store::{Store, dump};
+use possync::sync::webhooks::apply::{Mirror, parser};
+use possync::sync::webhooks::secrets::Secrets;
+use possync::sync::webhooks::worker;
+use possync::upstream::shopify::webhook::sign;
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub const SHOP: &str = "possync-test.myshopify.com";
+pub const APP_SECRET: &str = "shopify-app-client-secret-for-tests";
+const PATH: &str = "/webhooks/shopify";
+
+/// A Shopify documented payload (REST shape), as Shopify sends it.
+pub fn payload(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/shopify/webhooks/payloads/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let file: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    serde_json::to_vec(&file["response"]).unwrap()
+}
+
+/// Shopify's headers for one delivery of `body`.
+pub fn headers(topic: &str, id: &str, body: &[u8], secret: &str) -> Vec<(String, String)> {
+    vec![
+        ("Content-Type".into(), "application/json".into()),
+        (
+            "X-Shopify-Hmac-Sha256".into(),
+            sign(body, &SecretString::from(secret.to_owned())),
+        ),
+        ("X-Shopify-Topic".into(), topic.into()),
+        ("X-Shopify-Shop-Domain".into(), SHOP.into()),
+        ("X-Shopify-Webhook-Id".into(), id.into()),
+        ("X-Shopify-API-Version".into(), "2026-04".into()),
+        (
+            "X-Shopify-Triggered-At".into(),
+            "2026-12-07T10:00:00.123456Z".into(),
+        ),
+        ("X-Shopify-Event-Id".into(), format!("event-{id}")),
+    ]
+}
+
+fn with(mut h: Vec<(String, String)>, name: &str, value: Option<&str>) -> Vec<(String, String)> {
+    h.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    if let Some(v) = value {
+        h.push((name.to_owned(), v.to_owned()));
+    }
+    h
+}
+
+/// The receiver on a replica in `dir`, served on a loopback port.
+struct Receiving {
+    store: Store,
+    addr: SocketAddr,
+    stop: CancellationToken,
+    http: reqwest::Client,
+}
+
+impl Receiving {
+    async fn start(dir: &Path) -> Receiving {
+        let store = Store::open(&dir.join("replica.db")).unwrap();
+        let receiver = Receiver {
+            inbox: store.inbox().clone(),
+            secrets: Arc::new(Secrets::load(store.clone(), None).await.unwrap()),
+            shopify: Some(ShopifyDeliveries {
+                shop_domain: SHOP.to_owned(),
+                secrets: Arc::new(vec![SecretString::from(APP_SECRET.to_owned())]),
+            }),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = CancellationToken::new();
+        let token = stop.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, shopify_receiver(receiver))
+                .with_graceful_shutdown(token.cancelled_owned())
+                .await
+                .unwrap();
+        });
+        Receiving {
+            store,
+            addr,
+            stop,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// POSTs `body` with `headers`; the status and the JSON answer.
+    async fn post(&self, headers: &[(String, String)], body: Vec<u8>) -> (u16, Value) {
+        let mut req = self.http.post(format!("http://{}{PATH}", self.addr));
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let res = req.body(body).send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn deliver(&self, topic: &str, id: &str, body: &[u8]) -> (u16, Value) {
+        self.post(&headers(topic, id, body, APP_SECRET), body.to_vec())
+            .await
+    }
+
+    async fn stats(&self) -> possync::store::inbox::WebhookStats {
+        self.store.inbox().stats(10).await.unwrap()
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+    }
+}
+
+async fn keys(store: &Store, resource: Resource) -> Vec<String> {
+    store
+        .read(move |c| dump::raw_rows(c, resource))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect()
+}
+
+fn error_of(answer: &Value) -> (&str, &str) {
+    (
+        answer["error"]["code"].as_str().unwrap_or(""),
+        answer["error"]["message"].as_str().unwrap_or(""),
+    )
+}
+
+#[tokio::test]
+async fn a_delivery_is_stored_once_and_its_retries_are_not_even_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Receiving::start(dir.path()).await;
+    let body = payload("products-update");
+    let id = "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043";
+
+    let (status, answer) = r.deliver("products/update", id, &body).await;
+    assert_eq!(
+        (status, &answer),
+        (200, &serde_json::json!({ "stored": true }))
+    );
+    // Shopify's retry: the same payload, the same webhook id.
+    let (status, answer) = r.deliver("products/update", id, &body).await;
+    assert_eq!(
+        (status, &answer),
+        (
+            200,
+            &serde_json::json!({ "stored": false, "duplicate": true })
+        )
+    );
+    // Two copies at once: the writer tells them apart too.
+    let other = "0d3f1c2e-5a2b-4c61-9b7e-3f1f2a9c8d11";
+    let (a, b) = tokio::join!(
+        r.deliver("products/update", other, &body),
+        r.deliver("products/update", other, &body)
+    );
+    let stored: Vec<bool> = [a, b]
+        .iter()
+        .map(|(s, v)| {
+            assert_eq!(*s, 200);
+            v["stored"].as_bool().unwrap()
+        })
+        .collect();
+    assert_eq!(stored.iter().filter(|s| **s).count(), 1, "{stored:?}");
+
+    let stats = r.stats().await;
+    assert_eq!((stats.received, stats.duplicates), (2, 2), "{stats:?}");
+
+    // Applied through the Shopify parser: the product and its two
+    // variants, once; the second stored delivery (another id, the same
+    // version) is a duplicate of the first by version.
+    let done = worker::drain(
+        &r.store,
+        parser(possync::config::StoreKind::Shopify),
+        &Mirror::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((done.applied, done.duplicates), (1, 1), "{done:?}");
+    assert_eq!(
+        keys(&r.store, Resource::Products).await,
+        ["788032119674292922"]
+    );
+    let mut variations = keys(&r.store, Resource::Variations).await;
+    variations.sort_unstable();
+    assert_eq!(variations, ["642667041472713922", "757650484644203962"]);
+    r.stop().await;
+
+    // After a restart the inbox still knows the id.
+    let r = Receiving::start(dir.path()).await;
+    let (status, answer) = r.deliver("products/update", id, &body).await;
+    assert_eq!((status, answer["duplicate"].as_bool()), (200, Some(true)));
+    assert_eq!(r.stats().await.received, 2);
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn bad_deliveries_are_refused_with_their_reason_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Receiving::start(dir.path()).await;
+    let body = payload("orders-create");
+    let good = headers("orders/create", "id-1", &body, APP_SECRET);
+
+    let unsigned = with(good.clone(), "X-Shopify-Hmac-Sha256", None);
+    let (status, answer) = r.post(&unsigned, body.clone()).await;
+    assert_eq!(status, 401, "{answer}");
+    assert_eq!(
+        error_of(&answer),
+        (
+            "unauthorized",
+            "the delivery has no X-Shopify-Hmac-Sha256 header"
+        )
+    );
+
+    let forged = headers("orders/create", "id-1", &body, "not-the-app-secret");
+    let (status, answer) = r.post(&forged, body.clone()).await;
+    assert_eq!(status, 401, "{answer}");
+    assert_eq!(
+        error_of(&answer).1,
+        "the X-Shopify-Hmac-Sha256 signature does not match the body under the app's client secret"
+    );
+
+    // Signed, then changed on the way.
+    let mut tampered = body.clone();
+    tampered.extend_from_slice(b" ");
+    let (status, _) = r.post(&good, tampered).await;
+    assert_eq!(status, 401);
+
+    let garbage = with(
+        good.clone(),
+        "X-Shopify-Hmac-Sha256",
+        Some("%%% not base64"),
+    );
+    let (status, answer) = r.post(&garbage, body.clone()).await;
+    assert_eq!(status, 401, "{answer}");
+    assert!(
+        error_of(&answer).1.contains("not a base64 HMAC-SHA256"),
+        "{answer}"
+    );
+
+    let big = vec![b' '; 2 * 1024 * 1024 + 1];
+    let (status, answer) = r
+        .post(&headers("orders/create", "id-2", &big, APP_SECRET), big)
+        .await;
+    assert_eq!(status, 413, "{answer}");
+    assert_eq!(
+        error_of(&answer),
+        (
+            "payload_too_large",
+            "the request body is larger than 2097152 bytes"
+        )
+    );
+
+    let foreign = with(
+        good.clone(),
+        "X-Shopify-Shop-Domain",
+        Some("someone-else.myshopify.com"),
+    );
+    let (status, answer) = r.post(&foreign, body.clone()).await;
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(
+        error_of(&answer),
+        (
+            "other_shop",
+            "the delivery is from someone-else.myshopify.com, but this agent syncs possync-test.myshopify.com"
+        )
+    );
+
+    let topicless = with(good.clone(), "X-Shopify-Topic", None);
+    let (status, answer) = r.post(&topicless, body.clone()).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        error_of(&answer).1,
+        "the delivery has no X-Shopify-Topic header"
+    );
+
+    let unknown = headers("carts/create", "id-3", &body, APP_SECRET);
+    let (status, answer) = r.post(&unknown, body.clone()).await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["error"]["field"], "X-Shopify-Topic");
+    assert!(
+        error_of(&answer).1.starts_with(
+            "X-Shopify-Topic: \"carts/create\" is not a topic the agent takes (products/create"
+        ),
+        "{answer}"
+    );
+
+    let idless = with(good.clone(), "X-Shopify-Webhook-Id", None);
+    let (status, answer) = r.post(&idless, body.clone()).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        error_of(&answer).1,
+        "the delivery has no X-Shopify-Webhook-Id header"
+    );
+
+    let stats = r.stats().await;
+    assert_eq!(
+        (stats.received, stats.duplicates, stats.waiting),
+        (0, 0, 0),
+        "{stats:?}"
+    );
+    // The same delivery, as Shopify sent it, is taken: the refusals did
+    // not take its id either.
+    let (status, answer) = r.post(&good, body.clone()).await;
+    assert_eq!((status, answer["stored"].as_bool()), (200, Some(true)));
+    let done = worker::drain(
+        &r.store,
+        parser(possync::config::StoreKind::Shopify),
+        &Mirror::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.applied, 1, "{done:?}");
+    let orders = r
+        .store
+        .read(|c| dump::raw_rows(c, Resource::Orders))
+        .await
+        .unwrap();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].0, "820982911946154508");
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn an_older_delivery_is_stale_and_a_deletion_removes_the_product() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Receiving::start(dir.path()).await;
+    let newer = payload("products-update");
+    let mut older: Value = serde_json::from_slice(&newer).unwrap();
+    older["updated_at"] = "2021-12-30T19:00:00-05:00".into();
+    older["title"] = "Older title".into();
+    let older = serde_json::to_vec(&older).unwrap();
+    assert_eq!(r.deliver("products/update", "n", &newer).await.0, 200);
+    assert_eq!(r.deliver("products/update", "o", &older).await.0, 200);
+    let shopify = parser(possync::config::StoreKind::Shopify);
+    let done = worker::drain(&r.store, shopify, &Mirror::default())
+        .await
+        .unwrap();
+    assert_eq!((done.applied, done.stale), (1, 1), "{done:?}");
+    let rows = r
+        .store
+        .read(|c| dump::raw_rows(c, Resource::Products))
+        .await
+        .unwrap();
+    let parent = rows
+        .iter()
+        .find(|(k, _)| k == "788032119674292922")
+        .unwrap();
+    assert!(parent.1.contains("Example T-Shirt"), "{}", parent.1);
+
+    let gone = br#"{"id":788032119674292922}"#;
+    assert_eq!(r.deliver("products/delete", "d", gone).await.0, 200);
+    let done = worker::drain(&r.store, shopify, &Mirror::default())
+        .await
+        .unwrap();
+    assert_eq!(done.applied, 1, "{done:?}");
+    let rows = r
+        .store
+        .read(|c| dump::raw_rows(c, Resource::Products))
+        .await
+        .unwrap();
+    assert!(rows.is_empty(), "the product left: {rows:?}");
+    let variations = r
+        .store
+        .read(|c| dump::raw_rows(c, Resource::Variations))
+        .await
+        .unwrap();
+    assert!(variations.is_empty(), "its variants left: {variations:?}");
+    r.stop().await;
+}
