@@ -316,6 +316,7 @@ fn export(
         ops: None,
         version,
         now: 0,
+        hooks: None,
     });
     let response = Execution::new(version.schema(), doc)
         .execute_sync(&root)
