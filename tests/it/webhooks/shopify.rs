@@ -72,14 +72,22 @@ struct Receiving {
 
 impl Receiving {
     async fn start(dir: &Path) -> Receiving {
+        Receiving::start_with(
+            dir,
+            ShopifyDeliveries {
+                shop_domain: SHOP.to_owned(),
+                secrets: Arc::new(vec![SecretString::from(APP_SECRET.to_owned())]),
+            },
+        )
+        .await
+    }
+
+    async fn start_with(dir: &Path, shopify: ShopifyDeliveries) -> Receiving {
         let store = Store::open(&dir.join("replica.db")).unwrap();
         let receiver = Receiver {
             inbox: store.inbox().clone(),
             secrets: Arc::new(Secrets::load(store.clone(), None).await.unwrap()),
-            shopify: Some(ShopifyDeliveries {
-                shop_domain: SHOP.to_owned(),
-                secrets: Arc::new(vec![SecretString::from(APP_SECRET.to_owned())]),
-            }),
+            shopify: Some(shopify),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -381,4 +389,146 @@ async fn an_older_delivery_is_stale_and_a_deletion_removes_the_product() {
         .unwrap();
     assert!(variations.is_empty(), "its variants left: {variations:?}");
     r.stop().await;
+}
+
+/// The agent's Shopify client and receiver, made from one configuration
+/// as the app makes them, against the simulated shop.
+async fn agent_for(
+    sim: &possync_sim::shopify::ShopifySim,
+    dir: &Path,
+) -> (possync::upstream::shopify::client::ShopifyClient, Receiving) {
+    let env = [
+        ("POSSYNC_STORE_KIND", "shopify".to_owned()),
+        ("POSSYNC_STORE_SHOP", sim.shop_domain()),
+        ("POSSYNC_STORE_ACCESS_TOKEN", sim.access_token().to_owned()),
+        ("POSSYNC_STORE_ADMIN_URL", sim.url()),
+        (
+            "POSSYNC_WEBHOOKS_SECRET",
+            possync_sim::shopify::ShopifyConfig::default().webhook_secret,
+        ),
+    ]
+    .map(|(k, v)| (k.to_owned(), v));
+    let file = dir.join("possync.toml");
+    std::fs::write(&file, "").unwrap();
+    let config = possync::Config::load(Some(&file), env, &[]).unwrap();
+    let conn = possync::upstream::shopify::connection::ShopifyConnection::from_config(
+        config.store().unwrap(),
+    )
+    .unwrap();
+    let client = possync::upstream::shopify::client::ShopifyClient::new(conn).unwrap();
+    let shopify = ShopifyDeliveries::from_config(&config).expect("a Shopify store with a secret");
+    assert_eq!(shopify.shop_domain, sim.shop_domain());
+    (client, Receiving::start_with(dir, shopify).await)
+}
+
+#[tokio::test]
+async fn subscriptions_made_by_the_client_bring_the_shops_signed_changes_into_the_replica() {
+    use possync::domain::webhooks::{Action, Subject, Topic};
+    use possync::upstream::{SubscriptionChange, WebhookAdmin};
+
+    let sim = possync_sim::shopify::ShopifySim::spawn(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (client, r) = agent_for(&sim, dir.path()).await;
+    let url = format!("http://{}{PATH}", r.addr);
+    let topic = Topic {
+        subject: Subject::Product,
+        action: Action::Updated,
+    };
+    let unused = SecretString::from("per-subscription secrets are not sent".to_owned());
+    let made = client
+        .create_webhook("possync till", topic, &url, &unused)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            made.topic.as_str(),
+            made.delivery_url.as_str(),
+            made.name.as_str()
+        ),
+        ("products/update", url.as_str(), "possync till")
+    );
+    let listed = client.list_webhooks().await.unwrap();
+    assert_eq!(listed, vec![made.clone()]);
+    // Shopify has neither pause nor per-subscription secrets.
+    let pause = SubscriptionChange {
+        status: Some(possync::domain::webhooks::SubscriptionStatus::Paused),
+        ..SubscriptionChange::default()
+    };
+    let e = client.update_webhook(made.id, &pause).await.unwrap_err();
+    assert!(e.to_string().contains("cannot be paused"), "{e}");
+    let renamed = client
+        .update_webhook(
+            made.id,
+            &SubscriptionChange {
+                name: Some("possync till 2".to_owned()),
+                ..SubscriptionChange::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "possync till 2");
+    // A restored product has no Shopify topic.
+    let restored = Topic {
+        subject: Subject::Product,
+        action: Action::Restored,
+    };
+    assert!(
+        client
+            .create_webhook("x", restored, &url, &unused)
+            .await
+            .is_err()
+    );
+
+    // The merchant renames a product: the delivery is verified, stored
+    // and applied.
+    let product = sim.product_ids()[0].clone();
+    let number: i64 = product.rsplit('/').next().unwrap().parse().unwrap();
+    assert!(sim.rename_product(&product, "Renamed in the admin"));
+    crate::common::wait_for(
+        "the delivery stored",
+        std::time::Duration::from_secs(10),
+        || async { (r.stats().await.received == 1).then_some(()) },
+    )
+    .await;
+    let shopify = parser(possync::config::StoreKind::Shopify);
+    let done = worker::drain(&r.store, shopify, &Mirror::default())
+        .await
+        .unwrap();
+    assert_eq!(done.applied, 1, "{done:?}");
+    let rows = r
+        .store
+        .read(|c| dump::raw_rows(c, Resource::Products))
+        .await
+        .unwrap();
+    let row = rows
+        .iter()
+        .find(|(k, _)| *k == number.to_string())
+        .expect("the product in the replica");
+    assert!(row.1.contains("Renamed in the admin"), "{}", row.1);
+
+    // Sent twice with one webhook id: stored once.
+    sim.deliver_twice(1);
+    assert!(sim.rename_product(&product, "Renamed again"));
+    crate::common::wait_for(
+        "the copy turned away",
+        std::time::Duration::from_secs(10),
+        || async {
+            let s = r.stats().await;
+            (s.received == 2 && s.duplicates == 1).then_some(())
+        },
+    )
+    .await;
+    let sent = sim.webhook_deliveries();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(sent[1].webhook_id, sent[2].webhook_id);
+    assert!(sent.iter().all(|d| d.status == Some(200)), "{sent:?}");
+
+    client.delete_webhook(made.id).await.unwrap();
+    assert!(client.list_webhooks().await.unwrap().is_empty());
+    let e = client.delete_webhook(made.id).await.unwrap_err();
+    assert!(e.to_string().contains("does not exist"), "{e}");
+    r.stop().await;
+    sim.shutdown().await;
 }
