@@ -43,7 +43,7 @@ use crate::sync::webhooks::apply::Mirror;
 use crate::sync::webhooks::secrets::Secrets;
 use crate::sync::webhooks::worker;
 use crate::upstream::contact::Contact;
-use crate::upstream::woo::client::WooClient;
+use crate::upstream::shop::Shop;
 use control::{Control, Reload};
 
 /// How long shutdown waits for tasks to finish.
@@ -195,11 +195,6 @@ impl Generation {
         previous: Option<(&PathBuf, &Store)>,
         initial_pull: InitialPull,
     ) -> Result<Generation, Error> {
-        // Only WooCommerce shops can be synced by this build: say so at
-        // start rather than serving a replica that never fills.
-        if let Some(store_cfg) = &config.store {
-            store_cfg.require_woo(config.profile.section())?;
-        }
         let path = config.database_path();
         let store = match previous {
             Some((p, s)) if *p == path => s.clone(),
@@ -215,7 +210,7 @@ impl Generation {
 
         // Whether deliveries are applied, and with which client the worker
         // asks the shop: none while deactivated (they wait in the inbox).
-        let applier: Option<Option<WooClient>>;
+        let applier: Option<Option<Shop>>;
         match (&config.store, config.active) {
             (Some(store_cfg), true) => {
                 // The replayer has its own client: its requests never queue
@@ -223,7 +218,7 @@ impl Generation {
                 // Adaptive concurrency gates the replay too, up to its own
                 // ceiling; a pinned `sync.concurrency` leaves it to
                 // `till.replay_concurrency`.
-                let mut replay_client = WooClient::new(store_cfg)?.with_contact(contact.clone());
+                let mut replay_client = Shop::connect(store_cfg)?.with_contact(contact.clone());
                 if let Limit::Auto { .. } = config.sync.limit() {
                     replay_client = replay_client.with_limit(Limit::Auto {
                         max: config.till.replay_concurrency,
@@ -236,7 +231,7 @@ impl Generation {
                     waker.clone(),
                     token.child_token(),
                 ));
-                let client = WooClient::new(store_cfg)?
+                let client = Shop::connect(store_cfg)?
                     .with_limit(config.sync.limit())
                     .with_contact(contact.clone());
                 // Operations started on the page have a client of their own
@@ -244,7 +239,7 @@ impl Generation {
                 operations = Operations::new(
                     OperationsContext {
                         upstream: Arc::new(
-                            WooClient::new(store_cfg)?
+                            Shop::connect(store_cfg)?
                                 .with_limit(config.sync.limit())
                                 .with_contact(contact.clone()),
                         ),
@@ -266,7 +261,7 @@ impl Generation {
                     initial_pull,
                 ));
                 applier = Some(Some(
-                    WooClient::new(store_cfg)?.with_contact(contact.clone()),
+                    Shop::connect(store_cfg)?.with_contact(contact.clone()),
                 ));
             }
             (Some(_), false) => {

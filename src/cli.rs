@@ -23,7 +23,8 @@ use crate::sync::limit::Limit;
 use crate::sync::progress::PullProgress;
 use crate::sync::pull::{self, PullOptions};
 use crate::sync::schedule::{self, Job};
-use crate::upstream::woo::client::WooClient;
+use crate::upstream::Upstream;
+use crate::upstream::shop::Shop;
 
 mod admin;
 mod backup;
@@ -238,13 +239,17 @@ async fn sync_delta(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode,
     let config = load_config(config, &flags)?;
     let store_cfg = config.store()?;
     let store = crate::app::open_store(&config).await?;
-    if store.read(crate::store::sync_state::pull_needed).await? {
+    let client = Shop::connect(store_cfg)?.with_limit(config.sync.limit());
+    let resources = client.resources();
+    if store
+        .read(move |c| crate::store::sync_state::pull_needed(c, resources))
+        .await?
+    {
         return Err(Error::Usage(
             "the replica has not been pulled in full yet: run `possync sync --full` first"
                 .to_owned(),
         ));
     }
-    let client = WooClient::new(store_cfg)?.with_limit(config.sync.limit());
     let opts = PullOptions::from_config(&config.sync);
     let token = shutdown_token();
     let delta = crate::sync::delta::Delta {
@@ -292,13 +297,26 @@ async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, 
     let config = load_config(config, &flags)?;
     let store_cfg = config.store()?;
     let store = crate::app::open_store(&config).await?;
-    let client = WooClient::new(store_cfg)?.with_limit(config.sync.limit());
+    let client = Shop::connect(store_cfg)?.with_limit(config.sync.limit());
     let mut opts = PullOptions::from_config(&config.sync);
     if !args.resources.is_empty() {
         opts.resources = Resource::ALL
             .into_iter()
             .filter(|r| args.resources.contains(r))
             .collect();
+    }
+    opts.resources.retain(|r| client.resources().contains(r));
+    if opts.resources.is_empty() {
+        return Err(Error::Usage(format!(
+            "a {} shop has none of the resources asked for; it has: {}",
+            client.kind().as_str(),
+            client
+                .resources()
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
     }
     let (tx, rx) = watch::channel(PullProgress::default());
     let token = shutdown_token();
@@ -325,14 +343,26 @@ async fn sync_full(config: Option<PathBuf>, args: SyncArgs) -> Result<ExitCode, 
                 store.writer_busy().as_secs_f64(),
                 100.0 * store.writer_busy().as_secs_f64() / elapsed.as_secs_f64().max(1e-9)
             );
-            let limiter = client.limiter();
-            match limiter.mode() {
-                Limit::Auto { max } => println!(
-                    "requests at once: auto up to {max}, reached {}, {} at the end",
-                    limiter.peak(),
-                    limiter.current()
-                ),
-                Limit::Fixed(n) => println!("requests at once: {n}"),
+            match &client {
+                Shop::WooCommerce(c) => {
+                    let limiter = c.limiter();
+                    match limiter.mode() {
+                        Limit::Auto { max } => println!(
+                            "requests at once: auto up to {max}, reached {}, {} at the end",
+                            limiter.peak(),
+                            limiter.current()
+                        ),
+                        Limit::Fixed(n) => println!("requests at once: {n}"),
+                    }
+                }
+                Shop::Shopify(c) => {
+                    if let Some(b) = c.bucket() {
+                        println!(
+                            "cost bucket: {:.0} of {:.0} points left, restoring {:.0}/s",
+                            b.available, b.maximum, b.restore_rate
+                        );
+                    }
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -422,7 +452,9 @@ fn show_status(config: Option<PathBuf>, args: StatusArgs) -> Result<ExitCode, Er
         "resource", "local", "upstream", "complete", "last full pull", "verified"
     );
     let now = unix_millis_now();
-    for resource in Resource::ALL {
+    let kinds = config.store.as_ref().map(|s| s.kind());
+    let mirrored = kinds.map_or(&Resource::ALL[..], crate::upstream::shop::mirrored);
+    for &resource in mirrored {
         let state = summary.resources.iter().find(|s| s.resource == resource);
         let local = summary.counts.get(resource.as_str()).unwrap_or(0);
         let upstream = state

@@ -104,9 +104,6 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// The configured shop is of a kind this build cannot sync yet.
-    #[error("{field}: {what}")]
-    NotBuilt { field: String, what: String },
     /// A `POSSYNC_*` variable that matches no setting (probably a typo).
     #[error("unknown environment variable {name}: possync reads {known}")]
     UnknownEnv { name: String, known: String },

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::domain::time::unix_millis_now;
 use crate::domain::webhooks::SubscriptionStatus;
 use crate::store::{self, SCHEMA_VERSION, inbox::INBOX_SCHEMA_VERSION};
-use crate::upstream::woo::client::WooClient;
+use crate::upstream::shop::Shop;
 use crate::upstream::{Upstream, UpstreamError, WebhookAdmin};
 
 /// Less free space than this on the data directory's disk fails the check.
@@ -88,7 +88,7 @@ pub async fn run(config: &Config, config_file: Option<&Path>) -> Vec<Check> {
             "shop",
             "no [store] configured: set the shop up on the back-office page, or add url, consumer_key and consumer_secret to possync.toml",
         )),
-        Some(store_cfg) => match WooClient::new(store_cfg) {
+        Some(store_cfg) => match Shop::connect(store_cfg) {
             Ok(client) => checks.extend(shop_checks(&client, config).await),
             Err(e) => checks.push(Check::fail("shop", e.to_string())),
         },
@@ -220,7 +220,7 @@ fn replica_mode(replica: &Path) -> Check {
     Check::ok("replica_file", format!("{}", replica.display()))
 }
 
-async fn shop_checks(client: &WooClient, config: &Config) -> Vec<Check> {
+async fn shop_checks(client: &Shop, config: &Config) -> Vec<Check> {
     let url = config
         .store
         .as_ref()
@@ -233,9 +233,14 @@ async fn shop_checks(client: &WooClient, config: &Config) -> Vec<Check> {
                 Check::ok("shop", format!("{url} answers")),
                 Check::fail(
                     "keys",
-                    format!(
-                        "{e}: check consumer_key and consumer_secret (WooCommerce → Settings → Advanced → REST API)"
-                    ),
+                    match client {
+                        Shop::WooCommerce(_) => format!(
+                            "{e}: check consumer_key and consumer_secret (WooCommerce → Settings → Advanced → REST API)"
+                        ),
+                        Shop::Shopify(_) => format!(
+                            "{e}: check access_token, or client_id and client_secret (Shopify admin → Settings → Apps → Develop apps)"
+                        ),
+                    },
                 ),
             ];
         }
@@ -259,13 +264,18 @@ async fn shop_checks(client: &WooClient, config: &Config) -> Vec<Check> {
             }
         }
     });
-    checks.push(match client.can_write().await {
-        Ok(true) => Check::ok("keys", "read and write"),
-        Ok(false) => Check::fail(
-            "keys",
-            "the keys may read but not write: sales cannot reach the shop; give the key Read/Write permissions",
-        ),
-        Err(e) => Check::fail("keys", format!("read ok; write permission unknown: {e}")),
+    checks.push(match client {
+        Shop::WooCommerce(c) => match c.can_write().await {
+            Ok(true) => Check::ok("keys", "read and write"),
+            Ok(false) => Check::fail(
+                "keys",
+                "the keys may read but not write: sales cannot reach the shop; give the key Read/Write permissions",
+            ),
+            Err(e) => Check::fail("keys", format!("read ok; write permission unknown: {e}")),
+        },
+        // The app's scopes are set when it is installed; a missing write
+        // scope shows as a refused sale in the outbox.
+        Shop::Shopify(_) => Check::ok("keys", "read ok (write scopes are the app's)"),
     });
     checks.push(webhooks(client, config).await);
     checks
@@ -273,7 +283,7 @@ async fn shop_checks(client: &WooClient, config: &Config) -> Vec<Check> {
 
 /// The shop's subscriptions to this agent: made by `possync webhooks
 /// install` (they are in the replica), each still active at the shop.
-async fn webhooks(client: &WooClient, config: &Config) -> Check {
+async fn webhooks(client: &Shop, config: &Config) -> Check {
     let path = config.database_path();
     let ours = match path.exists() {
         false => Vec::new(),

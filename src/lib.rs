@@ -24,6 +24,9 @@
 //! - [`upstream::shopify`]: the Shopify client (GraphQL paced to the cost bucket, cursor pages,
 //!   bulk exports, idempotent writes) and its wire pieces: webhook HMAC, errors, bulk JSONL;
 //!   it is an `Upstream` walked by `endCursor` (no totals, nothing addressed ahead)
+//! - [`upstream::shop`]: `Shop`, the configured shop's client whatever its kind, which
+//!   the app, the engine, the replayer and the commands are handed; each kind says which
+//!   resources it has (a Shopify shop has no tax classes), and only those are pulled
 //! - [`sync`]: full pull (pages kept by cursor, so a killed pull resumes), progress,
 //!   retry policy, request limiter, outbox replay, the agent's sync task
 //! - [`api`]: the local HTTP server: the back-office page ([`api::backoffice`]: set-up,

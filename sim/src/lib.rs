@@ -9,7 +9,10 @@
 //! only on the wire, and sharing a type between them would let one reading
 //! silently become the other.
 
+mod net;
 pub mod shopify;
 pub mod woo;
+
+pub use net::NetworkSwitch;
 
 mod words;

@@ -66,7 +66,7 @@ pub struct AppState {
     /// `possync demo`'s offline switch; `None` outside the demo.
     pub demo: Option<backoffice::demo::DemoSwitch>,
     /// Pulls and sweeps started from the page; the webhook actions' client.
-    pub operations: crate::sync::operations::Operations<crate::upstream::woo::client::WooClient>,
+    pub operations: crate::sync::operations::Operations<crate::upstream::shop::Shop>,
     /// When the shop last answered, and last could not be reached.
     pub contact: crate::upstream::contact::Contact,
 }

@@ -1,5 +1,6 @@
-//! `possync demo`: a simulated shop, the agent syncing it, and the status
-//! page on localhost, with no configuration at all.
+//! `possync demo`: a simulated shop (WooCommerce, or Shopify with
+//! `--shop shopify`), the agent syncing it, and the status page on
+//! localhost, with no configuration at all.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,15 +11,23 @@ use clap::Args;
 
 use crate::api::backoffice::demo::DemoSwitch;
 use crate::app::{App, AppOptions};
+use crate::config::store::{ApiVersion, ShopifyCredentials, ShopifySettings};
 use crate::config::{Config, StoreConfig};
 use crate::error::Error;
 use crate::store::status;
 use crate::sync::engine::InitialPull;
 use crate::sync::progress::PullState;
-use possync_sim::woo::{Sim, SimConfig};
+use possync_sim::NetworkSwitch;
+use possync_sim::shopify::{ShopifyConfig, ShopifyFaults, ShopifySim, Sizes};
+use possync_sim::woo::{Sim, SimConfig, SimHandle};
+
+use super::sim::ShopKind;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// Which kind of shop to simulate
+    #[arg(long, value_enum, default_value_t = ShopKind::Woocommerce)]
+    pub shop: ShopKind,
     /// Address of the status page
     #[arg(long, default_value = "127.0.0.1:8420", value_name = "ADDR")]
     pub listen: SocketAddr,
@@ -45,24 +54,7 @@ pub struct DemoArgs {
 
 pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
     let token = super::shutdown_token();
-    let key = super::sim::generated_key("ck_");
-    let secret = super::sim::generated_key("cs_");
-    let sim = Sim::spawn(SimConfig {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        seed: args.seed,
-        products: args.products,
-        customers: args.customers,
-        orders: args.orders,
-        consumer_key: key.clone(),
-        consumer_secret: secret.clone(),
-        faults: possync_sim::woo::FaultConfig {
-            latency: Duration::from_millis(args.latency_ms),
-            ..possync_sim::woo::FaultConfig::default()
-        },
-        ..SimConfig::default()
-    })
-    .await
-    .map_err(|source| Error::Io {
+    let shop = DemoShop::spawn(&args).await.map_err(|source| Error::Io {
         what: "cannot start the simulated store".to_owned(),
         source,
     })?;
@@ -73,16 +65,8 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
             true,
         ),
     };
-    let url = sim
-        .url()
-        .parse()
-        .map_err(|e| Error::Usage(format!("simulated store URL: {e}")))?;
-    let config = Config::new(
-        args.listen,
-        data_dir.clone(),
-        Some(StoreConfig::oauth1(url, &key, &secret)),
-    );
-    let network = sim.network();
+    let config = Config::new(args.listen, data_dir.clone(), Some(shop.store_config()?));
+    let network = shop.network();
     let shown = network.clone();
     let app = App::spawn_demo(
         config,
@@ -105,16 +89,8 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
                 .unwrap_or_default()
         }
     };
-    let counts = sim.counts();
     println!("possync demo");
-    println!(
-        "  simulated shop: {} ({} products, {} variations, {} customers, {} orders)",
-        sim.url(),
-        counts.products,
-        counts.variations,
-        counts.customers,
-        counts.orders
-    );
+    println!("  simulated shop: {}", shop.describe());
     println!(
         "  replica:        {}",
         data_dir.join("replica.db").display()
@@ -158,11 +134,135 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, Error> {
     }
     till.abort();
     app.shutdown().await;
-    sim.shutdown().await;
+    shop.shutdown().await;
     if temporary {
         let _ = std::fs::remove_dir_all(&data_dir);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The simulated shop the demo syncs.
+enum DemoShop {
+    WooCommerce {
+        sim: SimHandle,
+        key: String,
+        secret: String,
+    },
+    Shopify(ShopifySim),
+}
+
+impl DemoShop {
+    async fn spawn(args: &DemoArgs) -> std::io::Result<DemoShop> {
+        let listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        let latency = Duration::from_millis(args.latency_ms);
+        Ok(match args.shop {
+            ShopKind::Woocommerce => {
+                let key = super::sim::generated_key("ck_");
+                let secret = super::sim::generated_key("cs_");
+                let sim = Sim::spawn(SimConfig {
+                    listen,
+                    seed: args.seed,
+                    products: args.products,
+                    customers: args.customers,
+                    orders: args.orders,
+                    consumer_key: key.clone(),
+                    consumer_secret: secret.clone(),
+                    faults: possync_sim::woo::FaultConfig {
+                        latency,
+                        ..possync_sim::woo::FaultConfig::default()
+                    },
+                    ..SimConfig::default()
+                })
+                .await?;
+                DemoShop::WooCommerce { sim, key, secret }
+            }
+            ShopKind::Shopify => DemoShop::Shopify(
+                ShopifySim::spawn(ShopifyConfig {
+                    listen,
+                    seed: args.seed,
+                    sizes: Sizes {
+                        products: args.products,
+                        customers: args.customers,
+                        orders: args.orders,
+                        locations: 2,
+                    },
+                    access_token: super::sim::generated_token(),
+                    faults: ShopifyFaults {
+                        latency,
+                        ..ShopifyFaults::default()
+                    },
+                    ..ShopifyConfig::default()
+                })
+                .await?,
+            ),
+        })
+    }
+
+    /// The agent's `[store]` for it. The Shopify one is reached at the
+    /// simulated store through `admin_url`, at the shop's primary location.
+    fn store_config(&self) -> Result<StoreConfig, Error> {
+        Ok(match self {
+            DemoShop::WooCommerce { sim, key, secret } => {
+                let url = sim
+                    .url()
+                    .parse()
+                    .map_err(|e| Error::Usage(format!("simulated store URL: {e}")))?;
+                StoreConfig::oauth1(url, key, secret)
+            }
+            DemoShop::Shopify(sim) => StoreConfig::shopify_store(ShopifySettings {
+                shop: "possync-demo.myshopify.com".to_owned(),
+                credentials: ShopifyCredentials::AccessToken(sim.access_token().to_owned().into()),
+                api_version: ApiVersion::V2026_04,
+                location: None,
+                admin_url: Some(
+                    sim.url()
+                        .parse()
+                        .map_err(|e| Error::Usage(format!("simulated store URL: {e}")))?,
+                ),
+            }),
+        })
+    }
+
+    fn network(&self) -> NetworkSwitch {
+        match self {
+            DemoShop::WooCommerce { sim, .. } => sim.network(),
+            DemoShop::Shopify(sim) => sim.network(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            DemoShop::WooCommerce { sim, .. } => {
+                let c = sim.counts();
+                format!(
+                    "WooCommerce at {} ({} products, {} variations, {} customers, {} orders)",
+                    sim.url(),
+                    c.products,
+                    c.variations,
+                    c.customers,
+                    c.orders
+                )
+            }
+            DemoShop::Shopify(sim) => {
+                let c = sim.counts();
+                format!(
+                    "Shopify at {} ({} products, {} variants, {} customers, {} orders)",
+                    sim.url(),
+                    c.products,
+                    c.variants,
+                    c.customers,
+                    c.orders
+                )
+            }
+        }
+    }
+
+    async fn shutdown(self) {
+        match self {
+            DemoShop::WooCommerce { sim, .. } => sim.shutdown().await,
+            DemoShop::Shopify(sim) => sim.shutdown().await,
+        }
+    }
 }
 
 /// The demo's till: once the first pull is done, a sale of one in-stock

@@ -307,7 +307,7 @@ pub async fn run(args: SimArgs) -> Result<ExitCode, Error> {
 }
 
 /// An Admin API access token's shape: `shpat_` and 32 hex digits.
-fn generated_token() -> String {
+pub(crate) fn generated_token() -> String {
     format!("shpat_{}", uuid::Uuid::new_v4().simple())
 }
 

@@ -104,6 +104,16 @@ impl StoreConfig {
         }
     }
 
+    /// A Shopify store with the shared settings at their defaults.
+    pub fn shopify_store(settings: ShopifySettings) -> StoreConfig {
+        StoreConfig {
+            settings: StoreSettings::Shopify(settings),
+            verify_tls: true,
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+            mode: StoreMode::Production,
+        }
+    }
+
     pub fn kind(&self) -> StoreKind {
         match self.settings {
             StoreSettings::WooCommerce(_) => StoreKind::WooCommerce,
@@ -142,19 +152,6 @@ impl StoreConfig {
         match &self.settings {
             StoreSettings::WooCommerce(w) => w.url.to_string(),
             StoreSettings::Shopify(s) => s.admin_base().as_str().trim_end_matches('/').to_owned(),
-        }
-    }
-
-    /// The WooCommerce settings, or the error to stop with where only a
-    /// WooCommerce shop can be used by this build (`section` names the
-    /// profile's section in the message).
-    pub fn require_woo(&self, section: &str) -> Result<&WooSettings, ConfigError> {
-        match &self.settings {
-            StoreSettings::WooCommerce(w) => Ok(w),
-            StoreSettings::Shopify(_) => Err(ConfigError::NotBuilt {
-                field: format!("{section}.kind"),
-                what: "Shopify support is not built into this version yet: set kind = \"woocommerce\" or use a version that can sync Shopify shops".to_owned(),
-            }),
         }
     }
 }
@@ -572,22 +569,7 @@ mod tests {
         let text = "[store]\nkind = \"woocommerce\"\nurl = \"https://a.example\"\nconsumer_key = \"ck\"\nconsumer_secret = \"cs\"\n";
         let c = load(text, &[]).unwrap();
         assert_eq!(c.store().unwrap().kind(), StoreKind::WooCommerce);
-        assert!(c.store().unwrap().require_woo("store").is_ok());
-    }
-
-    #[test]
-    fn a_shopify_store_is_refused_where_only_woocommerce_is_built() {
-        let c = load(&shopify(&format!("access_token = \"{TOKEN}\"\n")), &[]).unwrap();
-        let e = c
-            .store()
-            .unwrap()
-            .require_woo("store")
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            e,
-            "store.kind: Shopify support is not built into this version yet: set kind = \"woocommerce\" or use a version that can sync Shopify shops"
-        );
+        assert!(c.store().unwrap().woo().is_some());
     }
 
     #[test]

@@ -51,7 +51,9 @@ SELECT resource, last_full_pull_run, last_full_pull_at, watermark_gmt, upstream_
 FROM sync_resources";
 const PULL_NEEDED: &str = "
 SELECT EXISTS (SELECT 1 FROM pull_runs WHERE state = 'running')
-    OR (SELECT COUNT(*) FROM sync_resources WHERE last_full_pull_at IS NOT NULL) < :resources";
+    OR (SELECT COUNT(*) FROM sync_resources
+        WHERE last_full_pull_at IS NOT NULL
+          AND resource IN (SELECT value FROM json_each(:resources))) < json_array_length(:resources)";
 const GET_CAPABILITY: &str = "SELECT value FROM store_capabilities WHERE name = :name";
 const SET_CAPABILITY: &str = "
 INSERT INTO store_capabilities (name, value, checked_at) VALUES (:name, :value, :now)
@@ -400,13 +402,14 @@ pub fn resource_states(conn: &Connection) -> Result<Vec<ResourceState>, StoreErr
     Ok(rows)
 }
 
-/// Whether a full pull is due: some resource was never pulled, or a pull was
-/// interrupted.
-pub fn pull_needed(conn: &Connection) -> Result<bool, StoreError> {
-    Ok(conn.prepare_cached(PULL_NEEDED)?.query_row(
-        named_params! { ":resources": Resource::ALL.len() as i64 },
-        |r| r.get(0),
-    )?)
+/// Whether a full pull is due: one of `resources` (what the shop's kind
+/// has) was never pulled, or a pull was interrupted.
+pub fn pull_needed(conn: &Connection, resources: &[Resource]) -> Result<bool, StoreError> {
+    let names: Vec<&str> = resources.iter().map(|r| r.as_str()).collect();
+    let names = serde_json::to_string(&names).unwrap_or_else(|_| "[]".to_owned());
+    Ok(conn
+        .prepare_cached(PULL_NEEDED)?
+        .query_row(named_params! { ":resources": names }, |r| r.get(0))?)
 }
 
 /// A fact learned about the store, if recorded.

@@ -48,7 +48,13 @@ pub async fn run<U: Upstream + WebhookAdmin>(
     let needed = match initial {
         InitialPull::Never => false,
         InitialPull::Always => true,
-        InitialPull::IfNeeded => store.read(sync_state::pull_needed).await.unwrap_or(true),
+        InitialPull::IfNeeded => {
+            let resources = upstream.resources();
+            store
+                .read(move |c| sync_state::pull_needed(c, resources))
+                .await
+                .unwrap_or(true)
+        }
     };
     if needed {
         pull_until_done(&upstream, &store, &opts, &progress, &token).await;

@@ -165,6 +165,16 @@ pub async fn run<U: Upstream>(
     progress: &ProgressTx,
     token: &CancellationToken,
 ) -> Result<PullReport, SyncError> {
+    // Only what this kind of shop has (a Shopify shop has no tax classes).
+    let opts = &PullOptions {
+        resources: opts
+            .resources
+            .iter()
+            .copied()
+            .filter(|r| upstream.resources().contains(r))
+            .collect(),
+        ..opts.clone()
+    };
     progress.send_replace(PullProgress::starting(&opts.resources));
     let outcome = run_inner(upstream, store, opts, progress, token).await;
     progress.send_modify(|p| {

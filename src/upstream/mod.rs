@@ -7,6 +7,7 @@
 
 pub mod contact;
 pub mod retry;
+pub mod shop;
 pub mod shopify;
 pub mod woo;
 pub mod writes;
@@ -302,6 +303,13 @@ pub trait Upstream: Send + Sync + 'static {
     fn cursors_ahead(&self, pages: u32) -> Vec<Cursor> {
         let _ = pages;
         Vec::new()
+    }
+
+    /// The resources this kind of shop has and the agent mirrors from it,
+    /// in the order a full pull takes them; a pull leaves the others out
+    /// (and they are not counted missing). Every resource by default.
+    fn resources(&self) -> &'static [Resource] {
+        &Resource::ALL
     }
 
     /// The whole of a paged resource under `filter` as one streamed export,

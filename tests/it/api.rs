@@ -91,9 +91,17 @@ async fn health_status_page_and_errors() {
 
 #[tokio::test]
 async fn demo_pulls_a_simulated_shop_serves_status_and_stops_cleanly_on_ctrl_c() {
+    demo_runs_against("woocommerce").await;
+}
+
+/// `possync demo --shop <shop>`: the printed addresses work, the replica
+/// fills, the demo's till sells and the shop confirms, Ctrl-C ends it.
+async fn demo_runs_against(shop: &str) {
     let mut child = possync()
         .args([
             "demo",
+            "--shop",
+            shop,
             "--listen",
             "127.0.0.1:0",
             "--products",

@@ -119,31 +119,6 @@ fn a_bad_config_value_exits_2_with_one_line_naming_the_field() {
     assert!(text(&out).1.contains("missing.toml"), "{}", text(&out).1);
 }
 
-#[test]
-fn run_against_a_shopify_store_stops_at_start_saying_it_is_not_built_yet() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("possync.toml");
-    std::fs::write(
-        &path,
-        "listen = \"127.0.0.1:0\"\n[store]\nkind = \"shopify\"\nshop = \"corner-shop.myshopify.com\"\naccess_token = \"shpat_topsecret\"\n",
-    )
-    .unwrap();
-    let out = possync()
-        .args(["run", "--config"])
-        .arg(&path)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let (stdout, stderr) = text(&out);
-    assert!(
-        stderr.contains("store.kind: Shopify support is not built into this version yet"),
-        "{stderr}"
-    );
-    assert!(!stdout.contains("shpat_topsecret") && !stderr.contains("shpat_topsecret"));
-}
-
 #[tokio::test]
 async fn sync_full_then_status_and_no_secret_in_any_output() {
     let sim = Sim::spawn(small_sim()).await.unwrap();

@@ -16,6 +16,7 @@ mod metrics;
 mod outbox;
 mod resume;
 mod security;
+mod shopify_cli;
 mod shopify_pull;
 mod sim_behaviour;
 mod sim_client;

@@ -54,7 +54,7 @@ async fn ask(sim: &ShopifySim, document: &str, variables: Value) -> Value {
 }
 
 /// The first location's id.
-async fn location(sim: &ShopifySim) -> i64 {
+pub(crate) async fn location(sim: &ShopifySim) -> i64 {
     let data = ask(sim, "{ locations(first: 5) { nodes { id } } }", json!({})).await;
     gid_number(data["locations"]["nodes"][0]["id"].as_str().unwrap())
 }
@@ -109,7 +109,7 @@ async fn active_sellables(sim: &ShopifySim, location: i64) -> (Vec<Sellable>, Ve
 }
 
 /// Every ACTIVE product's id.
-async fn active_product_ids(sim: &ShopifySim) -> Vec<i64> {
+pub(crate) async fn active_product_ids(sim: &ShopifySim) -> Vec<i64> {
     let mut ids = Vec::new();
     let mut after = Value::Null;
     loop {

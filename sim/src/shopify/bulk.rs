@@ -33,7 +33,9 @@ pub struct BulkOp {
     pub query: String,
     created: i64,
     ready_at: Instant,
-    polled: bool,
+    /// Polls answered so far: the first sees CREATED, the next RUNNING,
+    /// however long the answers took; COMPLETED needs both and the run time.
+    polls: u32,
     failed: bool,
     pub jsonl: Arc<Vec<u8>>,
     object_count: usize,
@@ -55,16 +57,16 @@ fn gid(number: u64) -> String {
 
 impl BulkOp {
     fn done(&self) -> bool {
-        self.failed || (self.polled && Instant::now() >= self.ready_at)
+        self.failed || (self.polls >= 2 && Instant::now() >= self.ready_at)
     }
 
     /// The operation as `BulkOperation` JSON, as of now.
     fn render(&self, base_url: &str) -> Value {
         let (status, completed) = if self.failed {
             ("FAILED", true)
-        } else if Instant::now() >= self.ready_at && self.polled {
+        } else if Instant::now() >= self.ready_at && self.polls >= 2 {
             ("COMPLETED", true)
-        } else if self.polled {
+        } else if self.polls >= 1 {
             ("RUNNING", false)
         } else {
             ("CREATED", false)
@@ -90,12 +92,13 @@ impl BulkOp {
 
 impl BulkOps {
     /// `bulkOperation(id:)` / `node(id:)`: the operation, marking it seen
-    /// (an operation moves on from CREATED once it has been polled).
+    /// (an operation moves on from CREATED once it has been polled, and
+    /// is seen RUNNING by one poll at least).
     pub fn get(&self, id: &str) -> Option<Value> {
         let mut ops = self.ops.lock().unwrap_or_else(PoisonError::into_inner);
         let op = ops.iter_mut().find(|o| gid(o.number) == id)?;
         let rendered = op.render(&self.base_url);
-        op.polled = true;
+        op.polls = op.polls.saturating_add(1);
         Some(rendered)
     }
 
@@ -176,7 +179,7 @@ impl BulkOps {
             query: query.to_owned(),
             created: now,
             ready_at: Instant::now() + self.run_time,
-            polled: false,
+            polls: 0,
             failed,
             jsonl: Arc::new(jsonl),
             object_count: objects,

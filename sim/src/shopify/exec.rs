@@ -163,6 +163,12 @@ fn resolve_root<'a>(
     }
     if let Some((_, ty)) = ROOT_ONE.iter().find(|(f, _)| *f == name) {
         let id = arg(info, "id");
+        // `location` without an id is the shop's primary location (the
+        // schema's own words); the first one generated is the primary.
+        let id = match (name, id) {
+            ("location", None) => cx.store.list(ty).first().map(|g| Value::String(g.clone())),
+            (_, id) => id,
+        };
         let node = id
             .as_ref()
             .and_then(Value::as_str)

@@ -117,6 +117,8 @@ struct Inner {
     requests: AtomicU64,
     throttled: AtomicU64,
     hooks: webhooks::Hooks,
+    /// The shop's network is down (see [`ShopifySim::network`]).
+    network: crate::net::NetworkSwitch,
 }
 
 /// A running simulated Shopify store.
@@ -160,6 +162,7 @@ impl ShopifySim {
                 config.shop_domain,
                 config.webhook_api_version.as_str(),
             ),
+            network: crate::net::NetworkSwitch::default(),
         });
         let app = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
@@ -167,7 +170,9 @@ impl ShopifySim {
             .with_state(inner.clone());
         let cancel = CancellationToken::new();
         let stop = cancel.clone();
+        let offline = inner.network.0.clone();
         let task = tokio::spawn(async move {
+            let listener = crate::net::SimListener { listener, offline };
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await;
@@ -178,6 +183,12 @@ impl ShopifySim {
             cancel,
             task,
         })
+    }
+
+    /// The shop's network switch: while offline, every connection is
+    /// closed before a request is read, as a cut line looks to a client.
+    pub fn network(&self) -> crate::net::NetworkSwitch {
+        self.inner.network.clone()
     }
 
     /// `http://127.0.0.1:PORT`

@@ -838,3 +838,36 @@ async fn a_renamed_product_shows_in_a_delta_and_a_deleted_one_in_deletion_events
     assert_eq!(sim.counts().products, ids.len() - 1);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn location_without_an_id_is_the_primary_location() {
+    let sim = sim().await;
+    let (status, all) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        "{ locations(first: 5) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{all}");
+    let first = all["data"]["locations"]["nodes"][0]["id"].clone();
+    assert!(first.is_string(), "{all}");
+    let (status, primary) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        "{ location { id name } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{primary}");
+    assert_eq!(primary["data"]["location"]["id"], first, "{primary}");
+    let (_, unknown) = post(
+        &sim,
+        ApiVersion::V2026_04,
+        "{ location(id: \"gid://shopify/Location/999999\") { id } }",
+        json!({}),
+    )
+    .await;
+    assert!(unknown["data"]["location"].is_null(), "{unknown}");
+    sim.shutdown().await;
+}

@@ -1,6 +1,5 @@
 //! Fault injection: which request fails and how, the error pages proxies
-//! and PHP produce, and a connection wrapper that lets a handler drop its
-//! own connection.
+//! and PHP produce (the connection a handler may drop is `crate::net`'s).
 //!
 //! Faults model what sits in front of WordPress (host error pages, proxies,
 //! rate limiters) and what breaks on the way back, so `ServerError`,
@@ -10,20 +9,11 @@
 //! *after* the store has processed (and, for a write, committed) the
 //! request — the ambiguous case a client must reconcile.
 
-use std::io;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
 use rand::Rng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
 
 /// Faults applied to every request from the start.
 #[derive(Debug, Clone, Default)]
@@ -228,115 +218,3 @@ pub(crate) fn page(d: &Decision) -> (u16, Vec<(&'static str, String)>, Vec<u8>) 
 
 /// What a PHP notice with `display_errors` on puts before the JSON.
 pub(crate) const PHP_NOTICE: &[u8] = b"<br />\n<b>Deprecated</b>:  Creation of dynamic property WC_Legacy_Shipping_Helper::$zone is deprecated in <b>/var/www/html/wp-content/plugins/legacy-shipping-helper/includes/class-helper.php</b> on line <b>42</b><br />\n<br />\n<b>Warning</b>:  Undefined array key \"currency\" in <b>/var/www/html/wp-content/plugins/legacy-shipping-helper/includes/class-helper.php</b> on line <b>57</b><br />\n";
-
-/// A TCP listener whose connections can be dropped from inside a handler.
-pub(crate) struct SimListener {
-    pub listener: TcpListener,
-    /// The shop's network is down: new connections are closed at once and
-    /// open ones fail, before any request reaches the store.
-    pub offline: Arc<AtomicBool>,
-}
-
-/// An accepted connection with a kill switch: once set, every read and
-/// write fails, so hyper abandons the connection without a response.
-pub(crate) struct SimIo {
-    stream: TcpStream,
-    kill: Arc<AtomicBool>,
-    offline: Arc<AtomicBool>,
-}
-
-impl SimIo {
-    fn cut(&self) -> bool {
-        self.kill.load(Ordering::SeqCst) || self.offline.load(Ordering::SeqCst)
-    }
-}
-
-/// The kill switch of the connection a request came in on.
-#[derive(Clone, Debug)]
-pub(crate) struct ConnKill(Arc<AtomicBool>);
-
-impl ConnKill {
-    pub(crate) fn kill(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-impl axum::serve::Listener for SimListener {
-    type Io = SimIo;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            match self.listener.accept().await {
-                // Offline: the connection is closed before a byte is read.
-                Ok((stream, _)) if self.offline.load(Ordering::SeqCst) => drop(stream),
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    let io = SimIo {
-                        stream,
-                        kill: Arc::new(AtomicBool::new(false)),
-                        offline: self.offline.clone(),
-                    };
-                    return (io, addr);
-                }
-                // Too many open files and the like: back off briefly, as
-                // axum's own listener does, instead of spinning.
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.listener.local_addr()
-    }
-}
-
-impl Connected<IncomingStream<'_, SimListener>> for ConnKill {
-    fn connect_info(stream: IncomingStream<'_, SimListener>) -> Self {
-        ConnKill(stream.io().kill.clone())
-    }
-}
-
-fn killed() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::ConnectionReset,
-        "connection dropped by fault injection",
-    )
-}
-
-impl AsyncRead for SimIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        if self.cut() {
-            return Poll::Ready(Err(killed()));
-        }
-        Pin::new(&mut self.stream).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for SimIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if self.cut() {
-            return Poll::Ready(Err(killed()));
-        }
-        Pin::new(&mut self.stream).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.cut() {
-            return Poll::Ready(Err(killed()));
-        }
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
-}

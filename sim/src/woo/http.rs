@@ -12,10 +12,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use super::clock::http_date;
-use super::faults::{self, ConnKill};
+use super::faults;
 use super::routes::params::{parse_php_query, urldecode};
 use super::routes::{HttpRequest, respond};
 use super::{FaultKind, Inner, RecordedRequest, lock};
+use crate::net::ConnKill;
 
 /// Body size accepted for form-encoded and JSON requests.
 const MAX_BODY_BYTES: usize = 8 << 20;

@@ -48,11 +48,13 @@ use tokio_util::sync::CancellationToken;
 pub use self::auth::KeyPermissions;
 use self::auth::{ApiKey, KeyRing};
 use self::clock::{DAY_SECS, SimClock, system_now};
-use self::faults::{ConnKill, FaultState, SimListener};
+use self::faults::FaultState;
 pub use self::faults::{FaultConfig, FaultKind, FaultRule};
 use self::model::{OrderStatus, PostStatus, Store};
 use self::mutate::Tx;
 pub use self::server::{ServerModel, ServerStats};
+pub use crate::net::NetworkSwitch;
+use crate::net::{ConnKill, SimListener};
 
 pub use self::handle::SimResource;
 pub use self::webhooks::{DeliveryOutcome, DeliveryRecord, WebhookConfig, WebhookFaults};
@@ -268,21 +270,6 @@ impl Sim {
             task: Some(task),
             hooks_stop,
         })
-    }
-}
-
-/// The simulated shop's network: [`NetworkSwitch::set_offline`] as
-/// [`SimHandle::set_offline`].
-#[derive(Clone)]
-pub struct NetworkSwitch(Arc<std::sync::atomic::AtomicBool>);
-
-impl NetworkSwitch {
-    pub fn set_offline(&self, offline: bool) {
-        self.0.store(offline, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    pub fn is_offline(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 

@@ -325,7 +325,24 @@ impl ShopifyClient {
     }
 }
 
+/// What a Shopify shop has that the agent mirrors, in pull order. Tax
+/// classes, global attributes and tags with ids do not exist there;
+/// countries, shipping zones, payment gateways, tax rates and the store
+/// settings are not read from Shopify (see the module's note).
+pub(crate) const MIRRORED: [Resource; 6] = [
+    Resource::Categories,
+    Resource::Products,
+    Resource::Variations,
+    Resource::Customers,
+    Resource::Orders,
+    Resource::Refunds,
+];
+
 impl Upstream for ShopifyClient {
+    fn resources(&self) -> &'static [Resource] {
+        &MIRRORED
+    }
+
     async fn probe(&self) -> Result<Probe, UpstreamError> {
         let answer = self.query(queries::SHOP_PROBE, json!({})).await?;
         if !answer.data.get("shop").is_some_and(Value::is_object) {

@@ -6,15 +6,15 @@
 //! Two differences from WooCommerce shape what `possync webhooks` can do:
 //!
 //! - **One secret for all.** Shopify signs every delivery with the app's
-//!   client secret; a subscription has no secret of its own. The `secret`
-//!   `create_webhook` is given is not sent (nothing would take it), and
-//!   changing a subscription's secret is refused: rotate the app's client
-//!   secret in the Partner Dashboard or the shop's app settings instead,
-//!   and give the agent the new one (`store.client_secret`, or
-//!   `webhooks.secret` beside an access token). So the per-subscription
-//!   secrets `webhooks install` keeps in the replica for WooCommerce mean
-//!   nothing for a Shopify shop: the receiver checks deliveries against the
-//!   configured secret(s) only.
+//!   client secret; a subscription has no secret of its own. The secret
+//!   `create_webhook` or `update_webhook` is given is not sent (nothing
+//!   would take it). To rotate, rotate the app's client secret in the
+//!   Partner Dashboard or the shop's app settings and give the agent the
+//!   new one (`store.client_secret`, or `webhooks.secret` beside an access
+//!   token; both are taken while the change takes effect). So the
+//!   per-subscription secrets `webhooks install` keeps in the replica mean
+//!   nothing for a Shopify shop: the receiver at `/webhooks/shopify` checks
+//!   deliveries against the configured secret(s) only.
 //! - **No pause.** A Shopify subscription has no status: it delivers until
 //!   deleted (Shopify deletes one itself after its retries are exhausted, 8
 //!   over 4 hours). Every subscription listed is active; pausing is refused
@@ -70,15 +70,21 @@ struct WireSubscription {
     uri: String,
 }
 
-/// A listed subscription in our terms. The topic is kept as Shopify names
-/// it in deliveries (`products/update`) when the agent knows it, else as
-/// the enum value.
+/// A listed subscription in our terms. The topic is the agent's
+/// (`product.updated`) where Shopify's is one of the agent's topics, so
+/// `webhooks install` recognises what it made; else Shopify's REST name
+/// (`inventory_levels/update`), or the enum value of a topic not taken.
 fn subscription(node: &Value) -> Result<Subscription, UpstreamError> {
     let (w, _) = wire::read_node::<WireSubscription>(node, "webhook subscription")?;
     Ok(Subscription {
         id: wire::gid_number(&w.id, KIND)?,
         name: w.name.unwrap_or_default(),
-        topic: DeliveryTopic::parse(&w.topic).map_or(w.topic.clone(), |t| t.rest_name().to_owned()),
+        topic: match DeliveryTopic::parse(&w.topic) {
+            Some(t) => t
+                .topic()
+                .map_or_else(|| t.rest_name().to_owned(), |t| t.to_string()),
+            None => w.topic.clone(),
+        },
         delivery_url: w.uri,
         status: SubscriptionStatus::Active,
     })
@@ -163,9 +169,14 @@ impl WebhookAdmin for ShopifyClient {
         // Shopify signs with the app's client secret: see the module docs.
         _secret: &secrecy::SecretString,
     ) -> Result<Subscription, UpstreamError> {
-        let shop_topic = DeliveryTopic::for_topic(topic).ok_or_else(|| {
-            UpstreamError::Setup(format!("Shopify has no webhook topic for {topic}"))
-        })?;
+        // Refused as the shop would refuse a topic (`webhooks install`
+        // reports it and goes on with the others).
+        let shop_topic =
+            DeliveryTopic::for_topic(topic).ok_or_else(|| UpstreamError::Rejected {
+                status: 422,
+                code: "topic_not_delivered".to_owned(),
+                message: format!("Shopify delivers nothing for {topic}"),
+            })?;
         let answer = self
             .mutate(
                 &create_document(),
@@ -187,11 +198,8 @@ impl WebhookAdmin for ShopifyClient {
         id: UpstreamId,
         change: &SubscriptionChange,
     ) -> Result<Subscription, UpstreamError> {
-        if change.secret.is_some() {
-            return Err(UpstreamError::Setup(
-                "a Shopify subscription has no secret of its own: deliveries are signed with the app's client secret; rotate that instead".to_owned(),
-            ));
-        }
+        // `change.secret` has nowhere to go: a Shopify subscription has no
+        // secret of its own (see the module docs).
         match change.status {
             None | Some(SubscriptionStatus::Active) => {}
             Some(other) => {

@@ -447,7 +447,7 @@ async fn subscriptions_made_by_the_client_bring_the_shops_signed_changes_into_th
             made.delivery_url.as_str(),
             made.name.as_str()
         ),
-        ("products/update", url.as_str(), "possync till")
+        ("product.updated", url.as_str(), "possync till")
     );
     let listed = client.list_webhooks().await.unwrap();
     assert_eq!(listed, vec![made.clone()]);
@@ -531,4 +531,86 @@ async fn subscriptions_made_by_the_client_bring_the_shops_signed_changes_into_th
     assert!(e.to_string().contains("does not exist"), "{e}");
     r.stop().await;
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn webhooks_install_subscribes_a_shopify_shop_to_what_it_delivers_once() {
+    use possync::sync::webhooks::subscriptions::{self, Installed};
+
+    let sim = possync_sim::shopify::ShopifySim::spawn(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (client, r) = agent_for(&sim, dir.path()).await;
+    let url = subscriptions::delivery_url_for(
+        "https://till1.example.com/",
+        possync::config::StoreKind::Shopify,
+    )
+    .unwrap();
+    assert_eq!(url, "https://till1.example.com/webhooks/shopify");
+
+    let done = subscriptions::install(&client, &r.store, &url)
+        .await
+        .unwrap();
+    let created: Vec<String> = done
+        .iter()
+        .filter(|(_, w)| matches!(w, Installed::Created))
+        .map(|(t, _)| t.to_string())
+        .collect();
+    assert_eq!(created.len(), 9, "{done:?}");
+    let refused: Vec<String> = done
+        .iter()
+        .filter_map(|(t, w)| match w {
+            Installed::Refused { code, .. } => Some(format!("{t} {code}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            "product.restored topic_not_delivered",
+            "order.restored topic_not_delivered"
+        ]
+    );
+    // Again: everything is found and kept.
+    let again = subscriptions::install(&client, &r.store, &url)
+        .await
+        .unwrap();
+    assert_eq!(
+        again
+            .iter()
+            .filter(|(_, w)| matches!(w, Installed::Unchanged))
+            .count(),
+        9,
+        "{again:?}"
+    );
+    let listed = client.list_webhooks_for_test().await;
+    assert_eq!(listed, 9);
+    // Shopify has no pause.
+    let e = subscriptions::set_all(
+        &client,
+        &r.store,
+        possync::domain::webhooks::SubscriptionStatus::Paused,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("cannot be paused"), "{e}");
+    assert_eq!(
+        subscriptions::remove_all(&client, &r.store).await.unwrap(),
+        9
+    );
+    assert_eq!(client.list_webhooks_for_test().await, 0);
+    r.stop().await;
+    sim.shutdown().await;
+}
+
+trait CountSubscriptions {
+    async fn list_webhooks_for_test(&self) -> usize;
+}
+
+impl CountSubscriptions for possync::upstream::shopify::client::ShopifyClient {
+    async fn list_webhooks_for_test(&self) -> usize {
+        use possync::upstream::WebhookAdmin;
+        self.list_webhooks().await.unwrap().len()
+    }
 }

@@ -1,0 +1,313 @@
+//! The configured shop, whatever its kind: [`Shop`] holds the client of a
+//! WooCommerce or a Shopify shop and is what the app hands to the sync
+//! engine, the replayer, the webhook worker and the command line. Each
+//! trait is answered by the client of the shop's kind; nothing here knows
+//! a wire name.
+
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use super::contact::Contact;
+use super::shopify::client::ShopifyClient;
+use super::shopify::connection::ShopifyConnection;
+use super::woo::client::WooClient;
+use super::writes::{CreatedOrder, StockLevel, UpstreamWrites, WriteFailure};
+use super::{
+    Export, Filter, IdPage, Page, PageQuery, Probe, StampPage, SubscriptionChange, Upstream,
+    UpstreamError, WebhookAdmin,
+};
+use crate::config::{StoreConfig, StoreKind};
+use crate::domain::batch::{Records, Snapshot};
+use crate::domain::customers::Customer;
+use crate::domain::orders::{Order, Refund};
+use crate::domain::outbox::{CustomerFields, Return, Sale};
+use crate::domain::webhooks::{Subscription, Topic};
+use crate::domain::{GmtTime, Resource, UpstreamId};
+use crate::sync::limit::Limit;
+
+/// The resources a shop of `kind` has and the agent mirrors, in pull
+/// order (what [`Upstream::resources`] says of its client).
+pub fn mirrored(kind: StoreKind) -> &'static [Resource] {
+    match kind {
+        StoreKind::WooCommerce => &Resource::ALL,
+        StoreKind::Shopify => &super::shopify::upstream::MIRRORED,
+    }
+}
+
+/// A client of the configured shop.
+#[derive(Debug)]
+pub enum Shop {
+    WooCommerce(WooClient),
+    Shopify(ShopifyClient),
+}
+
+/// Runs `$body` with `$c` bound to the client, whatever the shop's kind.
+macro_rules! each {
+    ($shop:expr, $c:ident => $body:expr) => {
+        match $shop {
+            Shop::WooCommerce($c) => $body,
+            Shop::Shopify($c) => $body,
+        }
+    };
+}
+
+impl Shop {
+    /// A client for the configured store.
+    pub fn connect(cfg: &StoreConfig) -> Result<Shop, UpstreamError> {
+        Ok(match cfg.kind() {
+            StoreKind::WooCommerce => Shop::WooCommerce(WooClient::new(cfg)?),
+            StoreKind::Shopify => {
+                Shop::Shopify(ShopifyClient::new(ShopifyConnection::from_config(cfg)?)?)
+            }
+        })
+    }
+
+    /// The kind of shop this client talks to.
+    pub fn kind(&self) -> StoreKind {
+        match self {
+            Shop::WooCommerce(_) => StoreKind::WooCommerce,
+            Shop::Shopify(_) => StoreKind::Shopify,
+        }
+    }
+
+    /// Gates the client's requests with `limit` (see [`crate::sync::limit`]).
+    /// A Shopify shop is paced by its cost bucket instead, whatever the
+    /// limit: Shopify says how much it can take, in points per second.
+    pub fn with_limit(self, limit: Limit) -> Shop {
+        match self {
+            Shop::WooCommerce(c) => Shop::WooCommerce(c.with_limit(limit)),
+            shopify @ Shop::Shopify(_) => shopify,
+        }
+    }
+
+    /// Records answers and unreachable requests into `contact`.
+    pub fn with_contact(self, contact: Contact) -> Shop {
+        match self {
+            Shop::WooCommerce(c) => Shop::WooCommerce(c.with_contact(contact)),
+            Shop::Shopify(c) => Shop::Shopify(c.with_contact(contact)),
+        }
+    }
+
+    /// Requests sent so far (retries included).
+    pub fn requests_sent(&self) -> u64 {
+        each!(self, c => c.requests_sent())
+    }
+}
+
+impl Upstream for Shop {
+    async fn probe(&self) -> Result<Probe, UpstreamError> {
+        each!(self, c => Upstream::probe(c).await)
+    }
+
+    async fn snapshot(&self, resource: Resource) -> Result<Snapshot, UpstreamError> {
+        each!(self, c => Upstream::snapshot(c, resource).await)
+    }
+
+    async fn page(&self, query: &PageQuery) -> Result<Page, UpstreamError> {
+        each!(self, c => Upstream::page(c, query).await)
+    }
+
+    fn cursors_ahead(&self, pages: u32) -> Vec<super::Cursor> {
+        each!(self, c => Upstream::cursors_ahead(c, pages))
+    }
+
+    fn resources(&self) -> &'static [Resource] {
+        each!(self, c => Upstream::resources(c))
+    }
+
+    async fn export(
+        &self,
+        resource: Resource,
+        filter: &Filter,
+    ) -> Result<Option<Export>, UpstreamError> {
+        each!(self, c => Upstream::export(c, resource, filter).await)
+    }
+
+    async fn id_page(&self, query: &PageQuery) -> Result<IdPage, UpstreamError> {
+        each!(self, c => Upstream::id_page(c, query).await)
+    }
+
+    async fn stamp_page(&self, query: &PageQuery) -> Result<StampPage, UpstreamError> {
+        each!(self, c => Upstream::stamp_page(c, query).await)
+    }
+
+    async fn fetch_one(
+        &self,
+        resource: Resource,
+        id: UpstreamId,
+    ) -> Result<Option<Records>, UpstreamError> {
+        each!(self, c => Upstream::fetch_one(c, resource, id).await)
+    }
+}
+
+/// What a Shopify shop cannot be asked yet, said as an error that stops
+/// nothing else: the entry waits in the outbox, the command says why.
+fn not_on_shopify(what: &str) -> UpstreamError {
+    UpstreamError::Setup(format!(
+        "{what} is not supported for a Shopify shop by this version"
+    ))
+}
+
+impl UpstreamWrites for Shop {
+    async fn ping(&self) -> Result<(), UpstreamError> {
+        match self {
+            Shop::WooCommerce(c) => c.ping().await,
+            Shop::Shopify(c) => c.probe().await.map(|_| ()),
+        }
+    }
+
+    async fn create_order(
+        &self,
+        key: Uuid,
+        sale: &Sale,
+        customer_id: UpstreamId,
+    ) -> Result<CreatedOrder, WriteFailure> {
+        match self {
+            Shop::WooCommerce(c) => c.create_order(key, sale, customer_id).await,
+            Shop::Shopify(_) => Err(not_on_shopify("sending a sale").into()),
+        }
+    }
+
+    async fn find_order(
+        &self,
+        key: Uuid,
+        since: GmtTime,
+    ) -> Result<Option<CreatedOrder>, UpstreamError> {
+        match self {
+            Shop::WooCommerce(c) => UpstreamWrites::find_order(c, key, since).await,
+            Shop::Shopify(_) => Err(not_on_shopify("looking up a sent sale")),
+        }
+    }
+
+    async fn create_refund(
+        &self,
+        key: Uuid,
+        order_id: UpstreamId,
+        ret: &Return,
+        lines: &BTreeMap<UpstreamId, UpstreamId>,
+    ) -> Result<Refund, WriteFailure> {
+        match self {
+            Shop::WooCommerce(c) => c.create_refund(key, order_id, ret, lines).await,
+            Shop::Shopify(_) => Err(not_on_shopify("sending a return").into()),
+        }
+    }
+
+    async fn find_refund(
+        &self,
+        key: Uuid,
+        order_id: UpstreamId,
+    ) -> Result<Option<Refund>, UpstreamError> {
+        match self {
+            Shop::WooCommerce(c) => c.find_refund(key, order_id).await,
+            Shop::Shopify(_) => Err(not_on_shopify("looking up a sent return")),
+        }
+    }
+
+    async fn set_order_status(
+        &self,
+        order_id: UpstreamId,
+        status: &str,
+    ) -> Result<Order, WriteFailure> {
+        match self {
+            Shop::WooCommerce(c) => c.set_order_status(order_id, status).await,
+            Shop::Shopify(_) => Err(not_on_shopify("changing an order's status").into()),
+        }
+    }
+
+    async fn create_customer(
+        &self,
+        key: Uuid,
+        fields: &CustomerFields,
+    ) -> Result<Customer, WriteFailure> {
+        match self {
+            Shop::WooCommerce(c) => UpstreamWrites::create_customer(c, key, fields).await,
+            Shop::Shopify(_) => Err(not_on_shopify("registering a customer").into()),
+        }
+    }
+
+    async fn find_customer_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<UpstreamId>, UpstreamError> {
+        match self {
+            Shop::WooCommerce(c) => UpstreamWrites::find_customer_by_email(c, email).await,
+            Shop::Shopify(_) => Err(not_on_shopify("looking up a customer")),
+        }
+    }
+
+    async fn update_customer(
+        &self,
+        id: UpstreamId,
+        fields: &CustomerFields,
+    ) -> Result<(), WriteFailure> {
+        match self {
+            Shop::WooCommerce(c) => c.update_customer(id, fields).await,
+            Shop::Shopify(_) => Err(not_on_shopify("changing a customer").into()),
+        }
+    }
+
+    async fn stock(
+        &self,
+        product_id: UpstreamId,
+        variation_id: UpstreamId,
+    ) -> Result<StockLevel, UpstreamError> {
+        match self {
+            Shop::WooCommerce(c) => UpstreamWrites::stock(c, product_id, variation_id).await,
+            Shop::Shopify(_) => Err(not_on_shopify("reading stock")),
+        }
+    }
+
+    async fn set_stock(
+        &self,
+        product_id: UpstreamId,
+        variation_id: UpstreamId,
+        quantity: i64,
+    ) -> Result<StockLevel, WriteFailure> {
+        match self {
+            Shop::WooCommerce(c) => c.set_stock(product_id, variation_id, quantity).await,
+            Shop::Shopify(_) => Err(not_on_shopify("setting stock").into()),
+        }
+    }
+}
+
+impl WebhookAdmin for Shop {
+    async fn list_webhooks(&self) -> Result<Vec<Subscription>, UpstreamError> {
+        match self {
+            Shop::WooCommerce(c) => c.list_webhooks().await,
+            Shop::Shopify(c) => c.list_webhooks().await,
+        }
+    }
+
+    async fn create_webhook(
+        &self,
+        name: &str,
+        topic: Topic,
+        delivery_url: &str,
+        secret: &SecretString,
+    ) -> Result<Subscription, UpstreamError> {
+        match self {
+            Shop::WooCommerce(c) => c.create_webhook(name, topic, delivery_url, secret).await,
+            Shop::Shopify(c) => c.create_webhook(name, topic, delivery_url, secret).await,
+        }
+    }
+
+    async fn update_webhook(
+        &self,
+        id: UpstreamId,
+        change: &SubscriptionChange,
+    ) -> Result<Subscription, UpstreamError> {
+        match self {
+            Shop::WooCommerce(c) => c.update_webhook(id, change).await,
+            Shop::Shopify(c) => c.update_webhook(id, change).await,
+        }
+    }
+
+    async fn delete_webhook(&self, id: UpstreamId) -> Result<(), UpstreamError> {
+        match self {
+            Shop::WooCommerce(c) => c.delete_webhook(id).await,
+            Shop::Shopify(c) => c.delete_webhook(id).await,
+        }
+    }
+}
