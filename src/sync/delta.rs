@@ -154,13 +154,22 @@ impl<U: Upstream> Delta<'_, U> {
                 _ => break,
             }
         }
-        // Trashed objects drop out of the default listing: ask for them.
-        if matches!(resource, Resource::Products | Resource::Orders) {
-            let trashed = self.trashed_since(resource, since).await?;
-            for s in &trashed {
+        // Trashed objects drop out of the default listing: ask for them
+        // where the shop lists them, and for the deletions it records.
+        let mut removed: Vec<Stamp> = Vec::new();
+        if matches!(resource, Resource::Products | Resource::Orders) && self.upstream.lists_trash()
+        {
+            removed.extend(self.trashed_since(resource, since).await?);
+        }
+        let deleted = cancellable(self.token, self.upstream.deleted_since(resource, since))
+            .await?
+            .map_err(upstream_failed(resource))?;
+        removed.extend(deleted.into_iter().flatten());
+        if !removed.is_empty() {
+            for s in &removed {
                 newest = newest.max(s.modified);
             }
-            let ids: Vec<UpstreamId> = trashed.iter().map(|s| s.id).collect();
+            let ids: Vec<UpstreamId> = removed.iter().map(|s| s.id).collect();
             report.removed += self
                 .store
                 .write(move |tx| delta::delete_ids(tx, resource, &ids))

@@ -326,6 +326,27 @@ pub trait Upstream: Send + Sync + 'static {
         std::future::ready(Ok(None))
     }
 
+    /// Whether a trashed product or order stays listed under the status
+    /// `trash` (WooCommerce), so that a poll asks for those trashed since
+    /// its cursor. Where it does not, trashed and deleted objects are
+    /// learned from [`Upstream::deleted_since`] and the sweep.
+    fn lists_trash(&self) -> bool {
+        true
+    }
+
+    /// Objects of `resource` deleted at or after `since`, each with the
+    /// time of its deletion, where the shop keeps a record of deletions
+    /// (Shopify's `deletionEvents`, for products); `None` (the default)
+    /// where it keeps none, and the id sweep finds them.
+    fn deleted_since(
+        &self,
+        resource: Resource,
+        since: GmtTime,
+    ) -> impl Future<Output = Result<Option<Vec<crate::domain::Stamp>>, UpstreamError>> + Send {
+        let _ = (resource, since);
+        std::future::ready(Ok(None))
+    }
+
     /// Fetches one page of ids only.
     fn id_page(
         &self,

@@ -125,6 +125,18 @@ impl Upstream for Shop {
         each!(self, c => Upstream::export(c, resource, filter).await)
     }
 
+    fn lists_trash(&self) -> bool {
+        each!(self, c => Upstream::lists_trash(c))
+    }
+
+    async fn deleted_since(
+        &self,
+        resource: Resource,
+        since: GmtTime,
+    ) -> Result<Option<Vec<crate::domain::Stamp>>, UpstreamError> {
+        each!(self, c => Upstream::deleted_since(c, resource, since).await)
+    }
+
     async fn id_page(&self, query: &PageQuery) -> Result<IdPage, UpstreamError> {
         each!(self, c => Upstream::id_page(c, query).await)
     }

@@ -1,5 +1,6 @@
 //! A full pull killed with SIGKILL resumes from the pages it had not
-//! finished, and ends with the same replica as an uninterrupted pull.
+//! finished, and ends with the same replica as an uninterrupted pull: for
+//! both kinds of shop, from this one source.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -10,11 +11,11 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use possync::domain::Resource;
 use possync::store::dump;
-use possync_sim::woo::{FaultConfig, Sim, SimConfig};
 use rusqlite::{Connection, OpenFlags};
 
-use crate::cli::{possync, write_config};
-use crate::common::{any_port, wait_for};
+use crate::cli::possync;
+use crate::common::wait_for;
+use crate::shops::{Kind, ShopSize, TestShop};
 
 const SYNC: &str = "page_size = 10\nconcurrency = 1";
 
@@ -22,8 +23,9 @@ fn open(db: &Path) -> Option<Connection> {
     Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()
 }
 
-/// Product pages the current products run has committed.
-fn done_product_pages(db: &Path) -> Option<(i64, BTreeSet<i64>)> {
+/// The cursors of the product pages the current products run has
+/// committed (WooCommerce's page number, "" for the first page).
+fn done_product_pages(db: &Path) -> Option<(i64, BTreeSet<String>)> {
     let conn = open(db)?;
     let run: i64 = conn
         .query_row(
@@ -32,18 +34,13 @@ fn done_product_pages(db: &Path) -> Option<(i64, BTreeSet<i64>)> {
             |r| r.get(0),
         )
         .ok()?;
-    // Pages are kept by cursor: WooCommerce's is the page number, the
-    // empty cursor the first page.
     let mut stmt = conn
-        .prepare(
-            "SELECT CASE cursor WHEN '' THEN 1 ELSE CAST(cursor AS INTEGER) END
-             FROM pull_pages WHERE run_id = ?1 AND scope = 0",
-        )
+        .prepare("SELECT cursor FROM pull_pages WHERE run_id = ?1 AND scope = 0")
         .ok()?;
     let pages = stmt
         .query_map([run], |r| r.get(0))
         .ok()?
-        .collect::<Result<BTreeSet<i64>, _>>()
+        .collect::<Result<BTreeSet<String>, _>>()
         .ok()?;
     Some((run, pages))
 }
@@ -53,26 +50,6 @@ fn full_dump(db: &Path) -> Vec<(Resource, Vec<(String, String)>)> {
     Resource::ALL
         .into_iter()
         .map(|r| (r, dump::raw_rows(&conn, r).unwrap()))
-        .collect()
-}
-
-/// `page` of every product listing request (by-id and id-only scans aside).
-fn product_pages_requested(sim: &possync_sim::woo::SimHandle) -> Vec<i64> {
-    sim.requests()
-        .iter()
-        .filter(|r| r.method == "GET" && r.path.ends_with("/wc/v3/products"))
-        .filter(|r| {
-            !r.query
-                .iter()
-                .any(|(k, _)| k == "include" || k == "_fields")
-        })
-        .filter(|r| r.query.iter().any(|(k, _)| k == "orderby"))
-        .map(|r| {
-            r.query
-                .iter()
-                .find(|(k, _)| k == "page")
-                .map_or(1, |(_, v)| v.parse().unwrap())
-        })
         .collect()
 }
 
@@ -98,28 +75,22 @@ async fn sync_to_completion(config: &Path) {
 /// `possync sync --full` against it SIGKILLed once five product pages are
 /// written: the shop, the agent's directory and its config file.
 async fn pull_killed_after_five_product_pages(
+    kind: Kind,
     seed: u64,
-) -> (
-    possync_sim::woo::SimHandle,
-    tempfile::TempDir,
-    std::path::PathBuf,
-) {
-    let sim = Sim::spawn(SimConfig {
-        listen: any_port(),
-        seed,
-        products: 160,
-        customers: 20,
-        orders: 30,
-        faults: FaultConfig {
+) -> (TestShop, tempfile::TempDir, std::path::PathBuf) {
+    let shop = TestShop::spawn(
+        kind,
+        ShopSize {
+            seed,
+            products: 160,
+            customers: 20,
+            orders: 30,
             latency: Duration::from_millis(40),
-            ..FaultConfig::default()
         },
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(&sim, dir.path(), SYNC);
+    let config = shop.write_config(dir.path(), SYNC).await;
     let db = dir.path().join("data").join("replica.db");
     let mut child = possync()
         .args(["sync", "--full", "--quiet", "--config"])
@@ -134,27 +105,35 @@ async fn pull_killed_after_five_product_pages(
     .await;
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
     assert!(!child.wait().unwrap().success(), "killed, not finished");
-    (sim, dir, config)
+    (shop, dir, config)
 }
 
 #[tokio::test]
 async fn a_pull_killed_with_sigkill_resumes_without_refetching_finished_pages() {
-    let (sim, dir, config) = pull_killed_after_five_product_pages(11).await;
+    for kind in Kind::BOTH {
+        killed_pull_resumes(kind).await;
+    }
+}
+
+async fn killed_pull_resumes(kind: Kind) {
+    let (shop, dir, config) = pull_killed_after_five_product_pages(kind, 11).await;
     let db = dir.path().join("data").join("replica.db");
 
     let (run_before, done) = done_product_pages(&db).expect("the run is still open");
-    let total_pages = sim.product_ids(Some("publish")).len().div_ceil(10);
-    assert!(done.len() < total_pages, "killed midway: {done:?}");
-    sim.clear_requests();
+    let total_pages = shop.active_product_ids().await.len().div_ceil(10);
+    assert!(
+        done.len() < total_pages,
+        "{kind:?}: killed midway: {done:?}"
+    );
+    shop.clear_requests();
 
     sync_to_completion(&config).await;
-    let refetched: Vec<i64> = product_pages_requested(&sim)
-        .into_iter()
-        .filter(|p| done.contains(p))
-        .collect();
+    let requested = shop.product_page_cursors_requested();
+    assert!(!requested.is_empty(), "{kind:?}: the pull went on");
+    let refetched: Vec<&String> = requested.iter().filter(|p| done.contains(*p)).collect();
     assert!(
         refetched.is_empty(),
-        "pages {refetched:?} were finished before the kill and fetched again"
+        "{kind:?}: pages {refetched:?} were finished before the kill and fetched again"
     );
     let conn = open(&db).unwrap();
     let (state, run_after): (String, i64) = conn
@@ -167,25 +146,26 @@ async fn a_pull_killed_with_sigkill_resumes_without_refetching_finished_pages() 
     assert_eq!(
         (state.as_str(), run_after),
         ("completed", run_before),
-        "the same run resumed"
+        "{kind:?}: the same run resumed"
     );
 
     // The same replica as a pull that was never interrupted.
     let other = tempfile::tempdir().unwrap();
-    let other_config = write_config(&sim, other.path(), SYNC);
+    let other_config = shop.write_config(other.path(), SYNC).await;
     sync_to_completion(&other_config).await;
     let resumed = full_dump(&db);
     let uninterrupted = full_dump(&other.path().join("data").join("replica.db"));
     for ((r, a), (_, b)) in resumed.iter().zip(&uninterrupted) {
-        assert_eq!(a.len(), b.len(), "{r}: row counts differ");
-        assert!(a == b, "{r}: replicas differ");
+        assert_eq!(a.len(), b.len(), "{kind:?} {r}: row counts differ");
+        assert!(a == b, "{kind:?} {r}: replicas differ");
     }
     assert!(
         resumed
             .iter()
-            .any(|(r, rows)| *r == Resource::Products && rows.len() > 100)
+            .any(|(r, rows)| *r == Resource::Products && rows.len() > 100),
+        "{kind:?}"
     );
-    sim.shutdown().await;
+    shop.shutdown().await;
 }
 
 /// Puts the finished pages back in the layout of schema 10 (pages kept by
@@ -220,7 +200,8 @@ fn as_schema_10(db: &Path) {
 
 #[tokio::test]
 async fn a_pull_killed_under_the_version_before_cursors_resumes_after_the_upgrade() {
-    let (sim, dir, config) = pull_killed_after_five_product_pages(12).await;
+    // Only WooCommerce shops were synced before cursors.
+    let (shop, dir, config) = pull_killed_after_five_product_pages(Kind::WooCommerce, 12).await;
     let db = dir.path().join("data").join("replica.db");
     let (run_before, done) = done_product_pages(&db).expect("the run is still open");
     as_schema_10(&db);
@@ -229,13 +210,11 @@ async fn a_pull_killed_under_the_version_before_cursors_resumes_after_the_upgrad
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(version, 10);
-    sim.clear_requests();
+    shop.clear_requests();
 
     sync_to_completion(&config).await;
-    let refetched: Vec<i64> = product_pages_requested(&sim)
-        .into_iter()
-        .filter(|p| done.contains(p))
-        .collect();
+    let requested = shop.product_page_cursors_requested();
+    let refetched: Vec<&String> = requested.iter().filter(|p| done.contains(*p)).collect();
     assert!(
         refetched.is_empty(),
         "pages {refetched:?} were finished before the upgrade and fetched again"
@@ -258,6 +237,6 @@ async fn a_pull_killed_under_the_version_before_cursors_resumes_after_the_upgrad
         .find(|(r, _)| *r == Resource::Products)
         .map(|(_, rows)| rows.len())
         .unwrap();
-    assert_eq!(products, sim.product_ids(Some("publish")).len());
-    sim.shutdown().await;
+    assert_eq!(products, shop.active_product_ids().await.len());
+    shop.shutdown().await;
 }

@@ -136,7 +136,7 @@ pub(crate) async fn active_product_ids(sim: &ShopifySim) -> Vec<i64> {
 
 /// A client made as the agent makes it, from the configuration: the
 /// shop's myshopify.com name, reached at the sim through `store.admin_url`.
-fn client(sim: &ShopifySim, location: i64) -> ShopifyClient {
+pub(crate) fn client(sim: &ShopifySim, location: i64) -> ShopifyClient {
     let env = [
         ("POSSYNC_STORE_KIND", "shopify".to_owned()),
         (
@@ -161,7 +161,7 @@ fn client(sim: &ShopifySim, location: i64) -> ShopifyClient {
     ShopifyClient::new(conn).unwrap()
 }
 
-fn options(resources: &[Resource], statuses: &[&str], page_size: u8) -> PullOptions {
+pub(crate) fn options(resources: &[Resource], statuses: &[&str], page_size: u8) -> PullOptions {
     PullOptions {
         page_size,
         concurrency: 2,
@@ -173,7 +173,7 @@ fn options(resources: &[Resource], statuses: &[&str], page_size: u8) -> PullOpti
     }
 }
 
-async fn replica_ids(store: &Store, resource: Resource) -> Vec<i64> {
+pub(crate) async fn replica_ids(store: &Store, resource: Resource) -> Vec<i64> {
     let mut ids: Vec<i64> = store
         .read(move |c| dump::raw_rows(c, resource))
         .await

@@ -82,6 +82,9 @@ pub struct ShopifyConfig {
     /// The API version deliveries are serialised in (set for the app, not
     /// per subscription).
     pub webhook_api_version: ApiVersion,
+    /// Keep every GraphQL request's `query` and `variables` for
+    /// [`ShopifySim::graphql_log`] (tests; off, it grows without bound).
+    pub record_requests: bool,
 }
 
 impl Default for ShopifyConfig {
@@ -104,6 +107,7 @@ impl Default for ShopifyConfig {
             shop_domain: "possync-sim.myshopify.com".to_owned(),
             webhook_secret: "possync-sim-app-client-secret".to_owned(),
             webhook_api_version: ApiVersion::V2026_04,
+            record_requests: false,
         }
     }
 }
@@ -119,6 +123,15 @@ struct Inner {
     hooks: webhooks::Hooks,
     /// The shop's network is down (see [`ShopifySim::network`]).
     network: crate::net::NetworkSwitch,
+    /// Requests kept when `record_requests` is set.
+    log: Option<Mutex<Vec<LoggedRequest>>>,
+}
+
+/// One GraphQL request as the store received it.
+#[derive(Debug, Clone)]
+pub struct LoggedRequest {
+    pub query: String,
+    pub variables: Value,
 }
 
 /// A running simulated Shopify store.
@@ -163,6 +176,7 @@ impl ShopifySim {
                 config.webhook_api_version.as_str(),
             ),
             network: crate::net::NetworkSwitch::default(),
+            log: config.record_requests.then(|| Mutex::new(Vec::new())),
         });
         let app = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
@@ -228,6 +242,20 @@ impl ShopifySim {
             .read()
             .unwrap_or_else(PoisonError::into_inner);
         store.list("Product").to_vec()
+    }
+
+    /// Every GraphQL request received since the start or the last
+    /// [`ShopifySim::clear_log`], when `record_requests` is set.
+    pub fn graphql_log(&self) -> Vec<LoggedRequest> {
+        self.inner.log.as_ref().map_or_else(Vec::new, |l| {
+            l.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        })
+    }
+
+    pub fn clear_log(&self) {
+        if let Some(l) = &self.inner.log {
+            l.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        }
     }
 
     /// GraphQL requests answered (any outcome) and of them, throttled.
@@ -365,6 +393,14 @@ async fn graphql(
             &json!({"errors": {"query": "Required parameter missing or invalid"}}),
         );
     };
+    if let Some(log) = &inner.log {
+        log.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(LoggedRequest {
+                query: query.to_owned(),
+                variables: request.get("variables").cloned().unwrap_or(Value::Null),
+            });
+    }
     let fault = inner.faults.draw();
     match fault {
         Some(ShopifyFault::ServerError) => {

@@ -274,14 +274,18 @@ pub const SHOP_PROBE: &str = "query Probe { shop { name currencyCode } }";
 /// they are a product's default one, and its product), in id order.
 pub fn stamps_page(resource: Resource) -> Option<String> {
     let (name, fields) = match resource {
-        Resource::Products => ("products", "id updatedAt"),
+        // With what the mirror's status filter needs.
+        Resource::Products => ("products", "id updatedAt status"),
         Resource::Variations => (
             "productVariants",
             "id title updatedAt product { id hasOnlyDefaultVariant }",
         ),
         Resource::Categories => ("collections", "id updatedAt"),
         Resource::Customers => ("customers", "id updatedAt"),
-        Resource::Orders => ("orders", "id updatedAt"),
+        Resource::Orders => (
+            "orders",
+            "id updatedAt cancelledAt closedAt displayFinancialStatus displayFulfillmentStatus",
+        ),
         Resource::Refunds => ("orders", "id refunds { id createdAt }"),
         _ => return None,
     };

@@ -117,11 +117,16 @@ fn start(cursor: &Cursor) -> Option<String> {
     (!cursor.is_start()).then(|| cursor.as_str().to_owned())
 }
 
-/// The stamps of one page of nodes: `(stamp, parent)` per object kept.
+/// The stamps of one page of nodes: `(stamp, parent)` per object kept,
+/// products and orders only in `statuses` (the till's words; empty or
+/// `any`: every status).
 fn stamps(
     resource: Resource,
     nodes: &[Value],
+    statuses: &[String],
 ) -> Result<Vec<(Stamp, Option<UpstreamId>)>, UpstreamError> {
+    let any = statuses.is_empty() || statuses.iter().any(|s| s == "any");
+    let wanted = |status: Option<String>| any || status.is_none_or(|s| statuses.contains(&s));
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     let time = |v: &Value, k: &str| -> Result<Option<GmtTime>, UpstreamError> {
         let s = text(v, k);
@@ -186,6 +191,19 @@ fn stamps(
             }
             _ => {
                 let id = wire::gid_number(&text(n, "id"), kind)?;
+                let status = match resource {
+                    Resource::Products => Some(wire::product_status(&text(n, "status"))),
+                    Resource::Orders => Some(wire::order_status_of(
+                        n.get("cancelledAt").is_some_and(|v| !v.is_null()),
+                        &text(n, "displayFinancialStatus"),
+                        &text(n, "displayFulfillmentStatus"),
+                        n.get("closedAt").is_some_and(|v| !v.is_null()),
+                    )),
+                    _ => None,
+                };
+                if !wanted(status) {
+                    continue;
+                }
                 out.push((
                     Stamp {
                         id,
@@ -267,8 +285,8 @@ impl ShopifyClient {
             Resource::Orders | Resource::Refunds => "orders",
             _ => "products",
         };
-        // Statuses are not in the stamp selection: only the time filters
-        // and the id range are asked (a sweep lists what the shop holds).
+        // Only the time filters and the id range are searched; the statuses
+        // are applied to each node (several cannot be searched at once).
         let q = search_for(
             resource,
             &Filter {
@@ -276,52 +294,65 @@ impl ShopifyClient {
                 ..query.filter.clone()
             },
         );
-        let answer = self
-            .query(
-                &document,
-                json!({
-                    "first": page_size(query.per_page),
-                    "after": start(&query.cursor),
-                    "query": q,
-                }),
-            )
-            .await?;
-        let conn = answer
-            .data
-            .get(root)
-            .ok_or_else(|| malformed(format!("no {root} connection in the answer")))?;
-        let nodes = conn
-            .get("nodes")
-            .and_then(Value::as_array)
-            .ok_or_else(|| malformed(format!("{root}: no nodes")))?;
-        let info = conn.get("pageInfo").unwrap_or(&Value::Null);
-        let has_next = info
-            .get("hasNextPage")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let next = info
-            .get("endCursor")
-            .and_then(Value::as_str)
-            .filter(|_| has_next)
-            .map(Cursor::new);
         let ids: HashSet<UpstreamId> = query.filter.include.iter().copied().collect();
         let mut out = StampPage {
             stamps: Vec::new(),
             parents: Vec::new(),
-            next,
+            next: None,
             total_items: None,
             total_pages: None,
         };
-        for (stamp, parent) in stamps(resource, nodes)? {
-            if !ids.is_empty() && !ids.contains(&stamp.id) {
-                continue;
+        // A page left empty by the filters (drafts only; default variants
+        // only, which are their products) is not handed over while the
+        // listing goes on: the engine reads an empty page as the end, and a
+        // sweep would take everything after it for deleted.
+        let mut cursor = start(&query.cursor);
+        loop {
+            let answer = self
+                .query(
+                    &document,
+                    json!({
+                        "first": page_size(query.per_page),
+                        "after": cursor,
+                        "query": q,
+                    }),
+                )
+                .await?;
+            let conn = answer
+                .data
+                .get(root)
+                .ok_or_else(|| malformed(format!("no {root} connection in the answer")))?;
+            let nodes = conn
+                .get("nodes")
+                .and_then(Value::as_array)
+                .ok_or_else(|| malformed(format!("{root}: no nodes")))?;
+            let info = conn.get("pageInfo").unwrap_or(&Value::Null);
+            let has_next = info
+                .get("hasNextPage")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let next = info
+                .get("endCursor")
+                .and_then(Value::as_str)
+                .filter(|_| has_next)
+                .map(str::to_owned);
+            for (stamp, parent) in stamps(resource, nodes, &query.filter.statuses)? {
+                if !ids.is_empty() && !ids.contains(&stamp.id) {
+                    continue;
+                }
+                if let Some(p) = parent {
+                    out.parents.push((stamp.id, p));
+                }
+                out.stamps.push(stamp);
             }
-            if let Some(p) = parent {
-                out.parents.push((stamp.id, p));
+            match next {
+                Some(n) if out.stamps.is_empty() => cursor = Some(n),
+                next => {
+                    out.next = next.map(Cursor::new);
+                    return Ok(out);
+                }
             }
-            out.stamps.push(stamp);
         }
-        Ok(out)
     }
 }
 
@@ -386,6 +417,40 @@ impl Upstream for ShopifyClient {
 
     async fn stamp_page(&self, query: &PageQuery) -> Result<StampPage, UpstreamError> {
         self.stamps_at(query).await
+    }
+
+    /// A deleted product leaves Shopify's listings at once (archived ones
+    /// stay, with their status): there is no trash to ask for.
+    fn lists_trash(&self) -> bool {
+        false
+    }
+
+    /// Products from `deletionEvents`, each at its `occurredAt`. Shopify
+    /// records deletions of products and collections only; the rest are
+    /// found by the id sweep.
+    async fn deleted_since(
+        &self,
+        resource: Resource,
+        since: GmtTime,
+    ) -> Result<Option<Vec<Stamp>>, UpstreamError> {
+        if resource != Resource::Products {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self
+                .product_deletions(since, cursor.as_deref(), MAX_PAGE)
+                .await?;
+            out.extend(page.deleted.into_iter().map(|(id, at)| Stamp {
+                id,
+                modified: Some(at),
+            }));
+            match page.end_cursor.filter(|_| page.has_next_page) {
+                Some(next) => cursor = Some(next),
+                None => return Ok(Some(out)),
+            }
+        }
     }
 
     async fn fetch_one(

@@ -204,7 +204,7 @@ impl WireVariant {
 }
 
 /// Shopify's product status in the till's terms: only `ACTIVE` is on sale.
-fn product_status(s: &str) -> String {
+pub(super) fn product_status(s: &str) -> String {
     match s {
         "ACTIVE" => "publish",
         "DRAFT" => "draft",
@@ -845,16 +845,31 @@ pub struct LineItems {
 /// An order's status in the till's terms (WooCommerce's words, which the
 /// till and the replica already speak).
 fn order_status(w: &WireOrder) -> String {
-    if w.cancelled_at.is_some() {
+    order_status_of(
+        w.cancelled_at.is_some(),
+        w.display_financial_status.as_deref().unwrap_or(""),
+        w.display_fulfillment_status.as_deref().unwrap_or(""),
+        w.closed_at.is_some(),
+    )
+}
+
+/// An order's status in the till's words, from whether it is cancelled,
+/// its financial and fulfillment statuses and whether it is closed.
+pub(super) fn order_status_of(
+    cancelled: bool,
+    financial: &str,
+    fulfillment: &str,
+    closed: bool,
+) -> String {
+    if cancelled {
         return "cancelled".to_owned();
     }
-    let financial = w.display_financial_status.as_deref().unwrap_or("");
-    let fulfilled = w.display_fulfillment_status.as_deref() == Some("FULFILLED");
+    let (fulfilled, w_closed) = (fulfillment == "FULFILLED", closed);
     match financial {
         "REFUNDED" => "refunded",
         "VOIDED" => "cancelled",
         "PENDING" | "AUTHORIZED" | "EXPIRED" => "pending",
-        _ if fulfilled || w.closed_at.is_some() => "completed",
+        _ if fulfilled || w_closed => "completed",
         _ => "processing",
     }
     .to_owned()

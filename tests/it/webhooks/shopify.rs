@@ -614,3 +614,89 @@ impl CountSubscriptions for possync::upstream::shopify::client::ShopifyClient {
         self.list_webhooks().await.unwrap().len()
     }
 }
+
+/// A whole agent syncing the simulated Shopify shop: the subscription its
+/// client makes delivers to the agent's own `/webhooks/shopify` (through
+/// the security layer), and the worker the app runs applies the change.
+#[tokio::test]
+async fn a_whole_agent_syncing_a_shopify_shop_takes_its_signed_deliveries() {
+    use possync::domain::webhooks::{Action, Subject, Topic};
+    use possync::upstream::WebhookAdmin;
+
+    let sim = possync_sim::shopify::ShopifySim::spawn(Default::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (client, r) = agent_for(&sim, dir.path()).await;
+    r.stop().await;
+    let env = [
+        ("POSSYNC_STORE_KIND", "shopify".to_owned()),
+        ("POSSYNC_STORE_SHOP", sim.shop_domain()),
+        ("POSSYNC_STORE_ACCESS_TOKEN", sim.access_token().to_owned()),
+        ("POSSYNC_STORE_ADMIN_URL", sim.url()),
+    ]
+    .map(|(k, v)| (k.to_owned(), v));
+    let file = dir.path().join("possync.toml");
+    let loaded = possync::Config::load(Some(&file), env, &[]).unwrap();
+    let config = possync::Config {
+        webhooks: possync::config::WebhooksConfig {
+            secret: Some(SecretString::from(
+                possync_sim::shopify::ShopifyConfig::default().webhook_secret,
+            )),
+        },
+        ..possync::Config::new(
+            crate::common::any_port(),
+            dir.path().join("agent"),
+            loaded.store.clone(),
+        )
+    };
+    let app = possync::App::spawn(
+        config,
+        possync::AppOptions {
+            initial_pull: possync::sync::engine::InitialPull::Never,
+        },
+    )
+    .await
+    .unwrap();
+    let topic = Topic {
+        subject: Subject::Product,
+        action: Action::Updated,
+    };
+    let url = format!("{}{PATH}", app.url());
+    let unused = SecretString::from("unused".to_owned());
+    client
+        .create_webhook("possync", topic, &url, &unused)
+        .await
+        .unwrap();
+
+    // An active product: the agent mirrors what is on sale.
+    let number = crate::shopify_pull::active_product_ids(&sim).await[0].to_string();
+    let product = format!("gid://shopify/Product/{number}");
+    assert!(sim.rename_product(&product, "Renamed while the agent runs"));
+    let store = app.store().clone();
+    let stats = crate::common::wait_for(
+        "the delivery applied",
+        std::time::Duration::from_secs(20),
+        || async {
+            let s = store.inbox().stats(5).await.unwrap();
+            (s.received == 1 && s.waiting == 0).then_some(s)
+        },
+    )
+    .await;
+    // Applied, or stale when a poll brought the same version first.
+    assert_eq!(stats.applied + stats.stale, 1, "{stats:?}");
+    let rows = store
+        .read(|c| dump::raw_rows(c, Resource::Products))
+        .await
+        .unwrap();
+    let row = rows
+        .iter()
+        .find(|(k, _)| *k == number)
+        .expect("in the replica");
+    assert!(row.1.contains("Renamed while the agent runs"), "{}", row.1);
+    let sent = sim.webhook_deliveries();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].status, Some(200));
+    app.shutdown().await;
+    sim.shutdown().await;
+}
