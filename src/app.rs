@@ -44,7 +44,6 @@ use crate::sync::webhooks::secrets::Secrets;
 use crate::sync::webhooks::worker;
 use crate::upstream::contact::Contact;
 use crate::upstream::shop::Shop;
-use crate::upstream::woo::webhook;
 use control::{Control, Reload};
 
 /// How long shutdown waits for tasks to finish.
@@ -288,7 +287,7 @@ impl Generation {
             tracker.spawn(worker::run(
                 store.clone(),
                 refetch,
-                webhook::instruction,
+                crate::sync::webhooks::apply::parser_for_store(config.store.as_ref()),
                 Mirror {
                     product_statuses: config.sync.product_statuses.clone(),
                     order_statuses: config.sync.order_statuses.clone(),
@@ -321,6 +320,7 @@ impl Generation {
             webhooks: Some(Receiver {
                 inbox: store.inbox().clone(),
                 secrets: Arc::new(secrets),
+                shopify: crate::api::webhooks::ShopifyDeliveries::from_config(config),
             }),
             control: shared.control.clone(),
             demo: shared.demo.clone(),

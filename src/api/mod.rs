@@ -160,6 +160,10 @@ pub enum ApiError {
     /// 409: well formed, but it cannot apply now (stock, state).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// 403: a correctly signed webhook delivery from a shop this agent
+    /// does not sync.
+    #[error("{0}")]
+    OtherShop(String),
 }
 
 impl From<Refusal> for ApiError {
@@ -184,7 +188,9 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
-            ApiError::CrossOrigin(_) | ApiError::Csrf => StatusCode::FORBIDDEN,
+            ApiError::CrossOrigin(_) | ApiError::Csrf | ApiError::OtherShop(_) => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::UndeclaredRoute(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -211,6 +217,7 @@ impl ApiError {
             ApiError::IndexBuilding => "search_index_building",
             ApiError::Invalid { .. } => "invalid",
             ApiError::Conflict { code, .. } => code,
+            ApiError::OtherShop(_) => "other_shop",
         }
     }
 }

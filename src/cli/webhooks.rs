@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use super::{data_dir_flag, load_config};
+use crate::config::StoreKind;
 use crate::domain::webhooks::SubscriptionStatus;
 use crate::error::Error;
 use crate::sync::webhooks::subscriptions::{self, Installed};
@@ -43,12 +44,12 @@ pub enum WebhooksAction {
     Remove,
 }
 
-/// The delivery URL for a public base URL (see
-/// [`subscriptions::delivery_url`]), with the CLI's wording.
-pub fn delivery_url(public_url: &str) -> Result<String, Error> {
-    let url = subscriptions::delivery_url(public_url)
+/// The delivery URL for a public base URL and a shop of `kind` (see
+/// [`subscriptions::delivery_url_for`]), with the CLI's wording.
+pub fn delivery_url(public_url: &str, kind: StoreKind) -> Result<String, Error> {
+    let url = subscriptions::delivery_url_for(public_url, kind)
         .map_err(|e| Error::Usage(e.replace("the public URL", "--public-url")))?;
-    if !subscriptions::port_delivered_by_default(public_url) {
+    if kind == StoreKind::WooCommerce && !subscriptions::port_delivered_by_default(public_url) {
         eprintln!(
             "possync: note: WordPress delivers webhooks only to ports 80, 443 and 8080 unless the shop allows others"
         );
@@ -59,11 +60,12 @@ pub fn delivery_url(public_url: &str) -> Result<String, Error> {
 pub(super) async fn run(config: Option<PathBuf>, args: WebhooksArgs) -> Result<ExitCode, Error> {
     let flags: Vec<_> = data_dir_flag(&args.data_dir).into_iter().collect();
     let config = load_config(config, &flags)?;
+    let kind = config.store()?.kind();
     let client = Shop::connect(config.store()?)?;
     let store = crate::app::open_store(&config).await?;
     match args.action {
         WebhooksAction::Install { public_url } => {
-            let url = delivery_url(&public_url)?;
+            let url = delivery_url(&public_url, kind)?;
             let done = subscriptions::install(&client, &store, &url).await?;
             for (topic, what) in &done {
                 println!("{:<18} {}", topic.to_string(), what.describe());
@@ -77,7 +79,15 @@ pub(super) async fn run(config: Option<PathBuf>, args: WebhooksArgs) -> Result<E
                     "possync: {refused} topic(s) could not be created; the others are installed, and a re-run retries them"
                 );
             }
-            println!("deliveries go to {url}; secrets are kept in the replica");
+            match kind {
+                StoreKind::WooCommerce => {
+                    println!("deliveries go to {url}; secrets are kept in the replica")
+                }
+                // Shopify signs every delivery with the app's client secret.
+                StoreKind::Shopify => println!(
+                    "deliveries go to {url}; they are signed with the app's client secret (store.client_secret, or webhooks.secret beside an access token)"
+                ),
+            }
         }
         WebhooksAction::List { json } => {
             let subs = subscriptions::list(&client, &store).await?;

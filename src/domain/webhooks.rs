@@ -202,7 +202,8 @@ pub struct ReceivedDelivery {
     pub topic: String,
     /// The shop's subscription id.
     pub webhook_id: Option<UpstreamId>,
-    /// The shop's delivery id (not unique).
+    /// The shop's delivery id: WooCommerce's is not unique; Shopify's
+    /// (`X-Shopify-Webhook-Id`) is, and its retries carry it again.
     pub delivery_id: Option<String>,
     /// The signed bytes, verbatim.
     pub body: Vec<u8>,

@@ -247,20 +247,9 @@ impl UpstreamWrites for Shop {
     }
 }
 
-/// What a Shopify shop cannot be asked yet, said as an error that stops
-/// nothing else.
-fn not_on_shopify(what: &str) -> UpstreamError {
-    UpstreamError::Setup(format!(
-        "{what} is not supported for a Shopify shop by this version"
-    ))
-}
-
 impl WebhookAdmin for Shop {
     async fn list_webhooks(&self) -> Result<Vec<Subscription>, UpstreamError> {
-        match self {
-            Shop::WooCommerce(c) => c.list_webhooks().await,
-            Shop::Shopify(_) => Err(not_on_shopify("managing webhook subscriptions")),
-        }
+        each!(self, c => WebhookAdmin::list_webhooks(c).await)
     }
 
     async fn create_webhook(
@@ -270,10 +259,7 @@ impl WebhookAdmin for Shop {
         delivery_url: &str,
         secret: &SecretString,
     ) -> Result<Subscription, UpstreamError> {
-        match self {
-            Shop::WooCommerce(c) => c.create_webhook(name, topic, delivery_url, secret).await,
-            Shop::Shopify(_) => Err(not_on_shopify("managing webhook subscriptions")),
-        }
+        each!(self, c => WebhookAdmin::create_webhook(c, name, topic, delivery_url, secret).await)
     }
 
     async fn update_webhook(
@@ -281,16 +267,10 @@ impl WebhookAdmin for Shop {
         id: UpstreamId,
         change: &SubscriptionChange,
     ) -> Result<Subscription, UpstreamError> {
-        match self {
-            Shop::WooCommerce(c) => c.update_webhook(id, change).await,
-            Shop::Shopify(_) => Err(not_on_shopify("managing webhook subscriptions")),
-        }
+        each!(self, c => WebhookAdmin::update_webhook(c, id, change).await)
     }
 
     async fn delete_webhook(&self, id: UpstreamId) -> Result<(), UpstreamError> {
-        match self {
-            Shop::WooCommerce(c) => c.delete_webhook(id).await,
-            Shop::Shopify(_) => Err(not_on_shopify("managing webhook subscriptions")),
-        }
+        each!(self, c => WebhookAdmin::delete_webhook(c, id).await)
     }
 }

@@ -374,6 +374,7 @@ fn export(
         version,
         now: 0,
         applied: None,
+        hooks: None,
     });
     let response = Execution::new(version.schema(), doc)
         .execute_sync(&root)

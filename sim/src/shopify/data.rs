@@ -102,6 +102,83 @@ impl Store {
         true
     }
 
+    /// A new order for `quantity` of the variant `variant_gid`, paid and
+    /// unfulfilled, created at `now`, with its one line; its gid, or `None`
+    /// if there is no such variant.
+    pub fn place_order(&mut self, variant_gid: &str, quantity: i64, now: i64) -> Option<String> {
+        let v = self.nodes.get(variant_gid)?;
+        if v["__typename"] != "ProductVariant" {
+            return None;
+        }
+        let product = v["product"].clone();
+        let ptitle = product["__ref"]
+            .as_str()
+            .and_then(|g| self.nodes.get(g))
+            .map_or(Value::Null, |p| p["title"].clone());
+        let price = v["price"]
+            .as_str()
+            .and_then(|p| p.parse::<rust_decimal::Decimal>().ok())
+            .and_then(|p| {
+                rust_decimal::prelude::ToPrimitive::to_i64(&(p * rust_decimal::Decimal::from(100)))
+            })
+            .unwrap_or(0);
+        let (vtitle, sku) = (v["title"].clone(), v["sku"].clone());
+        // Above every id the shop holds.
+        let next = self
+            .nodes
+            .keys()
+            .filter_map(|g| gid_number(g))
+            .max()
+            .unwrap_or(0);
+        let (lg, g) = (gid("LineItem", next + 1), gid("Order", next + 2));
+        let total = price * quantity;
+        self.nodes.insert(
+            lg.clone(),
+            json!({
+                "__typename": "LineItem", "id": lg,
+                "name": format!("{} - {}", ptitle.as_str().unwrap_or(""), vtitle.as_str().unwrap_or("")),
+                "title": ptitle, "variantTitle": vtitle,
+                "sku": sku, "quantity": quantity, "currentQuantity": quantity,
+                "originalUnitPriceSet": money_bag(price, CURRENCY),
+                "originalTotalSet": money_bag(total, CURRENCY),
+                "discountedTotalSet": money_bag(total, CURRENCY),
+                "taxLines": [{"title": "VAT", "rate": 0.2, "ratePercentage": 20.0,
+                              "priceSet": money_bag(total / 6, CURRENCY)}],
+                "customAttributes": [], "product": product,
+                "variant": {"__ref": variant_gid},
+            }),
+        );
+        let orders = self.list("Order").len();
+        self.add(
+            "Order",
+            g.clone(),
+            json!({
+                "__typename": "Order", "id": g, "legacyResourceId": (next + 2).to_string(),
+                "name": format!("#{}", 1001 + orders), "email": null,
+                "createdAt": datetime(now), "updatedAt": datetime(now),
+                "processedAt": datetime(now), "cancelledAt": null, "closed": false,
+                "closedAt": null, "taxesIncluded": true, "note": null,
+                "paymentGatewayNames": ["manual"],
+                "billingAddress": null, "shippingAddress": null,
+                "totalDiscountsSet": money_bag(0, CURRENCY),
+                "totalShippingPriceSet": money_bag(0, CURRENCY),
+                "metafields": {},
+                "sourceIdentifier": null, "sourceName": "web", "currencyCode": CURRENCY,
+                "displayFinancialStatus": "PAID",
+                "displayFulfillmentStatus": "UNFULFILLED", "tags": [], "test": false,
+                "totalPriceSet": money_bag(total, CURRENCY),
+                "currentTotalPriceSet": money_bag(total, CURRENCY),
+                "subtotalPriceSet": money_bag(total, CURRENCY),
+                "totalTaxSet": money_bag(total / 6, CURRENCY),
+                "customer": null,
+                "lineItems": {"__conn": [lg]}, "refunds": [],
+                "risk": {"recommendation": "ACCEPT",
+                         "assessments": [{"riskLevel": "LOW", "facts": []}]},
+            }),
+        );
+        Some(g)
+    }
+
     fn add(&mut self, list: &'static str, gid: String, node: Value) {
         self.lists.entry(list).or_default().push(gid.clone());
         self.nodes.insert(gid, node);

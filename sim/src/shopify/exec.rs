@@ -34,6 +34,8 @@ pub struct Cx<'s> {
     pub now: i64,
     /// The root mutation fields already applied, by response key.
     pub applied: Option<&'s HashMap<String, Applied>>,
+    /// Webhook subscriptions (absent while a bulk operation runs its query).
+    pub hooks: Option<&'s super::webhooks::Hooks>,
 }
 
 /// Largest page Shopify serves (`first`/`last` above it is an error).
@@ -248,6 +250,23 @@ fn resolve_root<'a>(
             return Ok(ResolvedValue::null());
         }
     }
+    if let Some(hooks) = cx.hooks {
+        match name {
+            "webhookSubscriptions" => {
+                let nodes = hooks.nodes();
+                let conn_type = info.field_definition().ty.inner_named_type().to_string();
+                return connection(cx, conn_type, nodes.iter().collect(), info, false);
+            }
+            "webhookSubscription" => {
+                let node = arg(info, "id")
+                    .as_ref()
+                    .and_then(Value::as_str)
+                    .and_then(|id| hooks.get(id));
+                return Ok(node_value(cx, node.as_ref()));
+            }
+            _ => {}
+        }
+    }
     if name == "node" {
         let id = arg(info, "id");
         let node = id
@@ -289,6 +308,33 @@ fn resolve_mutation<'a>(
                 query.as_ref().and_then(Value::as_str).unwrap_or_default(),
                 cx.now,
             );
+            let type_name = info.field_definition().ty.inner_named_type().to_string();
+            Ok(ResolvedValue::object(Obj::Json {
+                cx,
+                type_name,
+                value: payload,
+            }))
+        }
+        (
+            "webhookSubscriptionCreate" | "webhookSubscriptionUpdate" | "webhookSubscriptionDelete",
+            _,
+        ) if cx.hooks.is_some() => {
+            let hooks = cx.hooks.expect("checked above");
+            let id = arg(info, "id");
+            let id = id.as_ref().and_then(Value::as_str).unwrap_or_default();
+            let input = arg(info, "webhookSubscription").unwrap_or(Value::Null);
+            let payload = match name {
+                "webhookSubscriptionCreate" => {
+                    let topic = arg(info, "topic");
+                    hooks.create(
+                        topic.as_ref().and_then(Value::as_str).unwrap_or_default(),
+                        &input,
+                        cx.now,
+                    )
+                }
+                "webhookSubscriptionUpdate" => hooks.update(id, &input, cx.now),
+                _ => hooks.delete(id),
+            };
             let type_name = info.field_definition().ty.inner_named_type().to_string();
             Ok(ResolvedValue::object(Obj::Json {
                 cx,

@@ -22,6 +22,7 @@
 //! - `bulk.rs`: `bulkOperationRunQuery`, polling, the JSONL file
 //! - `mutations.rs`: orders, refunds, inventory and customers written, with
 //!   `@idempotent` keys and the order search's lag
+//! - `webhooks.rs`: subscriptions, and signed deliveries when data changes
 
 mod bulk;
 mod cost;
@@ -31,6 +32,7 @@ mod faults;
 mod mutations;
 mod schema;
 mod search;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,6 +55,7 @@ pub use self::cost::{BucketConfig, MAX_QUERY_COST};
 pub use self::data::Sizes;
 pub use self::faults::{ShopifyFault, ShopifyFaults};
 pub use self::schema::ApiVersion;
+pub use self::webhooks::SentDelivery;
 
 use self::cost::Bucket;
 use self::data::Store;
@@ -76,6 +79,13 @@ pub struct ShopifyConfig {
     /// "Now" for the generated timestamps (seconds since the epoch), so
     /// that a seed gives the same shop whatever the day; `None` = now.
     pub now: Option<i64>,
+    /// The shop's `name.myshopify.com` (`X-Shopify-Shop-Domain`).
+    pub shop_domain: String,
+    /// The app's client secret deliveries are signed with.
+    pub webhook_secret: String,
+    /// The API version deliveries are serialised in (set for the app, not
+    /// per subscription).
+    pub webhook_api_version: ApiVersion,
     /// Keep every GraphQL request's `query` and `variables` for
     /// [`ShopifySim::graphql_log`] (tests; off, it grows without bound).
     pub record_requests: bool,
@@ -103,6 +113,9 @@ impl Default for ShopifyConfig {
             bulk_run_time: Duration::from_millis(200),
             faults: ShopifyFaults::default(),
             now: None,
+            shop_domain: "possync-sim.myshopify.com".to_owned(),
+            webhook_secret: "possync-sim-app-client-secret".to_owned(),
+            webhook_api_version: ApiVersion::V2026_04,
             record_requests: false,
             search_lag: Duration::from_secs(3),
         }
@@ -117,6 +130,7 @@ struct Inner {
     faults: faults::FaultPlan,
     requests: AtomicU64,
     throttled: AtomicU64,
+    hooks: webhooks::Hooks,
     /// The shop's network is down (see [`ShopifySim::network`]).
     network: crate::net::NetworkSwitch,
     /// Requests kept when `record_requests` is set.
@@ -169,6 +183,11 @@ impl ShopifySim {
             faults: faults::FaultPlan::new(config.faults, config.seed),
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
+            hooks: webhooks::Hooks::new(
+                config.webhook_secret,
+                config.shop_domain,
+                config.webhook_api_version.as_str(),
+            ),
             network: crate::net::NetworkSwitch::default(),
             log: config.record_requests.then(|| Mutex::new(Vec::new())),
             writes: Mutex::new(mutations::WriteState::default()),
@@ -266,7 +285,8 @@ impl ShopifySim {
     }
 
     /// Changes a product as a merchant would in the admin: a new title and
-    /// `updatedAt` now. `false` if there is no such product.
+    /// `updatedAt` now; `products/update` is delivered to its subscribers.
+    /// `false` if there is no such product.
     pub fn rename_product(&self, gid: &str, title: &str) -> bool {
         let mut store = self
             .inner
@@ -278,10 +298,45 @@ impl ShopifySim {
             Some(p) if p["__typename"] == "Product" => {
                 p["title"] = json!(title);
                 p["updatedAt"] = json!(now);
-                true
             }
-            _ => false,
+            _ => return false,
         }
+        if let Some(payload) = webhooks::product_payload(&store, gid) {
+            self.inner.hooks.fire("PRODUCTS_UPDATE", &payload);
+        }
+        true
+    }
+
+    /// Places an order for `quantity` of a variant, as a sale on the online
+    /// store would; `orders/create` is delivered to its subscribers. The
+    /// new order's gid, or `None` if there is no such variant.
+    pub fn place_order(&self, variant_gid: &str, quantity: i64) -> Option<String> {
+        let mut store = self
+            .inner
+            .store
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let gid = store.place_order(variant_gid, quantity, chrono::Utc::now().timestamp())?;
+        if let Some(payload) = webhooks::order_payload(&store, &gid) {
+            self.inner.hooks.fire("ORDERS_CREATE", &payload);
+        }
+        Some(gid)
+    }
+
+    /// The next `n` webhook deliveries are each sent twice, with the same
+    /// `X-Shopify-Webhook-Id` (a retry after an answer that was lost).
+    pub fn deliver_twice(&self, n: usize) {
+        self.inner.hooks.deliver_twice(n);
+    }
+
+    /// Every webhook delivery attempt so far, in order.
+    pub fn webhook_deliveries(&self) -> Vec<SentDelivery> {
+        self.inner.hooks.sent()
+    }
+
+    /// The shop's `name.myshopify.com`.
+    pub fn shop_domain(&self) -> String {
+        self.inner.hooks.shop_domain().to_owned()
     }
 
     /// Deletes a product with its variants and inventory items, and records
@@ -640,6 +695,7 @@ fn answer(
             version,
             now: now_ms / 1000,
             applied: Some(&applied),
+            hooks: Some(&inner.hooks),
         };
         let root = match op.operation_type {
             OperationType::Mutation => exec::Obj::MutationRoot(cx),
@@ -682,5 +738,7 @@ fn answer(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod webhook_tests;
 #[cfg(test)]
 mod write_tests;

@@ -292,7 +292,11 @@ async fn webhooks_install(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let form = parse_form(&body)?;
-    let url = match webhook_subs::delivery_url(&form.public_url) {
+    let kind = state
+        .config
+        .store_kind
+        .unwrap_or(crate::config::StoreKind::WooCommerce);
+    let url = match webhook_subs::delivery_url_for(&form.public_url, kind) {
         Ok(u) => u,
         Err(reason) => {
             let text = format!("Nothing was installed: {reason}.");

@@ -215,6 +215,7 @@ pub const ROUTES: &[Route] = &[
     row(Get, "/api/support-bundle", TokenOrSession, BodyKind::None),
     // Webhook receivers.
     row(Post, super::webhooks::WOOCOMMERCE_PATH, Webhook, Raw),
+    row(Post, super::webhooks::SHOPIFY_PATH, Webhook, Raw),
 ];
 
 /// The row for `verb` on `path`.

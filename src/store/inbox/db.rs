@@ -18,7 +18,7 @@
 //! triggers it. A separate connection checkpoints in `PASSIVE` mode (it
 //! never blocks the writer), and rarely (see [`CHECKPOINT_BYTES`]).
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -85,7 +85,25 @@ struct Inner {
     readers: ReadPool,
 }
 
-type Reply = oneshot::Sender<Result<(), String>>;
+type Reply = oneshot::Sender<Result<Stored, String>>;
+
+/// What became of a delivery handed to [`Inbox::store_once`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Committed to the inbox.
+    New,
+    /// A delivery with the same id is already in the inbox (the shop's
+    /// retry of it): nothing was written but the duplicate count.
+    Duplicate,
+}
+
+/// One delivery waiting for the writer; `once` when its `delivery_id` is
+/// unique per delivery and a second one with it is a retry.
+struct Queued {
+    delivery: ReceivedDelivery,
+    once: bool,
+    reply: Reply,
+}
 
 /// The inbox file that goes with the replica at `replica`:
 /// `replica.db` → `replica.inbox.db`.
@@ -116,6 +134,10 @@ impl Inbox {
         }
         let mut writer = open_connection(&path, Role::Writer)?;
         let fresh = schema::apply(&mut writer)?;
+        let mut recent = RecentIds::new(super::KEEP_PROCESSED as usize);
+        for id in super::recent_unique_ids(&writer, super::KEEP_PROCESSED)? {
+            recent.insert(id);
+        }
         let carried = schema::carry_over(replica, &mut writer)?;
         if carried > 0 {
             tracing::info!(
@@ -156,8 +178,8 @@ impl Inbox {
                     // Ends when every Inbox handle is gone (the queue closes).
                     while let Some(work) = queue.next() {
                         if !work.deliveries.is_empty() {
-                            let bytes = work.deliveries.iter().map(|(d, _)| d.body.len()).sum();
-                            commit_deliveries(&mut conn, work.deliveries, &stored);
+                            let bytes = work.deliveries.iter().map(|q| q.delivery.body.len()).sum();
+                            commit_deliveries(&mut conn, work.deliveries, &mut recent, &stored);
                             checkpoints.committed(bytes);
                         }
                         if let Some(job) = work.job {
@@ -188,8 +210,27 @@ impl Inbox {
     /// WAL: it survives a crash of the agent, not a power cut),
     /// together with the others that queued up meanwhile.
     pub async fn store(&self, delivery: ReceivedDelivery) -> Result<(), IngestError> {
+        self.push(delivery, false).await.map(|_| ())
+    }
+
+    /// Stores one verified delivery whose `delivery_id` is unique to it
+    /// (the shop sends the same id again only when it retries that
+    /// delivery), unless a delivery with that id is already in the inbox.
+    /// The ids are compared by the writer thread, so two copies arriving at
+    /// once are told apart too; it remembers the ids of the rows the inbox
+    /// keeps (read back at open), so a retry after a restart is caught.
+    /// A delivery without an id is stored as by [`Inbox::store`].
+    pub async fn store_once(&self, delivery: ReceivedDelivery) -> Result<Stored, IngestError> {
+        self.push(delivery, true).await
+    }
+
+    async fn push(&self, delivery: ReceivedDelivery, once: bool) -> Result<Stored, IngestError> {
         let (reply, answer) = oneshot::channel();
-        self.inner.queue.push_delivery(delivery, reply)?;
+        self.inner.queue.push_delivery(Queued {
+            delivery,
+            once,
+            reply,
+        })?;
         answer
             .await
             .map_err(|_| IngestError::Closed)?
@@ -235,32 +276,97 @@ impl Drop for Inner {
     }
 }
 
-/// Writes one batch of deliveries in one transaction and answers each.
+/// Writes one batch of deliveries in one transaction and answers each;
+/// a delivery stored once whose id is known (or earlier in the batch) is
+/// counted as a duplicate instead.
 fn commit_deliveries(
     conn: &mut Connection,
-    batch: Vec<(ReceivedDelivery, Reply)>,
+    batch: Vec<Queued>,
+    recent: &mut RecentIds,
     stored: &Notify,
 ) {
-    let (deliveries, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    let mut deliveries = Vec::with_capacity(batch.len());
+    let mut replies = Vec::with_capacity(batch.len());
+    let mut new_ids: Vec<String> = Vec::new();
+    for q in batch {
+        let id = q.delivery.delivery_id.as_ref().filter(|_| q.once);
+        let outcome = match id {
+            Some(id) if recent.contains(id) || new_ids.contains(id) => Stored::Duplicate,
+            Some(id) => {
+                new_ids.push(id.clone());
+                Stored::New
+            }
+            None => Stored::New,
+        };
+        if outcome == Stored::New {
+            deliveries.push(q.delivery);
+        }
+        replies.push((q.reply, outcome));
+    }
+    let duplicates = replies
+        .iter()
+        .filter(|(_, o)| *o == Stored::Duplicate)
+        .count();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let tx = conn.transaction()?;
-        super::insert(&tx, &deliveries)?;
+        if !deliveries.is_empty() {
+            super::insert(&tx, &deliveries)?;
+        }
+        super::count_duplicates(&tx, duplicates)?;
         tx.commit()?;
         Ok::<_, StoreError>(())
     }))
     .unwrap_or(Err(StoreError::Panicked));
     match result {
         Ok(()) => {
-            for r in replies {
-                let _ = r.send(Ok(()));
+            for id in new_ids {
+                recent.insert(id);
             }
-            stored.notify_one();
+            for (r, outcome) in replies {
+                let _ = r.send(Ok(outcome));
+            }
+            if !deliveries.is_empty() {
+                stored.notify_one();
+            }
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot store webhook deliveries");
             let text = e.to_string();
-            for r in replies {
+            for (r, _) in replies {
                 let _ = r.send(Err(text.clone()));
+            }
+        }
+    }
+}
+
+/// The ids of the latest deliveries stored once, up to a bound (the rows
+/// the inbox keeps): a set for the lookup, a queue for the order they go.
+struct RecentIds {
+    set: HashSet<String>,
+    order: VecDeque<String>,
+    bound: usize,
+}
+
+impl RecentIds {
+    fn new(bound: usize) -> RecentIds {
+        RecentIds {
+            set: HashSet::new(),
+            order: VecDeque::new(),
+            bound,
+        }
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        self.set.contains(id)
+    }
+
+    fn insert(&mut self, id: String) {
+        if self.set.insert(id.clone()) {
+            self.order.push_back(id);
+        }
+        while self.order.len() > self.bound {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
             }
         }
     }
@@ -330,19 +436,19 @@ struct Queue {
 
 #[derive(Default)]
 struct Waiting {
-    deliveries: VecDeque<(ReceivedDelivery, Reply)>,
+    deliveries: VecDeque<Queued>,
     jobs: VecDeque<Job>,
     closed: bool,
 }
 
 /// One turn of the writer: a batch of deliveries, then at most one closure.
 struct Work {
-    deliveries: Vec<(ReceivedDelivery, Reply)>,
+    deliveries: Vec<Queued>,
     job: Option<Job>,
 }
 
 impl Queue {
-    fn push_delivery(&self, delivery: ReceivedDelivery, reply: Reply) -> Result<(), IngestError> {
+    fn push_delivery(&self, queued: Queued) -> Result<(), IngestError> {
         let mut w = self.waiting.lock().map_err(|_| IngestError::Closed)?;
         if w.closed {
             return Err(IngestError::Closed);
@@ -350,7 +456,7 @@ impl Queue {
         if w.deliveries.len() >= QUEUE_DEPTH {
             return Err(IngestError::Busy);
         }
-        w.deliveries.push_back((delivery, reply));
+        w.deliveries.push_back(queued);
         drop(w);
         self.ready.notify_one();
         Ok(())

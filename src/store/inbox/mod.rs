@@ -1,7 +1,10 @@
 //! The webhook inbox: every verified delivery, stored raw before it is
 //! parsed, then marked with what became of it. Deduplication is on the
-//! version a delivery carries (resource, id, date_modified_gmt), never on the
-//! shop's delivery id, which is not unique.
+//! version a delivery carries (resource, id, date_modified_gmt). WooCommerce's
+//! delivery id is not unique, so it is never a key; Shopify's webhook id is
+//! one per delivery and kept across its retries, so a retry of a delivery
+//! still in the inbox is turned away before it is stored
+//! ([`Inbox::store_once`]).
 //!
 //! # Its own database file
 //!
@@ -47,7 +50,7 @@ pub mod tombstones;
 use rusqlite::{Connection, OptionalExtension, Transaction, named_params};
 use serde::Serialize;
 
-pub use db::{Inbox, IngestError};
+pub use db::{Inbox, IngestError, Stored};
 pub use schema::INBOX_SCHEMA_VERSION;
 
 use super::StoreError;
@@ -89,6 +92,12 @@ SELECT id, resource FROM webhook_inbox WHERE state = 'refetch' ORDER BY id";
 const PRUNE: &str = "
 DELETE FROM webhook_inbox
 WHERE state NOT IN ('pending', 'refetch') AND id <= (SELECT MAX(id) FROM webhook_inbox) - :keep";
+// Deliveries stored once carry a unique id; they are the shops' whose
+// topics are `resource/event` (WooCommerce's are `resource.event`, and its
+// delivery ids repeat).
+const RECENT_UNIQUE_IDS: &str = "
+SELECT delivery_id FROM webhook_inbox
+WHERE delivery_id IS NOT NULL AND instr(topic, '/') > 0 ORDER BY id DESC LIMIT :limit";
 const COUNTERS: &str = "SELECT name, value FROM webhook_counters";
 const COUNT_WAITING: &str = "
 SELECT COUNT(*) FILTER (WHERE state = 'pending'), COUNT(*) FILTER (WHERE state = 'refetch')
@@ -171,6 +180,21 @@ fn insert(tx: &Transaction<'_>, deliveries: &[ReceivedDelivery]) -> Result<(), S
     tx.prepare_cached(LAST_RECEIVED)?
         .execute(named_params! { ":at": last })?;
     Ok(())
+}
+
+/// Counts retries of stored deliveries turned away at the door.
+fn count_duplicates(tx: &Transaction<'_>, n: usize) -> Result<(), StoreError> {
+    bump(tx, "duplicates", n as i64)
+}
+
+/// The ids of the latest `limit` deliveries stored once, oldest first.
+fn recent_unique_ids(conn: &Connection, limit: i64) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(RECENT_UNIQUE_IDS)?;
+    let mut ids = stmt
+        .query_map(named_params! { ":limit": limit }, |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    ids.reverse();
+    Ok(ids)
 }
 
 fn bump(tx: &Transaction<'_>, name: &str, n: i64) -> Result<(), StoreError> {

@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::config::{StoreConfig, StoreKind};
 use crate::domain::batch::Records;
 use crate::domain::webhooks::{DeliveryState, Instruction, Outcome, VersionKey};
 use crate::domain::{Resource, UpstreamId};
@@ -19,6 +20,21 @@ use crate::store::{StoreError, Tx, WriteStamp, apply, catalog};
 
 /// Parses a delivery's topic and body (the upstream's wire format).
 pub type Parser = fn(&str, &[u8]) -> Result<Instruction, String>;
+
+/// The parser for deliveries from a shop of `kind`.
+pub fn parser(kind: StoreKind) -> Parser {
+    match kind {
+        StoreKind::WooCommerce => crate::upstream::woo::webhook::instruction,
+        StoreKind::Shopify => crate::upstream::shopify::delivery::instruction,
+    }
+}
+
+/// The parser for deliveries from the configured store (WooCommerce's when
+/// none is configured: the receiver then takes WooCommerce deliveries signed
+/// with `webhooks.secret`).
+pub fn parser_for_store(store: Option<&StoreConfig>) -> Parser {
+    parser(store.map_or(StoreKind::WooCommerce, StoreConfig::kind))
+}
 
 /// Which objects the replica mirrors; others are removed when a delivery
 /// shows them (trashed, or moved to a status not mirrored).

@@ -3,6 +3,7 @@
 //! remove, and the periodic check that re-enables a subscription the shop
 //! disabled after failed deliveries.
 
+use crate::config::StoreKind;
 use std::time::Duration;
 
 use rand::RngCore;
@@ -68,6 +69,11 @@ pub struct SubscriptionView {
 /// at (the receiver's path appended), or why `public_url` cannot be one.
 /// The CLI and the back-office page both read it here.
 pub fn delivery_url(public_url: &str) -> Result<String, String> {
+    delivery_url_for(public_url, StoreKind::WooCommerce)
+}
+
+/// [`delivery_url`] for a shop of `kind`: each kind has its receiver.
+pub fn delivery_url_for(public_url: &str, kind: StoreKind) -> Result<String, String> {
     let url = url::Url::parse(public_url.trim())
         .map_err(|e| format!("the public URL must be a URL ({e})"))?;
     if url.scheme() != "https" && url.scheme() != "http" {
@@ -79,7 +85,10 @@ pub fn delivery_url(public_url: &str) -> Result<String, String> {
     Ok(format!(
         "{}{}",
         url.as_str().trim_end_matches('/'),
-        crate::api::webhooks::WOOCOMMERCE_PATH
+        match kind {
+            StoreKind::WooCommerce => crate::api::webhooks::WOOCOMMERCE_PATH,
+            StoreKind::Shopify => crate::api::webhooks::SHOPIFY_PATH,
+        }
     ))
 }
 

@@ -13,6 +13,8 @@
 //! - [`replay`]: the outbox replayer's [`UpstreamWrites`](crate::upstream::writes::UpstreamWrites)
 //!   over those writes: each made safe to send twice
 //! - [`webhook`]: `X-Shopify-*` delivery headers and the HMAC over the raw body
+//! - [`delivery`]: the topics taken, and the REST-shaped payloads as instructions
+//! - [`webhook_admin`]: `webhookSubscriptions` and its mutations, the subscriptions
 //! - [`cost`]: `extensions.cost` and the pacer that keeps under the cost bucket
 //! - [`classify`]: a GraphQL answer's errors (`THROTTLED`, `MAX_COST_EXCEEDED`,
 //!   a 429, …) into [`UpstreamError`](crate::upstream::UpstreamError)
@@ -28,6 +30,7 @@ pub mod classify;
 pub mod client;
 pub mod connection;
 pub mod cost;
+pub mod delivery;
 pub mod export;
 pub mod pages;
 pub mod queries;
@@ -35,6 +38,7 @@ pub mod replay;
 pub mod token;
 pub mod upstream;
 pub mod webhook;
+pub mod webhook_admin;
 pub mod wire;
 pub mod writes;
 

@@ -92,6 +92,22 @@ fn page_documents() -> Vec<(&'static str, String)> {
         ("order refunds", r::order_refunds()),
         ("customer update", r::customer_update()),
         ("inventory set", r::INVENTORY_SET.to_owned()),
+        (
+            "webhook list",
+            crate::upstream::shopify::webhook_admin::list_document(),
+        ),
+        (
+            "webhook create",
+            crate::upstream::shopify::webhook_admin::create_document(),
+        ),
+        (
+            "webhook update",
+            crate::upstream::shopify::webhook_admin::update_document(),
+        ),
+        (
+            "webhook delete",
+            crate::upstream::shopify::webhook_admin::DELETE_DOCUMENT.to_owned(),
+        ),
     ]
 }
 
@@ -106,6 +122,20 @@ fn every_document_is_valid_against_the_2026_04_schema() {
         // The one deprecated field kept on purpose (see PRODUCT_DELETIONS_PAGE).
         old.retain(|f| f != "QueryRoot.deletionEvents");
         assert!(old.is_empty(), "{name} uses deprecated fields: {old:?}");
+    }
+}
+
+#[test]
+fn every_webhook_topic_taken_is_a_subscription_topic_of_the_schema() {
+    let topics = schema()
+        .get_enum("WebhookSubscriptionTopic")
+        .expect("the schema has WebhookSubscriptionTopic");
+    for t in crate::upstream::shopify::delivery::DeliveryTopic::ALL {
+        assert!(
+            topics.values.keys().any(|v| v.as_str() == t.enum_name()),
+            "{} is not a WebhookSubscriptionTopic",
+            t.enum_name()
+        );
     }
 }
 

@@ -7,6 +7,7 @@ pub(crate) mod fixtures;
 mod inbox;
 mod receiver;
 mod refetch;
+mod shopify;
 mod subscriptions;
 
 use std::path::{Path, PathBuf};
