@@ -8,7 +8,7 @@
 //!   ([`SEARCH_LAG_WINDOW`](super::writes::SEARCH_LAG_WINDOW) by default)
 //!   has passed *since the attempt began*: the replayer asks with
 //!   `since` = the attempt's start minus
-//!   [`LOOKUP_MARGIN`](crate::sync::replay::send::LOOKUP_MARGIN), and the
+//!   [`LOOKUP_MARGIN`], and the
 //!   window is measured from that start, so a miss answered to the
 //!   replayer (which then sends again) is never earlier than the window
 //!   after the send it may duplicate, across restarts too (the start is
