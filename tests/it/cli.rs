@@ -8,6 +8,7 @@ use possync_sim::woo::{Sim, SimHandle};
 use serde_json::Value;
 
 use crate::common::small_sim;
+use crate::shops::{Kind, ShopSize, TestShop};
 
 pub use crate::common::possync;
 
@@ -108,10 +109,18 @@ fn a_bad_config_value_exits_2_with_one_line_naming_the_field() {
 
 #[tokio::test]
 async fn sync_full_then_status_and_no_secret_in_any_output() {
-    let sim = Sim::spawn(small_sim()).await.unwrap();
+    for kind in Kind::BOTH {
+        sync_full_then_status(kind).await;
+    }
+}
+
+/// `possync sync --full`, then `possync status` (JSON and table), against a
+/// shop of `kind`: what the shop holds is counted, no secret is shown.
+async fn sync_full_then_status(kind: Kind) {
+    let shop = TestShop::spawn(kind, ShopSize::small()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(&sim, dir.path(), "page_size = 20");
-    let secret = sim.consumer_secret().to_owned();
+    let config = shop.write_config(dir.path(), "page_size = 20").await;
+    let secret = shop.secret();
 
     let sync = {
         let config = config.clone();
@@ -127,16 +136,20 @@ async fn sync_full_then_status_and_no_secret_in_any_output() {
         .unwrap()
     };
     let (stdout, stderr) = text(&sync);
-    assert!(sync.status.success(), "{stdout}\n{stderr}");
-    assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
+    assert!(sync.status.success(), "{kind:?}: {stdout}\n{stderr}");
+    assert!(
+        !stdout.contains(&secret) && !stderr.contains(&secret),
+        "{kind:?}"
+    );
     assert!(
         !stderr.contains("oauth_signature="),
-        "no signed URL is logged"
+        "{kind:?}: no signed URL is logged"
     );
-    let products = sim.product_ids(Some("publish")).len();
+    let products = shop.active_product_ids().await.len();
+    assert!(products > 0, "{kind:?}");
     assert!(
         stdout.contains("products") && stdout.contains(&products.to_string()),
-        "summary per resource:\n{stdout}"
+        "{kind:?}: summary per resource:\n{stdout}"
     );
 
     let status = possync()
@@ -144,17 +157,21 @@ async fn sync_full_then_status_and_no_secret_in_any_output() {
         .arg(&config)
         .output()
         .unwrap();
-    assert!(status.status.success(), "{}", text(&status).1);
+    assert!(status.status.success(), "{kind:?}: {}", text(&status).1);
     let json: Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(json["counts"]["products"], products);
-    assert_eq!(json["counts"]["customers"], sim.customer_ids().len());
+    assert_eq!(json["counts"]["products"], products, "{kind:?}");
+    assert_eq!(
+        json["counts"]["customers"],
+        shop.customer_count(),
+        "{kind:?}"
+    );
     let products_row = json["resources"]
         .as_array()
         .unwrap()
         .iter()
         .find(|r| r["resource"] == "products")
         .unwrap();
-    assert!(products_row["last_full_pull_at"].is_number());
+    assert!(products_row["last_full_pull_at"].is_number(), "{kind:?}");
 
     let table = possync()
         .args(["status", "--config"])
@@ -162,10 +179,13 @@ async fn sync_full_then_status_and_no_secret_in_any_output() {
         .output()
         .unwrap();
     let (stdout, _) = text(&table);
-    assert!(table.status.success());
-    assert!(stdout.contains("products") && stdout.contains(&products.to_string()));
-    assert!(!stdout.contains(&secret));
-    sim.shutdown().await;
+    assert!(table.status.success(), "{kind:?}");
+    assert!(
+        stdout.contains("products") && stdout.contains(&products.to_string()),
+        "{kind:?}: {stdout}"
+    );
+    assert!(!stdout.contains(&secret), "{kind:?}");
+    shop.shutdown().await;
 }
 
 #[tokio::test]

@@ -37,13 +37,6 @@ async fn shop_and_config(dir: &Path) -> (TestShop, PathBuf) {
     (shop, config)
 }
 
-fn sim(shop: &TestShop) -> &ShopifySim {
-    match shop {
-        TestShop::Shopify(sim) => sim,
-        TestShop::WooCommerce(_) => unreachable!("a Shopify shop"),
-    }
-}
-
 async fn status_json(config: &Path) -> Value {
     let config = config.to_owned();
     let out = tokio::task::spawn_blocking(move || {
@@ -80,10 +73,10 @@ fn sorted_mirrored() -> Vec<String> {
 
 #[tokio::test]
 async fn sync_full_pulls_a_shopify_shop_and_status_lists_only_what_it_has() {
+    // Counts and secrets: `cli::sync_full_then_status_and_no_secret_in_any_output`,
+    // for both kinds of shop. Here, what is Shopify's own.
     let dir = tempfile::tempdir().unwrap();
     let (shop, config) = shop_and_config(dir.path()).await;
-    let sim = sim(&shop);
-    let token = sim.access_token().to_owned();
 
     let out = {
         let config = config.clone();
@@ -100,7 +93,6 @@ async fn sync_full_pulls_a_shopify_shop_and_status_lists_only_what_it_has() {
     };
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(!stdout.contains(&token) && !stderr.contains(&token));
     // What Shopify has no counterpart for is not pulled, nor reported.
     for absent in ["tax_classes", "shipping_zones", "payment_gateways"] {
         assert!(!stdout.contains(absent), "{absent} in:\n{stdout}");
@@ -109,14 +101,6 @@ async fn sync_full_pulls_a_shopify_shop_and_status_lists_only_what_it_has() {
 
     let status = status_json(&config).await;
     assert_eq!(pulled(&status), sorted_mirrored(), "{status}");
-    let active = shop.active_product_ids().await.len();
-    assert!(active > 0);
-    assert_eq!(status["counts"]["products"], active, "{status}");
-    assert_eq!(
-        status["counts"]["customers"],
-        sim.counts().customers,
-        "{status}"
-    );
 
     // A delta cycle after it runs, rather than asking for a full pull.
     let out = {

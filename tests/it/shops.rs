@@ -22,6 +22,19 @@ impl Kind {
     pub const BOTH: [Kind; 2] = [Kind::WooCommerce, Kind::Shopify];
 }
 
+impl ShopSize {
+    /// A small shop that answers at once.
+    pub fn small() -> ShopSize {
+        ShopSize {
+            seed: 7,
+            products: 60,
+            customers: 25,
+            orders: 40,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
 /// How big a shop, and how slow.
 #[derive(Debug, Clone, Copy)]
 pub struct ShopSize {
@@ -122,6 +135,22 @@ order_window_days = 0
                 ids
             }
             TestShop::Shopify(sim) => crate::shopify_pull::active_product_ids(sim).await,
+        }
+    }
+
+    /// The secret the agent is configured with, which no output may show.
+    pub fn secret(&self) -> String {
+        match self {
+            TestShop::WooCommerce(sim) => sim.consumer_secret().to_owned(),
+            TestShop::Shopify(sim) => sim.access_token().to_owned(),
+        }
+    }
+
+    /// How many customers the shop has.
+    pub fn customer_count(&self) -> usize {
+        match self {
+            TestShop::WooCommerce(sim) => sim.customer_ids().len(),
+            TestShop::Shopify(sim) => sim.counts().customers,
         }
     }
 
