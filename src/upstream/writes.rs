@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -15,6 +16,11 @@ use crate::domain::customers::Customer;
 use crate::domain::orders::{Order, Refund};
 use crate::domain::outbox::{CustomerFields, Return, Sale};
 use crate::domain::{GmtTime, UpstreamId};
+
+/// An order created by an attempt is looked for among orders created since
+/// the attempt began, minus this margin (the shop's clock may lag ours):
+/// the `since` the replayer hands [`UpstreamWrites::find_order`].
+pub const LOOKUP_MARGIN: Duration = Duration::from_secs(15 * 60);
 
 /// A failed write.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -18,11 +18,7 @@ use crate::store::till::{customers, sales};
 use crate::store::{Store, StoreError, outbox};
 use crate::sync::backoff::RetryPolicy;
 use crate::upstream::UpstreamError;
-use crate::upstream::writes::{UpstreamWrites, WriteFailure};
-
-/// An order created by an attempt is looked for among orders created since
-/// the attempt began, minus this margin (the shop's clock may lag ours).
-pub const LOOKUP_MARGIN: Duration = Duration::from_secs(15 * 60);
+use crate::upstream::writes::{LOOKUP_MARGIN, UpstreamWrites, WriteFailure};
 
 /// WooCommerce's answer to a customer email already registered.
 const EMAIL_EXISTS: &str = "registration-error-email-exists";

@@ -39,9 +39,10 @@ use crate::domain::customers::Customer;
 use crate::domain::orders::{Order, Refund};
 use crate::domain::outbox::{CustomerFields, Return, Sale};
 use crate::domain::{GmtTime, UpstreamId};
-use crate::sync::replay::send::LOOKUP_MARGIN;
 use crate::upstream::UpstreamError;
-use crate::upstream::writes::{CreatedOrder, StockLevel, UpstreamWrites, WriteFailure};
+use crate::upstream::writes::{
+    CreatedOrder, LOOKUP_MARGIN, StockLevel, UpstreamWrites, WriteFailure,
+};
 
 pub const PING: &str = "query Ping { shop { id } }";
 
