@@ -107,12 +107,10 @@ fn a_bad_config_value_exits_2_with_one_line_naming_the_field() {
     assert!(text(&out).1.contains("missing.toml"), "{}", text(&out).1);
 }
 
-#[tokio::test]
-async fn sync_full_then_status_and_no_secret_in_any_output() {
-    for kind in Kind::BOTH {
-        sync_full_then_status(kind).await;
-    }
-}
+crate::both_shops!(
+    sync_full_then_status_and_no_secret_in_any_output,
+    sync_full_then_status
+);
 
 /// `possync sync --full`, then `possync status` (JSON and table), against a
 /// shop of `kind`: what the shop holds is counted, no secret is shown.

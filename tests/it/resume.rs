@@ -108,12 +108,10 @@ async fn pull_killed_after_five_product_pages(
     (shop, dir, config)
 }
 
-#[tokio::test]
-async fn a_pull_killed_with_sigkill_resumes_without_refetching_finished_pages() {
-    for kind in Kind::BOTH {
-        killed_pull_resumes(kind).await;
-    }
-}
+crate::both_shops!(
+    a_pull_killed_with_sigkill_resumes_without_refetching_finished_pages,
+    killed_pull_resumes
+);
 
 async fn killed_pull_resumes(kind: Kind) {
     let (shop, dir, config) = pull_killed_after_five_product_pages(kind, 11).await;

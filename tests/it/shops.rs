@@ -11,15 +11,32 @@ use serde_json::Value;
 
 use crate::common::any_port;
 
+/// One test per kind of shop from one body: `both_shops!(name, body)`
+/// makes `name::woocommerce` and `name::shopify`, each calling
+/// `body(Kind::…)`, so a failure names the shop and the two run apart.
+/// `both_shops!(name, body, flavor = "multi_thread", worker_threads = 4)`
+/// passes the rest to `#[tokio::test]`.
+#[macro_export]
+macro_rules! both_shops {
+    ($name:ident, $body:ident $(, $($arg:tt)*)?) => {
+        mod $name {
+            #[tokio::test$(($($arg)*))?]
+            async fn woocommerce() {
+                super::$body($crate::shops::Kind::WooCommerce).await;
+            }
+            #[tokio::test$(($($arg)*))?]
+            async fn shopify() {
+                super::$body($crate::shops::Kind::Shopify).await;
+            }
+        }
+    };
+}
+
 /// Which simulated shop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     WooCommerce,
     Shopify,
-}
-
-impl Kind {
-    pub const BOTH: [Kind; 2] = [Kind::WooCommerce, Kind::Shopify];
 }
 
 impl ShopSize {
