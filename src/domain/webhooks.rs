@@ -134,6 +134,15 @@ pub enum Instruction {
     /// its REST error instead), and the payload does not say which object:
     /// the replica must ask the shop what of `resource` still exists.
     Gone { resource: Resource, code: String },
+    /// The object changed at `modified`, but the payload does not carry all
+    /// the replica keeps of it (a Shopify product's stock at the till's
+    /// location, its collections): the replica fetches it by id, and
+    /// writes what the shop returns through the same guard.
+    Fetch {
+        resource: Resource,
+        id: UpstreamId,
+        modified: GmtTime,
+    },
     /// A topic the replica does not mirror (coupons, actions).
     Ignore { reason: String },
 }

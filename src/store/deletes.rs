@@ -14,6 +14,10 @@ const DELETE_ANY_PRODUCT: &str = "DELETE FROM products WHERE id = :id RETURNING 
 const DELETE_ORDER: &str = "DELETE FROM orders WHERE id = :id RETURNING date_modified_gmt";
 const DELETE_CUSTOMER: &str = "DELETE FROM customers WHERE id = :id RETURNING date_modified_gmt";
 
+const PRODUCT_VERSION: &str = "SELECT date_modified_gmt FROM products WHERE id = :id";
+const ORDER_VERSION: &str = "SELECT date_modified_gmt FROM orders WHERE id = :id";
+const CUSTOMER_VERSION: &str = "SELECT date_modified_gmt FROM customers WHERE id = :id";
+
 const PRODUCT_IDS: &str = "SELECT id FROM products WHERE type <> 'variation' ORDER BY id";
 const VARIATION_IDS: &str = "SELECT id FROM products WHERE type = 'variation' ORDER BY id";
 const ORDER_IDS: &str = "SELECT id FROM orders ORDER BY id";
@@ -50,6 +54,27 @@ pub fn remove(
         None => Removed::Absent,
         Some(date) => Removed::Was(date.as_deref().and_then(GmtTime::parse)),
     })
+}
+
+/// The version the replica holds of one object: `None` when it holds no
+/// such object, or one without a version. `Resource::Products` covers
+/// products and variations (one id space).
+pub fn held_version(
+    conn: &Connection,
+    resource: Resource,
+    id: UpstreamId,
+) -> Result<Option<GmtTime>, StoreError> {
+    let sql = match resource {
+        Resource::Products | Resource::Variations => PRODUCT_VERSION,
+        Resource::Orders => ORDER_VERSION,
+        Resource::Customers => CUSTOMER_VERSION,
+        _ => return Ok(None),
+    };
+    let found: Option<Option<String>> = conn
+        .prepare_cached(sql)?
+        .query_row(named_params! { ":id": id }, |r| r.get(0))
+        .optional()?;
+    Ok(found.flatten().as_deref().and_then(GmtTime::parse))
 }
 
 /// The ids held for a resource, ascending.

@@ -54,8 +54,8 @@ pub use db::{Inbox, IngestError, Stored};
 pub use schema::INBOX_SCHEMA_VERSION;
 
 use super::StoreError;
-use crate::domain::Resource;
 use crate::domain::webhooks::{DeliveryState, Outcome, ReceivedDelivery, VersionKey};
+use crate::domain::{Resource, UpstreamId};
 
 /// Processed rows kept for deduplication and inspection.
 pub const KEEP_PROCESSED: i64 = 50_000;
@@ -88,7 +88,7 @@ WHERE resource = :resource AND object_id = :object_id AND state IN ('applied', '
 ORDER BY id DESC LIMIT 1";
 const IS_PENDING: &str = "SELECT 1 FROM webhook_inbox WHERE id = :id AND state = 'pending'";
 const REFETCH_WAITING: &str = "
-SELECT id, resource FROM webhook_inbox WHERE state = 'refetch' ORDER BY id";
+SELECT id, resource, object_id FROM webhook_inbox WHERE state = 'refetch' ORDER BY id";
 const PRUNE: &str = "
 DELETE FROM webhook_inbox
 WHERE state NOT IN ('pending', 'refetch') AND id <= (SELECT MAX(id) FROM webhook_inbox) - :keep";
@@ -313,17 +313,38 @@ pub fn seen(conn: &Connection, id: i64, key: &VersionKey) -> Result<bool, StoreE
         .is_some())
 }
 
-/// Deliveries waiting for a refetch, with their resource.
-pub fn refetch_waiting(conn: &Connection) -> Result<Vec<(i64, Resource)>, StoreError> {
+/// A delivery waiting for a refetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefetchWaiting {
+    /// The inbox row.
+    pub id: i64,
+    pub resource: Resource,
+    /// The object to fetch; `None` when the delivery did not say which
+    /// (the object was gone when the shop built it).
+    pub object: Option<UpstreamId>,
+}
+
+/// Deliveries waiting for a refetch, oldest first.
+pub fn refetch_waiting(conn: &Connection) -> Result<Vec<RefetchWaiting>, StoreError> {
     let mut stmt = conn.prepare_cached(REFETCH_WAITING)?;
     let rows = stmt
         .query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+            ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, r)| r.and_then(|r| r.parse().ok()).map(|r| (id, r)))
+        .filter_map(|(id, resource, object)| {
+            Some(RefetchWaiting {
+                id,
+                resource: resource?.parse().ok()?,
+                object: object.filter(|o| *o > 0),
+            })
+        })
         .collect())
 }
 

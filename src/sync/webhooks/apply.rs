@@ -130,6 +130,15 @@ pub fn key_of(instruction: &Instruction) -> Option<VersionKey> {
             modified: None,
         }),
         Instruction::Upsert(records) => version_of(records),
+        Instruction::Fetch {
+            resource,
+            id,
+            modified,
+        } => Some(VersionKey {
+            resource: *resource,
+            id: *id,
+            modified: Some(*modified),
+        }),
         Instruction::Gone { .. } | Instruction::Ignore { .. } => None,
     }
 }
@@ -158,7 +167,11 @@ impl Taken {
     }
 
     fn note(&mut self, key: &VersionKey, state: DeliveryState) {
-        if matches!(state, DeliveryState::Applied | DeliveryState::Stale) {
+        // A version waiting to be fetched is taken too: a copy of it later
+        // in the batch is a duplicate, not a second fetch.
+        let taken = matches!(state, DeliveryState::Applied | DeliveryState::Stale)
+            || (state == DeliveryState::Refetch && key.id != 0);
+        if taken {
             self.versions.insert(key.clone());
             self.last_was_delete
                 .insert((key.resource, key.id), key.modified.is_none());
@@ -204,6 +217,31 @@ pub fn apply_batch(
                 } else {
                     remove(tx, *resource, *id, now_ms)?;
                     DeliveryState::Applied
+                };
+                (state, Some(key), None)
+            }
+            Ok(Instruction::Fetch {
+                resource,
+                id,
+                modified,
+            }) => {
+                let key = VersionKey {
+                    resource: *resource,
+                    id: *id,
+                    modified: Some(*modified),
+                };
+                let state = if taken.seen(&key, item.seen_before) {
+                    DeliveryState::Duplicate
+                } else if tombstones::covers(tx, family(*resource), *id, *modified)?
+                    || deletes::held_version(tx, *resource, *id)?.is_some_and(|v| v >= *modified)
+                {
+                    // Deleted at or after this version, or held at it or
+                    // newer: nothing to fetch.
+                    DeliveryState::Stale
+                } else {
+                    // Fetched by [`super::refetch::settle`], which writes
+                    // what the shop returns through the guard.
+                    DeliveryState::Refetch
                 };
                 (state, Some(key), None)
             }

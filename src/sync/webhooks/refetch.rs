@@ -1,10 +1,15 @@
-//! Settling deliveries whose object was gone when the shop built them.
+//! Settling deliveries that need the shop asked.
 //!
-//! Such a payload is the shop's REST error and does not say which object it
-//! was about. So the replica asks: it lists the ids the shop still has for
-//! that resource (cheap, ids only), and re-fetches by id each object it
-//! holds that the list lacks; one the shop no longer has is removed, one it
-//! still has is written back through the same guard.
+//! - A delivery that names its object but does not carry all of it
+//!   ([`Instruction::Fetch`](crate::domain::webhooks::Instruction::Fetch)):
+//!   the object is fetched by id and written through the same guard as a
+//!   pull; one the shop no longer has is removed.
+//! - A delivery whose object was gone when the shop built it: its payload
+//!   is the shop's REST error and does not say which object it was about.
+//!   So the replica asks: it lists the ids the shop still has for that
+//!   resource (cheap, ids only), and re-fetches by id each object it holds
+//!   that the list lacks; one the shop no longer has is removed, one it
+//!   still has is written back through the same guard.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -32,11 +37,15 @@ pub async fn settle<U: Upstream>(upstream: &U, store: &Store, mirror: &Mirror) -
             return false;
         }
     };
+    let mut named: BTreeMap<(Resource, UpstreamId), Vec<i64>> = BTreeMap::new();
     let mut by_resource: BTreeMap<Resource, Vec<i64>> = BTreeMap::new();
-    for (id, resource) in waiting {
-        by_resource.entry(resource).or_default().push(id);
+    for w in waiting {
+        match w.object {
+            Some(object) => named.entry((w.resource, object)).or_default().push(w.id),
+            None => by_resource.entry(w.resource).or_default().push(w.id),
+        }
     }
-    let mut all_done = true;
+    let mut all_done = fetch_named(upstream, store, mirror, named).await;
     for (resource, ids) in by_resource {
         match check(upstream, store, resource, mirror).await {
             Ok(removed) => {
@@ -76,6 +85,56 @@ pub async fn settle<U: Upstream>(upstream: &U, store: &Store, mirror: &Mirror) -
         }
     }
     all_done
+}
+
+/// Fetches each named object once, however many deliveries named it, and
+/// writes it (or removes it, when the shop no longer has it); then marks
+/// its deliveries settled. Stops at the first failure: the rest wait for
+/// the next try, and an unreachable shop is not asked once per object.
+async fn fetch_named<U: Upstream>(
+    upstream: &U,
+    store: &Store,
+    mirror: &Mirror,
+    named: BTreeMap<(Resource, UpstreamId), Vec<i64>>,
+) -> bool {
+    for ((resource, id), deliveries) in named {
+        let found = match upstream.fetch_one(resource, id).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(%resource, id, error = %e, "fetching a delivered object failed; will retry");
+                return false;
+            }
+        };
+        let mirror = mirror.clone();
+        let written = store
+            .write(move |tx| {
+                let now = unix_millis_now();
+                match found {
+                    None => apply::remove(tx, resource, id, now),
+                    Some(records) => {
+                        if let Some(key) = apply::version_of(&records) {
+                            apply::write_version(tx, &records, &key, &mirror, now)?;
+                        }
+                        Ok(())
+                    }
+                }
+            })
+            .await;
+        let marked = match written {
+            Ok(()) => {
+                store
+                    .inbox()
+                    .write(move |tx| inbox::mark_refetched(tx, &deliveries, unix_millis_now()))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = marked {
+            tracing::error!(%resource, id, error = %e, "cannot record a fetched delivery");
+            return false;
+        }
+    }
+    true
 }
 
 /// Compares ids with the shop and re-fetches the ones it lacks; returns how

@@ -11,22 +11,24 @@
 //! Ids come from `admin_graphql_api_id` where the payload has it (exact),
 //! else from `id`, read as a 64-bit integer and never through a float.
 //!
-//! What a payload does not carry, a delivery cannot bring, and the poll
-//! still does (see the notes on [`instruction`]):
-//! - a variant's `inventory_quantity` is its available stock summed over
-//!   every location, where the pull reads the configured location's;
-//! - a product payload names no collections, so a delivered product is
-//!   written without categories until the next poll of it;
-//! - `inventory_levels/update`, `refunds/create` and collection changes are
-//!   taken and ignored with the reason (the replica keeps no version for
-//!   them to guard, or cannot tell which variant an inventory item is).
+//! A product payload does not carry what the till needs of it: a variant's
+//! `inventory_quantity` is its available stock summed over every location,
+//! where the replica keeps the configured location's, and the payload names
+//! no collections. So a product delivery is read (a malformed one is
+//! refused here) and turned into a fetch of that product by id
+//! ([`Instruction::Fetch`]), written through the same guard as a pull.
+//!
+//! `inventory_levels/update`, `refunds/create` and collection changes are
+//! taken and ignored with the reason (the replica keeps no version for
+//! them to guard, or cannot tell which variant an inventory item is); the
+//! poll brings them.
 
 use serde_json::{Map, Value, json};
 
 use super::wire::{self, DEFAULT_VARIANT_TITLE};
 use crate::domain::batch::Records;
 use crate::domain::webhooks::{Action, Instruction, Subject, Topic};
-use crate::domain::{RawJson, Resource, UpstreamId};
+use crate::domain::{GmtTime, RawJson, Resource, UpstreamId};
 use crate::upstream::UpstreamError;
 
 /// A delivery topic the agent takes, with its REST name
@@ -158,7 +160,7 @@ pub fn instruction(topic: &str, body: &[u8]) -> Result<Instruction, String> {
         OrdersDelete => delete(&map, Resource::Orders, "Order"),
         CustomersDelete => delete(&map, Resource::Customers, "Customer"),
         CollectionsDelete => delete(&map, Resource::Categories, "Collection"),
-        ProductsCreate | ProductsUpdate => product(&map).map(Instruction::Upsert),
+        ProductsCreate | ProductsUpdate => product_fetch(&map),
         OrdersCreate | OrdersUpdated | OrdersCancelled => order(&map).map(Instruction::Upsert),
         CustomersCreate | CustomersUpdate => customer(&map).map(Instruction::Upsert),
         InventoryLevelsUpdate => Ok(Instruction::Ignore {
@@ -319,106 +321,25 @@ fn address(map: Option<&Map<String, Value>>) -> Value {
     })
 }
 
-fn is_default_variant(v: &Map<String, Value>) -> bool {
-    v.get("title").and_then(Value::as_str) == Some(DEFAULT_VARIANT_TITLE)
-}
-
-/// A REST variant as the pull's `ProductVariant` node. Its stock is
-/// `inventory_quantity`, the available quantity over all locations.
-fn variant_node(
-    v: &Map<String, Value>,
-    product_gid: &str,
-    only_default: bool,
-    option_names: &[String],
-) -> Result<Value, String> {
-    let selected: Vec<Value> = option_names
-        .iter()
-        .enumerate()
-        .filter_map(|(i, name)| {
-            let value = v.get(&format!("option{}", i + 1))?.as_str()?;
-            Some(json!({ "name": name, "value": value }))
-        })
-        .collect();
-    let inventory_item = match v.get("inventory_quantity").and_then(Value::as_i64) {
-        // `inventory_management` is gone from recent payloads; where it is
-        // there, `null` means the stock is not tracked.
-        Some(q) if !matches!(v.get("inventory_management"), Some(Value::Null)) => json!({
-            "tracked": true,
-            "inventoryLevel": { "quantities": [{ "name": "available", "quantity": q }] },
-        }),
-        _ => json!({ "tracked": false, "inventoryLevel": null }),
-    };
-    Ok(json!({
-        "id": gid_of(v, "ProductVariant")?,
-        "updatedAt": text(v, "updated_at"),
-        "title": text(v, "title"),
-        "sku": text(v, "sku"),
-        "barcode": text(v, "barcode"),
-        "price": v.get("price").cloned().unwrap_or(Value::Null),
-        "compareAtPrice": v.get("compare_at_price").cloned().unwrap_or(Value::Null),
-        "taxable": v.get("taxable").and_then(Value::as_bool).unwrap_or(true),
-        "inventoryPolicy": upper(v, "inventory_policy"),
-        "createdAt": text(v, "created_at"),
-        "selectedOptions": selected,
-        "product": { "id": product_gid, "hasOnlyDefaultVariant": only_default },
-        "inventoryItem": inventory_item,
-    }))
-}
-
-/// `products/create|update`: the product, and its variants as variations
-/// when it has more than the default one (all in one record list: the
-/// replica keeps both in one table, each row behind its own guard).
-fn product(map: &Map<String, Value>) -> Result<Records, String> {
-    let product_gid = gid_of(map, "Product")?;
-    let variants: Vec<&Map<String, Value>> = list(map, "variants").collect();
-    let only_default = variants.len() == 1 && is_default_variant(variants[0]);
-    let options: Vec<(String, Value)> = list(map, "options")
-        .map(|o| {
-            let name = o
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
-            let values = o.get("values").cloned().unwrap_or_else(|| json!([]));
-            (name, values)
-        })
-        .collect();
-    let option_names: Vec<String> = options.iter().map(|(n, _)| n.clone()).collect();
-    let node = json!({
-        "id": product_gid,
-        "updatedAt": text(map, "updated_at"),
-        "title": text(map, "title"),
-        "handle": text(map, "handle"),
-        "status": upper(map, "status"),
-        "tags": tags(map),
-        "createdAt": text(map, "created_at"),
-        "hasOnlyDefaultVariant": only_default,
-        "options": options
-            .iter()
-            .map(|(name, values)| json!({ "name": name, "values": values }))
-            .collect::<Vec<_>>(),
-    });
-    let variant_nodes = variants
-        .iter()
-        .map(|v| variant_node(v, &product_gid, only_default, &option_names))
-        .collect::<Result<Vec<_>, _>>()?;
-    let (w, raw): (wire::WireProduct, RawJson) = read(node, "product")?;
-    let default = if only_default {
-        let (v, _): (wire::WireVariant, RawJson) = read(variant_nodes[0].clone(), "variant")?;
-        Some(v)
-    } else {
-        None
-    };
-    let parent = wire::product(&w, raw, Vec::new(), default.as_ref()).map_err(describe)?;
-    let parent_id = parent.id;
-    let mut records = vec![parent];
-    if !only_default {
-        for node in variant_nodes {
-            let (v, raw): (wire::WireVariant, RawJson) = read(node, "variant")?;
-            records.push(wire::variation(&v, raw, Some(parent_id)).map_err(describe)?);
+/// `products/create|update`: a fetch of that product at the version the
+/// payload carries (its id exact, its `updated_at` a date-time).
+fn product_fetch(map: &Map<String, Value>) -> Result<Instruction, String> {
+    let id = object_id(map, "Product")?;
+    let modified = match map.get("updated_at") {
+        Some(Value::String(s)) => GmtTime::parse(s)
+            .ok_or_else(|| format!("product {id}: updated_at {s:?} is not a date-time"))?,
+        Some(other) => {
+            return Err(format!(
+                "product {id}: updated_at {other} is not a date-time"
+            ));
         }
-    }
-    Ok(Records::Products(records))
+        None => return Err(format!("product {id} has no updated_at")),
+    };
+    Ok(Instruction::Fetch {
+        resource: Resource::Products,
+        id,
+        modified,
+    })
 }
 
 /// `customers/create|update`.

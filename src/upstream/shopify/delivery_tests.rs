@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::domain::GmtTime;
-use crate::domain::catalog::ProductKind;
 
 fn payload(name: &str) -> Vec<u8> {
     let path = format!(
@@ -55,57 +54,66 @@ fn the_subscribed_topics_are_the_agents_nine_that_shopify_delivers() {
 }
 
 #[test]
-fn a_product_update_is_the_product_and_its_variants_with_exact_ids() {
-    let Records::Products(rows) = upsert("products/update", "products-update") else {
-        panic!("not products");
-    };
-    assert_eq!(rows.len(), 3, "the product and two variants");
-    let p = &rows[0];
-    // The gid, not the rounded `id` beside it (788032119674292900).
-    assert_eq!(p.id, 788032119674292922);
-    assert_eq!(p.kind, ProductKind::Variable);
-    assert_eq!(p.name, "Example T-Shirt");
-    assert_eq!(p.status, "publish");
-    // 2021-12-31T19:00:00-05:00 is midnight UTC.
-    assert_eq!(
-        p.date_modified,
-        GmtTime::parse("2022-01-01T00:00:00Z").unwrap()
-    );
-    let tags = p.meta.iter().find(|m| m.key == wire::META_TAGS).unwrap();
-    assert_eq!(tags.value, json!(["example", "mens", "t-shirt"]));
-    let small = &rows[1];
-    assert_eq!(small.id, 642667041472713922);
-    assert_eq!(small.parent_id, p.id);
-    assert_eq!(small.kind, ProductKind::Variation);
-    assert_eq!(small.name, "Small");
-    // compare_at_price 24.99 over price 19.99: on sale.
-    assert_eq!(small.regular_price, Some("24.99".parse().unwrap()));
-    assert_eq!(small.sale_price, Some("19.99".parse().unwrap()));
-    assert_eq!(small.stock_quantity, Some(75));
-    assert_eq!(
-        small.date_modified,
-        GmtTime::parse("2021-12-31T00:00:00Z").unwrap()
-    );
-    assert_eq!(rows[2].id, 757650484644203962);
+fn a_product_delivery_is_a_fetch_of_that_product_at_its_version_with_its_exact_id() {
+    for topic in ["products/update", "products/create"] {
+        assert_eq!(
+            instruction(topic, &payload("products-update")).unwrap(),
+            Instruction::Fetch {
+                resource: Resource::Products,
+                // The gid, not the rounded `id` beside it (788032119674292900).
+                id: 788032119674292922,
+                // 2021-12-31T19:00:00-05:00 is midnight UTC.
+                modified: GmtTime::parse("2022-01-01T00:00:00Z").unwrap(),
+            },
+            "{topic}"
+        );
+    }
 }
 
 #[test]
-fn a_product_with_only_the_default_variant_is_simple_and_carries_its_price() {
-    let mut value: Value = serde_json::from_slice(&payload("products-update")).unwrap();
-    let variants = value["variants"].as_array_mut().unwrap();
-    variants.truncate(1);
-    variants[0]["title"] = json!("Default Title");
-    variants[0]["sku"] = json!("TEE-1");
-    let body = serde_json::to_vec(&value).unwrap();
-    let Instruction::Upsert(Records::Products(rows)) =
-        instruction("products/create", &body).unwrap()
-    else {
-        panic!("not products");
-    };
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].kind, ProductKind::Simple);
-    assert_eq!(rows[0].sku.as_deref(), Some("TEE-1"));
-    assert_eq!(rows[0].price, Some("19.99".parse().unwrap()));
+fn a_product_delivery_without_a_readable_version_is_refused_precisely() {
+    let base: Value = serde_json::from_slice(&payload("products-update")).unwrap();
+    let cases: [(&str, Option<Value>, &str); 3] = [
+        (
+            "missing",
+            None,
+            "product 788032119674292922 has no updated_at",
+        ),
+        (
+            "not a date",
+            Some(json!("yesterday")),
+            "product 788032119674292922: updated_at \"yesterday\" is not a date-time",
+        ),
+        (
+            "a number",
+            Some(json!(1640995200)),
+            "product 788032119674292922: updated_at 1640995200 is not a date-time",
+        ),
+    ];
+    for (what, updated_at, error) in cases {
+        let mut value = base.clone();
+        match updated_at {
+            Some(v) => value["updated_at"] = v,
+            None => {
+                value.as_object_mut().unwrap().remove("updated_at");
+            }
+        }
+        let body = serde_json::to_vec(&value).unwrap();
+        assert_eq!(
+            instruction("products/update", &body).unwrap_err(),
+            error,
+            "{what}"
+        );
+    }
+    let mut no_id = base.clone();
+    let map = no_id.as_object_mut().unwrap();
+    map.remove("id");
+    map.remove("admin_graphql_api_id");
+    let body = serde_json::to_vec(&no_id).unwrap();
+    assert_eq!(
+        instruction("products/update", &body).unwrap_err(),
+        "the Product has no id"
+    );
 }
 
 #[test]

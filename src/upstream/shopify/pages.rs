@@ -352,6 +352,50 @@ impl ShopifyClient {
         })
     }
 
+    /// One product by id with every variant (a variation record each,
+    /// unless it has only the default variant) and its stock at the
+    /// configured location; `None` when the shop has no such product.
+    pub async fn product_by_id(&self, id: UpstreamId) -> Result<Option<Records>, UpstreamError> {
+        let location = self.location_id().await?;
+        let answer = self
+            .query(
+                &queries::product_by_id(location),
+                json!({ "id": wire::gid("Product", id) }),
+            )
+            .await
+            .map_err(UpstreamError::from)?;
+        let mut node = match answer.data.get("product") {
+            Some(Value::Object(_)) => answer.data["product"].clone(),
+            _ => return Ok(None),
+        };
+        self.complete_nested(
+            &mut node,
+            "collections",
+            "product",
+            queries::PRODUCT_COLLECTIONS_REST,
+        )
+        .await?;
+        self.complete_nested(
+            &mut node,
+            "variants",
+            "product",
+            &queries::product_variants_rest(location),
+        )
+        .await?;
+        let Records::Products(mut out) = records(Resource::Products, std::slice::from_ref(&node))?
+        else {
+            unreachable!("a products page maps to products");
+        };
+        let parent = out.first().map_or(id, |p| p.id);
+        for v in nested_nodes(&node, "variants") {
+            let (v, raw) = read_node::<wire::WireVariant>(&v, "variant")?;
+            if !v.is_default() {
+                out.push(wire::variation(&v, raw, Some(parent))?);
+            }
+        }
+        Ok(Some(Records::Products(out)))
+    }
+
     /// Reads the rest of `node.{field}` (a nested connection whose page
     /// said there is more) with `document`, asking `{root_field}(id:)`.
     async fn complete_nested(

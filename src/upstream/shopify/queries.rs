@@ -206,6 +206,32 @@ pub fn refunds_page() -> String {
 /// The rest of a product's collections, past the first page.
 pub const PRODUCT_COLLECTIONS_REST: &str = "query ProductCollectionsRest($id: ID!, $after: String) { product(id: $id) { collections(first: 250, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } } }";
 
+/// Variants asked per page when one product is fetched whole.
+pub const VARIANTS_PER_PRODUCT: u16 = 250;
+
+/// One product by id, read straight (not through the search index, which
+/// trails a new product): its fields, collections, and every variant.
+pub fn product_by_id(location: UpstreamId) -> String {
+    format!(
+        "query ProductById($id: ID!) {{ product(id: $id) {{ {PRODUCT_FIELDS} {} {} }} }}",
+        nested(
+            "variants",
+            VARIANTS_PER_PRODUCT,
+            &variant_fields(location),
+            Shape::Page
+        ),
+        nested("collections", COLLECTIONS_PER_PRODUCT, "id", Shape::Page)
+    )
+}
+
+/// The rest of a product's variants, past the first page.
+pub fn product_variants_rest(location: UpstreamId) -> String {
+    format!(
+        "query ProductVariantsRest($id: ID!, $after: String) {{ product(id: $id) {{ variants(first: {VARIANTS_PER_PRODUCT}, after: $after) {{ nodes {{ {} }} pageInfo {{ hasNextPage endCursor }} }} }} }}",
+        variant_fields(location)
+    )
+}
+
 /// The rest of an order's lines, past the first page.
 pub fn order_lines_rest() -> String {
     format!(

@@ -57,6 +57,8 @@ fn page_documents() -> Vec<(&'static str, String)> {
         ("deletions", PRODUCT_DELETIONS_PAGE.to_owned()),
         ("collections rest", PRODUCT_COLLECTIONS_REST.to_owned()),
         ("lines rest", order_lines_rest()),
+        ("product by id", product_by_id(7)),
+        ("product variants rest", product_variants_rest(7)),
         ("locations", LOCATIONS.to_owned()),
         ("probe", SHOP_PROBE.to_owned()),
         ("primary location", PRIMARY_LOCATION.to_owned()),

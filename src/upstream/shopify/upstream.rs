@@ -512,6 +512,10 @@ impl Upstream for ShopifyClient {
                 "{resource} cannot be fetched one by one from a Shopify shop"
             )));
         }
+        // Straight by id: the search index trails a new product.
+        if resource == Resource::Products {
+            return self.product_by_id(id).await;
+        }
         let q = format!("id:{id}");
         let page = ShopifyClient::page(self, resource, None, 1, Some(&q)).await?;
         let mut records = page.records;
