@@ -85,6 +85,16 @@ pub trait UpstreamWrites: Send + Sync + 'static {
         since: GmtTime,
     ) -> impl Future<Output = Result<Option<CreatedOrder>, UpstreamError>> + Send;
 
+    /// How much longer a miss of [`UpstreamWrites::find_order`] may still be
+    /// the shop's search trailing a new order, for an attempt that began
+    /// at `since` + [`LOOKUP_MARGIN`]. Zero (the default) when a miss means
+    /// the order is not there. While it is not zero, the replayer looks
+    /// again later instead of sending again, and frees its slot meanwhile.
+    fn order_search_lag_left(&self, since: GmtTime) -> Duration {
+        let _ = since;
+        Duration::ZERO
+    }
+
     /// Refunds `ret` on `order_id`; `lines` maps the return's line refs to
     /// the order's upstream line ids.
     fn create_refund(

@@ -275,7 +275,13 @@ async fn settle<U: UpstreamWrites>(
                 .await
                 .map(Some)
                 .map_err(as_store),
-            None => Ok(None),
+            None => match upstream.order_search_lag_left(since) {
+                left if left.is_zero() => Ok(None),
+                left => search_again(store, entry, left)
+                    .await
+                    .map(Some)
+                    .map_err(as_store),
+            },
         },
         Payload::Refund(ret) => {
             let target = order_target(store, ret.order, Vec::new())
@@ -378,6 +384,50 @@ async fn failed(
     effects::park(store, entry, &code, &message).await?;
     Ok(Outcome::Rejected)
 }
+
+/// A sale not found while the shop's search may still trail it: looked
+/// for again later (never sent meanwhile), without pausing the rest.
+async fn search_again(
+    store: &Store,
+    entry: &OutboxEntry,
+    left: Duration,
+) -> Result<Outcome, StoreError> {
+    let delay = (left / 4)
+        .clamp(SEARCH_AGAIN_MIN, SEARCH_AGAIN_MAX)
+        .min(left);
+    let now = unix_millis_now();
+    let next = now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
+    let id = entry.id;
+    let message = format!(
+        "not found yet; the shop's order search may trail a new order for {}s more, so it is looked for again before any resend",
+        left.as_secs()
+    );
+    tracing::info!(
+        delay_ms = delay.as_millis() as u64,
+        "sale not found yet: looking again later"
+    );
+    store
+        .write(move |tx| {
+            outbox::set_state(
+                tx,
+                id,
+                EntryState::Unknown,
+                next,
+                Some(("searching", &message)),
+                now,
+            )
+        })
+        .await?;
+    Ok(Outcome::Waiting {
+        pause: false,
+        retry_after: None,
+        needs_fix: false,
+    })
+}
+
+/// Bounds of the pause between two searches for a sale.
+const SEARCH_AGAIN_MIN: Duration = Duration::from_millis(500);
+const SEARCH_AGAIN_MAX: Duration = Duration::from_secs(15);
 
 async fn wait(
     store: &Store,

@@ -26,6 +26,8 @@ struct Scripted {
     creates: Mutex<Vec<Result<(), WriteFailure>>>,
     /// What a key lookup finds.
     found: Mutex<Option<UpstreamId>>,
+    /// What `order_search_lag_left` answers.
+    lag_left: Mutex<std::time::Duration>,
     calls: Mutex<Vec<&'static str>>,
 }
 
@@ -98,6 +100,9 @@ impl UpstreamWrites for Scripted {
     async fn find_order(&self, _: Uuid, _: GmtTime) -> Result<Option<CreatedOrder>, UpstreamError> {
         self.calls.lock().unwrap().push("find_order");
         Ok(self.found.lock().unwrap().map(order))
+    }
+    fn order_search_lag_left(&self, _: GmtTime) -> std::time::Duration {
+        *self.lag_left.lock().unwrap()
     }
     async fn create_refund(
         &self,
@@ -266,6 +271,53 @@ async fn an_unknown_outcome_not_found_at_the_shop_is_sent_again() {
     );
     let e = load(&store, id).await;
     assert_eq!((e.state, e.attempts), (EntryState::Confirmed, 2));
+}
+
+#[tokio::test]
+async fn a_miss_while_the_search_may_trail_is_looked_for_again_later_not_sent() {
+    let (_dir, store, id) = queued_sale().await;
+    let shop = Scripted::default();
+    shop.creates.lock().unwrap().push(Err(transient(true)));
+    send_one(&shop, &store, &policy(), load(&store, id).await)
+        .await
+        .unwrap();
+    // The shop's search may trail the order for 60 s more: not sent again,
+    // looked for again in a while, and the rest of the outbox not paused.
+    *shop.lag_left.lock().unwrap() = std::time::Duration::from_secs(60);
+    due_now(&store, id).await;
+    let before = unix_millis_now();
+    let out = send_one(&shop, &store, &policy(), load(&store, id).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        Outcome::Waiting {
+            pause: false,
+            retry_after: None,
+            needs_fix: false
+        }
+    );
+    let e = load(&store, id).await;
+    assert_eq!(e.state, EntryState::Unknown);
+    assert_eq!(e.error_code.as_deref(), Some("searching"));
+    let wait = e.next_attempt_at - before;
+    assert!(
+        (14_000..=16_000).contains(&wait),
+        "looked for again in {wait} ms"
+    );
+    assert_eq!(shop.calls(), vec!["create_order", "find_order"]);
+
+    // Found on a later look: confirmed, never sent twice.
+    *shop.found.lock().unwrap() = Some(501);
+    due_now(&store, id).await;
+    send_one(&shop, &store, &policy(), load(&store, id).await)
+        .await
+        .unwrap();
+    assert_eq!(load(&store, id).await.state, EntryState::Confirmed);
+    assert_eq!(
+        shop.calls(),
+        vec!["create_order", "find_order", "find_order"]
+    );
 }
 
 #[tokio::test]

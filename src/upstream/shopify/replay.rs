@@ -3,16 +3,16 @@
 //!
 //! How each write is made safe to send twice:
 //! - a sale (`orderCreate`, no idempotency key at Shopify) is found by its
-//!   `sourceIdentifier`. Order search lags creation, so [`find_order`]
-//!   keeps asking until the client's search-lag window
+//!   `sourceIdentifier`. Order search lags creation, so a miss is final
+//!   only once the client's search-lag window
 //!   ([`SEARCH_LAG_WINDOW`](super::writes::SEARCH_LAG_WINDOW) by default)
-//!   has passed *since the attempt began*: the replayer asks with
-//!   `since` = the attempt's start minus
-//!   [`LOOKUP_MARGIN`], and the
-//!   window is measured from that start, so a miss answered to the
-//!   replayer (which then sends again) is never earlier than the window
-//!   after the send it may duplicate, across restarts too (the start is
-//!   kept with the entry);
+//!   has passed *since the attempt began*
+//!   ([`order_search_lag_left`]); until then the replayer looks again
+//!   later, without holding a slot. The replayer asks with `since` = the
+//!   attempt's start minus [`LOOKUP_MARGIN`], and the window is measured
+//!   from that start, so a miss taken as final (the sale is then sent
+//!   again) is never earlier than the window after the send it may
+//!   duplicate, across restarts too (the start is kept with the entry);
 //! - a return (`refundCreate`) is sent with the outbox key as its
 //!   `@idempotent` key, and found by the key written in its note;
 //! - a stock count is an absolute `inventorySetQuantities` that names the
@@ -23,7 +23,7 @@
 //!   setting either twice is harmless. Shopify has no direct equivalent
 //!   of the other till statuses; they are refused with `status_unsupported`.
 //!
-//! [`find_order`]: UpstreamWrites::find_order
+//! [`order_search_lag_left`]: UpstreamWrites::order_search_lag_left
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -177,15 +177,15 @@ impl UpstreamWrites for ShopifyClient {
     async fn find_order(
         &self,
         key: Uuid,
-        since: GmtTime,
+        _since: GmtTime,
     ) -> Result<Option<CreatedOrder>, UpstreamError> {
-        let window = self.search_window_left(since);
-        let found = if window.is_zero() {
-            ShopifyClient::find_order(self, key).await?
-        } else {
-            self.find_order_settled(key, window).await?
-        };
-        Ok(found.map(taken_at_till))
+        Ok(ShopifyClient::find_order(self, key)
+            .await?
+            .map(taken_at_till))
+    }
+
+    fn order_search_lag_left(&self, since: GmtTime) -> Duration {
+        self.search_window_left(since)
     }
 
     async fn create_refund(

@@ -5,8 +5,8 @@
 //!   goes in as `sourceIdentifier` and as a `possync.key` metafield, and an
 //!   attempt whose outcome is unknown is settled with
 //!   `orders(query: "source_identifier:'…'")`. Search lags creation, so a
-//!   miss is asked again over [`SEARCH_LAG_WINDOW`] before the caller may
-//!   resend. The order takes stock (`DECREMENT_IGNORING_POLICY`: the goods
+//!   miss is final only after [`SEARCH_LAG_WINDOW`]; before that the caller
+//!   asks again later instead of resending. The order takes stock (`DECREMENT_IGNORING_POLICY`: the goods
 //!   already left the shop), a sale completed at the till is fulfilled at
 //!   the till's location (so the stock is taken there), and a paid sale
 //!   carries its payment as a SALE transaction.
@@ -20,7 +20,7 @@
 //! Failures say whether the write may have happened ([`WriteFailure`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -430,28 +430,6 @@ impl ShopifyClient {
             .find(|n| n["sourceIdentifier"].as_str() == Some(key.as_str()))
             .map(created)
             .transpose()
-    }
-
-    /// [`ShopifyClient::find_order`] asked again, with growing pauses,
-    /// until `window` has passed: only then is a miss taken as "not there".
-    pub async fn find_order_settled(
-        &self,
-        key: Uuid,
-        window: Duration,
-    ) -> Result<Option<CreatedOrder>, UpstreamError> {
-        let started = Instant::now();
-        let mut wait = (window / 16).max(Duration::from_millis(1));
-        loop {
-            if let Some(found) = self.find_order(key).await? {
-                return Ok(Some(found));
-            }
-            let left = window.saturating_sub(started.elapsed());
-            if left.is_zero() {
-                return Ok(None);
-            }
-            tokio::time::sleep(wait.min(left)).await;
-            wait = wait.mul_f64(1.5);
-        }
     }
 
     /// Refunds `ret` on `order_id` with `key` as the idempotency key: the
