@@ -514,12 +514,29 @@ async fn a_sale_picked_up_later_is_open_until_handed_over_then_closed() {
         })
         .await
         .unwrap();
+    let after_sale = t.available(p.id).await;
     t.waker.wake();
     t.wait_state(done.outbox_id, EntryState::Confirmed).await;
-    assert!(
-        t.sim.node(&gid).unwrap()["closedAt"].is_string(),
-        "closed at the shop"
+    let node = t.sim.node(&gid).unwrap();
+    assert!(node["closedAt"].is_string(), "closed at the shop");
+    assert_eq!(
+        node["displayFulfillmentStatus"], "FULFILLED",
+        "handed over: not left waiting to ship"
     );
+    let fulfilment_orders = node["fulfillmentOrders"]["__conn"].as_array().unwrap();
+    assert_eq!(fulfilment_orders.len(), 1);
+    let fo = t.sim.node(fulfilment_orders[0].as_str().unwrap()).unwrap();
+    assert_eq!(fo["status"], "CLOSED");
+    assert_eq!(node["fulfillments"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        t.available(p.id).await,
+        after_sale,
+        "the stock was taken by the sale, not again by the handover"
+    );
+    // Sent again (an answer lost): nothing is fulfilled twice.
+    t.client.set_order_status(order, "completed").await.unwrap();
+    let node = t.sim.node(&gid).unwrap();
+    assert_eq!(node["fulfillments"].as_array().unwrap().len(), 1);
     t.stop().await;
 }
 

@@ -38,6 +38,7 @@ pub enum Applied {
 /// The mutations modelled here.
 pub const MODELLED: &[&str] = &[
     "orderCreate",
+    "fulfillmentCreate",
     "orderClose",
     "orderOpen",
     "refundCreate",
@@ -205,6 +206,7 @@ fn apply_one(
     }
     let outcome = match name {
         "orderCreate" => order_create(store, state, args, cx),
+        "fulfillmentCreate" => fulfillment_create(store, state, args, cx),
         "orderClose" => order_close(store, args, cx, true),
         "orderOpen" => order_close(store, args, cx, false),
         "refundCreate" => refund_create(store, state, args, cx),
@@ -235,6 +237,7 @@ fn empty_payload(name: &str, error: Value) -> Value {
     let object = match name {
         "orderCreate" | "orderClose" | "orderOpen" => "order",
         "refundCreate" => "refund",
+        "fulfillmentCreate" => "fulfillment",
         "inventoryAdjustQuantities" | "inventorySetQuantities" => "inventoryAdjustmentGroup",
         _ => "customer",
     };
@@ -589,6 +592,32 @@ fn order_create(
         str::to_owned,
     );
     let billing = address(&input["billingAddress"]);
+    // The order's one fulfillment order, at the location it takes stock
+    // from: closed when the order was fulfilled as it was made, open (to
+    // be fulfilled later) otherwise.
+    let assigned = fulfil_at
+        .clone()
+        .or_else(|| {
+            resolved
+                .iter()
+                .find_map(|(_, _, _, level)| level.as_ref())
+                .and_then(|lv| store.node(lv))
+                .and_then(|lv| lv["location"]["__ref"].as_str().map(str::to_owned))
+        })
+        .or_else(|| store.list("Location").first().cloned());
+    let fo = format!("gid://shopify/FulfillmentOrder/{}", state.id());
+    store.nodes.insert(
+        fo.clone(),
+        json!({
+            "__typename": "FulfillmentOrder", "id": fo,
+            "status": if fulfil_at.is_some() { "CLOSED" } else { "OPEN" },
+            "requestStatus": "UNSUBMITTED",
+            "createdAt": datetime(now), "updatedAt": datetime(now),
+            "orderId": order_gid, "orderName": input["name"],
+            "assignedLocation": {"location": assigned.map_or(Value::Null, |l| json!({"__ref": l}))},
+            "lineItems": {"__conn": line_refs.clone()},
+        }),
+    );
     add_node(
         store,
         "Order",
@@ -611,11 +640,116 @@ fn order_create(
             "totalRefundedSet": bag(0, &currency),
             "customer": input["customerId"].as_str().map_or(Value::Null, |c| json!({"__ref": c})),
             "lineItems": {"__conn": line_refs}, "refunds": [], "transactions": transactions,
+            "fulfillmentOrders": {"__conn": [fo]}, "fulfillments": [],
             "risk": {"recommendation": "NONE", "assessments": []},
             "__indexedAt": cx.now_ms + cx.search_lag_ms,
         }),
     );
     Applied::Payload(json!({"order": {"__ref": order_gid}, "userErrors": []}))
+}
+
+/// `fulfillmentCreate`: every line of each named fulfillment order handed
+/// over (the sim fulfils whole fulfillment orders, as the client asks); the
+/// order is FULFILLED once none of its fulfillment orders is open. Stock
+/// was taken when the order was made, so levels do not move here.
+fn fulfillment_create(
+    store: &mut Store,
+    state: &mut WriteState,
+    args: &Value,
+    cx: &MutationCx<'_>,
+) -> Applied {
+    const NAME: &str = "fulfillmentCreate";
+    let now = datetime(cx.now_ms / 1000);
+    let wanted = args["fulfillment"]["lineItemsByFulfillmentOrder"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if wanted.is_empty() {
+        return refused(
+            NAME,
+            user_error(
+                Some(vec!["fulfillment", "lineItemsByFulfillmentOrder"]),
+                "Line items by fulfillment order can't be blank",
+                None,
+            ),
+        );
+    }
+    let mut ids = Vec::new();
+    for (i, w) in wanted.iter().enumerate() {
+        let id = w["fulfillmentOrderId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let index = i.to_string();
+        let field = Some(vec![
+            "fulfillment",
+            "lineItemsByFulfillmentOrder",
+            &index,
+            "fulfillmentOrderId",
+        ]);
+        let Some(fo) = store
+            .node(&id)
+            .filter(|n| n["__typename"] == "FulfillmentOrder")
+        else {
+            return refused(
+                NAME,
+                user_error(field, "Fulfillment order does not exist.", None),
+            );
+        };
+        let status = fo["status"].as_str().unwrap_or_default();
+        if !matches!(status, "OPEN" | "IN_PROGRESS") {
+            return refused(
+                NAME,
+                user_error(
+                    field,
+                    &format!(
+                        "Fulfillment order {} has an unfulfillable status= {}.",
+                        id.rsplit('/').next().unwrap_or_default(),
+                        status.to_ascii_lowercase()
+                    ),
+                    None,
+                ),
+            );
+        }
+        ids.push(id);
+    }
+    let fulfillment = format!("gid://shopify/Fulfillment/{}", state.id());
+    let mut orders = Vec::new();
+    for id in &ids {
+        if let Some(fo) = store.nodes.get_mut(id) {
+            fo["status"] = json!("CLOSED");
+            fo["updatedAt"] = json!(now);
+            orders.push(fo["orderId"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    store.nodes.insert(
+        fulfillment.clone(),
+        json!({
+            "__typename": "Fulfillment", "id": fulfillment, "status": "SUCCESS",
+            "createdAt": now, "updatedAt": now, "name": fulfillment.rsplit('/').next(),
+        }),
+    );
+    for order in orders {
+        let open = store.node(&order).is_some_and(|o| {
+            o["fulfillmentOrders"]["__conn"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter_map(|f| store.node(f))
+                .any(|f| matches!(f["status"].as_str(), Some("OPEN" | "IN_PROGRESS")))
+        });
+        if let Some(o) = store.nodes.get_mut(&order) {
+            if !open {
+                o["displayFulfillmentStatus"] = json!("FULFILLED");
+            }
+            if let Some(list) = o["fulfillments"].as_array_mut() {
+                list.push(json!({"__ref": fulfillment}));
+            }
+            o["updatedAt"] = json!(now);
+        }
+    }
+    Applied::Payload(json!({"fulfillment": {"__ref": fulfillment}, "userErrors": []}))
 }
 
 fn order_close(store: &mut Store, args: &Value, cx: &MutationCx<'_>, close: bool) -> Applied {

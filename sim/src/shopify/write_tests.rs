@@ -487,3 +487,78 @@ async fn inventory_refusals_match_the_captured_errors() {
     }
     sim.shutdown().await;
 }
+
+const FULFIL: &str = "mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { fulfillment { id status } userErrors { field message } } }";
+const FULFILMENT_ORDERS: &str = "query($id: ID!) { order(id: $id) { displayFulfillmentStatus fulfillmentOrders(first: 5) { nodes { id status } } } }";
+
+#[tokio::test]
+async fn an_order_made_unfulfilled_is_fulfilled_once_and_bad_fulfilments_change_nothing() {
+    let sim = lagging(Duration::ZERO).await;
+    let (variant, _, here, _) = shelf(&sim).await;
+    let mut input = order_input(&variant, &here, "later");
+    input["order"]
+        .as_object_mut()
+        .unwrap()
+        .remove("fulfillment");
+    let (_, b) = post(&sim, V, ORDER_CREATE, input).await;
+    let order = b["data"]["orderCreate"]["order"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, b) = post(&sim, V, FULFILMENT_ORDERS, json!({"id": order})).await;
+    assert_eq!(
+        b["data"]["order"]["displayFulfillmentStatus"],
+        "UNFULFILLED"
+    );
+    let fo = b["data"]["order"]["fulfillmentOrders"]["nodes"][0].clone();
+    assert_eq!(fo["status"], "OPEN");
+    let fo = fo["id"].as_str().unwrap().to_owned();
+
+    // Refused, each with its field, nothing changed.
+    let unknown = json!({"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": "gid://shopify/FulfillmentOrder/1"}]}});
+    let (_, b) = post(&sim, V, FULFIL, unknown).await;
+    assert_eq!(
+        b["data"]["fulfillmentCreate"]["userErrors"][0]["message"],
+        "Fulfillment order does not exist."
+    );
+    assert!(b["data"]["fulfillmentCreate"]["fulfillment"].is_null());
+    let (_, b) = post(
+        &sim,
+        V,
+        FULFIL,
+        json!({"f": {"lineItemsByFulfillmentOrder": []}}),
+    )
+    .await;
+    assert_eq!(
+        b["data"]["fulfillmentCreate"]["userErrors"][0]["field"],
+        json!(["fulfillment", "lineItemsByFulfillmentOrder"])
+    );
+    let (_, b) = post(&sim, V, FULFILMENT_ORDERS, json!({"id": order})).await;
+    assert_eq!(
+        b["data"]["order"]["fulfillmentOrders"]["nodes"][0]["status"],
+        "OPEN"
+    );
+
+    let one = json!({"f": {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo}]}});
+    let (_, b) = post(&sim, V, FULFIL, one.clone()).await;
+    assert_eq!(
+        b["data"]["fulfillmentCreate"]["fulfillment"]["status"],
+        "SUCCESS"
+    );
+    let (_, b) = post(&sim, V, FULFILMENT_ORDERS, json!({"id": order})).await;
+    assert_eq!(b["data"]["order"]["displayFulfillmentStatus"], "FULFILLED");
+    assert_eq!(
+        b["data"]["order"]["fulfillmentOrders"]["nodes"][0]["status"],
+        "CLOSED"
+    );
+    // Twice: the closed fulfillment order is refused.
+    let (_, b) = post(&sim, V, FULFIL, one).await;
+    let message = b["data"]["fulfillmentCreate"]["userErrors"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.contains("unfulfillable status= closed"),
+        "{message}"
+    );
+    sim.shutdown().await;
+}

@@ -94,6 +94,8 @@ fn page_documents() -> Vec<(&'static str, String)> {
         ("order refunds", r::order_refunds()),
         ("customer update", r::customer_update()),
         ("inventory set", r::INVENTORY_SET.to_owned()),
+        ("fulfillment orders", r::FULFILLMENT_ORDERS.to_owned()),
+        ("fulfillment create", r::FULFILLMENT_CREATE.to_owned()),
         (
             "webhook list",
             crate::upstream::shopify::webhook_admin::list_document(),

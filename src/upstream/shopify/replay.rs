@@ -20,7 +20,10 @@
 //! - a customer is found by email (an email already registered is that
 //!   customer);
 //! - a status is `orderClose` ("completed") or `orderOpen` ("processing"):
-//!   setting either twice is harmless. Shopify has no direct equivalent
+//!   setting either twice is harmless. "Completed" first fulfils what is
+//!   still open (a sale picked up later is handed over now): each open
+//!   fulfillment order with `fulfillmentCreate`; a closed one is skipped,
+//!   so a resend fulfils nothing twice. Shopify has no direct equivalent
 //!   of the other till statuses; they are refused with `status_unsupported`.
 //!
 //! [`order_search_lag_left`]: UpstreamWrites::order_search_lag_left
@@ -73,6 +76,12 @@ pub fn customer_update() -> String {
         queries::customer_fields()
     )
 }
+
+/// An order's fulfillment orders with their state.
+pub const FULFILLMENT_ORDERS: &str = "query FulfillmentOrders($id: ID!) { order(id: $id) { id fulfillmentOrders(first: 50) { nodes { id status } } } }";
+
+/// One fulfillment order handed over whole (no line list: all its lines).
+pub const FULFILLMENT_CREATE: &str = "mutation FulfillmentCreate($fulfillment: FulfillmentInput!) { fulfillmentCreate(fulfillment: $fulfillment) { fulfillment { id status } userErrors { field message } } }";
 
 pub const INVENTORY_SET: &str = "mutation InventorySet($input: InventorySetQuantitiesInput!, $key: String!) { inventorySetQuantities(input: $input) @idempotent(key: $key) { inventoryAdjustmentGroup { id reason changes { name delta } } userErrors { field message code } } }";
 
@@ -158,6 +167,48 @@ impl ShopifyClient {
     }
 }
 
+impl ShopifyClient {
+    /// Fulfils what of an order is still to be handed over (a sale picked
+    /// up later, handed over now): each open fulfillment order whole, so
+    /// the shop does not show it as waiting to ship. Fulfillment orders
+    /// already closed are skipped, which makes a resend harmless; one on
+    /// hold or scheduled is left to the Shopify admin.
+    async fn fulfil_open(&self, order_id: UpstreamId) -> Result<(), WriteFailure> {
+        let answer = self
+            .read(FULFILLMENT_ORDERS, json!({ "id": gid("Order", order_id) }))
+            .await?;
+        let order = &answer.data["order"];
+        if order.is_null() {
+            return Err(refuse(
+                "order_missing",
+                format!("the shop has no order {order_id} to hand over"),
+            ));
+        }
+        let open: Vec<&str> = order["fulfillmentOrders"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|fo| matches!(fo["status"].as_str(), Some("OPEN" | "IN_PROGRESS")))
+            .filter_map(|fo| fo["id"].as_str())
+            .collect();
+        for fo in open {
+            let answer = self
+                .write(
+                    FULFILLMENT_CREATE,
+                    json!({ "fulfillment": {
+                        "lineItemsByFulfillmentOrder": [{ "fulfillmentOrderId": fo }],
+                        "notifyCustomer": false,
+                    } }),
+                )
+                .await?;
+            if let Some(refused) = user_errors(&answer.data["fulfillmentCreate"], "fulfillment") {
+                return Err(refused);
+            }
+        }
+        Ok(())
+    }
+}
+
 impl UpstreamWrites for ShopifyClient {
     async fn ping(&self) -> Result<(), UpstreamError> {
         self.read(PING, json!({})).await.map(|_| ())
@@ -233,6 +284,9 @@ impl UpstreamWrites for ShopifyClient {
                 ),
             ));
         };
+        if status == "completed" {
+            self.fulfil_open(order_id).await?;
+        }
         let answer = self
             .write(
                 &document,
