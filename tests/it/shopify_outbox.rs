@@ -51,6 +51,11 @@ impl Till {
     /// `search_lag`: how long the shop's order search trails a new order;
     /// `window`: how long the client looks for an unknown sale.
     async fn start(search_lag: Duration, window: Duration) -> Till {
+        Till::start_with(search_lag, window, 2).await
+    }
+
+    /// The same, with `concurrency` sends at once.
+    async fn start_with(search_lag: Duration, window: Duration, concurrency: usize) -> Till {
         let sim = ShopifySim::spawn(ShopifyConfig {
             search_lag,
             ..ShopifyConfig::default()
@@ -76,7 +81,7 @@ impl Till {
         pull::run(&*client, &store, &opts, &tx, &CancellationToken::new())
             .await
             .unwrap();
-        let mut replay_opts = ReplayOptions::new(2);
+        let mut replay_opts = ReplayOptions::new(concurrency);
         // Entries retried within a fraction of a second: faster than the
         // search lag the tests set, so a lookup does meet the lag.
         replay_opts.entry_retry = RetryPolicy::new(
@@ -273,6 +278,31 @@ async fn an_order_committed_but_unanswered_is_found_once_search_catches_up_not_s
     assert_eq!(orders.len(), 1, "one order, not two");
     assert_eq!(Some(gid_number(&json!(orders[0]))), e.upstream_id);
     assert_eq!(t.available(p.id).await, before - 1);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_sale_whose_order_search_lags_does_not_hold_up_the_next_sale() {
+    // One send at a time: while the first sale's order is not yet in the
+    // search, the second sale goes through; the first is looked for again
+    // later and still lands once.
+    let t = Till::start_with(Duration::from_secs(3), Duration::from_secs(20), 1).await;
+    let (a, b) = (t.products[0].clone(), t.products[1].clone());
+    t.sim
+        .inject_on(ShopifyFault::DropAfterCommit, "orderCreate(", 1);
+    let (_, first) = t.sell(a.id, 1).await;
+    t.wait_state(first, EntryState::Unknown).await;
+    let (_, second) = t.sell(b.id, 1).await;
+    t.wait_state(second, EntryState::Confirmed).await;
+    let waiting = t.entry(first).await;
+    assert_eq!(
+        waiting.state,
+        EntryState::Unknown,
+        "the first sale was still being looked for when the second landed"
+    );
+    t.wait_state(first, EntryState::Confirmed).await;
+    assert_eq!(t.sim.orders_with_source(&first.to_string()).len(), 1);
+    assert_eq!(t.sim.orders_with_source(&second.to_string()).len(), 1);
     t.stop().await;
 }
 
