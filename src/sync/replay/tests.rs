@@ -231,22 +231,34 @@ async fn a_failure_known_not_to_have_reached_the_shop_requeues_with_a_persisted_
     assert!(e.attempt_started_at.is_some());
 }
 
-#[tokio::test]
-async fn an_ambiguous_failure_is_looked_up_before_any_resend() {
-    let (_dir, store, id) = queued_sale().await;
+/// A queued sale whose first send reached the shop, but not its answer:
+/// the entry is now of unknown outcome.
+async fn answer_lost() -> (tempfile::TempDir, Store, Uuid, Scripted) {
+    let (dir, store, id) = queued_sale().await;
     let shop = Scripted::default();
     shop.creates.lock().unwrap().push(Err(transient(true)));
     send_one(&shop, &store, &policy(), load(&store, id).await)
         .await
         .unwrap();
+    (dir, store, id, shop)
+}
+
+/// Makes the entry due and tries it once.
+async fn send_when_due(shop: &Scripted, store: &Store, id: Uuid) -> Outcome {
+    due_now(store, id).await;
+    send_one(shop, store, &policy(), load(store, id).await)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_ambiguous_failure_is_looked_up_before_any_resend() {
+    let (_dir, store, id, shop) = answer_lost().await;
     assert_eq!(load(&store, id).await.state, EntryState::Unknown);
 
     // The shop did create it: found by key, never sent again.
     *shop.found.lock().unwrap() = Some(501);
-    due_now(&store, id).await;
-    let out = send_one(&shop, &store, &policy(), load(&store, id).await)
-        .await
-        .unwrap();
+    let out = send_when_due(&shop, &store, id).await;
     assert!(matches!(out, Outcome::Confirmed { .. }), "{out:?}");
     let e = load(&store, id).await;
     assert_eq!((e.state, e.upstream_id), (EntryState::Confirmed, Some(501)));
@@ -255,16 +267,8 @@ async fn an_ambiguous_failure_is_looked_up_before_any_resend() {
 
 #[tokio::test]
 async fn an_unknown_outcome_not_found_at_the_shop_is_sent_again() {
-    let (_dir, store, id) = queued_sale().await;
-    let shop = Scripted::default();
-    shop.creates.lock().unwrap().push(Err(transient(true)));
-    send_one(&shop, &store, &policy(), load(&store, id).await)
-        .await
-        .unwrap();
-    due_now(&store, id).await;
-    send_one(&shop, &store, &policy(), load(&store, id).await)
-        .await
-        .unwrap();
+    let (_dir, store, id, shop) = answer_lost().await;
+    send_when_due(&shop, &store, id).await;
     assert_eq!(
         shop.calls(),
         vec!["create_order", "find_order", "create_order"]
@@ -275,12 +279,7 @@ async fn an_unknown_outcome_not_found_at_the_shop_is_sent_again() {
 
 #[tokio::test]
 async fn a_miss_while_the_search_may_trail_is_looked_for_again_later_not_sent() {
-    let (_dir, store, id) = queued_sale().await;
-    let shop = Scripted::default();
-    shop.creates.lock().unwrap().push(Err(transient(true)));
-    send_one(&shop, &store, &policy(), load(&store, id).await)
-        .await
-        .unwrap();
+    let (_dir, store, id, shop) = answer_lost().await;
     // The shop's search may trail the order for 60 s more: not sent again,
     // looked for again in a while, and the rest of the outbox not paused.
     *shop.lag_left.lock().unwrap() = std::time::Duration::from_secs(60);
@@ -309,10 +308,7 @@ async fn a_miss_while_the_search_may_trail_is_looked_for_again_later_not_sent() 
 
     // Found on a later look: confirmed, never sent twice.
     *shop.found.lock().unwrap() = Some(501);
-    due_now(&store, id).await;
-    send_one(&shop, &store, &policy(), load(&store, id).await)
-        .await
-        .unwrap();
+    send_when_due(&shop, &store, id).await;
     assert_eq!(load(&store, id).await.state, EntryState::Confirmed);
     assert_eq!(
         shop.calls(),
