@@ -9,10 +9,12 @@
 //! only on the wire, and sharing a type between them would let one reading
 //! silently become the other.
 
+mod hook_faults;
 mod net;
 pub mod shopify;
 pub mod woo;
 
+pub use hook_faults::WebhookFaults;
 pub use net::NetworkSwitch;
 
 mod words;
