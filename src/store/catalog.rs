@@ -84,6 +84,7 @@ DELETE FROM products WHERE id = :id AND type = 'variation' AND NOT EXISTS (
 const DELETE_VARIATIONS_OF: &str =
     "DELETE FROM products WHERE type = 'variation' AND parent_id = :parent";
 const VARIABLE_PRODUCT_IDS: &str = "SELECT id FROM products WHERE type = 'variable' ORDER BY id";
+const PRODUCT_HELD: &str = "SELECT 1 FROM products WHERE id = :id";
 
 /// What an upsert did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -284,6 +285,13 @@ pub fn remove_variation_without_parent(
         .prepare_cached(DELETE_VARIATION_WITHOUT_PARENT)?
         .execute(named_params! { ":id": id })?
         > 0)
+}
+
+/// Whether the replica holds product or variation `id`.
+pub fn holds_product(conn: &Connection, id: UpstreamId) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(PRODUCT_HELD)?
+        .exists(named_params! { ":id": id })?)
 }
 
 /// Removes the variations of product `parent` (which left the replica).

@@ -263,6 +263,30 @@ fn family(resource: Resource) -> Resource {
     }
 }
 
+/// `records` with what a delivery carries besides its own object `id` (a
+/// Shopify product's variants) kept only where the replica holds it: a
+/// delivery creates its own object, and only updates the others. A
+/// variant's stock in a product payload is summed over every location,
+/// not the till's; a variant whose own version did not move (its product
+/// was made active again) is never re-read by a poll, so a row created
+/// from the payload would keep that stock for good. One the replica lacks
+/// is brought by the sweep, read from the shop with the till's stock.
+fn own_or_held(tx: &Tx<'_>, records: &Records, id: UpstreamId) -> Result<Records, StoreError> {
+    let (Records::Products(v) | Records::Variations(v)) = records else {
+        return Ok(records.clone());
+    };
+    let mut kept = Vec::with_capacity(v.len());
+    for p in v {
+        if p.id == id || catalog::holds_product(tx, p.id)? {
+            kept.push(p.clone());
+        }
+    }
+    Ok(match records {
+        Records::Variations(_) => Records::Variations(kept),
+        _ => Records::Products(kept),
+    })
+}
+
 /// Writes one object version (or removes it when it left the mirrored set),
 /// guarded: returns `Stale` when the replica already has it or newer.
 pub fn write_version(
@@ -287,6 +311,7 @@ pub fn write_version(
         now_ms,
         allow_equal: false,
     };
+    let records = &own_or_held(tx, records, key.id)?;
     let done = apply::write_records(tx, stamp, records)?;
     if done.written == 0 {
         return Ok(DeliveryState::Stale);
