@@ -538,3 +538,74 @@ fn touch_variant(store: &mut Store, variant: &str, at: i64) -> String {
     }
     product
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ShopifyConfig, ShopifySim};
+
+    async fn sim() -> ShopifySim {
+        ShopifySim::spawn(ShopifyConfig::default()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn stock_is_set_at_one_location_and_moves_the_variant_and_its_product() {
+        let sim = sim().await;
+        let variant = sim.variant_ids(false)[0].clone();
+        let (till, other) = (sim.location_ids()[0].clone(), sim.location_ids()[1].clone());
+        let before = sim.node(&variant).unwrap();
+        let product = before["product"]["__ref"].as_str().unwrap().to_owned();
+        let elsewhere = sim.available(&variant, &other).unwrap();
+        assert!(sim.set_available(&variant, &till, 123));
+        assert_eq!(sim.available(&variant, &till), Some(123));
+        assert_eq!(sim.available(&variant, &other), Some(elsewhere));
+        let after = sim.node(&variant).unwrap();
+        assert_eq!(after["inventoryQuantity"], 123 + elsewhere);
+        assert!(after["updatedAt"].as_str() > before["updatedAt"].as_str());
+        assert_eq!(
+            sim.node(&product).unwrap()["updatedAt"],
+            after["updatedAt"],
+            "its product moved with it"
+        );
+        assert!(!sim.set_available(&product, &till, 1), "not a variant");
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn products_are_added_archived_and_customers_with_orders_kept() {
+        let sim = sim().await;
+        let p = sim.add_product("Campaign mug", "MUG", &[("S", "5.0"), ("M", "6.0")], 4);
+        let node = sim.node(&p).unwrap();
+        assert_eq!(node["status"], "ACTIVE");
+        assert_eq!(node["hasOnlyDefaultVariant"], false);
+        assert!(
+            sim.variant_ids(false)
+                .iter()
+                .any(|v| { sim.node(v).unwrap()["product"]["__ref"] == p.as_str() })
+        );
+        assert!(sim.set_product_status(&p, "ARCHIVED"));
+        assert!(sim.products_with_status("ARCHIVED").contains(&p));
+
+        let with_orders = sim
+            .customer_ids()
+            .into_iter()
+            .find(|c| {
+                sim.order_ids()
+                    .iter()
+                    .any(|o| sim.node(o).unwrap()["customer"]["__ref"] == c.as_str())
+            })
+            .unwrap();
+        assert!(sim.delete_customer(&with_orders).is_err());
+        assert!(sim.customer_ids().contains(&with_orders));
+        let new = sim.add_customer("new@example.com", "New", "One").unwrap();
+        assert!(sim.add_customer("NEW@example.com", "Other", "One").is_err());
+        assert!(sim.delete_customer(&new).is_ok());
+        assert!(!sim.customer_ids().contains(&new));
+
+        let order = sim.order_ids()[0].clone();
+        assert!(sim.cancel_order(&order).is_ok());
+        assert!(sim.cancel_order(&order).is_err(), "cancelled once");
+        assert!(sim.delete_order(&order));
+        assert!(sim.node(&order).is_none());
+        sim.shutdown().await;
+    }
+}
