@@ -3,6 +3,8 @@
 //! - [`woo`]: a WooCommerce 11.0.1 store speaking `/wp-json/wc/v3`
 //! - [`shopify`]: a Shopify store speaking the Admin GraphQL API, every
 //!   document validated against the real schema of its API version
+//! - [`WebhookFaults`]: webhook deliveries lost, repeated, held back or
+//!   reordered, the same for both
 //!
 //! This crate does not depend on the agent: a simulated store and the
 //! agent's client are two independent readings of a shop's API that meet

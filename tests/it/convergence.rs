@@ -825,6 +825,9 @@ async fn campaign(kind: Kind) {
         assert_same(what, &local, theirs, seed);
     }
     let changed = log.iter().filter(|l| *l != "noop").count();
-    println!("{kind:?} seed {seed}: {changed} changes applied, replica equals the store");
+    println!(
+        "{kind:?} seed {seed}: {changed} changes applied, {} deliveries taken, replica equals the store",
+        shop.deliveries_taken()
+    );
     shop.shutdown().await;
 }
