@@ -14,7 +14,7 @@
 //! documents select them, asked of the shop over GraphQL
 //! ([`shopify_canonical`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -199,17 +199,14 @@ fn canonical(items: impl IntoIterator<Item = Value>) -> BTreeMap<i64, Value> {
         .collect()
 }
 
-/// The replica's rows of `resource`, canonical for `kind`.
-fn replica(db: &Path, kind: Kind, resource: Resource) -> BTreeMap<i64, Value> {
+/// The replica's rows of `resource`, as it keeps them.
+fn replica(db: &Path, resource: Resource) -> Vec<Value> {
     let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let rows = dump::raw_rows(&conn, resource)
+    dump::raw_rows(&conn, resource)
         .unwrap()
         .into_iter()
-        .map(|(_, raw)| serde_json::from_str(&raw).unwrap());
-    match kind {
-        Kind::WooCommerce => canonical(rows),
-        Kind::Shopify => shopify_canonical(rows),
-    }
+        .map(|(_, raw)| serde_json::from_str(&raw).unwrap())
+        .collect()
 }
 
 fn upstream(
@@ -232,11 +229,14 @@ fn gid_number(gid: &Value) -> i64 {
 /// Shopify nodes keyed by their number, with what is not the object left
 /// out: every `pageInfo` (where a nested list's page ended says how it was
 /// read: a list completed by a second query ends with no cursor), and what
-/// an order line or a refund line shows of its product and variant *now*
-/// (`product`, `variant`: null once the product is deleted, its
-/// `hasOnlyDefaultVariant` the product's own), which changes without the
-/// order's `updatedAt` moving.
-fn shopify_canonical(items: impl IntoIterator<Item = Value>) -> BTreeMap<i64, Value> {
+/// an order line or a refund line shows of a product the shop no longer
+/// has (`product` and `variant`, null once it is deleted), which changes
+/// without the order's `updatedAt` moving. `products` are the gids of the
+/// products the shop has.
+fn shopify_canonical(
+    items: impl IntoIterator<Item = Value>,
+    products: &HashSet<String>,
+) -> BTreeMap<i64, Value> {
     fn strip(v: &mut Value) {
         match v {
             Value::Object(m) => {
@@ -247,12 +247,15 @@ fn shopify_canonical(items: impl IntoIterator<Item = Value>) -> BTreeMap<i64, Va
             _ => {}
         }
     }
-    fn line(l: &mut Value) {
-        if let Value::Object(m) = l {
+    let line = |l: &mut Value| {
+        let held = l["product"]["id"]
+            .as_str()
+            .is_some_and(|g| products.contains(g));
+        if let (false, Value::Object(m)) = (held, l) {
             m.remove("product");
             m.remove("variant");
         }
-    }
+    };
     items
         .into_iter()
         .map(|mut v| {
@@ -627,6 +630,17 @@ impl TestShop {
         }
     }
 
+    /// Objects of this shop keyed by id, canonical: see [`canonical`] and
+    /// [`shopify_canonical`].
+    fn canonical_rows(&self, items: Vec<Value>) -> BTreeMap<i64, Value> {
+        match self {
+            TestShop::WooCommerce(_) => canonical(items),
+            TestShop::Shopify(sim) => {
+                shopify_canonical(items, &sim.product_ids().into_iter().collect())
+            }
+        }
+    }
+
     /// What the replica must hold of each resource compared, as the shop
     /// has it now, canonical.
     async fn mirrored(&self) -> Vec<(&'static str, Resource, BTreeMap<i64, Value>)> {
@@ -670,6 +684,7 @@ impl TestShop {
                 ]
             }
             TestShop::Shopify(sim) => {
+                let canonical = |items: Vec<Value>| self.canonical_rows(items);
                 let location = gid_number(&json!(sim.location_ids()[0]));
                 let products = every_node(sim, &queries::products_page(location), "products").await;
                 // The till sells what is ACTIVE (`sync.product_statuses`
@@ -692,31 +707,38 @@ impl TestShop {
                     (
                         "categories",
                         Resource::Categories,
-                        shopify_canonical(
+                        canonical(
                             every_node(sim, &queries::collections_page(), "collections").await,
                         ),
                     ),
                     (
                         "products",
                         Resource::Products,
-                        shopify_canonical(
-                            products.iter().filter(|p| p["status"] == "ACTIVE").cloned(),
+                        canonical(
+                            products
+                                .iter()
+                                .filter(|p| p["status"] == "ACTIVE")
+                                .cloned()
+                                .collect(),
                         ),
                     ),
                     (
                         "variations",
                         Resource::Variations,
-                        shopify_canonical(variants.into_iter().filter(|v| {
-                            v["product"]["hasOnlyDefaultVariant"] == false
-                                && active.contains(&&v["product"]["id"])
-                        })),
+                        canonical(
+                            variants
+                                .into_iter()
+                                .filter(|v| {
+                                    v["product"]["hasOnlyDefaultVariant"] == false
+                                        && active.contains(&&v["product"]["id"])
+                                })
+                                .collect(),
+                        ),
                     ),
                     (
                         "customers",
                         Resource::Customers,
-                        shopify_canonical(
-                            every_node(sim, &queries::customers_page(), "customers").await,
-                        ),
+                        canonical(every_node(sim, &queries::customers_page(), "customers").await),
                     ),
                     (
                         "orders",
@@ -725,11 +747,17 @@ impl TestShop {
                         // the till's words, which `sync.order_statuses`
                         // leaves out; every other state of an order maps
                         // to a word it keeps.
-                        shopify_canonical(orders.into_iter().filter(|o| {
-                            o["cancelledAt"].is_null() && o["displayFinancialStatus"] != "VOIDED"
-                        })),
+                        canonical(
+                            orders
+                                .into_iter()
+                                .filter(|o| {
+                                    o["cancelledAt"].is_null()
+                                        && o["displayFinancialStatus"] != "VOIDED"
+                                })
+                                .collect(),
+                        ),
                     ),
-                    ("refunds", Resource::Refunds, shopify_canonical(refunds)),
+                    ("refunds", Resource::Refunds, canonical(refunds)),
                 ]
             }
         }
@@ -821,7 +849,7 @@ async fn campaign(kind: Kind) {
     // Shown with a failure: what the campaign did, in order.
     println!("{kind:?} seed {seed}: the campaign\n{}", log.join("\n"));
     for (what, resource, theirs) in &shop.mirrored().await {
-        let local = replica(&db, kind, *resource);
+        let local = shop.canonical_rows(replica(&db, *resource));
         assert_same(what, &local, theirs, seed);
     }
     let changed = log.iter().filter(|l| *l != "noop").count();
