@@ -23,8 +23,11 @@
 //! - `mutations.rs`: orders, refunds, inventory and customers written, with
 //!   `@idempotent` keys and the order search's lag
 //! - `webhooks.rs`: subscriptions, and signed deliveries when data changes
+//! - `campaign.rs`: a merchant's changes outside the agent (prices, stock
+//!   per location, products, customers and orders), each with its webhooks
 
 mod bulk;
+mod campaign;
 mod cost;
 mod data;
 mod exec;
@@ -56,6 +59,7 @@ pub use self::data::Sizes;
 pub use self::faults::{ShopifyFault, ShopifyFaults};
 pub use self::schema::ApiVersion;
 pub use self::webhooks::SentDelivery;
+pub use crate::hook_faults::WebhookFaults;
 
 use self::cost::Bucket;
 use self::data::Store;
@@ -187,6 +191,7 @@ impl ShopifySim {
                 config.webhook_secret,
                 config.shop_domain,
                 config.webhook_api_version.as_str(),
+                config.seed,
             ),
             network: crate::net::NetworkSwitch::default(),
             log: config.record_requests.then(|| Mutex::new(Vec::new())),
@@ -334,20 +339,46 @@ impl ShopifySim {
         self.inner.hooks.sent()
     }
 
+    /// Deliveries from now on are lost, sent twice, held back or sent out
+    /// of order as `faults` draws (seeded by the shop's seed).
+    pub fn set_webhook_faults(&self, faults: WebhookFaults) {
+        self.inner.hooks.set_faults(faults);
+    }
+
+    /// Deliveries the faults lost (never sent).
+    pub fn webhook_deliveries_lost(&self) -> usize {
+        self.inner.hooks.lost()
+    }
+
+    /// Waits until no webhook delivery is queued, held back or being
+    /// retried.
+    pub async fn deliveries_settled(&self) {
+        self.inner.hooks.settled().await;
+    }
+
     /// The shop's `name.myshopify.com`.
     pub fn shop_domain(&self) -> String {
         self.inner.hooks.shop_domain().to_owned()
     }
 
     /// Deletes a product with its variants and inventory items, and records
-    /// it in `deletionEvents`. `false` if there is no such product.
+    /// it in `deletionEvents`; `products/delete` is delivered to its
+    /// subscribers. `false` if there is no such product.
     pub fn delete_product(&self, gid: &str) -> bool {
         let mut store = self
             .inner
             .store
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        store.delete_product(gid, chrono::Utc::now().timestamp())
+        let deleted = store.delete_product(gid, chrono::Utc::now().timestamp());
+        if deleted {
+            // As the documented payload: the id alone.
+            let id = data::gid_number(gid).unwrap_or(0);
+            self.inner
+                .hooks
+                .fire("PRODUCTS_DELETE", &json!({ "id": id }));
+        }
+        deleted
     }
 
     /// The next `times` GraphQL requests get `fault`.

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use super::*;
+use crate::hook_faults::WebhookFaults;
 
 const CREATE: &str = "mutation Create($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) { webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) { webhookSubscription { id topic uri name format } userErrors { field message } } }";
 const UPDATE: &str = "mutation Update($id: ID!, $sub: WebhookSubscriptionInput!) { webhookSubscriptionUpdate(id: $id, webhookSubscription: $sub) { webhookSubscription { id name uri } userErrors { field message } } }";
@@ -255,5 +256,54 @@ async fn a_failed_delivery_and_the_deliver_twice_fault_repeat_the_webhook_id() {
         log.iter().map(|d| d.status).collect::<Vec<_>>(),
         [Some(500), Some(200), Some(200), Some(200)]
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn faults_lose_repeat_hold_back_and_reorder_deliveries_and_settling_waits_for_them() {
+    let sim = ShopifySim::spawn(ShopifyConfig::default()).await.unwrap();
+    let (url, got) = receiver(Vec::new()).await;
+    subscribe(&sim, "PRODUCTS_UPDATE", &url).await;
+    let product = sim.product_ids()[0].clone();
+
+    sim.set_webhook_faults(WebhookFaults {
+        loss: 1.0,
+        ..WebhookFaults::default()
+    });
+    assert!(sim.rename_product(&product, "Lost"));
+    sim.deliveries_settled().await;
+    assert_eq!(sim.webhook_deliveries_lost(), 1);
+    assert!(got.lock().unwrap().is_empty(), "nothing sent");
+
+    sim.set_webhook_faults(WebhookFaults {
+        duplicate: 1.0,
+        delay: 1.0,
+        delay_for: Duration::from_millis(200),
+        ..WebhookFaults::default()
+    });
+    let start = Instant::now();
+    assert!(sim.rename_product(&product, "Twice, late"));
+    sim.deliveries_settled().await;
+    assert!(start.elapsed() >= Duration::from_millis(200), "held back");
+    let two = got.lock().unwrap().clone();
+    assert_eq!(two.len(), 2, "sent twice");
+    assert_eq!(
+        header(&two[0].0, "x-shopify-webhook-id"),
+        header(&two[1].0, "x-shopify-webhook-id")
+    );
+
+    // Three changes queued before the worker runs: a later one goes first.
+    sim.set_webhook_faults(WebhookFaults {
+        reorder: 1.0,
+        ..WebhookFaults::default()
+    });
+    for n in 0..3 {
+        assert!(sim.rename_product(&product, &format!("R{n}")));
+    }
+    sim.deliveries_settled().await;
+    let all = got.lock().unwrap().clone();
+    assert_eq!(all.len(), 5);
+    let first: Value = serde_json::from_slice(&all[2].1).unwrap();
+    assert_ne!(first["title"], "R0", "a later delivery was sent first");
     sim.shutdown().await;
 }

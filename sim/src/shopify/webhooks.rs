@@ -11,19 +11,27 @@
 //! `-Webhook-Id` (one per delivery, kept by its retries), `-Triggered-At`
 //! and `-Event-Id`. A delivery not answered 2xx is retried with the same
 //! id and body (a few times, quickly: Shopify's 8 retries over 4 hours
-//! would outlive a test). The user errors are the captured ones
+//! would outlive a test). Deliveries wait in one queue, sent in order by
+//! one worker (a retry does not hold the others back) unless
+//! [`WebhookFaults`] lose, repeat, hold back or reorder them: Shopify
+//! promises neither order nor exactly once. The user errors are the captured ones
 //! (`graphql-captures/2026-04/webhooks/webhook-subscription-conformance.json`).
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 use sha2::Sha256;
+use tokio::sync::{Notify, watch};
 
 use super::data::{self, Store};
+use crate::hook_faults::WebhookFaults;
 
 /// Tries per delivery (the first and its retries).
 const TRIES: u32 = 4;
@@ -48,8 +56,129 @@ pub struct Hooks {
     api_version: String,
     /// Deliveries still to be sent twice (the fault).
     twice: AtomicUsize,
-    log: std::sync::Arc<Mutex<Vec<SentDelivery>>>,
+    queue: Arc<Queue>,
+    /// The worker sending the queue, started with the first delivery.
+    worker: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// One delivery to one subscription, signed and ready to send.
+struct Delivery {
+    webhook_id: String,
+    topic: String,
+    url: String,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+    /// Sent twice with the same webhook id (`deliver_twice`).
+    twice: bool,
+}
+
+struct Pending {
+    deliveries: VecDeque<Delivery>,
+    faults: WebhookFaults,
+    rng: ChaCha8Rng,
+}
+
+/// The deliveries waiting, the injected trouble, the log of attempts and
+/// how many are queued or in flight.
+struct Queue {
+    pending: Mutex<Pending>,
+    notify: Notify,
+    outstanding: watch::Sender<usize>,
+    log: Mutex<Vec<SentDelivery>>,
+    lost: AtomicUsize,
     client: reqwest::Client,
+}
+
+impl Queue {
+    fn done(&self) {
+        self.outstanding.send_modify(|n| *n = n.saturating_sub(1));
+    }
+
+    /// One attempt; whether the receiver took it (2xx).
+    async fn attempt(&self, d: &Delivery) -> bool {
+        let mut req = self.client.post(&d.url).body(d.body.clone());
+        for (k, v) in &d.headers {
+            req = req.header(*k, v);
+        }
+        let status = req.send().await.ok().map(|r| r.status().as_u16());
+        lock(&self.log).push(SentDelivery {
+            webhook_id: d.webhook_id.clone(),
+            topic: d.topic.clone(),
+            url: d.url.clone(),
+            status,
+        });
+        status.is_some_and(|s| (200..300).contains(&s))
+    }
+
+    /// The retries after a first attempt that failed, with the same id
+    /// and body.
+    async fn retry(&self, d: &Delivery) {
+        for attempt in 1..TRIES {
+            tokio::time::sleep(RETRY_AFTER * 2u32.pow(attempt - 1)).await;
+            if self.attempt(d).await {
+                return;
+            }
+        }
+    }
+
+    /// Sends `d` (`copies` times): the first attempt now, its retries in
+    /// the background, so one receiver down does not hold the queue.
+    async fn send(self: &Arc<Self>, d: Delivery, copies: u32) {
+        let d = Arc::new(d);
+        for _ in 0..copies {
+            if !self.attempt(&d).await {
+                self.outstanding.send_modify(|n| *n += 1);
+                let (queue, d) = (Arc::clone(self), Arc::clone(&d));
+                tokio::spawn(async move {
+                    queue.retry(&d).await;
+                    queue.done();
+                });
+            }
+        }
+    }
+
+    /// Sends the queue, oldest first unless a fault says otherwise.
+    async fn run(self: Arc<Self>) {
+        loop {
+            let picked = {
+                let mut p = lock(&self.pending);
+                if p.deliveries.is_empty() {
+                    None
+                } else {
+                    let (faults, n) = (p.faults.clone(), p.deliveries.len());
+                    let (index, fate) = faults.draw(&mut p.rng, n);
+                    p.deliveries.remove(index).map(|d| (d, fate))
+                }
+            };
+            let Some((d, fate)) = picked else {
+                self.notify.notified().await;
+                continue;
+            };
+            let copies = if d.twice || fate.duplicate { 2 } else { 1 };
+            if fate.lost {
+                self.lost.fetch_add(1, Ordering::Relaxed);
+            } else if let Some(delay) = fate.delay {
+                self.outstanding.send_modify(|n| *n += 1);
+                let queue = Arc::clone(&self);
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    queue.send(d, copies).await;
+                    queue.done();
+                });
+            } else {
+                self.send(d, copies).await;
+            }
+            self.done();
+        }
+    }
+}
+
+impl Drop for Hooks {
+    fn drop(&mut self) {
+        if let Some(worker) = lock(&self.worker).take() {
+            worker.abort();
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -90,7 +219,7 @@ fn rest_money(bag: &Value) -> Value {
 }
 
 impl Hooks {
-    pub fn new(secret: String, shop_domain: String, api_version: &str) -> Hooks {
+    pub fn new(secret: String, shop_domain: String, api_version: &str, seed: u64) -> Hooks {
         Hooks {
             subscriptions: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1_929_113_141_554),
@@ -99,9 +228,36 @@ impl Hooks {
             shop_domain,
             api_version: api_version.to_owned(),
             twice: AtomicUsize::new(0),
-            log: std::sync::Arc::default(),
-            client: reqwest::Client::new(),
+            queue: Arc::new(Queue {
+                pending: Mutex::new(Pending {
+                    deliveries: VecDeque::new(),
+                    faults: WebhookFaults::default(),
+                    rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5409_1F7E),
+                }),
+                notify: Notify::new(),
+                outstanding: watch::channel(0).0,
+                log: Mutex::new(Vec::new()),
+                lost: AtomicUsize::new(0),
+                client: reqwest::Client::new(),
+            }),
+            worker: Mutex::new(None),
         }
+    }
+
+    /// Delivery trouble from now on.
+    pub fn set_faults(&self, faults: WebhookFaults) {
+        lock(&self.queue.pending).faults = faults;
+    }
+
+    /// Deliveries dropped by [`WebhookFaults::loss`].
+    pub fn lost(&self) -> usize {
+        self.queue.lost.load(Ordering::Relaxed)
+    }
+
+    /// Waits until no delivery is queued, held back or being retried.
+    pub async fn settled(&self) {
+        let mut rx = self.queue.outstanding.subscribe();
+        let _ = rx.wait_for(|n| *n == 0).await;
     }
 
     pub fn shop_domain(&self) -> &str {
@@ -223,7 +379,7 @@ impl Hooks {
 
     /// Every delivery attempt so far, in order.
     pub fn sent(&self) -> Vec<SentDelivery> {
-        lock(&self.log).clone()
+        lock(&self.queue.log).clone()
     }
 
     /// Sends `payload` to every subscription of `topic` (the enum name,
@@ -251,58 +407,43 @@ impl Hooks {
         let hmac = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
         let event = self.next_delivery.fetch_add(1, Ordering::Relaxed);
         let triggered = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        for url in urls {
-            let n = self.next_delivery.fetch_add(1, Ordering::Relaxed);
-            let webhook_id = format!("{:08x}-5f0f-4a17-8000-{n:012x}", event as u32);
-            let copies = if self
-                .twice
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| t.checked_sub(1))
-                .is_ok()
-            {
-                2
-            } else {
-                1
-            };
-            let headers = [
-                ("Content-Type", "application/json".to_owned()),
-                ("X-Shopify-Topic", rest_topic.clone()),
-                ("X-Shopify-Hmac-Sha256", hmac.clone()),
-                ("X-Shopify-Shop-Domain", self.shop_domain.clone()),
-                ("X-Shopify-API-Version", self.api_version.clone()),
-                ("X-Shopify-Webhook-Id", webhook_id.clone()),
-                ("X-Shopify-Triggered-At", triggered.clone()),
-                ("X-Shopify-Event-Id", format!("event-{event}")),
-            ];
-            let (client, log, body, topic) = (
-                self.client.clone(),
-                std::sync::Arc::clone(&self.log),
-                body.clone(),
-                rest_topic.clone(),
-            );
-            tokio::spawn(async move {
-                for _ in 0..copies {
-                    for attempt in 0..TRIES {
-                        let mut req = client.post(&url).body(body.clone());
-                        for (k, v) in &headers {
-                            req = req.header(*k, v);
-                        }
-                        let status = req.send().await.ok().map(|r| r.status().as_u16());
-                        lock(&log).push(SentDelivery {
-                            webhook_id: webhook_id.clone(),
-                            topic: topic.clone(),
-                            url: url.clone(),
-                            status,
-                        });
-                        if status.is_some_and(|s| (200..300).contains(&s)) {
-                            break;
-                        }
-                        if attempt + 1 < TRIES {
-                            tokio::time::sleep(RETRY_AFTER * 2u32.pow(attempt)).await;
-                        }
-                    }
-                }
-            });
+        let mut queued = 0;
+        {
+            let mut pending = lock(&self.queue.pending);
+            for url in urls {
+                let n = self.next_delivery.fetch_add(1, Ordering::Relaxed);
+                let webhook_id = format!("{:08x}-5f0f-4a17-8000-{n:012x}", event as u32);
+                let twice = self
+                    .twice
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| t.checked_sub(1))
+                    .is_ok();
+                let headers = vec![
+                    ("Content-Type", "application/json".to_owned()),
+                    ("X-Shopify-Topic", rest_topic.clone()),
+                    ("X-Shopify-Hmac-Sha256", hmac.clone()),
+                    ("X-Shopify-Shop-Domain", self.shop_domain.clone()),
+                    ("X-Shopify-API-Version", self.api_version.clone()),
+                    ("X-Shopify-Webhook-Id", webhook_id.clone()),
+                    ("X-Shopify-Triggered-At", triggered.clone()),
+                    ("X-Shopify-Event-Id", format!("event-{event}")),
+                ];
+                pending.deliveries.push_back(Delivery {
+                    webhook_id,
+                    topic: rest_topic.clone(),
+                    url,
+                    headers,
+                    body: body.clone(),
+                    twice,
+                });
+                queued += 1;
+            }
         }
+        self.queue.outstanding.send_modify(|n| *n += queued);
+        let mut worker = lock(&self.worker);
+        if worker.is_none() {
+            *worker = Some(tokio::spawn(Arc::clone(&self.queue).run()));
+        }
+        self.queue.notify.notify_one();
     }
 }
 
@@ -473,5 +614,43 @@ pub fn order_payload(store: &Store, gid: &str) -> Option<Value> {
         "refunds": [],
         "tags": "",
         "test": false,
+    }))
+}
+
+/// A customer as `customers/create|update` deliveries carry it (the fields
+/// of the documented payload: no tags, no order count).
+pub fn customer_payload(store: &Store, gid: &str) -> Option<Value> {
+    let c = store.node(gid)?;
+    let a = &c["defaultAddress"];
+    let default_address = if a.is_object() {
+        json!({
+            "id": number(&c["id"]), "customer_id": number(&c["id"]),
+            "first_name": a["firstName"], "last_name": a["lastName"], "company": a["company"],
+            "address1": a["address1"], "address2": a["address2"], "city": a["city"],
+            "province": a["province"], "country": a["country"], "zip": a["zip"],
+            "phone": a["phone"], "name": a["name"], "province_code": a["provinceCode"],
+            "country_code": a["countryCodeV2"], "country_name": a["country"], "default": true,
+        })
+    } else {
+        Value::Null
+    };
+    Some(json!({
+        "id": number(&c["id"]),
+        "created_at": rest_time(&c["createdAt"]),
+        "updated_at": rest_time(&c["updatedAt"]),
+        "first_name": c["firstName"],
+        "last_name": c["lastName"],
+        "state": lower(&c["state"]),
+        "note": c["note"],
+        "verified_email": c["verifiedEmail"],
+        "multipass_identifier": null,
+        "tax_exempt": c["taxExempt"],
+        "email": c["email"],
+        "phone": c["phone"],
+        "currency": "GBP",
+        "addresses": if default_address.is_null() { json!([]) } else { json!([default_address.clone()]) },
+        "tax_exemptions": [],
+        "admin_graphql_api_id": c["id"],
+        "default_address": default_address,
     }))
 }

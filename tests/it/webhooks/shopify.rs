@@ -356,14 +356,48 @@ async fn an_older_delivery_is_stale_and_a_deletion_removes_the_product() {
         })],
     )
     .unwrap();
+    let variant = |id: i64, title: &str| {
+        serde_json::json!({
+            "id": format!("gid://shopify/ProductVariant/{id}"),
+            "title": title,
+            "price": "19.99",
+            "createdAt": "2021-12-31T19:00:00-05:00",
+            "updatedAt": "2021-12-31T19:00:00-05:00",
+            "selectedOptions": [{ "name": "Title", "value": title }],
+            "product": { "id": "gid://shopify/Product/788032119674292922", "hasOnlyDefaultVariant": false },
+            "inventoryItem": { "tracked": false },
+        })
+    };
+    let variants = possync::upstream::shopify::pages::records(
+        Resource::Variations,
+        &[
+            variant(642667041472713922, "Small"),
+            variant(757650484644203962, "Medium"),
+        ],
+    )
+    .unwrap();
     r.store
         .write(move |tx| {
-            let key = possync::sync::webhooks::apply::version_of(&pulled).unwrap();
-            possync::sync::webhooks::apply::write_version(tx, &pulled, &key, &Mirror::default(), 0)
-                .map(|_| ())
+            for records in [&pulled, &variants] {
+                let key = possync::sync::webhooks::apply::version_of(records).unwrap();
+                possync::sync::webhooks::apply::write_version(
+                    tx,
+                    records,
+                    &key,
+                    &Mirror::default(),
+                    0,
+                )?;
+            }
+            Ok(())
         })
         .await
         .unwrap();
+    let held = r
+        .store
+        .read(|c| dump::raw_rows(c, Resource::Variations))
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 2, "the product is held with its variants");
     // A delivery of an older version is stale: no fetch for it.
     assert_eq!(r.deliver("products/update", "o", &older).await.0, 200);
     let done = worker::drain(&r.store, shopify, &Mirror::default())

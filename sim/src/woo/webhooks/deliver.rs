@@ -3,17 +3,16 @@
 //! that moment, signs and sends it, and keeps the webhook's failure count.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
-use rand::Rng;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::{DeliveryOutcome, DeliveryRecord, Hub, Job, topic_of};
+use crate::hook_faults::Fate;
 use crate::woo::json::to_php_json;
 use crate::woo::model::{Store, WebhookStatus};
 use crate::woo::mutate::{Change, HookEvent, HookResource};
@@ -23,33 +22,14 @@ use crate::woo::{Inner, lock};
 /// What WooCommerce 11.0.1 on WordPress 7.1 sends (captured).
 const USER_AGENT: &str = "WooCommerce/11.0.1 Hookshot (WordPress/7.1)";
 
-/// The injected fate of one delivery, drawn when it is picked.
-#[derive(Clone, Copy)]
-struct Fate {
-    lost: bool,
-    duplicate: bool,
-    delay: Option<Duration>,
-}
-
 fn pick(hub: &Hub) -> Option<(Job, Fate)> {
     let mut s = lock(&hub.state);
     if s.pending.is_empty() {
         return None;
     }
-    let f = s.faults.clone();
-    let roll = |s: &mut super::HubState, p: f64| p > 0.0 && s.rng.gen_bool(p.clamp(0.0, 1.0));
-    let index = if s.pending.len() > 1 && roll(&mut s, f.reorder) {
-        let n = s.pending.len();
-        s.rng.gen_range(1..n)
-    } else {
-        0
-    };
+    let (faults, pending) = (s.faults.clone(), s.pending.len());
+    let (index, fate) = faults.draw(&mut s.rng, pending);
     let job = s.pending.remove(index)?;
-    let fate = Fate {
-        lost: roll(&mut s, f.loss),
-        duplicate: roll(&mut s, f.duplicate),
-        delay: roll(&mut s, f.delay).then_some(f.delay_for),
-    };
     Some((job, fate))
 }
 

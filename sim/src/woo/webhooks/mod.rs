@@ -21,6 +21,9 @@ use tokio::sync::{Notify, watch};
 
 pub(crate) use deliver::run;
 
+/// Injected delivery trouble (shared with the simulated Shopify store).
+pub use crate::hook_faults::WebhookFaults;
+
 use super::lock;
 use super::model::{Store, WebhookStatus};
 use super::mutate::{Change, HookEvent, HookResource};
@@ -49,21 +52,6 @@ impl Default for WebhookConfig {
             faults: WebhookFaults::default(),
         }
     }
-}
-
-/// Injected delivery trouble; each probability is 0..=1 and drawn from the
-/// sim's seed, so a seed replays the same trouble for the same sequence.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct WebhookFaults {
-    /// The delivery is never sent.
-    pub loss: f64,
-    /// The delivery is sent twice (same body, same delivery id).
-    pub duplicate: f64,
-    /// The delivery is held back for `delay_for`, while later ones go on.
-    pub delay: f64,
-    pub delay_for: Duration,
-    /// A later pending delivery is sent before this one.
-    pub reorder: f64,
 }
 
 /// How one delivery attempt ended.
