@@ -1253,7 +1253,13 @@ impl<U: Upstream> Pull<'_, U> {
         walked: &Walked,
     ) -> Result<Completeness, SyncError> {
         let Some(mut total) = walked.reported_total else {
-            return Ok(Completeness::default());
+            // No count to check the walk against (cursor pages, an
+            // export): what the shop's deletion log says went since the
+            // run began goes too, though the walk read it first.
+            return Ok(Completeness {
+                vanished: self.deleted_during(resource, run).await?,
+                ..Completeness::default()
+            });
         };
         if walked.capped {
             return Ok(Completeness {
@@ -1298,6 +1304,28 @@ impl<U: Upstream> Pull<'_, U> {
             }),
             vanished,
         })
+    }
+
+    /// The ids of `resource` the shop records as deleted since `run`
+    /// began (its watermark), where it keeps such a record
+    /// ([`Upstream::deleted_since`]); none where it does not.
+    async fn deleted_during(
+        &self,
+        resource: Resource,
+        run: &PullRun,
+    ) -> Result<Vec<i64>, SyncError> {
+        let Some(since) = run.watermark else {
+            return Ok(Vec::new());
+        };
+        let slot = self.slot(resource).await?;
+        let deleted = cancellable(self.token, self.upstream.deleted_since(resource, since))
+            .await?
+            .map_err(upstream_failed(resource))?;
+        drop(slot);
+        let mut ids: Vec<i64> = deleted.into_iter().flatten().map(|s| s.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
     }
 
     /// Lists the store's ids afresh; fetches, by id, every object the run
