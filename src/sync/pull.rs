@@ -953,9 +953,17 @@ impl<U: Upstream> Pull<'_, U> {
         // queue up while a write runs share the next transaction. The queue
         // holds `concurrency` pages, so memory stays bounded.
         let (to_writer, writer_rx) = mpsc::channel::<Fetched>(self.opts.concurrency.max(1));
+        // Whether `max_records` left objects out of a walk that follows
+        // `next` (no count to compare the cap with).
+        let mut cut = false;
         let walk = {
-            let (reported, totals, done_map, after_first) =
-                (&mut reported, &mut totals, &done_map, &mut after_first);
+            let (reported, totals, done_map, after_first, cut) = (
+                &mut reported,
+                &mut totals,
+                &done_map,
+                &mut after_first,
+                &mut cut,
+            );
             async move {
                 let write = |cursor: Cursor, seq: u32, page: Page| {
                     let to_writer = &to_writer;
@@ -977,6 +985,7 @@ impl<U: Upstream> Pull<'_, U> {
                     *reported = Some((page.total_items, page.total_pages));
                     totals.insert(page.total_items);
                     after_first.clone_from(&page.next);
+                    *cut |= keep_on(1).is_some_and(|k| page.records.len() > k);
                     write(Cursor::start(), 1, page).await?;
                 }
                 if let Some(mut wait) = wait {
@@ -1047,6 +1056,8 @@ impl<U: Upstream> Pull<'_, U> {
                 while let Some(at) = cursor {
                     seq += 1;
                     if cap_pages.is_some_and(|cap| seq > cap) {
+                        // More to read: the cap left it out.
+                        *cut = true;
                         break;
                     }
                     if let Some(d) = done_map.get(at.as_str()) {
@@ -1063,6 +1074,7 @@ impl<U: Upstream> Pull<'_, U> {
                     }
                     *reported = Some((page.total_items, page.total_pages));
                     totals.insert(page.total_items);
+                    *cut |= keep_on(seq).is_some_and(|k| page.records.len() > k);
                     write(at, seq, page).await?;
                 }
                 Ok::<_, SyncError>(())
@@ -1076,7 +1088,7 @@ impl<U: Upstream> Pull<'_, U> {
         let reported_total = reported.and_then(|r| r.0);
         Ok(Walked {
             reported_total,
-            capped: max > 0 && reported_total.is_some_and(|t| t > max),
+            capped: max > 0 && (reported_total.is_some_and(|t| t > max) || cut),
             shifted: totals.len() > 1,
         })
     }
@@ -1257,8 +1269,14 @@ impl<U: Upstream> Pull<'_, U> {
             // export): what the shop's deletion log says went since the
             // run began goes too, though the walk read it first.
             return Ok(Completeness {
+                total: None,
+                warning: walked.capped.then(|| {
+                    format!(
+                        "stopped at sync.max_records = {}; rows beyond are not mirrored",
+                        self.opts.max_records
+                    )
+                }),
                 vanished: self.deleted_during(resource, run).await?,
-                ..Completeness::default()
             });
         };
         if walked.capped {
