@@ -970,8 +970,44 @@ async fn wrong_secret(kind: Kind) {
     shop.shutdown().await;
 }
 
+crate::both_shops!(max_records_caps_the_pull_and_says_so, max_records_caps);
+
+async fn max_records_caps(kind: Kind) {
+    let shop = TestShop::spawn(kind, ShopSize::small()).await;
+    let t = Agent::spawn(shop, |c| c.sync.max_records = 15).await;
+    let p = t.pulled().await;
+    assert_completed(&p);
+    let products = p.resource(Resource::Products).unwrap();
+    assert_eq!(
+        t.replica_ids(Resource::Products).await.len(),
+        15,
+        "{kind:?}"
+    );
+    let message = products.message.as_deref().unwrap_or_default();
+    assert!(message.contains("max_records"), "{kind:?}: {message}");
+    let (_, body) = t.get_json("/api/sync/status").await;
+    let row = body["replica"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == "products")
+        .unwrap()
+        .clone();
+    assert!(
+        row["last_warning"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("max_records"),
+        "{kind:?}: {row}"
+    );
+    t.stop().await;
+}
+
 // What only a WooCommerce shop does.
 
+/// WooCommerce's own: its page count, known from the first answer, lets
+/// the last page be asked while earlier ones are out; a cursor walk
+/// (Shopify) knows its last page only once it is answered.
 #[tokio::test]
 async fn the_next_resource_starts_while_the_one_before_finishes_its_last_pages() {
     // Products, then variations, as a relay: the variations' first page is
@@ -1023,33 +1059,8 @@ async fn the_next_resource_starts_while_the_one_before_finishes_its_last_pages()
     t.stop().await;
 }
 
-#[tokio::test]
-async fn max_records_caps_the_pull_and_says_so() {
-    let t = TestApp::spawn(small_sim(), |c| c.sync.max_records = 15).await;
-    let p = t.pulled().await;
-    assert_completed(&p);
-    let products = p.resource(Resource::Products).unwrap();
-    assert_eq!(t.replica_ids(Resource::Products).await.len(), 15);
-    let message = products.message.as_deref().unwrap();
-    assert!(message.contains("max_records"), "{message}");
-    let (_, body) = t.get_json("/api/sync/status").await;
-    let row = body["replica"]["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["resource"] == "products")
-        .unwrap()
-        .clone();
-    assert!(
-        row["last_warning"]
-            .as_str()
-            .unwrap()
-            .contains("max_records"),
-        "{row}"
-    );
-    t.stop().await;
-}
-
+/// WooCommerce's own: stores before the flat `/variations` and `/refunds`
+/// lists (Shopify always lists variants and refunds flat).
 #[tokio::test]
 async fn an_older_store_without_the_flat_lists_is_walked_per_parent() {
     let t = TestApp::spawn(
@@ -1083,6 +1094,8 @@ async fn an_older_store_without_the_flat_lists_is_walked_per_parent() {
     t.stop().await;
 }
 
+/// WooCommerce's own: OAuth 1.0a signatures over the store's home URL
+/// (Shopify's token is sent as it is).
 #[tokio::test]
 async fn home_url_makes_oauth_work_through_an_alias() {
     // The store believes it lives at another address (a proxy in front):
