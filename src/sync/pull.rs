@@ -953,9 +953,17 @@ impl<U: Upstream> Pull<'_, U> {
         // queue up while a write runs share the next transaction. The queue
         // holds `concurrency` pages, so memory stays bounded.
         let (to_writer, writer_rx) = mpsc::channel::<Fetched>(self.opts.concurrency.max(1));
+        // Whether `max_records` left objects out of a walk that follows
+        // `next` (no count to compare the cap with).
+        let mut cut = false;
         let walk = {
-            let (reported, totals, done_map, after_first) =
-                (&mut reported, &mut totals, &done_map, &mut after_first);
+            let (reported, totals, done_map, after_first, cut) = (
+                &mut reported,
+                &mut totals,
+                &done_map,
+                &mut after_first,
+                &mut cut,
+            );
             async move {
                 let write = |cursor: Cursor, seq: u32, page: Page| {
                     let to_writer = &to_writer;
@@ -977,6 +985,7 @@ impl<U: Upstream> Pull<'_, U> {
                     *reported = Some((page.total_items, page.total_pages));
                     totals.insert(page.total_items);
                     after_first.clone_from(&page.next);
+                    *cut |= keep_on(1).is_some_and(|k| page.records.len() > k);
                     write(Cursor::start(), 1, page).await?;
                 }
                 if let Some(mut wait) = wait {
@@ -1047,6 +1056,8 @@ impl<U: Upstream> Pull<'_, U> {
                 while let Some(at) = cursor {
                     seq += 1;
                     if cap_pages.is_some_and(|cap| seq > cap) {
+                        // More to read: the cap left it out.
+                        *cut = true;
                         break;
                     }
                     if let Some(d) = done_map.get(at.as_str()) {
@@ -1063,6 +1074,7 @@ impl<U: Upstream> Pull<'_, U> {
                     }
                     *reported = Some((page.total_items, page.total_pages));
                     totals.insert(page.total_items);
+                    *cut |= keep_on(seq).is_some_and(|k| page.records.len() > k);
                     write(at, seq, page).await?;
                 }
                 Ok::<_, SyncError>(())
@@ -1076,7 +1088,7 @@ impl<U: Upstream> Pull<'_, U> {
         let reported_total = reported.and_then(|r| r.0);
         Ok(Walked {
             reported_total,
-            capped: max > 0 && reported_total.is_some_and(|t| t > max),
+            capped: max > 0 && (reported_total.is_some_and(|t| t > max) || cut),
             shifted: totals.len() > 1,
         })
     }
@@ -1253,7 +1265,19 @@ impl<U: Upstream> Pull<'_, U> {
         walked: &Walked,
     ) -> Result<Completeness, SyncError> {
         let Some(mut total) = walked.reported_total else {
-            return Ok(Completeness::default());
+            // No count to check the walk against (cursor pages, an
+            // export): what the shop's deletion log says went since the
+            // run began goes too, though the walk read it first.
+            return Ok(Completeness {
+                total: None,
+                warning: walked.capped.then(|| {
+                    format!(
+                        "stopped at sync.max_records = {}; rows beyond are not mirrored",
+                        self.opts.max_records
+                    )
+                }),
+                vanished: self.deleted_during(resource, run).await?,
+            });
         };
         if walked.capped {
             return Ok(Completeness {
@@ -1298,6 +1322,28 @@ impl<U: Upstream> Pull<'_, U> {
             }),
             vanished,
         })
+    }
+
+    /// The ids of `resource` the shop records as deleted since `run`
+    /// began (its watermark), where it keeps such a record
+    /// ([`Upstream::deleted_since`]); none where it does not.
+    async fn deleted_during(
+        &self,
+        resource: Resource,
+        run: &PullRun,
+    ) -> Result<Vec<i64>, SyncError> {
+        let Some(since) = run.watermark else {
+            return Ok(Vec::new());
+        };
+        let slot = self.slot(resource).await?;
+        let deleted = cancellable(self.token, self.upstream.deleted_since(resource, since))
+            .await?
+            .map_err(upstream_failed(resource))?;
+        drop(slot);
+        let mut ids: Vec<i64> = deleted.into_iter().flatten().map(|s| s.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
     }
 
     /// Lists the store's ids afresh; fetches, by id, every object the run

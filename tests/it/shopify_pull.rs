@@ -1,7 +1,10 @@
-//! A full pull from the simulated Shopify store through the Shopify client:
-//! the replica holds what the shop sells, with its SKUs, prices and stock
-//! at the till's location; a pull cancelled midway resumes without asking
-//! again for a page it had finished.
+//! What a full pull from the simulated Shopify store does that is
+//! Shopify's own (what every full pull guarantees runs against both shops
+//! in tests/it/full_pull.rs): SKUs, prices and stock at the till's
+//! location; bulk exports landing what pages land, failing, expiring,
+//! waiting their turn; a pull cancelled midway resuming without asking
+//! again for a page it had finished, and one killed while it downloads an
+//! export reading on in the same file.
 
 use std::path::Path;
 use std::time::Duration;
@@ -215,8 +218,13 @@ pub(crate) async fn spawn_sim() -> ShopifySim {
     ShopifySim::spawn(ShopifyConfig::default()).await.unwrap()
 }
 
+/// What every full pull mirrors, and how exactly, is stated once for both
+/// shops (tests/it/full_pull.rs); here what only a Shopify walk meets: a
+/// variant page holding only default variants (products sold as one item)
+/// has no variation on it, and the walk reads on past it; SKU, price and
+/// stock are the variant's, at the till's location.
 #[tokio::test]
-async fn full_pull_from_shopify_mirrors_products_and_variants_with_stock() {
+async fn a_variant_walk_reads_on_past_pages_of_default_variants_and_keeps_stock_per_location() {
     let sim = spawn_sim().await;
     let location = location(&sim).await;
     let (want_products, want_variations) = active_sellables(&sim, location).await;
@@ -314,8 +322,9 @@ async fn cancelled_shopify_pull_resumes_without_fetching_a_finished_page_again()
         .await
         .unwrap();
     assert!(report.resources[0].resumed, "{report:?}");
-    // The shop check, then only the pages not finished before.
-    assert_eq!(second.requests_sent() as i64, 1 + pages - done);
+    // The shop check, then only the pages not finished before, and one
+    // page of the products the shop deleted since the run began.
+    assert_eq!(second.requests_sent() as i64, 1 + pages - done + 1);
 
     let mut want: Vec<i64> = sim.product_ids().iter().map(|g| gid_number(g)).collect();
     want.sort_unstable();
@@ -340,68 +349,6 @@ pub(crate) async fn all_ids(sim: &ShopifySim, root: &str, fields: &str) -> Vec<V
         after = conn["pageInfo"]["endCursor"].clone();
     }
     nodes
-}
-
-fn sorted_ids<'a>(nodes: impl Iterator<Item = &'a Value>) -> Vec<i64> {
-    let mut ids: Vec<i64> = nodes
-        .map(|n| gid_number(n["id"].as_str().unwrap()))
-        .collect();
-    ids.sort_unstable();
-    ids
-}
-
-#[tokio::test]
-async fn full_pull_from_shopify_mirrors_collections_customers_orders_and_refunds() {
-    let sim = spawn_sim().await;
-    let location = location(&sim).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("replica.db")).unwrap();
-    let client = client(&sim, location);
-    let opts = options(
-        &[
-            Resource::Categories,
-            Resource::Customers,
-            Resource::Orders,
-            Resource::Refunds,
-        ],
-        &["publish"],
-        5,
-    );
-    let (tx, _rx) = watch::channel(PullProgress::default());
-    let report = pull::run(&client, &store, &opts, &tx, &CancellationToken::new())
-        .await
-        .unwrap();
-    assert_eq!(report.resources.len(), 4, "{report:?}");
-
-    let collections = all_ids(&sim, "collections", "id").await;
-    assert!(!collections.is_empty());
-    assert_eq!(
-        replica_ids(&store, Resource::Categories).await,
-        sorted_ids(collections.iter())
-    );
-    let customers = all_ids(&sim, "customers", "id").await;
-    assert_eq!(customers.len(), sim.counts().customers);
-    assert_eq!(
-        replica_ids(&store, Resource::Customers).await,
-        sorted_ids(customers.iter())
-    );
-    let orders = all_ids(&sim, "orders", "id refunds { id }").await;
-    assert_eq!(orders.len(), sim.counts().orders);
-    assert_eq!(
-        replica_ids(&store, Resource::Orders).await,
-        sorted_ids(orders.iter()),
-        "every order (no status filter asked)"
-    );
-    let refunds: Vec<Value> = orders
-        .iter()
-        .flat_map(|o| o["refunds"].as_array().unwrap().iter().cloned())
-        .collect();
-    assert!(!refunds.is_empty(), "the sim has refunds to mirror");
-    assert_eq!(
-        replica_ids(&store, Resource::Refunds).await,
-        sorted_ids(refunds.iter())
-    );
-    sim.shutdown().await;
 }
 
 /// Every resource, as a WooCommerce pull asks them: what Shopify has lands,
@@ -775,4 +722,187 @@ async fn an_export_waits_while_the_shop_runs_as_many_as_it_allows() {
         all_product_ids(&sim).await
     );
     sim.shutdown().await;
+}
+
+/// The root connection a bulk query exports (`products`, `productVariants`…).
+fn exported_root(query: &str) -> String {
+    query
+        .trim_start_matches(|c: char| c == '{' || c.is_whitespace())
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect()
+}
+
+/// How many exports of each root the shop has been asked for.
+fn exports_by_root(sim: &ShopifySim) -> std::collections::BTreeMap<String, usize> {
+    let mut by_root = std::collections::BTreeMap::new();
+    for q in sim.bulk_operation_queries() {
+        *by_root.entry(exported_root(&q)).or_insert(0) += 1;
+    }
+    by_root
+}
+
+fn open_replica(db: &Path) -> Option<rusqlite::Connection> {
+    rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()
+}
+
+/// The running products run and the last export position it wrote
+/// (`bulk;{operation};{root objects written}`): the run, the operation
+/// and the count.
+fn products_export_position(db: &Path) -> Option<(i64, String, u64)> {
+    let conn = open_replica(db)?;
+    let (run, cursor): (i64, String) = conn
+        .query_row(
+            "SELECT r.id, p.cursor FROM pull_pages p JOIN pull_runs r ON r.id = p.run_id
+             WHERE r.resource = 'products' AND r.state = 'running' AND p.scope = 0
+             ORDER BY p.seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .ok()?;
+    let (operation, roots) = cursor.strip_prefix("bulk;")?.rsplit_once(';')?;
+    Some((run, operation.to_owned(), roots.parse().ok()?))
+}
+
+fn replica_dump(db: &Path) -> Vec<(Resource, Vec<(String, String)>)> {
+    let conn = open_replica(db).expect("replica exists");
+    Resource::ALL
+        .into_iter()
+        .map(|r| (r, dump::raw_rows(&conn, r).unwrap()))
+        .collect()
+}
+
+async fn sync_full(config: &Path) {
+    let config = config.to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        crate::cli::possync()
+            .args(["sync", "--full", "--quiet", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Issue 15's "a kill mid-download resumes without a second full export
+/// where the URL is still valid", with a real kill: `possync sync --full`
+/// against a shop big enough to be exported in bulk, SIGKILLed while it
+/// reads the products' result file (served a line at a time, so that the
+/// kill lands between two batches), then run again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_pull_killed_mid_download_resumes_from_the_same_export() {
+    use crate::shops::{Kind, ShopSize, TestShop};
+    use possync::upstream::shopify::export::EXPORT_THRESHOLD;
+
+    let shop = TestShop::spawn(
+        Kind::Shopify,
+        ShopSize {
+            seed: 5,
+            products: 1_200,
+            customers: 20,
+            orders: 30,
+            latency: Duration::ZERO,
+        },
+    )
+    .await;
+    let TestShop::Shopify(sim) = &shop else {
+        unreachable!("a Shopify shop was asked for")
+    };
+    let active = active_product_ids(sim).await;
+    assert!(
+        active.len() as u64 >= EXPORT_THRESHOLD,
+        "{} products on sale: enough to be exported",
+        active.len()
+    );
+    sim.throttle_bulk_files(Duration::from_millis(1));
+
+    const SYNC: &str = "page_size = 50\nconcurrency = 2";
+    let dir = tempfile::tempdir().unwrap();
+    let config = shop.write_config(dir.path(), SYNC).await;
+    let db = dir.path().join("data").join("replica.db");
+    let mut child = crate::cli::possync()
+        .args(["sync", "--full", "--quiet", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (run_before, operation, written) = crate::common::wait_for(
+        "a batch of the products' export written",
+        Duration::from_secs(120),
+        || async { products_export_position(&db).filter(|(_, _, roots)| *roots > 0) },
+    )
+    .await;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert!(!child.wait().unwrap().success(), "killed, not finished");
+    // The position may have moved on between the look and the kill.
+    let (_, _, written_at_kill) = products_export_position(&db).expect("the run is still open");
+    assert!(written > 0 && written <= written_at_kill);
+    assert!(
+        written_at_kill < active.len() as u64,
+        "killed mid-download: {written_at_kill} of {}",
+        active.len()
+    );
+    let before = exports_by_root(sim);
+    assert_eq!(before.get("products"), Some(&1), "{before:?}");
+
+    sim.throttle_bulk_files(Duration::ZERO);
+    sim.clear_log();
+    sync_full(&config).await;
+    let paged = sim
+        .graphql_log()
+        .iter()
+        .filter(|r| r.query.starts_with("query ProductsPage"))
+        .count();
+    assert_eq!(paged, 0, "the rest of the products came from the file");
+    let after = exports_by_root(sim);
+    assert_eq!(
+        after.get("products"),
+        Some(&1),
+        "the products' file is read on from {operation}, not exported again: {after:?}"
+    );
+    for (root, n) in &after {
+        assert_eq!(*n, 1, "{root} exported {n} times: {after:?}");
+    }
+    let conn = open_replica(&db).unwrap();
+    let (state, run_after): (String, i64) = conn
+        .query_row(
+            "SELECT state, id FROM pull_runs WHERE resource = 'products' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (state.as_str(), run_after),
+        ("completed", run_before),
+        "the same run resumed"
+    );
+
+    // The same replica as a pull that was never interrupted.
+    let other = tempfile::tempdir().unwrap();
+    let other_config = shop.write_config(other.path(), SYNC).await;
+    sync_full(&other_config).await;
+    let resumed = replica_dump(&db);
+    let uninterrupted = replica_dump(&other.path().join("data").join("replica.db"));
+    for ((r, a), (_, b)) in resumed.iter().zip(&uninterrupted) {
+        assert_eq!(a.len(), b.len(), "{r}: row counts differ");
+        assert!(a == b, "{r}: replicas differ");
+    }
+    let products = resumed
+        .iter()
+        .find(|(r, _)| *r == Resource::Products)
+        .map(|(_, rows)| rows.len())
+        .unwrap();
+    assert_eq!(products, active.len());
+    shop.shutdown().await;
 }

@@ -332,21 +332,6 @@ impl ShopifySim {
         pg
     }
 
-    /// A product's new status (`ACTIVE`, `DRAFT`, `ARCHIVED`);
-    /// `products/update` is sent.
-    pub fn set_product_status(&self, gid: &str, status: &str) -> bool {
-        let mut store = self.write_store();
-        match store.nodes.get_mut(gid) {
-            Some(p) if p["__typename"] == "Product" => {
-                p["status"] = json!(status);
-                p["updatedAt"] = json!(datetime(now()));
-            }
-            _ => return false,
-        }
-        fire_product(self, &store, "PRODUCTS_UPDATE", gid);
-        true
-    }
-
     /// A customer's new first name; `customers/update` is sent.
     pub fn rename_customer(&self, gid: &str, first_name: &str) -> bool {
         let mut store = self.write_store();

@@ -2,7 +2,7 @@
 //! answer, a seeded share of failing requests, and deterministic rules
 //! ("the next n requests get this") for tests.
 //!
-//! `ServerError`, `ServiceUnavailable` and `TooManyRequests` answer
+//! `ServerError`, `ServiceUnavailable`, `TooManyRequests` and `HtmlPage` answer
 //! *instead of* the store (nothing runs, no cost is charged); `Truncated`
 //! happens *after* the store has answered (and charged the bucket): the
 //! body is announced whole and cut halfway; `DropAfterCommit` runs the
@@ -13,6 +13,7 @@
 //! bodies are not from captures.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -34,6 +35,10 @@ pub enum ShopifyFault {
     /// The shop processes the request (a mutation is committed), then the
     /// connection drops before any byte of the answer.
     DropAfterCommit,
+    /// 200 with an HTML page in place of the shop's answer (a captive
+    /// portal or filtering proxy on the till's side), instead of the shop's
+    /// answer. Not transient: every request through it gets the page.
+    HtmlPage,
 }
 
 /// Faults applied from the start.
@@ -52,6 +57,8 @@ pub struct FaultPlan {
     /// Each rule: the fault, and the text the document must contain.
     rules: Mutex<VecDeque<(ShopifyFault, Option<String>)>>,
     rng: Mutex<ChaCha8Rng>,
+    /// Faults handed out so far.
+    drawn: AtomicU64,
 }
 
 impl FaultPlan {
@@ -60,6 +67,7 @@ impl FaultPlan {
             config,
             rules: Mutex::new(VecDeque::new()),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x5f0f_a017)),
+            drawn: AtomicU64::new(0),
         }
     }
 
@@ -83,8 +91,21 @@ impl FaultPlan {
         rules.extend(std::iter::repeat_n((fault, Some(field.to_owned())), times));
     }
 
+    /// Faults handed out so far.
+    pub fn drawn(&self) -> u64 {
+        self.drawn.load(Ordering::Relaxed)
+    }
+
     /// The fault for this request, if any.
     pub fn draw(&self, document: &str) -> Option<ShopifyFault> {
+        let fault = self.choose(document);
+        if fault.is_some() {
+            self.drawn.fetch_add(1, Ordering::Relaxed);
+        }
+        fault
+    }
+
+    fn choose(&self, document: &str) -> Option<ShopifyFault> {
         {
             let mut rules = self.rules.lock().unwrap_or_else(PoisonError::into_inner);
             let hit = rules

@@ -25,6 +25,8 @@
 //! - `webhooks.rs`: subscriptions, and signed deliveries when data changes
 //! - `campaign.rs`: a merchant's changes outside the agent (prices, stock
 //!   per location, products, customers and orders), each with its webhooks
+//! - `pulltest.rs`: a merchant's catalog edits and the knobs a pull's tests
+//!   turn (bulk operations asked for, result files served slowly)
 
 mod bulk;
 mod campaign;
@@ -33,6 +35,7 @@ mod data;
 mod exec;
 mod faults;
 mod mutations;
+mod pulltest;
 mod schema;
 mod search;
 mod webhooks;
@@ -141,6 +144,8 @@ struct Inner {
     log: Option<Mutex<Vec<LoggedRequest>>>,
     writes: Mutex<mutations::WriteState>,
     search_lag: Duration,
+    /// Result files are sent a line at a time this far apart (zero: whole).
+    bulk_throttle: Mutex<Duration>,
 }
 
 /// One GraphQL request as the store received it.
@@ -197,6 +202,7 @@ impl ShopifySim {
             log: config.record_requests.then(|| Mutex::new(Vec::new())),
             writes: Mutex::new(mutations::WriteState::default()),
             search_lag: config.search_lag,
+            bulk_throttle: Mutex::new(Duration::ZERO),
         });
         let app = Router::new()
             .route("/admin/api/{version}/graphql.json", post(graphql))
@@ -558,6 +564,14 @@ async fn graphql(
                 .insert("retry-after", HeaderValue::from_static("4.0"));
             return resp;
         }
+        Some(ShopifyFault::HtmlPage) => {
+            let mut resp = (StatusCode::OK, HTML_PAGE).into_response();
+            resp.headers_mut().insert(
+                "content-type",
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            return resp;
+        }
         Some(ShopifyFault::Truncated | ShopifyFault::DropAfterCommit) | None => {}
     }
     let variables = request.get("variables").cloned().unwrap_or(json!({}));
@@ -575,6 +589,10 @@ async fn graphql(
     }
     resp
 }
+
+/// What a captive portal or filtering proxy between the till and the shop
+/// answers in place of the API (not from a capture).
+const HTML_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Network login</title></head><body><p>Sign in to use this network.</p></body></html>\n";
 
 /// Announces `body` whole, sends half, then fails the stream so the
 /// connection is dropped mid-body.
@@ -606,7 +624,15 @@ async fn bulk_file(State(inner): State<Arc<Inner>>, Path(file): Path<String>) ->
         .map(|n| inner.bulk.file(n));
     match file.unwrap_or(bulk::File::Missing) {
         bulk::File::Ready(bytes) => {
-            let mut resp = (StatusCode::OK, bytes.as_ref().clone()).into_response();
+            let per_line = *inner
+                .bulk_throttle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut resp = if per_line.is_zero() {
+                (StatusCode::OK, bytes.as_ref().clone()).into_response()
+            } else {
+                (StatusCode::OK, pulltest::throttled(bytes, per_line)).into_response()
+            };
             resp.headers_mut().insert(
                 "content-type",
                 HeaderValue::from_static("application/jsonl"),
