@@ -380,8 +380,11 @@ async fn an_investigate_order_is_flagged_but_handed_over_without_an_override() {
     sim.shutdown().await;
 }
 
-#[tokio::test]
-async fn the_queue_page_shows_a_risky_pickup_and_who_handed_it_over() {
+/// Three pickups handed over on the agent's own page: a CANCEL one with an
+/// override, an INVESTIGATE one and an ACCEPT one, queued in that order.
+/// The agent, its shop, and the three orders' names.
+async fn three_risky_pickups_handed_over()
+-> (ShopifySim, tempfile::TempDir, RunningApp, [String; 3]) {
     let sim = spawn_sim().await;
     let orders = shop_orders(&sim).await;
     let dir = tempfile::tempdir().unwrap();
@@ -392,19 +395,27 @@ async fn the_queue_page_shows_a_risky_pickup_and_who_handed_it_over() {
         .write(move |tx| access::set_admin_password(tx, &phc, 1))
         .await
         .unwrap();
-    let cancel = open_order(&orders, "CANCEL");
-    let investigate = open_order(&orders, "INVESTIGATE");
-    let accept = open_order(&orders, "ACCEPT");
+    let cancel = open_order(&orders, "CANCEL").clone();
+    let investigate = open_order(&orders, "INVESTIGATE").clone();
+    let accept = open_order(&orders, "ACCEPT").clone();
     let override_ = json!({ "risk_override": { "by": "Dana", "reason": "ID and card checked" } });
     for (order, body) in [
-        (cancel, override_),
-        (investigate, json!({})),
-        (accept, json!({})),
+        (&cancel, override_),
+        (&investigate, json!({})),
+        (&accept, json!({})),
     ] {
         let (status, answer) = hand_over(&http, &app, order.id, body).await;
         assert_eq!(status, 201, "{answer}");
     }
+    (sim, dir, app, [cancel.name, investigate.name, accept.name])
+}
 
+const CANCEL_FLAG: &str = "The shop recommends cancelling this order (fraud risk). Handed over by Dana: ID and card checked";
+const INVESTIGATE_FLAG: &str = "The shop recommends investigating this order (fraud risk).";
+
+#[tokio::test]
+async fn the_queue_page_shows_a_risky_pickup_and_who_handed_it_over() {
+    let (sim, _dir, app, [cancel, investigate, accept]) = three_risky_pickups_handed_over().await;
     let browser = bare_client();
     let session = login_at(&browser, &app.url()).await;
     let res = browser
@@ -424,32 +435,60 @@ async fn the_queue_page_shows_a_risky_pickup_and_who_handed_it_over() {
         html[start..end].to_owned()
     };
     let (first, second, third) = (row(1), row(2), row(3));
+    assert!(first.contains(&format!("pickup of {cancel}")), "{first}");
     assert!(
-        first.contains(&format!("pickup of {}", cancel.name)),
+        first.contains(&format!("<span class=\"risk\">{CANCEL_FLAG}</span>")),
         "{first}"
     );
     assert!(
-        first.contains(
-            "<span class=\"risk\">The shop recommends cancelling this order (fraud risk). Handed over by Dana: ID and card checked</span>"
-        ),
-        "{first}"
-    );
-    assert!(
-        second.contains(&format!("pickup of {}", investigate.name)),
+        second.contains(&format!("pickup of {investigate}")),
         "{second}"
     );
     assert!(
-        second.contains(
-            "<span class=\"risk\">The shop recommends investigating this order (fraud risk).</span>"
-        ),
+        second.contains(&format!("<span class=\"risk\">{INVESTIGATE_FLAG}</span>")),
         "{second}"
     );
-    assert!(
-        third.contains(&format!("pickup of {}", accept.name)),
-        "{third}"
-    );
+    assert!(third.contains(&format!("pickup of {accept}")), "{third}");
     assert!(!third.contains("class=\"risk\""), "{third}");
 
+    app.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// The same queue in headless Chromium, as a manager reads it: logged in,
+/// the Queue tab opened, each pickup's flag read from its row. A
+/// screenshot goes to `target/test-artifacts/backoffice/`; without
+/// Chromium the test says so and passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_reads_the_risky_pickups_flags_on_the_queue_page_in_the_browser() {
+    use crate::backoffice::browser::{artifacts, click, log_in, wait_text};
+    let Some(b) = crate::security::browser::Browser::start(
+        "a_manager_reads_the_risky_pickups_flags_on_the_queue_page_in_the_browser",
+        &[],
+    )
+    .await
+    else {
+        return;
+    };
+    let (sim, _dir, app, [cancel, investigate, accept]) = three_risky_pickups_handed_over().await;
+    log_in(&b, &app.url()).await;
+    click(&b, "#tab-queue").await;
+    wait_text(&b, "h2", "Queue").await;
+    let first = wait_text(&b, "#entry-1", &cancel).await;
+    assert!(first.contains(CANCEL_FLAG), "{first}");
+    let second = wait_text(&b, "#entry-2", &investigate).await;
+    assert!(second.contains(INVESTIGATE_FLAG), "{second}");
+    let third = wait_text(&b, "#entry-3", &accept).await;
+    assert!(!third.contains("fraud risk"), "{third}");
+    let flags = b
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "#entry-1 .risk, #entry-2 .risk, #entry-3 .risk",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(flags.len(), 2, "a flag on the two risky pickups only");
+    b.screenshot_in(&artifacts(), "queue-risky-pickups").await;
     app.shutdown().await;
     sim.shutdown().await;
 }
