@@ -23,6 +23,7 @@
 //! - `mutations.rs`: orders, refunds, inventory and customers written, with
 //!   `@idempotent` keys and the order search's lag
 //! - `webhooks.rs`: subscriptions, and signed deliveries when data changes
+//! - `shelf.rs`: products added as a merchant adds them in the admin
 
 mod bulk;
 mod cost;
@@ -32,6 +33,7 @@ mod faults;
 mod mutations;
 mod schema;
 mod search;
+mod shelf;
 mod webhooks;
 
 use std::net::SocketAddr;
