@@ -1,7 +1,8 @@
 //! Products put on the shelf as a merchant adds them in the admin: a
 //! product with its default variant, the variant's inventory item, and a
 //! level at every location (the stock at the primary one), in the shapes
-//! the generated data has (`data.rs`).
+//! the generated data has (`data.rs`); and the orders that carry a source
+//! identifier, as an app's orders do.
 
 use std::sync::PoisonError;
 
@@ -119,6 +120,24 @@ impl ShopifySim {
             self.inner.hooks.fire("PRODUCTS_CREATE", &payload);
         }
         pg
+    }
+
+    /// Every order carrying a `sourceIdentifier` (an app's orders), as
+    /// (gid, identifier), in id order; search lag does not hide any.
+    pub fn orders_by_source(&self) -> Vec<(String, String)> {
+        let store = self
+            .inner
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        store
+            .list("Order")
+            .iter()
+            .filter_map(|g| {
+                let source = store.node(g)?["sourceIdentifier"].as_str()?;
+                Some((g.clone(), source.to_owned()))
+            })
+            .collect()
     }
 }
 
