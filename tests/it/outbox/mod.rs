@@ -63,13 +63,15 @@ impl Shop {
     }
 
     /// `possync.toml` for the `possync` binary (see
-    /// [`TestShop::write_config_with`]), reaching the shop through the line.
-    pub async fn write_config(&self, dir: &Path, timeout_secs: u64) -> PathBuf {
+    /// [`TestShop::write_config_with`]), reaching the shop through the
+    /// line, `rest` written after the `[sync]` section's own lines (keys of
+    /// `[sync]`, then other sections).
+    pub async fn write_config(&self, dir: &Path, timeout_secs: u64, rest: &str) -> PathBuf {
         let store = StoreFile {
             timeout_secs,
             address: self.line.as_ref().map(SlowLine::url),
         };
-        self.shop.write_config_with(dir, &store, "").await
+        self.shop.write_config_with(dir, &store, rest).await
     }
 
     /// The shop commits each of the next `times` order creates at once,
