@@ -164,9 +164,7 @@ mod tests {
         let variant = sim.node(&vg).unwrap();
         assert_eq!(variant["price"], "2.5");
         assert_eq!(variant["sku"], "SHELF-TEA");
-        let store = sim.inner.store.read().unwrap();
-        let locations = store.list("Location").to_vec();
-        drop(store);
+        let locations = sim.inner.store.read().unwrap().list("Location").to_vec();
         assert_eq!(sim.available(&vg, &locations[0]), Some(7));
         assert_eq!(sim.available(&vg, &locations[1]), Some(0));
         // Ids grow past every id the shop held.
