@@ -16,6 +16,12 @@ use crate::common::wait_for;
 use crate::shops::Kind;
 
 const WITHIN: Duration = Duration::from_secs(60);
+/// A sale the agent tried while the line was cut may have reached the
+/// shop (the connection closed unanswered). A WooCommerce order is looked
+/// up by its key at once; a Shopify order only over the search-lag window
+/// from the attempt, since its search trails new orders: this long.
+const AFTER_AN_ATTEMPT_IN_DOUBT: Duration =
+    Duration::from_secs(possync::upstream::shopify::writes::SEARCH_LAG_WINDOW.as_secs() + 30);
 
 /// `possync run` in its own process.
 struct Agent {
@@ -136,9 +142,11 @@ async fn answered_2xx_survives_sigkill(kind: Kind) {
 
     shop.network().set_offline(false);
     let key = sale["outbox_id"].as_str().unwrap().to_owned();
-    wait_for("the sale at the shop", WITHIN, || async {
-        (!entries(&http, &agent, "confirmed").await.is_empty()).then_some(())
-    })
+    wait_for(
+        "the sale at the shop",
+        AFTER_AN_ATTEMPT_IN_DOUBT,
+        || async { (!entries(&http, &agent, "confirmed").await.is_empty()).then_some(()) },
+    )
     .await;
     assert_eq!(shop.orders_with_key(&key).len(), 1);
     assert_eq!(shop.stock(mug).await, Some(8));
