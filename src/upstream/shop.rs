@@ -5,6 +5,7 @@
 //! a wire name.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -178,6 +179,10 @@ impl UpstreamWrites for Shop {
         since: GmtTime,
     ) -> Result<Option<CreatedOrder>, UpstreamError> {
         each!(self, c => UpstreamWrites::find_order(c, key, since).await)
+    }
+
+    fn order_search_lag_left(&self, since: GmtTime) -> Duration {
+        each!(self, c => UpstreamWrites::order_search_lag_left(c, since))
     }
 
     async fn create_refund(

@@ -90,10 +90,8 @@ pub trait UpstreamWrites: Send + Sync + 'static {
     /// at `since` + [`LOOKUP_MARGIN`]. Zero (the default) when a miss means
     /// the order is not there. While it is not zero, the replayer looks
     /// again later instead of sending again, and frees its slot meanwhile.
-    fn order_search_lag_left(&self, since: GmtTime) -> Duration {
-        let _ = since;
-        Duration::ZERO
-    }
+    /// (No default: a shop's adapter, and anything wrapping one, must say.)
+    fn order_search_lag_left(&self, since: GmtTime) -> Duration;
 
     /// Refunds `ret` on `order_id`; `lines` maps the return's line refs to
     /// the order's upstream line ids.

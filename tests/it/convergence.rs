@@ -412,7 +412,7 @@ fn shopify_step(sim: &ShopifySim, rng: &mut ChaCha8Rng, n: usize) -> String {
                 .iter()
                 .map(|s| (*s, "5.0"))
                 .collect();
-            let g = sim.add_product(
+            let g = sim.add_product_with_variants(
                 &format!("Campaign item {n}"),
                 &format!("CMP-{n}"),
                 &variants,

@@ -9,10 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use possync::config::{
-    ApiVersion, Config, LocationRef, ShopifyCredentials, ShopifySettings, StoreConfig,
-    StoreSettings, SyncConfig,
-};
+use possync::config::{Config, ShopifyCredentials, StoreSettings};
 use possync::domain::Resource;
 use possync::store::{Store, dump};
 use possync::sync::engine::InitialPull;
@@ -24,8 +21,8 @@ use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::common::{
-    TestApp, agent_config, any_port, assert_completed, client_with_token, create_token,
-    mirrored_variation_ids, small_sim,
+    TestApp, any_port, assert_completed, client_with_token, create_token, mirrored_variation_ids,
+    small_sim,
 };
 use crate::shopify_pull::{active_product_ids, active_sellables, all_ids, gid_number, location};
 use crate::shops::{Kind, ShopSize, TestShop};
@@ -123,37 +120,6 @@ impl TestShop {
                 .await
                 .unwrap(),
             ),
-        }
-    }
-
-    /// The agent's configuration for this shop, its data in `dir`: pages
-    /// of 10, three requests at once, every order whatever its age.
-    async fn agent_config(&self, dir: &Path) -> Config {
-        match self {
-            TestShop::WooCommerce(sim) => agent_config(sim, dir),
-            TestShop::Shopify(sim) => {
-                let store = StoreConfig {
-                    timeout: Duration::from_secs(10),
-                    ..StoreConfig::shopify_store(ShopifySettings {
-                        shop: "corner-shop.myshopify.com".to_owned(),
-                        credentials: ShopifyCredentials::AccessToken(SecretString::from(
-                            sim.access_token().to_owned(),
-                        )),
-                        api_version: ApiVersion::V2026_04,
-                        location: Some(LocationRef::Id(location(sim).await as u64)),
-                        admin_url: Some(sim.url().parse().unwrap()),
-                    })
-                };
-                Config {
-                    sync: SyncConfig {
-                        page_size: 10,
-                        concurrency: 3,
-                        order_window_days: 0,
-                        ..SyncConfig::default()
-                    },
-                    ..Config::new(any_port(), dir.to_path_buf(), Some(store))
-                }
-            }
         }
     }
 
@@ -417,14 +383,6 @@ impl TestShop {
             TestShop::Shopify(sim) => {
                 assert!(sim.set_product_status(&gid("Product", product), "ARCHIVED"));
             }
-        }
-    }
-
-    /// Adds a product on sale, sold as one item, stocked; its id.
-    fn add_simple_product(&self, name: &str, sku: &str, price: &str, stock: i64) -> i64 {
-        match self {
-            TestShop::WooCommerce(sim) => sim.add_simple_product(name, sku, price, Some(stock)),
-            TestShop::Shopify(sim) => gid_number(&sim.add_simple_product(name, sku, price, stock)),
         }
     }
 
@@ -729,9 +687,7 @@ async fn over_an_existing_replica(kind: Kind) {
     t.shop.delete_product(gone);
     t.shop.withdraw_product(withdrawn);
     t.shop.set_product_price(repriced, "12.34");
-    let added = t
-        .shop
-        .add_simple_product("Enamel mug", "MUG-ENAMEL-1", "9.50", 12);
+    let added = t.shop.add_product("Enamel mug", "MUG-ENAMEL-1", "9.50", 12);
 
     let t = t.restart(|_| {}).await;
     let p = t.pulled().await;

@@ -5,8 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use possync_sim::shopify::{ShopifyConfig, ShopifyFaults, ShopifySim, Sizes};
-use possync_sim::woo::{FaultConfig, Sim, SimConfig, SimHandle};
+use possync::config::{
+    ApiVersion, Config, LocationRef, ShopifyCredentials, ShopifySettings, StoreConfig, SyncConfig,
+};
+use possync_sim::NetworkSwitch;
+use possync_sim::shopify::{ShopifyConfig, ShopifyFault, ShopifyFaults, ShopifySim, Sizes};
+use possync_sim::woo::{FaultConfig, FaultKind, FaultRule, Sim, SimConfig, SimHandle};
 use serde_json::Value;
 
 use crate::common::any_port;
@@ -62,6 +66,38 @@ pub struct ShopSize {
     pub latency: Duration,
 }
 
+/// The `[store]` section [`TestShop::write_config_with`] writes.
+#[derive(Debug, Clone)]
+pub struct StoreFile {
+    /// `timeout_secs`.
+    pub timeout_secs: u64,
+    /// Where the agent reaches the shop, if not at the sim itself.
+    pub address: Option<String>,
+}
+
+impl Default for StoreFile {
+    fn default() -> Self {
+        StoreFile {
+            timeout_secs: 10,
+            address: None,
+        }
+    }
+}
+
+/// A till's sale as the shop records it, in the till's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleAtShop {
+    /// The till that sold it (WooCommerce: `possync_till`; Shopify: the
+    /// `till:` tag).
+    pub till: Option<String>,
+    /// The till's sale number (`possync_number`; the order's name).
+    pub number: Option<String>,
+    /// When it was sold (`possync_sold_at`; `processedAt`).
+    pub sold_at: Option<String>,
+    /// Handed over at the till (status `completed`; fulfilled).
+    pub handed_over: bool,
+}
+
 /// A running simulated shop of either kind.
 pub enum TestShop {
     WooCommerce(SimHandle),
@@ -112,11 +148,41 @@ impl TestShop {
     /// `possync.toml` in `dir` for this shop (replica in `dir/data`), with
     /// `sync` as the body of its `[sync]` section.
     pub async fn write_config(&self, dir: &Path, sync: &str) -> PathBuf {
-        match self {
-            TestShop::WooCommerce(sim) => crate::cli::write_config(sim, dir, sync),
+        self.write_config_with(dir, &StoreFile::default(), sync)
+            .await
+    }
+
+    /// [`TestShop::write_config`] with the `[store]` section's request
+    /// timeout and the address the shop is reached at (a link in front of
+    /// it) chosen.
+    pub async fn write_config_with(&self, dir: &Path, store: &StoreFile, sync: &str) -> PathBuf {
+        let path = dir.join("possync.toml");
+        let timeout = store.timeout_secs;
+        let text = match self {
+            TestShop::WooCommerce(sim) => {
+                let url = store.address.clone().unwrap_or_else(|| sim.url());
+                format!(
+                    r#"data_dir = "{data}"
+
+[store]
+url = "{url}"
+consumer_key = "{key}"
+consumer_secret = "{secret}"
+auth = "oauth1"
+timeout_secs = {timeout}
+
+[sync]
+order_window_days = 0
+{sync}
+"#,
+                    data = dir.join("data").display(),
+                    key = sim.consumer_key(),
+                    secret = sim.consumer_secret(),
+                )
+            }
             TestShop::Shopify(sim) => {
-                let path = dir.join("possync.toml");
-                let text = format!(
+                let url = store.address.clone().unwrap_or_else(|| sim.url());
+                format!(
                     r#"data_dir = "{data}"
 
 [store]
@@ -126,21 +192,51 @@ admin_url = "{url}"
 access_token = "{token}"
 api_version = "2026-04"
 location = {location}
-timeout_secs = 10
+timeout_secs = {timeout}
 
 [sync]
 order_window_days = 0
 {sync}
 "#,
                     data = dir.join("data").display(),
-                    url = sim.url(),
                     token = sim.access_token(),
                     location = crate::shopify_pull::location(sim).await,
-                );
-                std::fs::write(&path, text).unwrap();
-                path
+                )
             }
-        }
+        };
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// The in-process agent's configuration for this shop, its replica in
+    /// `dir`: the sync settings of [`crate::common::agent_config`], the
+    /// shop's own `[store]` (Shopify's at its primary location), requests
+    /// timing out after 10 s.
+    pub async fn agent_config(&self, dir: &Path) -> Config {
+        let store = match self {
+            TestShop::WooCommerce(sim) => return crate::common::agent_config(sim, dir),
+            TestShop::Shopify(sim) => StoreConfig::shopify_store(ShopifySettings {
+                shop: "corner-shop.myshopify.com".to_owned(),
+                credentials: ShopifyCredentials::AccessToken(sim.access_token().to_owned().into()),
+                api_version: ApiVersion::V2026_04,
+                location: Some(LocationRef::Id(
+                    crate::shopify_pull::location(sim).await as u64,
+                )),
+                admin_url: Some(sim.url().parse().unwrap()),
+            }),
+        };
+        // As `agent_config` sets them for a WooCommerce shop.
+        let mut config = Config {
+            sync: SyncConfig {
+                page_size: 10,
+                concurrency: 3,
+                order_window_days: 0,
+                ..SyncConfig::default()
+            },
+            ..Config::new(any_port(), dir.to_path_buf(), Some(store))
+        };
+        config.store.as_mut().unwrap().timeout = Duration::from_secs(10);
+        config
     }
 
     /// The published (WooCommerce) or active (Shopify) products' ids.
@@ -203,6 +299,144 @@ order_window_days = 0
                     _ => String::new(),
                 })
                 .collect(),
+        }
+    }
+
+    /// The shop's network: while it is off, every connection to the shop
+    /// is closed before a request is read, as a cut line looks to a till.
+    pub fn network(&self) -> NetworkSwitch {
+        match self {
+            TestShop::WooCommerce(sim) => sim.network(),
+            TestShop::Shopify(sim) => sim.network(),
+        }
+    }
+
+    /// Adds a product sold as it is (WooCommerce's simple product,
+    /// Shopify's product with its default variant) at `price`, with
+    /// `stock` counted (Shopify: available at the primary location, the
+    /// tills' own). Returns the id the replica and `/api/orders` know it by.
+    pub fn add_product(&self, title: &str, sku: &str, price: &str, stock: i64) -> i64 {
+        match self {
+            TestShop::WooCommerce(sim) => sim.add_simple_product(title, sku, price, Some(stock)),
+            TestShop::Shopify(sim) => {
+                crate::shopify_pull::gid_number(&sim.add_product(title, sku, price, stock))
+            }
+        }
+    }
+
+    /// A product's counted stock (Shopify: available at the primary
+    /// location, where the tills sell from).
+    pub async fn stock(&self, product: i64) -> Option<i64> {
+        match self {
+            TestShop::WooCommerce(sim) => sim.product_stock(product),
+            TestShop::Shopify(sim) => {
+                let node = sim.node(&format!("gid://shopify/Product/{product}"))?;
+                let variant = node["variants"]["__conn"][0].as_str()?.to_owned();
+                let location = format!(
+                    "gid://shopify/Location/{}",
+                    crate::shopify_pull::location(sim).await
+                );
+                sim.available(&variant, &location)
+            }
+        }
+    }
+
+    /// The ids of the orders carrying the outbox key `key` (WooCommerce:
+    /// the `possync_key` meta; Shopify: the `sourceIdentifier`).
+    pub fn orders_with_key(&self, key: &str) -> Vec<i64> {
+        match self {
+            TestShop::WooCommerce(sim) => sim.order_ids_with_meta("possync_key", key),
+            TestShop::Shopify(sim) => sim
+                .orders_with_source(key)
+                .iter()
+                .map(|g| crate::shopify_pull::gid_number(g))
+                .collect(),
+        }
+    }
+
+    /// Every order carrying an outbox key, as (order id, key).
+    pub fn orders_by_key(&self) -> Vec<(i64, String)> {
+        match self {
+            TestShop::WooCommerce(sim) => sim
+                .orders_with_meta("possync_key")
+                .into_iter()
+                .map(|(id, v)| (id, v.as_str().unwrap().to_owned()))
+                .collect(),
+            TestShop::Shopify(sim) => sim
+                .orders_by_source()
+                .into_iter()
+                .map(|(g, key)| (crate::shopify_pull::gid_number(&g), key))
+                .collect(),
+        }
+    }
+
+    /// The next order create is committed by the shop, then its
+    /// connection drops before any answer (WooCommerce: a reset on
+    /// `POST /orders`; Shopify: `orderCreate` dropped after commit).
+    pub fn drop_next_order_answer(&self) {
+        match self {
+            TestShop::WooCommerce(sim) => sim.inject(
+                FaultRule::new(FaultKind::Reset)
+                    .path("/wc/v3/orders")
+                    .method("POST"),
+            ),
+            TestShop::Shopify(sim) => {
+                sim.inject_on(ShopifyFault::DropAfterCommit, "orderCreate(", 1)
+            }
+        }
+    }
+
+    /// Order creates the shop received (`POST /orders`; `orderCreate`).
+    pub fn order_creates_received(&self) -> usize {
+        match self {
+            TestShop::WooCommerce(sim) => sim
+                .requests()
+                .iter()
+                .filter(|r| r.method == "POST" && r.path.ends_with("/wc/v3/orders"))
+                .count(),
+            TestShop::Shopify(sim) => sim
+                .graphql_log()
+                .iter()
+                .filter(|r| r.query.contains("orderCreate("))
+                .count(),
+        }
+    }
+
+    /// What the shop holds of a till's sale, in the till's terms.
+    pub fn sale_at_shop(&self, order: i64) -> Option<SaleAtShop> {
+        match self {
+            TestShop::WooCommerce(sim) => {
+                let o = sim.order(order)?;
+                let meta = |k: &str| {
+                    o["meta_data"]
+                        .as_array()?
+                        .iter()
+                        .find(|m| m["key"] == k)
+                        .and_then(|m| m["value"].as_str())
+                        .map(str::to_owned)
+                };
+                Some(SaleAtShop {
+                    till: meta("possync_till"),
+                    number: meta("possync_number"),
+                    sold_at: meta("possync_sold_at"),
+                    handed_over: o["status"] == "completed",
+                })
+            }
+            TestShop::Shopify(sim) => {
+                let o = sim.node(&format!("gid://shopify/Order/{order}"))?;
+                let till = o["tags"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .find_map(|t| t.strip_prefix("till:"))
+                    .map(str::to_owned);
+                Some(SaleAtShop {
+                    till,
+                    number: o["name"].as_str().map(str::to_owned),
+                    sold_at: o["processedAt"].as_str().map(str::to_owned),
+                    handed_over: o["displayFulfillmentStatus"] == "FULFILLED",
+                })
+            }
         }
     }
 

@@ -215,123 +215,6 @@ impl ShopifySim {
         true
     }
 
-    /// A new ACTIVE product: one default variant when `variants` holds one
-    /// entry, else one variant per `(size, price)`, each stocked with
-    /// `available` at every location. `products/create` is sent; the
-    /// product's gid.
-    pub fn add_product(
-        &self,
-        title: &str,
-        sku: &str,
-        variants: &[(&str, &str)],
-        available: i64,
-    ) -> String {
-        let mut store = self.write_store();
-        let at = datetime(now());
-        let mut id = next_id(&store);
-        let mut take = || {
-            id += 1;
-            id - 1
-        };
-        let pid = take();
-        let pg = format!("gid://shopify/Product/{pid}");
-        let locations = store.list("Location").to_vec();
-        let only_default = variants.len() <= 1;
-        let mut variant_gids = Vec::new();
-        let mut values = Vec::new();
-        for (i, (size, price)) in variants.iter().enumerate() {
-            let (vid, iid) = (take(), take());
-            let vg = format!("gid://shopify/ProductVariant/{vid}");
-            let ig = format!("gid://shopify/InventoryItem/{iid}");
-            let vtitle = if only_default { "Default Title" } else { size };
-            values.push(vtitle.to_owned());
-            let vsku = format!("{sku}-{i}");
-            let mut levels = Vec::new();
-            for loc in &locations {
-                let lg = format!(
-                    "gid://shopify/InventoryLevel/{}?inventory_item_id={iid}",
-                    gid_number(loc).unwrap_or(0)
-                );
-                store.nodes.insert(
-                    lg.clone(),
-                    json!({
-                        "__typename": "InventoryLevel", "id": lg, "isActive": true,
-                        "canDeactivate": false, "createdAt": at, "updatedAt": at,
-                        "location": {"__ref": loc}, "item": {"__ref": ig},
-                        "quantities": {"__quantities": {
-                            "available": available, "on_hand": available, "committed": 0,
-                            "incoming": 0, "reserved": 0, "damaged": 0,
-                            "quality_control": 0, "safety_stock": 0,
-                        }},
-                    }),
-                );
-                levels.push(lg);
-            }
-            let total = available * locations.len() as i64;
-            store
-                .lists
-                .entry("InventoryItem")
-                .or_default()
-                .push(ig.clone());
-            store.nodes.insert(
-                ig.clone(),
-                json!({
-                    "__typename": "InventoryItem", "id": ig, "legacyResourceId": iid.to_string(),
-                    "sku": vsku, "tracked": true, "requiresShipping": true,
-                    "createdAt": at, "updatedAt": at,
-                    "variant": {"__ref": vg}, "inventoryLevels": {"__conn": levels},
-                }),
-            );
-            let option = if only_default {
-                json!({"name": "Title", "value": "Default Title"})
-            } else {
-                json!({"name": "Size", "value": size})
-            };
-            store
-                .lists
-                .entry("ProductVariant")
-                .or_default()
-                .push(vg.clone());
-            store.nodes.insert(
-                vg.clone(),
-                json!({
-                    "__typename": "ProductVariant", "id": vg, "legacyResourceId": vid.to_string(),
-                    "title": vtitle, "displayName": format!("{title} - {vtitle}"),
-                    "sku": vsku, "barcode": format!("50{:011}", vid % 100_000_000_000),
-                    "price": price, "compareAtPrice": null,
-                    "position": i + 1, "inventoryQuantity": total, "taxable": true,
-                    "inventoryPolicy": "DENY", "availableForSale": total > 0,
-                    "createdAt": at, "updatedAt": at,
-                    "selectedOptions": [option],
-                    "product": {"__ref": pg}, "inventoryItem": {"__ref": ig},
-                }),
-            );
-            variant_gids.push(vg);
-        }
-        let total = available * (locations.len() * variants.len()) as i64;
-        store.lists.entry("Product").or_default().push(pg.clone());
-        store.nodes.insert(
-            pg.clone(),
-            json!({
-                "__typename": "Product", "id": pg, "legacyResourceId": pid.to_string(),
-                "title": title,
-                "handle": format!("{}-{pid}", title.to_lowercase().replace(' ', "-")),
-                "status": "ACTIVE", "vendor": "possync demo", "productType": "Campaign",
-                "descriptionHtml": "<p>Added by the merchant.</p>",
-                "tags": [], "totalInventory": total, "hasOnlyDefaultVariant": only_default,
-                "options": [{
-                    "name": if only_default { "Title" } else { "Size" },
-                    "values": values, "position": 1,
-                }],
-                "createdAt": at, "updatedAt": at,
-                "variants": {"__conn": variant_gids},
-                "collections": {"__conn": []},
-            }),
-        );
-        fire_product(self, &store, "PRODUCTS_CREATE", &pg);
-        pg
-    }
-
     /// A customer's new first name; `customers/update` is sent.
     pub fn rename_customer(&self, gid: &str, first_name: &str) -> bool {
         let mut store = self.write_store();
@@ -558,7 +441,8 @@ mod tests {
     #[tokio::test]
     async fn products_are_added_archived_and_customers_with_orders_kept() {
         let sim = sim().await;
-        let p = sim.add_product("Campaign mug", "MUG", &[("S", "5.0"), ("M", "6.0")], 4);
+        let p =
+            sim.add_product_with_variants("Campaign mug", "MUG", &[("S", "5.0"), ("M", "6.0")], 4);
         let node = sim.node(&p).unwrap();
         assert_eq!(node["status"], "ACTIVE");
         assert_eq!(node["hasOnlyDefaultVariant"], false);

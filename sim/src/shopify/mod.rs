@@ -27,6 +27,7 @@
 //!   per location, products, customers and orders), each with its webhooks
 //! - `pulltest.rs`: a merchant's catalog edits and the knobs a pull's tests
 //!   turn (bulk operations asked for, result files served slowly)
+//! - `shelf.rs`: products added as a merchant adds them in the admin
 
 mod bulk;
 mod campaign;
@@ -38,6 +39,7 @@ mod mutations;
 mod pulltest;
 mod schema;
 mod search;
+mod shelf;
 mod webhooks;
 
 use std::net::SocketAddr;

@@ -72,7 +72,7 @@ pub struct WriteState {
 
 impl WriteState {
     /// A fresh id above every generated one.
-    fn id(&mut self) -> u64 {
+    pub(super) fn id(&mut self) -> u64 {
         if self.next_id == 0 {
             self.next_id = 9_000_000_000_000;
         }

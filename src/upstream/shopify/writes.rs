@@ -109,13 +109,16 @@ pub struct WriteCache {
 
 /// A write's failure: whether it may have been applied follows from how it
 /// failed. THROTTLED and 429 were retried already (never run); a 401 or a
-/// refusal ran nothing; a timeout, a cut connection, a server error or an
+/// refusal ran nothing, nor did a connection that could not be made (the
+/// request never left); a timeout, a cut connection, a server error or an
 /// answer we cannot read may have.
 fn write_failure(f: Failure) -> WriteFailure {
     let e = UpstreamError::from(f);
     let refused_unrun = match &e {
         UpstreamError::Transient { reason, .. } => {
-            super::client::is_throttled(&e) || reason.starts_with("HTTP 429")
+            super::client::is_throttled(&e)
+                || reason.starts_with("HTTP 429")
+                || reason.starts_with(crate::upstream::woo::classify::CANNOT_CONNECT)
         }
         _ => false,
     };

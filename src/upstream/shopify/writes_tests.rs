@@ -429,3 +429,29 @@ async fn a_simple_products_stock_is_its_default_variants_at_the_location() {
     let (_, level) = client.stock(&cache, 10240312443186, 0).await.unwrap();
     assert_eq!(level.quantity, None);
 }
+
+#[tokio::test]
+async fn an_order_that_could_not_connect_was_not_sent() {
+    // Nothing listens there: the connection is refused before a byte of
+    // the request leaves, so the order cannot exist.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut connection = TestShop::start().await.connection();
+    connection.shop_url = url::Url::parse(&format!("http://{closed}")).unwrap();
+    let c = ShopifyClient::new(connection)
+        .unwrap()
+        .with_retry(quick_retry());
+    let cache = WriteCache::default();
+    *cache.currency.lock().await = Some("GBP".to_owned());
+    let e = c
+        .create_order(&cache, Uuid::from_u128(1), &sale(false, 9), 0)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e.error, UpstreamError::Transient { reason, .. } if reason.starts_with("cannot connect")),
+        "{e:?}"
+    );
+    assert!(!e.maybe_applied, "{e:?}");
+}

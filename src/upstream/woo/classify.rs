@@ -176,6 +176,10 @@ pub fn key_refusal(err: &UpstreamError) -> Option<KeyRefusal> {
     Some(refusal)
 }
 
+/// How [`transport`]'s reason begins when the connection could not be
+/// made: nothing of the request was sent.
+pub const CANNOT_CONNECT: &str = "cannot connect";
+
 /// A transport failure (connect, timeout, reset, truncated body). The URL is
 /// dropped from the error first: with query-string auth it holds the key.
 ///
@@ -189,7 +193,7 @@ pub fn transport(err: reqwest::Error) -> UpstreamError {
     let kind = if err.is_timeout() {
         "timed out"
     } else if err.is_connect() {
-        "cannot connect"
+        CANNOT_CONNECT
     } else if err.is_body() || err.is_decode() {
         "the answer was cut off"
     } else {

@@ -416,6 +416,11 @@ impl UpstreamWrites for WooClient {
             })
     }
 
+    /// WooCommerce finds a new order by its meta at once: a miss is final.
+    fn order_search_lag_left(&self, _since: GmtTime) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+
     async fn find_order(
         &self,
         key: Uuid,

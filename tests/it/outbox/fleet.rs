@@ -3,16 +3,15 @@
 //! shop's stock is what it had minus what was sold.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use possync::domain::outbox::EntryState;
 use possync::store::outbox;
 use possync::sync::engine::InitialPull;
 use possync::{App, AppOptions, RunningApp};
-use possync_sim::woo::Sim;
 
-use super::{offline, online};
-use crate::common::{agent_config, assert_completed, small_sim, wait_for};
+use crate::common::{assert_completed, wait_for};
+use crate::shops::{Kind, ShopSize, TestShop};
 
 const TILLS: usize = 3;
 const SALES: usize = 1000;
@@ -55,18 +54,17 @@ async fn confirmed(app: &RunningApp) -> i64 {
         .sum()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn three_tills_selling_offline_from_the_same_stock_book_every_sale_once() {
-    let sim = Sim::spawn(small_sim()).await.unwrap();
+async fn three_tills(kind: Kind) {
+    let shop = TestShop::spawn(kind, ShopSize::small()).await;
     let products = [
-        sim.add_simple_product("Fleet tea", "FLEET-TEA", "2.00", Some(INITIAL)),
-        sim.add_simple_product("Fleet cup", "FLEET-CUP", "3.00", Some(INITIAL)),
+        shop.add_product("Fleet tea", "FLEET-TEA", "2.00", INITIAL),
+        shop.add_product("Fleet cup", "FLEET-CUP", "3.00", INITIAL),
     ];
     let mut dirs = Vec::new();
     let mut apps = Vec::new();
     for i in 0..TILLS {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = agent_config(&sim, dir.path());
+        let mut config = shop.agent_config(dir.path()).await;
         config.till.settings.till_id = format!("till-{i}");
         config.till.settings.order_prefix = format!("T{i}-");
         let app = App::spawn(
@@ -92,7 +90,7 @@ async fn three_tills_selling_offline_from_the_same_stock_book_every_sale_once() 
         );
     }
 
-    offline(&sim);
+    shop.network().set_offline(true);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -110,7 +108,8 @@ async fn three_tills_selling_offline_from_the_same_stock_book_every_sale_once() 
     let keys: Vec<String> = sold.into_iter().flatten().collect();
     assert_eq!(keys.len(), SALES);
 
-    online(&sim);
+    shop.network().set_offline(false);
+    let back = Instant::now();
     wait_for("every sale confirmed", Duration::from_secs(240), || async {
         let mut total = 0;
         for app in &apps {
@@ -119,13 +118,14 @@ async fn three_tills_selling_offline_from_the_same_stock_book_every_sale_once() 
         (total == SALES as i64).then_some(())
     })
     .await;
+    eprintln!(
+        "{kind:?}: {SALES} sales from {TILLS} tills confirmed {:?} after the shop came back",
+        back.elapsed()
+    );
 
-    let upstream = sim.orders_with_meta("possync_key");
+    let upstream = shop.orders_by_key();
     assert_eq!(upstream.len(), SALES, "exactly one order per sale");
-    let upstream_keys: HashSet<String> = upstream
-        .iter()
-        .map(|(_, v)| v.as_str().unwrap().to_owned())
-        .collect();
+    let upstream_keys: HashSet<String> = upstream.into_iter().map(|(_, k)| k).collect();
     assert_eq!(upstream_keys.len(), SALES, "no key twice");
     assert_eq!(upstream_keys, keys.into_iter().collect::<HashSet<_>>());
     let sold_of = |p: usize| -> i64 {
@@ -139,9 +139,17 @@ async fn three_tills_selling_offline_from_the_same_stock_book_every_sale_once() 
             })
             .sum()
     };
-    assert_eq!(sim.product_stock(products[0]), Some(INITIAL - sold_of(0)));
-    assert_eq!(sim.product_stock(products[1]), Some(INITIAL - sold_of(1)));
+    assert_eq!(shop.stock(products[0]).await, Some(INITIAL - sold_of(0)));
+    assert_eq!(shop.stock(products[1]).await, Some(INITIAL - sold_of(1)));
     for app in apps {
         app.shutdown().await;
     }
+    shop.shutdown().await;
 }
+
+crate::both_shops!(
+    three_tills_selling_offline_from_the_same_stock_book_every_sale_once,
+    three_tills,
+    flavor = "multi_thread",
+    worker_threads = 4
+);

@@ -4,18 +4,170 @@
 mod api;
 mod durable;
 mod fleet;
+mod line;
 mod replay;
 
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use possync::Config;
+use possync::config::StoreSettings;
 use possync::domain::outbox::{EntryState, OutboxEntry};
-use possync::store::outbox;
-use possync_sim::woo::{FaultKind, Sim, SimHandle};
+use possync::store::{Store, outbox};
+use possync::sync::engine::InitialPull;
+use possync::{App, AppOptions, Config, RunningApp};
+use possync_sim::woo::{FaultKind, FaultRule, Sim, SimHandle};
 use serde_json::Value;
 use uuid::Uuid;
 
+use self::line::SlowLine;
 use crate::common::{TestApp, assert_completed, small_sim, wait_for};
+use crate::shops::{Kind, ShopSize, StoreFile, TestShop};
+
+/// A shop of either kind for the outbox tests, whose answers to order
+/// creates can be made late: WooCommerce's sim does that itself (a slow
+/// answer), Shopify's is reached through a [`SlowLine`] that holds them.
+pub struct Shop {
+    shop: TestShop,
+    line: Option<SlowLine>,
+}
+
+impl Deref for Shop {
+    type Target = TestShop;
+    fn deref(&self) -> &TestShop {
+        &self.shop
+    }
+}
+
+impl Shop {
+    /// A small shop of `kind` (the seed and sizes of `small_sim`).
+    pub async fn spawn(kind: Kind) -> Shop {
+        let shop = TestShop::spawn(kind, ShopSize::small()).await;
+        let line = match &shop {
+            TestShop::WooCommerce(_) => None,
+            TestShop::Shopify(sim) => Some(SlowLine::start(&sim.url()).await),
+        };
+        Shop { shop, line }
+    }
+
+    /// The in-process agent's configuration (see
+    /// [`TestShop::agent_config`]), reaching the shop through the line.
+    pub async fn agent_config(&self, dir: &Path) -> Config {
+        let mut config = self.shop.agent_config(dir).await;
+        if let (Some(line), Some(store)) = (&self.line, config.store.as_mut())
+            && let StoreSettings::Shopify(s) = &mut store.settings
+        {
+            s.admin_url = Some(line.url().parse().unwrap());
+        }
+        config
+    }
+
+    /// `possync.toml` for the `possync` binary (see
+    /// [`TestShop::write_config_with`]), reaching the shop through the
+    /// line, `rest` written after the `[sync]` section's own lines (keys of
+    /// `[sync]`, then other sections).
+    pub async fn write_config(&self, dir: &Path, timeout_secs: u64, rest: &str) -> PathBuf {
+        let store = StoreFile {
+            timeout_secs,
+            address: self.line.as_ref().map(SlowLine::url),
+        };
+        self.shop.write_config_with(dir, &store, rest).await
+    }
+
+    /// The shop commits each of the next `times` order creates at once,
+    /// and its answer reaches the till `delay` later.
+    pub fn answer_order_creates_late(&self, times: usize, delay: Duration) {
+        match (&self.shop, &self.line) {
+            (TestShop::WooCommerce(sim), _) => sim.inject(
+                FaultRule::new(FaultKind::SlowAnswer {
+                    delay_ms: delay.as_millis() as u64,
+                })
+                .path("/wc/v3/orders")
+                .method("POST")
+                .times(times),
+            ),
+            (TestShop::Shopify(_), Some(line)) => line.hold_answers("orderCreate(", times, delay),
+            (TestShop::Shopify(_), None) => unreachable!("a Shopify shop has its line"),
+        }
+    }
+
+    pub async fn shutdown(self) {
+        drop(self.line);
+        self.shop.shutdown().await;
+    }
+}
+
+/// An in-process agent on a [`Shop`] of either kind, which has pulled it,
+/// and a client with a token, as a till front-end has.
+pub struct AnyTill {
+    pub app: RunningApp,
+    pub shop: Shop,
+    _dir: tempfile::TempDir,
+    http: reqwest::Client,
+}
+
+impl AnyTill {
+    pub async fn start(shop: Shop, tweak: impl FnOnce(&mut Config)) -> AnyTill {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = shop.agent_config(dir.path()).await;
+        tweak(&mut config);
+        let app = App::spawn(
+            config,
+            AppOptions {
+                initial_pull: InitialPull::Always,
+            },
+        )
+        .await
+        .expect("agent starts");
+        let token = crate::common::create_token(&app, crate::common::TEST_TOKEN_NAME).await;
+        assert_completed(
+            &tokio::time::timeout(Duration::from_secs(60), app.pull_finished())
+                .await
+                .expect("the pull ends within a minute"),
+        );
+        AnyTill {
+            app,
+            shop,
+            _dir: dir,
+            http: crate::common::client_with_token(&token),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        self.app.store()
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.app.url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Waits until the entry reaches `state`.
+    pub async fn wait_state(&self, id: Uuid, state: EntryState, within: Duration) -> OutboxEntry {
+        let store = self.store();
+        wait_for(&format!("entry {id} to be {state}"), within, || async {
+            let e = store
+                .read(move |c| outbox::get(c, id))
+                .await
+                .unwrap()
+                .expect("entry exists");
+            (e.state == state).then_some(e)
+        })
+        .await
+    }
+
+    pub async fn stop(self) {
+        self.app.shutdown().await;
+        self.shop.shutdown().await;
+    }
+}
 
 /// Products every outbox test sells from.
 pub struct Shelf {

@@ -7,71 +7,60 @@ use possync::domain::outbox::EntryState;
 use possync_sim::woo::{FaultKind, FaultRule};
 use serde_json::json;
 
-use super::{offline, online, sale, till, uuid, wait_state};
+use super::{AnyTill, Shop, offline, online, sale, till, uuid, wait_state};
+use crate::shops::Kind;
 
 const WITHIN: Duration = Duration::from_secs(30);
 
-/// POSTs to `/orders` the sim received.
-fn order_posts(t: &crate::common::TestApp) -> usize {
-    t.sim
-        .requests()
-        .iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/wc/v3/orders"))
-        .count()
-}
-
-#[tokio::test]
-async fn a_sale_whose_answer_is_lost_after_the_shop_committed_creates_one_order() {
-    let (t, shelf) = till(|c| c.store.as_mut().unwrap().timeout = Duration::from_secs(1)).await;
+/// One body for both shops: the shop commits the sale and its answer is
+/// lost (the connection drops; the answer comes after the till gave up),
+/// and the sale is settled by its key, never sent again.
+async fn answer_lost_after_commit(kind: Kind) {
+    let shop = Shop::spawn(kind).await;
+    let mug = shop.add_product("Till mug", "TILL-MUG", "10.00", 20);
+    let t = AnyTill::start(shop, |c| {
+        c.store.as_mut().unwrap().timeout = Duration::from_secs(1)
+    })
+    .await;
     // The shop commits, then the connection drops before any answer.
-    t.sim.inject(
-        FaultRule::new(FaultKind::Reset)
-            .path("/wc/v3/orders")
-            .method("POST"),
-    );
-    let (status, first) = t.post_json("/api/orders", sale(shelf.mug, 1)).await;
+    t.shop.drop_next_order_answer();
+    let (status, first) = t.post_json("/api/orders", sale(mug, 1)).await;
     assert_eq!(status, 201);
     let id = uuid(&first["outbox_id"]);
-    let e = wait_state(&t, id, EntryState::Confirmed, WITHIN).await;
+    let e = t.wait_state(id, EntryState::Confirmed, WITHIN).await;
     assert_eq!(
-        t.sim.order_ids_with_meta("possync_key", id.to_string()),
+        t.shop.orders_with_key(&id.to_string()),
         vec![e.upstream_id.unwrap()]
     );
-    assert_eq!(order_posts(&t), 1, "looked up, not sent again");
+    assert_eq!(
+        t.shop.order_creates_received(),
+        1,
+        "looked up, not sent again"
+    );
 
     // The shop commits, then answers after the client gave up.
-    t.sim.inject(
-        FaultRule::new(FaultKind::SlowAnswer { delay_ms: 2500 })
-            .path("/wc/v3/orders")
-            .method("POST"),
-    );
-    let (_, second) = t.post_json("/api/orders", sale(shelf.mug, 2)).await;
+    t.shop
+        .answer_order_creates_late(1, Duration::from_millis(2500));
+    let (_, second) = t.post_json("/api/orders", sale(mug, 2)).await;
     let id = uuid(&second["outbox_id"]);
-    let e = wait_state(&t, id, EntryState::Confirmed, WITHIN).await;
+    let e = t.wait_state(id, EntryState::Confirmed, WITHIN).await;
     assert_eq!(
-        t.sim.order_ids_with_meta("possync_key", id.to_string()),
+        t.shop.orders_with_key(&id.to_string()),
         vec![e.upstream_id.unwrap()]
     );
-    assert_eq!(
-        t.sim.product_stock(shelf.mug),
-        Some(17),
-        "the shop took 3 once"
-    );
-    let order = t.sim.order(e.upstream_id.unwrap()).unwrap();
-    let meta = |k: &str| {
-        order["meta_data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["key"] == k)
-            .map(|m| m["value"].clone())
-    };
-    assert_eq!(meta("possync_till"), Some(json!("till-1")));
-    assert_eq!(meta("possync_number"), Some(second["number"].clone()));
-    assert!(meta("possync_sold_at").is_some());
-    assert_eq!(order["status"], "completed");
+    assert_eq!(t.shop.stock(mug).await, Some(17), "the shop took 3 once");
+    let order = t.shop.sale_at_shop(e.upstream_id.unwrap()).unwrap();
+    assert_eq!(order.till.as_deref(), Some("till-1"));
+    assert_eq!(order.number.as_deref(), second["number"].as_str());
+    assert!(order.sold_at.is_some());
+    assert!(order.handed_over, "completed at the till");
     t.stop().await;
 }
+
+crate::both_shops!(
+    a_sale_whose_answer_is_lost_after_the_shop_committed_creates_one_order,
+    answer_lost_after_commit
+);
 
 #[tokio::test]
 async fn a_refused_return_is_parked_visible_and_sent_once_the_cause_is_fixed() {
