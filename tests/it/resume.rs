@@ -19,7 +19,7 @@ use crate::shops::{Kind, ShopSize, TestShop};
 
 const SYNC: &str = "page_size = 10\nconcurrency = 1";
 
-fn open(db: &Path) -> Option<Connection> {
+pub(crate) fn open(db: &Path) -> Option<Connection> {
     Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()
 }
 
@@ -45,7 +45,7 @@ fn done_product_pages(db: &Path) -> Option<(i64, BTreeSet<String>)> {
     Some((run, pages))
 }
 
-fn full_dump(db: &Path) -> Vec<(Resource, Vec<(String, String)>)> {
+pub(crate) fn full_dump(db: &Path) -> Vec<(Resource, Vec<(String, String)>)> {
     let conn = open(db).expect("replica exists");
     Resource::ALL
         .into_iter()
@@ -53,7 +53,7 @@ fn full_dump(db: &Path) -> Vec<(Resource, Vec<(String, String)>)> {
         .collect()
 }
 
-async fn sync_to_completion(config: &Path) {
+pub(crate) async fn sync_to_completion(config: &Path) {
     let config = config.to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
         possync()
@@ -69,6 +69,41 @@ async fn sync_to_completion(config: &Path) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// After a killed pull was run again: its products run (`run_before`)
+/// completed, not a new one, and the replica in `db` equals, table by
+/// table, one a pull never interrupted makes with the same `[sync]`.
+/// Returns the resumed replica's dump.
+pub(crate) async fn resumed_like_never_interrupted(
+    shop: &TestShop,
+    db: &Path,
+    run_before: i64,
+    sync: &str,
+) -> Vec<(Resource, Vec<(String, String)>)> {
+    let conn = open(db).unwrap();
+    let (state, run_after): (String, i64) = conn
+        .query_row(
+            "SELECT state, id FROM pull_runs WHERE resource = 'products' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (state.as_str(), run_after),
+        ("completed", run_before),
+        "the same run resumed"
+    );
+    let other = tempfile::tempdir().unwrap();
+    let other_config = shop.write_config(other.path(), sync).await;
+    sync_to_completion(&other_config).await;
+    let resumed = full_dump(db);
+    let uninterrupted = full_dump(&other.path().join("data").join("replica.db"));
+    for ((r, a), (_, b)) in resumed.iter().zip(&uninterrupted) {
+        assert_eq!(a.len(), b.len(), "{r}: row counts differ");
+        assert!(a == b, "{r}: replicas differ");
+    }
+    resumed
 }
 
 /// A simulated shop of 160 products (`seed`) answering in 40 ms, and a
@@ -133,30 +168,7 @@ async fn killed_pull_resumes(kind: Kind) {
         refetched.is_empty(),
         "{kind:?}: pages {refetched:?} were finished before the kill and fetched again"
     );
-    let conn = open(&db).unwrap();
-    let (state, run_after): (String, i64) = conn
-        .query_row(
-            "SELECT state, id FROM pull_runs WHERE resource = 'products' ORDER BY id DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(
-        (state.as_str(), run_after),
-        ("completed", run_before),
-        "{kind:?}: the same run resumed"
-    );
-
-    // The same replica as a pull that was never interrupted.
-    let other = tempfile::tempdir().unwrap();
-    let other_config = shop.write_config(other.path(), SYNC).await;
-    sync_to_completion(&other_config).await;
-    let resumed = full_dump(&db);
-    let uninterrupted = full_dump(&other.path().join("data").join("replica.db"));
-    for ((r, a), (_, b)) in resumed.iter().zip(&uninterrupted) {
-        assert_eq!(a.len(), b.len(), "{kind:?} {r}: row counts differ");
-        assert!(a == b, "{kind:?} {r}: replicas differ");
-    }
+    let resumed = resumed_like_never_interrupted(&shop, &db, run_before, SYNC).await;
     assert!(
         resumed
             .iter()

@@ -742,15 +742,11 @@ fn exports_by_root(sim: &ShopifySim) -> std::collections::BTreeMap<String, usize
     by_root
 }
 
-fn open_replica(db: &Path) -> Option<rusqlite::Connection> {
-    rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()
-}
-
 /// The running products run and the last export position it wrote
 /// (`bulk;{operation};{root objects written}`): the run, the operation
 /// and the count.
 fn products_export_position(db: &Path) -> Option<(i64, String, u64)> {
-    let conn = open_replica(db)?;
+    let conn = crate::resume::open(db)?;
     let (run, cursor): (i64, String) = conn
         .query_row(
             "SELECT r.id, p.cursor FROM pull_pages p JOIN pull_runs r ON r.id = p.run_id
@@ -762,32 +758,6 @@ fn products_export_position(db: &Path) -> Option<(i64, String, u64)> {
         .ok()?;
     let (operation, roots) = cursor.strip_prefix("bulk;")?.rsplit_once(';')?;
     Some((run, operation.to_owned(), roots.parse().ok()?))
-}
-
-fn replica_dump(db: &Path) -> Vec<(Resource, Vec<(String, String)>)> {
-    let conn = open_replica(db).expect("replica exists");
-    Resource::ALL
-        .into_iter()
-        .map(|r| (r, dump::raw_rows(&conn, r).unwrap()))
-        .collect()
-}
-
-async fn sync_full(config: &Path) {
-    let config = config.to_path_buf();
-    let out = tokio::task::spawn_blocking(move || {
-        crate::cli::possync()
-            .args(["sync", "--full", "--quiet", "--config"])
-            .arg(&config)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Issue 15's "a kill mid-download resumes without a second full export
@@ -858,7 +828,7 @@ async fn a_bulk_pull_killed_mid_download_resumes_from_the_same_export() {
 
     sim.throttle_bulk_files(Duration::ZERO);
     sim.clear_log();
-    sync_full(&config).await;
+    crate::resume::sync_to_completion(&config).await;
     let paged = sim
         .graphql_log()
         .iter()
@@ -874,30 +844,7 @@ async fn a_bulk_pull_killed_mid_download_resumes_from_the_same_export() {
     for (root, n) in &after {
         assert_eq!(*n, 1, "{root} exported {n} times: {after:?}");
     }
-    let conn = open_replica(&db).unwrap();
-    let (state, run_after): (String, i64) = conn
-        .query_row(
-            "SELECT state, id FROM pull_runs WHERE resource = 'products' ORDER BY id DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(
-        (state.as_str(), run_after),
-        ("completed", run_before),
-        "the same run resumed"
-    );
-
-    // The same replica as a pull that was never interrupted.
-    let other = tempfile::tempdir().unwrap();
-    let other_config = shop.write_config(other.path(), SYNC).await;
-    sync_full(&other_config).await;
-    let resumed = replica_dump(&db);
-    let uninterrupted = replica_dump(&other.path().join("data").join("replica.db"));
-    for ((r, a), (_, b)) in resumed.iter().zip(&uninterrupted) {
-        assert_eq!(a.len(), b.len(), "{r}: row counts differ");
-        assert!(a == b, "{r}: replicas differ");
-    }
+    let resumed = crate::resume::resumed_like_never_interrupted(&shop, &db, run_before, SYNC).await;
     let products = resumed
         .iter()
         .find(|(r, _)| *r == Resource::Products)
