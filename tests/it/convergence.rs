@@ -32,6 +32,7 @@ use serde_json::{Value, json};
 
 use crate::cli::possync;
 use crate::common::{Agent, any_port, free_port, healthy};
+use crate::shopify_pull::ask;
 use crate::shops::{Kind, TestShop};
 
 const STEPS: usize = 300;
@@ -300,37 +301,6 @@ fn assert_same(what: &str, local: &BTreeMap<i64, Value>, shop: &BTreeMap<i64, Va
             panic!("seed {seed}: {what} {id} differs: {fields:?}");
         }
     }
-}
-
-/// Asks the Shopify sim `document` over its GraphQL endpoint, as a client
-/// would; a throttled answer is asked again once the bucket has refilled.
-async fn ask(sim: &ShopifySim, document: &str, variables: Value) -> Value {
-    crate::common::wait_for("an answer not throttled", Duration::from_secs(30), || {
-        let variables = variables.clone();
-        async move {
-            let url = format!(
-                "{}/admin/api/{}/graphql.json",
-                sim.url(),
-                crate::shopify_pull::VERSION
-            );
-            let answer: Value = reqwest::Client::new()
-                .post(url)
-                .header("X-Shopify-Access-Token", sim.access_token())
-                .json(&json!({ "query": document, "variables": variables }))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if answer["errors"][0]["extensions"]["code"] == "THROTTLED" {
-                return None;
-            }
-            assert!(answer.get("errors").is_none(), "{answer}");
-            Some(answer["data"].clone())
-        }
-    })
-    .await
 }
 
 /// Every node of a page document (`$first`, `$after`, `$query`) under

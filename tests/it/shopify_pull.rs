@@ -42,20 +42,31 @@ pub(crate) fn gid_number(gid: &str) -> i64 {
     gid.rsplit('/').next().unwrap().parse().unwrap()
 }
 
+/// Asks the Shopify sim `document` over its GraphQL endpoint, as a client
+/// would; a throttled answer is asked again once the bucket has refilled.
 pub(crate) async fn ask(sim: &ShopifySim, document: &str, variables: Value) -> Value {
-    let url = format!("{}/admin/api/{VERSION}/graphql.json", sim.url());
-    let answer: Value = reqwest::Client::new()
-        .post(url)
-        .header("X-Shopify-Access-Token", sim.access_token())
-        .json(&json!({ "query": document, "variables": variables }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(answer.get("errors").is_none(), "{answer}");
-    answer["data"].clone()
+    crate::common::wait_for("an answer not throttled", Duration::from_secs(30), || {
+        let variables = variables.clone();
+        async move {
+            let url = format!("{}/admin/api/{VERSION}/graphql.json", sim.url());
+            let answer: Value = reqwest::Client::new()
+                .post(url)
+                .header("X-Shopify-Access-Token", sim.access_token())
+                .json(&json!({ "query": document, "variables": variables }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if answer["errors"][0]["extensions"]["code"] == "THROTTLED" {
+                return None;
+            }
+            assert!(answer.get("errors").is_none(), "{answer}");
+            Some(answer["data"].clone())
+        }
+    })
+    .await
 }
 
 /// The first location's id.
