@@ -15,14 +15,13 @@ use possync::store::{Store, dump};
 use possync::sync::engine::InitialPull;
 use possync::sync::progress::{PullProgress, PullState, StepState};
 use possync::{App, AppOptions, RunningApp};
-use possync_sim::shopify::{ShopifyConfig, ShopifyFault, ShopifyFaults, ShopifySim, Sizes};
-use possync_sim::woo::{FaultConfig, FaultKind, FaultRule, Sim, SimConfig};
+use possync_sim::shopify::ShopifyFault;
+use possync_sim::woo::{FaultKind, FaultRule, SimConfig};
 use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::common::{
-    TestApp, any_port, assert_completed, client_with_token, create_token, mirrored_variation_ids,
-    small_sim,
+    TestApp, assert_completed, client_with_token, create_token, mirrored_variation_ids, small_sim,
 };
 use crate::shopify_pull::{active_product_ids, active_sellables, all_ids, gid_number, location};
 use crate::shops::{Kind, ShopSize, TestShop};
@@ -66,63 +65,6 @@ struct Listing {
 
 /// What differs between the shops, for the full pull's suite.
 impl TestShop {
-    /// A shop of `size` whose every answer fails now and then with a fault
-    /// worth retrying: 5xx, 429, a cut body (WooCommerce: and a reset).
-    async fn spawn_flaky(kind: Kind, size: ShopSize) -> TestShop {
-        match kind {
-            Kind::WooCommerce => TestShop::WooCommerce(
-                Sim::spawn(SimConfig {
-                    listen: any_port(),
-                    seed: size.seed,
-                    products: size.products,
-                    customers: size.customers,
-                    orders: size.orders,
-                    faults: FaultConfig {
-                        latency: size.latency,
-                        fail_rate: 0.15,
-                        kinds: vec![
-                            FaultKind::ServerError,
-                            FaultKind::BadGateway,
-                            FaultKind::TooManyRequests {
-                                retry_after_secs: 0,
-                            },
-                            FaultKind::Truncated,
-                            FaultKind::Reset,
-                        ],
-                    },
-                    ..SimConfig::default()
-                })
-                .await
-                .unwrap(),
-            ),
-            Kind::Shopify => TestShop::Shopify(
-                ShopifySim::spawn(ShopifyConfig {
-                    seed: size.seed,
-                    sizes: Sizes {
-                        products: size.products,
-                        customers: size.customers,
-                        orders: size.orders,
-                        locations: 2,
-                    },
-                    faults: ShopifyFaults {
-                        latency: size.latency,
-                        fail_rate: 0.15,
-                        kinds: vec![
-                            ShopifyFault::ServerError,
-                            ShopifyFault::ServiceUnavailable,
-                            ShopifyFault::TooManyRequests,
-                            ShopifyFault::Truncated,
-                        ],
-                    },
-                    record_requests: true,
-                    ..ShopifyConfig::default()
-                })
-                .await
-                .unwrap(),
-            ),
-        }
-    }
-
     /// Whether the shop states how many objects a listing holds
     /// (WooCommerce's `X-WP-Total`; Shopify's cursor pages say nothing of
     /// the rest).
@@ -870,7 +812,7 @@ crate::both_shops!(
 );
 
 async fn transient_faults_retried(kind: Kind) {
-    let shop = TestShop::spawn_flaky(kind, ShopSize::small()).await;
+    let shop = TestShop::spawn_failing(kind, ShopSize::small(), 0.15).await;
     let t = Agent::spawn(shop, |_| {}).await;
     let p = t.pulled().await;
     assert_completed(&p);

@@ -106,6 +106,12 @@ pub enum TestShop {
 
 impl TestShop {
     pub async fn spawn(kind: Kind, size: ShopSize) -> TestShop {
+        TestShop::spawn_failing(kind, size, 0.0).await
+    }
+
+    /// A shop of `size` whose answers fail at `fail_rate` with a fault
+    /// worth retrying: 5xx, 429, a cut body (WooCommerce: and a reset).
+    pub async fn spawn_failing(kind: Kind, size: ShopSize, fail_rate: f64) -> TestShop {
         match kind {
             Kind::WooCommerce => TestShop::WooCommerce(
                 Sim::spawn(SimConfig {
@@ -116,7 +122,16 @@ impl TestShop {
                     orders: size.orders,
                     faults: FaultConfig {
                         latency: size.latency,
-                        ..FaultConfig::default()
+                        fail_rate,
+                        kinds: vec![
+                            FaultKind::ServerError,
+                            FaultKind::BadGateway,
+                            FaultKind::TooManyRequests {
+                                retry_after_secs: 0,
+                            },
+                            FaultKind::Truncated,
+                            FaultKind::Reset,
+                        ],
                     },
                     ..SimConfig::default()
                 })
@@ -134,7 +149,13 @@ impl TestShop {
                     },
                     faults: ShopifyFaults {
                         latency: size.latency,
-                        ..ShopifyFaults::default()
+                        fail_rate,
+                        kinds: vec![
+                            ShopifyFault::ServerError,
+                            ShopifyFault::ServiceUnavailable,
+                            ShopifyFault::TooManyRequests,
+                            ShopifyFault::Truncated,
+                        ],
                     },
                     record_requests: true,
                     ..ShopifyConfig::default()
