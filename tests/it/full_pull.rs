@@ -437,23 +437,11 @@ impl Agent {
     }
 
     async fn replica_keys(&self, resource: Resource) -> Vec<String> {
-        self.store()
-            .read(move |c| dump::raw_rows(c, resource))
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect()
+        crate::common::replica_keys(self.store(), resource).await
     }
 
     async fn replica_ids(&self, resource: Resource) -> Vec<i64> {
-        sorted(
-            self.replica_keys(resource)
-                .await
-                .iter()
-                .map(|k| k.parse().expect("numeric id"))
-                .collect(),
-        )
+        crate::common::replica_ids(self.store(), resource).await
     }
 
     async fn get_json(&self, path: &str) -> (u16, Value) {

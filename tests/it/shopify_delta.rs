@@ -15,7 +15,8 @@ use possync_sim::shopify::{ShopifyConfig, ShopifySim};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::shopify_pull::{active_product_ids, client, location, options, replica_ids};
+use crate::common::replica_ids;
+use crate::shopify_pull::{active_product_ids, client, location, options};
 
 fn product_gid(id: i64) -> String {
     format!("gid://shopify/Product/{id}")

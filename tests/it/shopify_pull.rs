@@ -25,6 +25,8 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::common::replica_ids;
+
 pub(crate) const VERSION: &str = "2026-04";
 
 /// What the shop says one sellable thing is, asked over its own API.
@@ -190,18 +192,6 @@ pub(crate) fn options(resources: &[Resource], statuses: &[&str], page_size: u8) 
         max_records: 0,
         resources: resources.to_vec(),
     }
-}
-
-pub(crate) async fn replica_ids(store: &Store, resource: Resource) -> Vec<i64> {
-    let mut ids: Vec<i64> = store
-        .read(move |c| dump::raw_rows(c, resource))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(k, _)| k.parse().unwrap())
-        .collect();
-    ids.sort_unstable();
-    ids
 }
 
 /// What the replica says of each sellable the shop lists.

@@ -225,25 +225,12 @@ impl TestApp {
 
     /// The ids (or keys) of `resource` in the replica, in order.
     pub async fn replica_keys(&self, resource: Resource) -> Vec<String> {
-        self.store()
-            .read(move |c| dump::raw_rows(c, resource))
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect()
+        replica_keys(self.store(), resource).await
     }
 
     /// The numeric ids of `resource` in the replica, ascending.
     pub async fn replica_ids(&self, resource: Resource) -> Vec<i64> {
-        let mut ids: Vec<i64> = self
-            .replica_keys(resource)
-            .await
-            .iter()
-            .map(|k| k.parse().expect("numeric id"))
-            .collect();
-        ids.sort_unstable();
-        ids
+        replica_ids(self.store(), resource).await
     }
 
     /// Sends `body` (JSON, or raw text when it is a string starting with
@@ -283,6 +270,28 @@ impl TestApp {
 }
 
 /// Asserts a pull completed.
+/// The ids (or keys) of `resource` in `store`'s replica, in order.
+pub async fn replica_keys(store: &Store, resource: Resource) -> Vec<String> {
+    store
+        .read(move |c| dump::raw_rows(c, resource))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect()
+}
+
+/// The numeric ids of `resource` in `store`'s replica, ascending.
+pub async fn replica_ids(store: &Store, resource: Resource) -> Vec<i64> {
+    let mut ids: Vec<i64> = replica_keys(store, resource)
+        .await
+        .iter()
+        .map(|k| k.parse().expect("numeric id"))
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
 pub fn assert_completed(p: &PullProgress) {
     assert_eq!(
         p.state,
