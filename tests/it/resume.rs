@@ -71,16 +71,9 @@ pub(crate) async fn sync_to_completion(config: &Path) {
     );
 }
 
-/// After a killed pull was run again: its products run (`run_before`)
-/// completed, not a new one, and the replica in `db` equals, table by
-/// table, one a pull never interrupted makes with the same `[sync]`.
-/// Returns the resumed replica's dump.
-pub(crate) async fn resumed_like_never_interrupted(
-    shop: &TestShop,
-    db: &Path,
-    run_before: i64,
-    sync: &str,
-) -> Vec<(Resource, Vec<(String, String)>)> {
+/// The last products run in `db` is `run_before`, completed: the killed
+/// run resumed, no new one began.
+fn assert_same_run_completed(db: &Path, run_before: i64) {
     let conn = open(db).unwrap();
     let (state, run_after): (String, i64) = conn
         .query_row(
@@ -94,6 +87,19 @@ pub(crate) async fn resumed_like_never_interrupted(
         ("completed", run_before),
         "the same run resumed"
     );
+}
+
+/// After a killed pull was run again: its products run (`run_before`)
+/// completed, not a new one, and the replica in `db` equals, table by
+/// table, one a pull never interrupted makes with the same `[sync]`.
+/// Returns the resumed replica's dump.
+pub(crate) async fn resumed_like_never_interrupted(
+    shop: &TestShop,
+    db: &Path,
+    run_before: i64,
+    sync: &str,
+) -> Vec<(Resource, Vec<(String, String)>)> {
+    assert_same_run_completed(db, run_before);
     let other = tempfile::tempdir().unwrap();
     let other_config = shop.write_config(other.path(), sync).await;
     sync_to_completion(&other_config).await;
@@ -234,19 +240,7 @@ async fn a_pull_killed_under_the_version_before_cursors_resumes_after_the_upgrad
         refetched.is_empty(),
         "pages {refetched:?} were finished before the upgrade and fetched again"
     );
-    let conn = open(&db).unwrap();
-    let (state, run_after): (String, i64) = conn
-        .query_row(
-            "SELECT state, id FROM pull_runs WHERE resource = 'products' ORDER BY id DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(
-        (state.as_str(), run_after),
-        ("completed", run_before),
-        "the same run resumed"
-    );
+    assert_same_run_completed(&db, run_before);
     let products = full_dump(&db)
         .into_iter()
         .find(|(r, _)| *r == Resource::Products)
