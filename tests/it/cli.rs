@@ -15,25 +15,7 @@ pub use crate::common::possync;
 /// Writes a configuration for `sim` into `dir` and returns its path.
 pub fn write_config(sim: &SimHandle, dir: &Path, sync: &str) -> std::path::PathBuf {
     let path = dir.join("possync.toml");
-    let text = format!(
-        r#"data_dir = "{data}"
-
-[store]
-url = "{url}"
-consumer_key = "{key}"
-consumer_secret = "{secret}"
-auth = "oauth1"
-timeout_secs = 10
-
-[sync]
-order_window_days = 0
-{sync}
-"#,
-        data = dir.join("data").display(),
-        url = sim.url(),
-        key = sim.consumer_key(),
-        secret = sim.consumer_secret(),
-    );
+    let text = crate::shops::woo_config_text(sim, dir, &crate::shops::StoreFile::default(), sync);
     std::fs::write(&path, text).unwrap();
     path
 }

@@ -84,6 +84,31 @@ impl Default for StoreFile {
     }
 }
 
+/// The text of a `possync.toml` for the simulated WooCommerce store `sim`
+/// (replica in `dir/data`), with `sync` as the body of its `[sync]`.
+pub fn woo_config_text(sim: &SimHandle, dir: &Path, store: &StoreFile, sync: &str) -> String {
+    format!(
+        r#"data_dir = "{data}"
+
+[store]
+url = "{url}"
+consumer_key = "{key}"
+consumer_secret = "{secret}"
+auth = "oauth1"
+timeout_secs = {timeout}
+
+[sync]
+order_window_days = 0
+{sync}
+"#,
+        data = dir.join("data").display(),
+        url = store.address.clone().unwrap_or_else(|| sim.url()),
+        key = sim.consumer_key(),
+        secret = sim.consumer_secret(),
+        timeout = store.timeout_secs,
+    )
+}
+
 /// A till's sale as the shop records it, in the till's terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleAtShop {
@@ -180,27 +205,7 @@ impl TestShop {
         let path = dir.join("possync.toml");
         let timeout = store.timeout_secs;
         let text = match self {
-            TestShop::WooCommerce(sim) => {
-                let url = store.address.clone().unwrap_or_else(|| sim.url());
-                format!(
-                    r#"data_dir = "{data}"
-
-[store]
-url = "{url}"
-consumer_key = "{key}"
-consumer_secret = "{secret}"
-auth = "oauth1"
-timeout_secs = {timeout}
-
-[sync]
-order_window_days = 0
-{sync}
-"#,
-                    data = dir.join("data").display(),
-                    key = sim.consumer_key(),
-                    secret = sim.consumer_secret(),
-                )
-            }
+            TestShop::WooCommerce(sim) => woo_config_text(sim, dir, store, sync),
             TestShop::Shopify(sim) => {
                 let url = store.address.clone().unwrap_or_else(|| sim.url());
                 format!(
