@@ -19,21 +19,11 @@ use std::sync::{PoisonError, RwLockReadGuard, RwLockWriteGuard};
 use serde_json::{Value, json};
 
 use super::ShopifySim;
-use super::data::{Store, datetime, gid_number};
+use super::data::{Store, conn, datetime, gid_number};
 use super::webhooks;
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
-}
-
-/// The gids in a node's `{"__conn": [...]}` field.
-fn conn(node: &Value, field: &str) -> Vec<String> {
-    node[field]["__conn"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|g| g.as_str().map(str::to_owned))
-        .collect()
 }
 
 fn is(store: &Store, gid: &str, type_name: &str) -> bool {

@@ -186,6 +186,16 @@ impl Store {
 }
 
 /// The numeric id at the end of a gid (`gid://shopify/Product/12` → 12).
+/// The gids in a node's connection `field` (`{"__conn": [...]}`).
+pub fn conn(node: &Value, field: &str) -> Vec<String> {
+    node[field]["__conn"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.as_str().map(str::to_owned))
+        .collect()
+}
+
 pub fn gid_number(gid: &str) -> Option<u64> {
     gid.rsplit('/').next()?.split('?').next()?.parse().ok()
 }

@@ -441,20 +441,9 @@ impl ShopifySim {
     /// The gids of the orders carrying `source` as `sourceIdentifier`,
     /// whether search sees them yet or not.
     pub fn orders_with_source(&self, source: &str) -> Vec<String> {
-        let store = self
-            .inner
-            .store
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        store
-            .list("Order")
-            .iter()
-            .filter(|g| {
-                store
-                    .node(g)
-                    .is_some_and(|o| o["sourceIdentifier"] == source)
-            })
-            .cloned()
+        self.orders_by_source()
+            .into_iter()
+            .filter_map(|(gid, s)| (s == source).then_some(gid))
             .collect()
     }
 

@@ -24,7 +24,7 @@ use apollo_compiler::ast;
 use apollo_compiler::executable::{Operation, Selection};
 use serde_json::{Map, Value, json};
 
-use super::data::{Store, datetime};
+use super::data::{Store, conn, datetime};
 use super::schema::ApiVersion;
 
 /// What one root mutation field came to.
@@ -731,11 +731,8 @@ fn fulfillment_create(
     );
     for order in orders {
         let open = store.node(&order).is_some_and(|o| {
-            o["fulfillmentOrders"]["__conn"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
+            conn(o, "fulfillmentOrders")
+                .iter()
                 .filter_map(|f| store.node(f))
                 .any(|f| matches!(f["status"].as_str(), Some("OPEN" | "IN_PROGRESS")))
         });

@@ -15,7 +15,7 @@ use axum::body::{Body, Bytes};
 use serde_json::{Value, json};
 
 use super::ShopifySim;
-use super::data::{datetime, gid_number};
+use super::data::{conn, datetime, gid_number};
 use super::webhooks;
 
 impl ShopifySim {
@@ -146,16 +146,6 @@ impl ShopifySim {
         }
         true
     }
-}
-
-/// The gids of a node's connection `field`.
-fn conn(node: &Value, field: &str) -> Vec<String> {
-    node[field]["__conn"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|g| g.as_str().map(str::to_owned))
-        .collect()
 }
 
 /// A result file sent a line at a time, `per_line` apart.
