@@ -96,27 +96,7 @@ fn refused(payload: &Value, what: &str) -> Option<UpstreamError> {
     if errors.is_empty() {
         return None;
     }
-    let message = errors
-        .iter()
-        .map(|e| {
-            let field = e["field"]
-                .as_array()
-                .map(|f| {
-                    f.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(".")
-                })
-                .unwrap_or_default();
-            let m = e["message"].as_str().unwrap_or("");
-            if field.is_empty() {
-                m.to_owned()
-            } else {
-                format!("{field}: {m}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
+    let message = super::writes::user_error_text(errors);
     Some(UpstreamError::Rejected {
         status: 200,
         code: format!("{what}_refused"),

@@ -137,7 +137,19 @@ fn write_failure(f: Failure) -> WriteFailure {
 pub(super) fn user_errors(payload: &Value, what: &str) -> Option<WriteFailure> {
     let errors = payload.get("userErrors")?.as_array()?;
     let first = errors.first()?;
-    let message: Vec<String> = errors
+    Some(WriteFailure::not_applied(UpstreamError::Rejected {
+        status: 200,
+        code: first["code"]
+            .as_str()
+            .map_or_else(|| format!("{what}_refused"), str::to_owned),
+        message: user_error_text(errors),
+    }))
+}
+
+/// `userErrors` as one line: each `field.path: message` (or the message
+/// alone), joined by "; ".
+pub(super) fn user_error_text(errors: &[Value]) -> String {
+    errors
         .iter()
         .map(|e| {
             let field = e["field"]
@@ -156,14 +168,8 @@ pub(super) fn user_errors(payload: &Value, what: &str) -> Option<WriteFailure> {
                 format!("{field}: {m}")
             }
         })
-        .collect();
-    Some(WriteFailure::not_applied(UpstreamError::Rejected {
-        status: 200,
-        code: first["code"]
-            .as_str()
-            .map_or_else(|| format!("{what}_refused"), str::to_owned),
-        message: message.join("; "),
-    }))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A refund's note: the till's reason, then the outbox key, by which an
