@@ -395,9 +395,6 @@ async fn search_again(
     let delay = (left / 4)
         .clamp(SEARCH_AGAIN_MIN, SEARCH_AGAIN_MAX)
         .min(left);
-    let now = unix_millis_now();
-    let next = now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
-    let id = entry.id;
     let message = format!(
         "not found yet; the shop's order search may trail a new order for {}s more, so it is looked for again before any resend",
         left.as_secs()
@@ -406,23 +403,36 @@ async fn search_again(
         delay_ms = delay.as_millis() as u64,
         "sale not found yet: looking again later"
     );
-    store
-        .write(move |tx| {
-            outbox::set_state(
-                tx,
-                id,
-                EntryState::Unknown,
-                next,
-                Some(("searching", &message)),
-                now,
-            )
-        })
-        .await?;
+    reschedule(
+        store,
+        entry,
+        EntryState::Unknown,
+        delay,
+        ("searching", message),
+    )
+    .await?;
     Ok(Outcome::Waiting {
         pause: false,
         retry_after: None,
         needs_fix: false,
     })
+}
+
+/// Puts the entry back in `state`, due again in `delay`, with `error`
+/// (code, message) as its last error.
+async fn reschedule(
+    store: &Store,
+    entry: &OutboxEntry,
+    state: EntryState,
+    delay: Duration,
+    (code, message): (&'static str, String),
+) -> Result<(), StoreError> {
+    let now = unix_millis_now();
+    let next = now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
+    let id: Uuid = entry.id;
+    store
+        .write(move |tx| outbox::set_state(tx, id, state, next, Some((code, &message)), now))
+        .await
 }
 
 /// Bounds of the pause between two searches for a sale.
@@ -437,14 +447,8 @@ async fn wait(
     e: &UpstreamError,
 ) -> Result<Outcome, StoreError> {
     let delay = policy.next_delay(entry.attempts.saturating_sub(1), e.retry_after());
-    let now = unix_millis_now();
-    let next = now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
-    let id: Uuid = entry.id;
-    let message = e.to_string();
     tracing::info!(state = state.as_str(), delay_ms = delay.as_millis() as u64, error = %e, "will try again");
-    store
-        .write(move |tx| outbox::set_state(tx, id, state, next, Some(("retrying", &message)), now))
-        .await?;
+    reschedule(store, entry, state, delay, ("retrying", e.to_string())).await?;
     Ok(Outcome::Waiting {
         pause: true,
         retry_after: e.retry_after(),
